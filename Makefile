@@ -1,0 +1,52 @@
+# A new user's two commands: `make run` and `make test`. Only python3 (3.11+) and make needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+export OCOP_ENVIRONMENT ?= development
+
+.PHONY: run test lint typecheck test-sqlite test-postgres install install-dev lock clean bench
+
+$(VENV)/.runtime: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --require-hashes --no-deps -r requirements.lock
+	$(PIP) install --no-deps -e .
+	@touch $@
+
+$(VENV)/.dev: requirements-dev.lock pyproject.toml $(VENV)/.runtime
+	$(PIP) install --require-hashes --no-deps -r requirements-dev.lock
+	@touch $@
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+## run: migrate, load the demo data, serve on http://127.0.0.1:8000 (SQLite under ./var/)
+run: install
+	$(BIN)/ocop migrate
+	$(BIN)/ocop seed-demo
+	$(BIN)/ocop serve
+
+## test: lint, types, and the whole suite on SQLite and on PostgreSQL
+test: lint typecheck test-sqlite test-postgres
+
+lint: install-dev
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff format --check app tests migrations
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+test-sqlite: install-dev
+	OCOP_TEST_DATABASE=sqlite $(BIN)/pytest
+
+test-postgres: install-dev
+	OCOP_TEST_DATABASE=postgres OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+## lock: re-pin every dependency (needs the dev environment's uv: pip install uv)
+lock:
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

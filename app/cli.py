@@ -1,0 +1,153 @@
+"""The `ocop` command: serve, migrate, seed the demo data, manage API keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import get_settings
+from app.core.db import begin_write, create_engine, create_sessionmaker
+from app.core.errors import DomainError
+from app.models.api_key import Role
+
+T = TypeVar("T")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+
+
+async def _in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    engine = create_engine(get_settings())
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await begin_write(session)
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), args.revision)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_seed_demo(_args: argparse.Namespace) -> int:
+    from app.demo.seed import seed_demo
+
+    report = asyncio.run(_in_transaction(seed_demo))
+    if report.created:
+        _out("demo data loaded: " + ", ".join(f"{n} {kind}" for kind, n in report.created.items()))
+    else:
+        _out("demo data already present; nothing added")
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from app.api_keys import service
+
+    async def work(session: AsyncSession) -> tuple[str, str, str]:
+        key, token = await service.create_key(
+            session, name=args.name, role=Role(args.role), owner_id=args.owner_id
+        )
+        return str(key.id), key.prefix, token
+
+    if (args.role == Role.owner) != (args.owner_id is not None):
+        _err("--owner-id is required for --role owner and not allowed otherwise")
+        return 2
+    key_id, prefix, token = asyncio.run(_in_transaction(work))
+    _err(f"created {args.role} key {prefix} (id {key_id}); it is shown once, store it now:")
+    _out(token)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from app.api_keys import service
+
+    async def work(session: AsyncSession) -> str:
+        key = await service.revoke_by_prefix(session, args.prefix, datetime.now(UTC))
+        return key.name
+
+    name = asyncio.run(_in_transaction(work))
+    _out(f"revoked key {args.prefix} ({name})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocop", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API (uvicorn)")
+    serve.add_argument("--host", help="default: OCOP_HOST (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="default: OCOP_PORT (8000)")
+    serve.add_argument("--workers", type=int, help="default: OCOP_WORKERS (1)")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    seed = commands.add_parser("seed-demo", help="load the demo data (safe to run again)")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="issue a key; prints it as the last line")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", required=True)
+    create.add_argument("--owner-id", type=uuid.UUID, help="for --role owner")
+    create.set_defaults(func=cmd_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke a key by its prefix")
+    revoke.add_argument("prefix")
+    revoke.set_defaults(func=cmd_keys_revoke)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except DomainError as exc:
+        _err(f"error: {exc.detail}")
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

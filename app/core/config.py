@@ -1,0 +1,76 @@
+"""Settings, read once from `OCOP_*` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var") / "ocop.db"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads. Built once per process and injected."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OCOP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Environment = Field(
+        default=Environment.development,
+        description="development, test or production; production refuses insecure values.",
+    )
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///./{DEFAULT_SQLITE_PATH.as_posix()}",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///... or postgresql+asyncpg://...",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_echo: bool = False
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    log_level: str = "info"
+    redis_url: SecretStr | None = Field(
+        default=None, description="Redis for limits shared by every API process."
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Development and tests only: allow http:// and loopback webhook targets.",
+    )
+    api_key_touch_interval_s: int = Field(
+        default=60, ge=0, description="How often a key's last_used_at is written at most."
+    )
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="The province's time zone for local dates."
+    )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment is Environment.production:
+            if self.webhooks_allow_private:
+                raise ValueError("OCOP_WEBHOOKS_ALLOW_PRIVATE must be off in production")
+            if self.database_echo:
+                raise ValueError("OCOP_DATABASE_ECHO logs parameters; keep it off in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached: environment variables are read once)."""
+    return Settings()

@@ -1,0 +1,75 @@
+"""OpenAPI helpers: declared error responses, all rendered as problem+json."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.core.errors import PROBLEM_MEDIA_TYPE, Problem
+
+_DESCRIPTIONS = {
+    304: "Not modified: the `If-None-Match` tag is current.",
+    400: "Malformed JSON, or a bad cursor or header.",
+    401: "Missing, unknown or revoked API key.",
+    403: "The key's role may not do this.",
+    404: "No such resource (or not visible to this key).",
+    409: "Conflicts with the current state.",
+    412: "`If-Match` does not match the current `ETag`.",
+    413: "The request body is too large.",
+    422: "The input failed validation; `errors` lists each field.",
+    429: "Rate limit exceeded; see `Retry-After`.",
+    500: "Unexpected error; the body carries no internals.",
+}
+
+# Every operation can answer these, whatever it does.
+ALWAYS = (400, 422, 500)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Declare the error (and 304) responses an operation can give, for its OpenAPI entry."""
+    return {
+        code: {"description": _DESCRIPTIONS.get(code, HTTPStatus(code).phrase)} for code in codes
+    }
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Make the document say what the app does: every error is problem+json (never FastAPI's
+    default `HTTPValidationError`), and every operation lists the errors it can answer."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in problem_schema.pop("$defs", {}).items():
+            components[name] = definition
+        components["Problem"] = problem_schema
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                operation_responses = operation.setdefault("responses", {})
+                for code in ALWAYS:
+                    operation_responses.setdefault(
+                        str(code), {"description": _DESCRIPTIONS[code]}
+                    )
+                for code, response in operation_responses.items():
+                    if code.isdigit() and int(code) >= 400:
+                        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+                    elif code == "304":
+                        response.pop("content", None)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,50 @@
+"""Demo data, from shared/domain/FACTS.md (a 2025 provincial report on OCOP and tourism in
+Lang Son). Sample records that are not in the report say so in their description."""
+
+from __future__ import annotations
+
+from app.models.owner import OwnerKind
+from app.owners.schemas import OwnerCreate
+
+SAMPLE_NOTE = "Sample record for the demo; not taken from the provincial report."
+
+BAC_LE_COMMUNITY = OwnerCreate(
+    name="Cộng đồng thôn Bắc Lệ",
+    kind=OwnerKind.community,
+    commune="Tân Thành",
+    description=(
+        "Bac Le community, which manages the Bac Le communal temple relic site, the province's "
+        "first OCOP tourism product (4 stars, 2025)."
+    ),
+)
+BAC_SON_GROWERS = OwnerCreate(
+    name="Hợp tác xã Quýt vàng Bắc Sơn",
+    kind=OwnerKind.cooperative,
+    commune="Bắc Sơn",
+    description="Local growers of the Bac Son golden mandarin (4-star OCOP product).",
+)
+NGOC_QUE = OwnerCreate(
+    name="Công ty TNHH MTV Ngọc Quế",
+    kind=OwnerKind.company,
+    commune="Hữu Lũng",
+    representative="Ngọc Thị Quế",
+    description=(
+        "Ngọc Quế One Member Co., Ltd. Makes Bo Khai tea (filter bags and instant), both "
+        "4-star OCOP products, sold at fairs and festivals across Vietnam."
+    ),
+)
+
+SAMPLE_OWNERS = [
+    OwnerCreate(name="Hợp tác xã Hồi Văn Quan", kind=OwnerKind.cooperative, commune="Văn Quan",
+                description=SAMPLE_NOTE),
+    OwnerCreate(name="Hợp tác xã Na Chi Lăng", kind=OwnerKind.cooperative, commune="Chi Lăng",
+                description=SAMPLE_NOTE),
+    OwnerCreate(name="Hộ kinh doanh Lương Thị Đào", kind=OwnerKind.household, commune="Đồng Đăng",
+                representative="Lương Thị Đào", description=SAMPLE_NOTE),
+    OwnerCreate(name="Công ty Cổ phần Thạch Đen Tràng Định", kind=OwnerKind.company,
+                commune="Tràng Định", description=SAMPLE_NOTE),
+    OwnerCreate(name="Hợp tác xã Thổ cẩm Bình Gia", kind=OwnerKind.cooperative, commune="Bình Gia",
+                description=SAMPLE_NOTE),
+]
+
+OWNERS = [BAC_LE_COMMUNITY, BAC_SON_GROWERS, NGOC_QUE, *SAMPLE_OWNERS]

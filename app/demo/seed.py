@@ -1,0 +1,31 @@
+"""`ocop seed-demo`: load the demo data; running it again adds nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.demo import data
+from app.models.owner import Owner
+from app.owners import service as owners
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, count: int = 1) -> None:
+        self.created[kind] = self.created.get(kind, 0) + count
+
+
+async def seed_demo(session: AsyncSession) -> SeedReport:
+    """Insert what is missing of the demo data, matching records by their natural keys."""
+    report = SeedReport()
+    existing = set((await session.scalars(select(Owner.name))).all())
+    for owner in data.OWNERS:
+        if owner.name not in existing:
+            await owners.create_owner(session, owner)
+            report.add("owners")
+    return report

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import Response
+
+from app.core.errors import problem_response
+from app.core.openapi import responses
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """Liveness: the process answers."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Health, responses=responses(503))
+async def readyz(request: Request) -> Health | Response:
+    """Readiness: the database answers."""
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as exc:
+        logger.warning("readiness check failed: %s", exc)
+        return problem_response(503, "database_unavailable", "The database does not answer.")
+    return Health(status="ok")

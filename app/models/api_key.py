@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, utcnow
+
+
+class Role(StrEnum):
+    admin = "admin"
+    owner = "owner"
+    partner = "partner"
+
+
+class ApiKey(Base):
+    """An API key. Only a hash of its secret is kept; the prefix finds it."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="api_key_role", native_enum=False, create_constraint=True, length=20)
+    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="RESTRICT"), index=True
+    )
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'owner') = (owner_id IS NOT NULL)", name="owner_role_has_owner"
+        ),
+    )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Connection, Enum, Index, String, Text, event
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
+
+from app.core.db import Base, TimestampedMixin
+from app.core.text import fold
+
+
+class OwnerKind(StrEnum):
+    company = "company"
+    cooperative = "cooperative"
+    household = "household"
+    community = "community"
+
+
+class OwnerStatus(StrEnum):
+    active = "active"
+    inactive = "inactive"
+
+
+class Owner(TimestampedMixin, Base):
+    """An OCOP subject: the company, cooperative, household or community behind products."""
+
+    __tablename__ = "owners"
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OwnerKind] = mapped_column(
+        Enum(OwnerKind, name="owner_kind", native_enum=False, create_constraint=True, length=20)
+    )
+    commune: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(100))
+    representative: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[OwnerStatus] = mapped_column(
+        Enum(OwnerStatus, name="owner_status", native_enum=False, create_constraint=True, length=20),
+        default=OwnerStatus.active,
+    )
+    # Folded copies (app.core.text.fold), kept by the mapper events below, for diacritic-
+    # insensitive filters, search and sorting.
+    sort_name: Mapped[str] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(Text)
+    commune_key: Mapped[str] = mapped_column(String(100))
+    province_key: Mapped[str] = mapped_column(String(100))
+
+    __table_args__ = (
+        Index("ix_owners_sort_name_id", "sort_name", "id"),
+        Index("ix_owners_commune_key", "commune_key"),
+        Index("ix_owners_province_key", "province_key"),
+    )
+
+    def derive_keys(self) -> None:
+        self.sort_name = fold(self.name)
+        self.search_text = fold(" ".join(filter(None, [self.name, self.representative])))
+        self.commune_key = fold(self.commune)
+        self.province_key = fold(self.province)
+
+
+@event.listens_for(Owner, "before_insert")
+@event.listens_for(Owner, "before_update")
+def _derive_keys(_mapper: Mapper[Owner], _connection: Connection, target: Owner) -> None:
+    target.derive_keys()
