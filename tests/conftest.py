@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api_keys import service as keys
+from app.core.config import Environment, Settings
+from app.core.db import begin_write
+from app.main import create_app
+from app.models.api_key import Role
+from tests import database
+
+pytest_plugins = ["anyio"]
+
+
+class FakeClock:
+    """A clock tests move by hand: no sleeps, no flakiness."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+def pytest_report_header() -> str:
+    url = database.POSTGRES_URL if database.IS_POSTGRES else "sqlite (temporary file)"
+    return f"ocop test database: {database.BACKEND} ({url})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if database.IS_POSTGRES:
+        reason = database.postgres_unreachable_reason()
+        if reason is not None:
+            banner = (
+                "\n" + "!" * 78 + "\n"
+                f"PostgreSQL is NOT reachable at {database.POSTGRES_URL}\n  ({reason})\n"
+                "The PostgreSQL half of the suite did NOT run.\n" + "!" * 78 + "\n"
+            )
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.exit(banner + "Under CI this is a failure.", returncode=3)
+            config.get_terminal_writer().line(banner, red=True, bold=True)
+            skip = pytest.mark.skip(reason="PostgreSQL not reachable")
+            for item in items:
+                item.add_marker(skip)
+    else:
+        skip = pytest.mark.skip(reason="needs PostgreSQL")
+        for item in items:
+            if "postgres_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The suite's database, migrated to head once per session."""
+    if database.IS_POSTGRES:
+        url = database.POSTGRES_URL
+        database.reset_postgres_schema(url)
+    else:
+        url = database.sqlite_url(tmp_path_factory.mktemp("db") / "ocop.db")
+    database.migrate(url)
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _empty_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that touches the database starts from, and leaves, empty tables."""
+    uses_db = "database_url" in request.fixturenames
+    yield
+    if uses_db:
+        database.delete_all_rows(request.getfixturevalue("database_url"))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        database_url=database_url,
+        api_key_touch_interval_s=0,
+        webhooks_allow_private=True,
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock=clock)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def db(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    """A session of its own, to set up data and to check what the API wrote."""
+    async with app.state.sessionmaker() as session:
+        yield session
+
+
+KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_key(app: FastAPI) -> KeyFactory:
+    """Issue a key and return the `Authorization` header that carries it."""
+
+    async def factory(role: Role, owner_id: uuid.UUID | None = None, name: str = "test") -> dict[str, str]:
+        async with app.state.sessionmaker() as session:
+            await begin_write(session)
+            _key, token = await keys.create_key(session, name=name, role=role, owner_id=owner_id)
+            await session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return factory
+
+
+@pytest.fixture
+async def admin(make_key: KeyFactory) -> dict[str, str]:
+    return await make_key(Role.admin, name="test admin")
+
+
+@pytest.fixture
+async def partner(make_key: KeyFactory) -> dict[str, str]:
+    return await make_key(Role.partner, name="test partner")
+
+
+OwnerFactory = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def make_owner(client: httpx.AsyncClient, admin: dict[str, str]) -> OwnerFactory:
+    """Create an owner through the API and return its JSON."""
+
+    async def factory(**fields: Any) -> dict[str, Any]:
+        body = {"name": "Hợp tác xã Thử nghiệm", "kind": "cooperative", "commune": "Bắc Sơn", **fields}
+        response = await client.post("/v1/owners", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        owner: dict[str, Any] = response.json()
+        return owner
+
+    return factory
+
+
+def problem(response: httpx.Response) -> dict[str, Any]:
+    """The problem+json body of an error response, checked for shape."""
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    assert {"type", "title", "status", "detail", "code"} <= body.keys()
+    return body
+
+
+def tmp_sqlite_url(tmp: Path) -> str:
+    return database.sqlite_url(tmp / "ocop.db")
