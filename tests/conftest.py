@@ -135,7 +135,9 @@ KeyFactory = Callable[..., Awaitable[dict[str, str]]]
 def make_key(app: FastAPI) -> KeyFactory:
     """Issue a key and return the `Authorization` header that carries it."""
 
-    async def factory(role: Role, owner_id: uuid.UUID | None = None, name: str = "test") -> dict[str, str]:
+    async def factory(
+        role: Role, owner_id: uuid.UUID | None = None, name: str = "test"
+    ) -> dict[str, str]:
         async with app.state.sessionmaker() as session:
             await begin_write(session)
             _key, token = await keys.create_key(session, name=name, role=role, owner_id=owner_id)
@@ -163,7 +165,12 @@ def make_owner(client: httpx.AsyncClient, admin: dict[str, str]) -> OwnerFactory
     """Create an owner through the API and return its JSON."""
 
     async def factory(**fields: Any) -> dict[str, Any]:
-        body = {"name": "Hợp tác xã Thử nghiệm", "kind": "cooperative", "commune": "Bắc Sơn", **fields}
+        body = {
+            "name": "Hợp tác xã Thử nghiệm",
+            "kind": "cooperative",
+            "commune": "Bắc Sơn",
+            **fields,
+        }
         response = await client.post("/v1/owners", json=body, headers=admin)
         assert response.status_code == 201, response.text
         owner: dict[str, Any] = response.json()

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +13,10 @@ from app.models.api_key import ApiKey
 
 NEWEST = Ordering(
     "newest",
-    (SortKey(ApiKey.created_at, datetime, descending=True), SortKey(ApiKey.id, uuid.UUID, descending=True)),
+    (
+        SortKey(ApiKey.created_at, datetime, descending=True),
+        SortKey(ApiKey.id, uuid.UUID, descending=True),
+    ),
 )
 
 
@@ -25,7 +28,9 @@ async def get_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
     return await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
 
 
-async def page(session: AsyncSession, cursor: str | None, limit: int) -> tuple[Sequence[ApiKey], str | None]:
+async def page(
+    session: AsyncSession, cursor: str | None, limit: int
+) -> tuple[Sequence[ApiKey], str | None]:
     stmt: Any = select(ApiKey)
     rows = (await session.execute(NEWEST.apply(stmt, cursor, limit))).all()
     return NEWEST.page(rows, limit)

@@ -5,24 +5,27 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.api_keys import service
-from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, OwnerKeyCreate
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.security import AdminPrincipal
 
-router = APIRouter(
-    prefix="/v1/api-keys", tags=["api keys"], responses=responses(401, 403)
+router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=responses(401, 403))
+
+
+@router.post(
+    "", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=responses(404)
 )
-
-
-@router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=responses(404))
 async def create_key(
     response: Response, session: SessionDep, _admin: AdminPrincipal, body: ApiKeyCreate
 ) -> ApiKeyCreated:
     """Issue an API key (admin); the secret is in this answer only."""
-    key, token = await service.create_key(session, name=body.name, role=body.role, owner_id=body.owner_id)
+    owner_id = body.owner_id if isinstance(body, OwnerKeyCreate) else None
+    key, token = await service.create_key(
+        session, name=body.name, role=body.role, owner_id=owner_id
+    )
     response.headers["Location"] = f"/v1/api-keys/{key.id}"
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=token)
 
@@ -33,7 +36,9 @@ async def list_keys(
 ) -> Page[ApiKeyRead]:
     """List API keys, newest first, without their secrets (admin)."""
     keys, next_cursor = await service.list_keys(session, cursor, limit)
-    return Page[ApiKeyRead](items=[ApiKeyRead.model_validate(k) for k in keys], next_cursor=next_cursor)
+    return Page[ApiKeyRead](
+        items=[ApiKeyRead.model_validate(k) for k in keys], next_cursor=next_cursor
+    )
 
 
 @router.get("/{key_id}", response_model=ApiKeyRead, responses=responses(404))

@@ -2,29 +2,38 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.schemas import NOT_BLANK, InputModel, trim
 from app.models.api_key import Role
 
+KeyName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), AfterValidator(trim)
+]
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = (
-        Field(description="Who or what uses the key, e.g. `Bac Son festival booth app`.")
-    )
-    role: Role = Field(description="admin, owner or partner.")
-    owner_id: uuid.UUID | None = Field(
-        default=None, description="The owner an `owner` key is bound to; only for that role."
-    )
+class _KeyCreate(InputModel):
+    name: KeyName = Field(description="Who or what uses the key, e.g. `Bac Son booth app`.")
 
-    @model_validator(mode="after")
-    def _owner_matches_role(self) -> ApiKeyCreate:
-        if (self.role is Role.owner) != (self.owner_id is not None):
-            raise ValueError("owner_id is required for role owner and not allowed otherwise")
-        return self
+
+class AdminKeyCreate(_KeyCreate):
+    role: Literal[Role.admin] = Field(description="admin: the provincial department.")
+
+
+class PartnerKeyCreate(_KeyCreate):
+    role: Literal[Role.partner] = Field(description="partner: an integration that places orders.")
+
+
+class OwnerKeyCreate(_KeyCreate):
+    role: Literal[Role.owner] = Field(description="owner: bound to one owner.")
+    owner_id: uuid.UUID = Field(description="The owner this key acts for.")
+
+
+ApiKeyCreate = Annotated[
+    AdminKeyCreate | OwnerKeyCreate | PartnerKeyCreate, Field(discriminator="role")
+]
 
 
 class ApiKeyRead(BaseModel):

@@ -22,7 +22,9 @@ async def create_key(
     if owner_id is not None and await owners.get(session, owner_id) is None:
         raise NotFound(f"No owner {owner_id}.")
     new = generate_key()
-    key = ApiKey(name=name, role=role, owner_id=owner_id, prefix=new.prefix, secret_hash=new.secret_hash)
+    key = ApiKey(
+        name=name, role=role, owner_id=owner_id, prefix=new.prefix, secret_hash=new.secret_hash
+    )
     session.add(key)
     await session.flush()
     return key, new.token
@@ -35,7 +37,9 @@ async def get_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKey:
     return key
 
 
-async def list_keys(session: AsyncSession, cursor: str | None, limit: int) -> tuple[Sequence[ApiKey], str | None]:
+async def list_keys(
+    session: AsyncSession, cursor: str | None, limit: int
+) -> tuple[Sequence[ApiKey], str | None]:
     return await repository.page(session, cursor, limit)
 
 

@@ -146,8 +146,11 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
         f"{len(errors)} field(s) failed validation.",
         title="Invalid input",
         errors=[
-            {"loc": _loc(error.get("loc", ())), "msg": str(error.get("msg", "")),
-             "type": str(error.get("type", ""))}
+            {
+                "loc": _loc(error.get("loc", ())),
+                "msg": str(error.get("msg", "")),
+                "type": str(error.get("type", "")),
+            }
             for error in errors
         ],
     )
@@ -166,19 +169,33 @@ _HTTP_CODES = {
 }
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        path_regex = getattr(route, "path_regex", None)
+        if route_methods and path_regex is not None and path_regex.match(request.url.path):
+            methods |= route_methods
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_"))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    code = _HTTP_CODES.get(
+        exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    )
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
     if exc.status_code == 404 and detail == "Not Found":
         detail = "No such resource or route."
-    return problem_response(exc.status_code, code, detail, headers=dict(exc.headers or {}))
+    return problem_response(exc.status_code, code, detail, headers=headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    logger.error(
-        "unhandled error on %s %s", request.method, request.url.path, exc_info=exc
-    )
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
         500, "internal_error", "An unexpected error occurred; it has been logged."
     )

@@ -39,7 +39,9 @@ def conditional_json(
         tags = _tags(if_none_match)
         if "*" in tags or etag in tags:
             return Response(status_code=304, headers=all_headers)
-    return Response(body, status_code=status_code, media_type="application/json", headers=all_headers)
+    return Response(
+        body, status_code=status_code, media_type="application/json", headers=all_headers
+    )
 
 
 def check_if_match(request: Request, current: BaseModel) -> None:

@@ -59,9 +59,7 @@ def install_openapi(app: FastAPI) -> None:
             for operation in path_item.values():
                 operation_responses = operation.setdefault("responses", {})
                 for code in ALWAYS:
-                    operation_responses.setdefault(
-                        str(code), {"description": _DESCRIPTIONS[code]}
-                    )
+                    operation_responses.setdefault(str(code), {"description": _DESCRIPTIONS[code]})
                 for code, response in operation_responses.items():
                     if code.isdigit() and int(code) >= 400:
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import BadRequest
@@ -27,9 +28,7 @@ from app.core.errors import BadRequest
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
-LimitQuery = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT}.")
-]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT}.")]
 CursorQuery = Annotated[
     str | None,
     Query(max_length=1000, description="Opaque cursor from the previous page's `next_cursor`."),
@@ -67,7 +66,7 @@ def _encode_value(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class SortKey:
-    expr: ColumnElement[Any]
+    expr: ColumnElement[Any] | QueryableAttribute[Any]
     type: type
     descending: bool = False
 
@@ -75,7 +74,8 @@ class SortKey:
         return self.expr.desc() if self.descending else self.expr.asc()
 
     def after(self, value: Any) -> ColumnElement[bool]:
-        return self.expr < value if self.descending else self.expr > value
+        clause: ColumnElement[bool] = self.expr < value if self.descending else self.expr > value
+        return clause
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,9 @@ class Ordering:
             data = json.loads(raw)
             if data["s"] != self.name or len(data["v"]) != len(self.keys):
                 raise ValueError("cursor from another list")
-            return [_PARSERS[key.type](value) for key, value in zip(self.keys, data["v"], strict=True)]
+            return [
+                _PARSERS[key.type](value) for key, value in zip(self.keys, data["v"], strict=True)
+            ]
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
             raise BadRequest(
                 "The cursor is not valid for this list; start again without it.",

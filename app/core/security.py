@@ -44,7 +44,9 @@ def hash_secret(secret: str) -> str:
 def generate_key() -> NewKey:
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(32)
-    return NewKey(prefix=prefix, secret_hash=hash_secret(secret), token=f"{KEY_SCHEME}_{prefix}_{secret}")
+    return NewKey(
+        prefix=prefix, secret_hash=hash_secret(secret), token=f"{KEY_SCHEME}_{prefix}_{secret}"
+    )
 
 
 def split_token(token: str) -> tuple[str, str] | None:
@@ -128,9 +130,7 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         if principal is None:
             raise Unauthorized("This needs an API key.", code="unauthorized")
         if principal.role not in allowed:
-            raise Forbidden(
-                f"A {principal.role} key may not do this.", code="forbidden_role"
-            )
+            raise Forbidden(f"A {principal.role} key may not do this.", code="forbidden_role")
         return principal
 
     dependency.__name__ = "require_" + "_or_".join(sorted(allowed))

@@ -35,16 +35,37 @@ NGOC_QUE = OwnerCreate(
 )
 
 SAMPLE_OWNERS = [
-    OwnerCreate(name="Hợp tác xã Hồi Văn Quan", kind=OwnerKind.cooperative, commune="Văn Quan",
-                description=SAMPLE_NOTE),
-    OwnerCreate(name="Hợp tác xã Na Chi Lăng", kind=OwnerKind.cooperative, commune="Chi Lăng",
-                description=SAMPLE_NOTE),
-    OwnerCreate(name="Hộ kinh doanh Lương Thị Đào", kind=OwnerKind.household, commune="Đồng Đăng",
-                representative="Lương Thị Đào", description=SAMPLE_NOTE),
-    OwnerCreate(name="Công ty Cổ phần Thạch Đen Tràng Định", kind=OwnerKind.company,
-                commune="Tràng Định", description=SAMPLE_NOTE),
-    OwnerCreate(name="Hợp tác xã Thổ cẩm Bình Gia", kind=OwnerKind.cooperative, commune="Bình Gia",
-                description=SAMPLE_NOTE),
+    OwnerCreate(
+        name="Hợp tác xã Hồi Văn Quan",
+        kind=OwnerKind.cooperative,
+        commune="Văn Quan",
+        description=SAMPLE_NOTE,
+    ),
+    OwnerCreate(
+        name="Hợp tác xã Na Chi Lăng",
+        kind=OwnerKind.cooperative,
+        commune="Chi Lăng",
+        description=SAMPLE_NOTE,
+    ),
+    OwnerCreate(
+        name="Hộ kinh doanh Lương Thị Đào",
+        kind=OwnerKind.household,
+        commune="Đồng Đăng",
+        representative="Lương Thị Đào",
+        description=SAMPLE_NOTE,
+    ),
+    OwnerCreate(
+        name="Công ty Cổ phần Thạch Đen Tràng Định",
+        kind=OwnerKind.company,
+        commune="Tràng Định",
+        description=SAMPLE_NOTE,
+    ),
+    OwnerCreate(
+        name="Hợp tác xã Thổ cẩm Bình Gia",
+        kind=OwnerKind.cooperative,
+        commune="Bình Gia",
+        description=SAMPLE_NOTE,
+    ),
 ]
 
 OWNERS = [BAC_LE_COMMUNITY, BAC_SON_GROWERS, NGOC_QUE, *SAMPLE_OWNERS]

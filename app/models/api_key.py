@@ -36,7 +36,5 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
     __table_args__ = (
-        CheckConstraint(
-            "(role = 'owner') = (owner_id IS NOT NULL)", name="owner_role_has_owner"
-        ),
+        CheckConstraint("(role = 'owner') = (owner_id IS NOT NULL)", name="owner_role_has_owner"),
     )

@@ -39,7 +39,9 @@ class Owner(TimestampedMixin, Base):
     website: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OwnerStatus] = mapped_column(
-        Enum(OwnerStatus, name="owner_status", native_enum=False, create_constraint=True, length=20),
+        Enum(
+            OwnerStatus, name="owner_status", native_enum=False, create_constraint=True, length=20
+        ),
         default=OwnerStatus.active,
     )
     # Folded copies (app.core.text.fold), kept by the mapper events below, for diacritic-

@@ -14,7 +14,9 @@ from app.models.owner import Owner, OwnerKind, OwnerStatus
 BY_NAME = Ordering("name", (SortKey(Owner.sort_name, str), SortKey(Owner.id, uuid.UUID)))
 
 
-async def get(session: AsyncSession, owner_id: uuid.UUID, *, for_update: bool = False) -> Owner | None:
+async def get(
+    session: AsyncSession, owner_id: uuid.UUID, *, for_update: bool = False
+) -> Owner | None:
     stmt = select(Owner).where(Owner.id == owner_id)
     if for_update:
         stmt = stmt.with_for_update()

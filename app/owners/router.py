@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -19,22 +20,33 @@ router = APIRouter(prefix="/v1/owners", tags=["owners"])
 @router.get("", response_model=Page[OwnerRead])
 async def list_owners(
     session: SessionDep,
-    kind: OwnerKind | None = None,
-    commune: str | None = Query(default=None, max_length=100, description="Commune, any accents."),
-    province: str | None = Query(default=None, max_length=100, description="Province, any accents."),
-    q: str | None = Query(
-        default=None, max_length=200, description="Words in the name or representative; accents optional."
-    ),
-    status_: OwnerStatus | None = Query(
-        default=OwnerStatus.active, alias="status", description="active (default) or inactive."
-    ),
+    kind: Annotated[OwnerKind | None, Query(description="Only owners of this kind.")] = None,
+    commune: Annotated[
+        str | None, Query(max_length=100, description="Commune, accents optional.")
+    ] = None,
+    province: Annotated[
+        str | None, Query(max_length=100, description="Province, accents optional.")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Words in the name or representative; accents optional."),
+    ] = None,
+    status_: Annotated[
+        OwnerStatus, Query(alias="status", description="active (the default) or inactive.")
+    ] = OwnerStatus.active,
     cursor: CursorQuery = None,
     limit: LimitQuery = 20,
 ) -> Page[OwnerRead]:
     """List owners by name."""
     owners, next_cursor = await service.list_owners(
-        session, kind=kind, commune=commune, province=province, q=q, status=status_,
-        cursor=cursor, limit=limit,
+        session,
+        kind=kind,
+        commune=commune,
+        province=province,
+        q=q,
+        status=status_,
+        cursor=cursor,
+        limit=limit,
     )
     return Page[OwnerRead](
         items=[OwnerRead.model_validate(o) for o in owners], next_cursor=next_cursor

@@ -2,30 +2,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from app.core.schemas import Email, InputModel, LongText, Name, Phone, Place, ShortText, Url
 from app.models.owner import OwnerKind, OwnerStatus
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ().-]{6,30}$")]
-Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300, pattern=r"^https?://\S+$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
-LongText = Annotated[str, StringConstraints(max_length=5000)]
 
 DEFAULT_PROVINCE = "Lạng Sơn"
 
 
-class OwnerFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OwnerFields(InputModel):
     representative: Name | None = Field(
-        default=None, description="The person who represents the owner (director, head).")
+        default=None, description="The person who represents the owner (director, head)."
+    )
     phone: Phone | None = Field(default=None, description="Contact phone number.")
     email: Email | None = Field(default=None, description="Contact e-mail address.")
     address: ShortText | None = Field(default=None, description="Postal address.")
@@ -43,10 +33,11 @@ class OwnerCreate(OwnerFields):
 class OwnerUpdate(OwnerFields):
     """Fields to change; absent fields stay as they are, null clears an optional field."""
 
-    name: Name | None = Field(default=None, description="New name.")
-    kind: OwnerKind | None = Field(default=None, description="New kind.")
-    commune: Place | None = Field(default=None, description="New commune.")
-    province: Place | None = Field(default=None, description="New province.")
+    # Required fields may be left out but not cleared: null is outside their schema.
+    name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
+    kind: OwnerKind | SkipJsonSchema[None] = Field(default=None, description="New kind.")
+    commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
+    province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> OwnerUpdate:

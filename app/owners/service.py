@@ -15,7 +15,9 @@ from app.owners import repository
 from app.owners.schemas import OwnerCreate, OwnerUpdate
 
 
-async def get_owner(session: AsyncSession, owner_id: uuid.UUID, *, for_update: bool = False) -> Owner:
+async def get_owner(
+    session: AsyncSession, owner_id: uuid.UUID, *, for_update: bool = False
+) -> Owner:
     owner = await repository.get(session, owner_id, for_update=for_update)
     if owner is None:
         raise NotFound(f"No owner {owner_id}.")

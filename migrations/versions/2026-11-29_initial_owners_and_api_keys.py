@@ -110,7 +110,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_keys_owner_id"), ["owner_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_owner_id"))

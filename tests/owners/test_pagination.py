@@ -22,7 +22,9 @@ async def walk(client: httpx.AsyncClient, limit: int) -> list[list[str]]:
             return pages
 
 
-async def test_45_owners_come_in_pages_of_20_20_5(client: httpx.AsyncClient, make_owner: OwnerFactory) -> None:
+async def test_45_owners_come_in_pages_of_20_20_5(
+    client: httpx.AsyncClient, make_owner: OwnerFactory
+) -> None:
     created = {(await make_owner(name=f"Hợp tác xã số {i:02d}"))["id"] for i in range(45)}
 
     pages = await walk(client, 20)

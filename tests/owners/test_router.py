@@ -37,7 +37,9 @@ async def test_admin_creates_owner(client: httpx.AsyncClient, admin: dict[str, s
     assert response.headers["etag"].startswith('"')
 
 
-async def test_created_owner_is_readable_by_anyone(client: httpx.AsyncClient, make_owner: OwnerFactory) -> None:
+async def test_created_owner_is_readable_by_anyone(
+    client: httpx.AsyncClient, make_owner: OwnerFactory
+) -> None:
     owner = await make_owner(**NGOC_QUE)
 
     response = await client.get(f"/v1/owners/{owner['id']}")
@@ -64,7 +66,11 @@ async def test_unknown_owner_is_404(client: httpx.AsyncClient) -> None:
     ],
 )
 async def test_invalid_owner_is_422_and_writes_nothing(
-    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession, body: dict[str, Any], loc: list[str]
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    db: AsyncSession,
+    body: dict[str, Any],
+    loc: list[str],
 ) -> None:
     response = await client.post("/v1/owners", json=body, headers=admin)
 
@@ -129,7 +135,11 @@ async def test_create_with_forged_secret_is_401(
 
 @pytest.mark.parametrize("role", [Role.partner, Role.owner])
 async def test_create_with_non_admin_key_is_403(
-    client: httpx.AsyncClient, make_key: KeyFactory, make_owner: OwnerFactory, db: AsyncSession, role: Role
+    client: httpx.AsyncClient,
+    make_key: KeyFactory,
+    make_owner: OwnerFactory,
+    db: AsyncSession,
+    role: Role,
 ) -> None:
     owner = await make_owner()
     headers = await make_key(role, owner_id=uuid.UUID(owner["id"]) if role is Role.owner else None)
@@ -147,7 +157,9 @@ async def test_owner_key_updates_its_own_owner(
     owner = await make_owner(**NGOC_QUE)
     headers = await make_key(Role.owner, owner_id=uuid.UUID(owner["id"]))
 
-    response = await client.patch(f"/v1/owners/{owner['id']}", json={"phone": "0205 3812 345"}, headers=headers)
+    response = await client.patch(
+        f"/v1/owners/{owner['id']}", json={"phone": "0205 3812 345"}, headers=headers
+    )
 
     assert response.status_code == 200
     assert response.json()["phone"] == "0205 3812 345"
@@ -161,7 +173,9 @@ async def test_owner_key_cannot_edit_another_owner(
     theirs = await make_owner(**NGOC_QUE)
     headers = await make_key(Role.owner, owner_id=uuid.UUID(mine["id"]))
 
-    response = await client.patch(f"/v1/owners/{theirs['id']}", json={"name": "Hijacked"}, headers=headers)
+    response = await client.patch(
+        f"/v1/owners/{theirs['id']}", json={"name": "Hijacked"}, headers=headers
+    )
 
     assert response.status_code == 403
     assert problem(response)["code"] == "not_your_owner"
@@ -173,7 +187,9 @@ async def test_partner_key_cannot_edit_an_owner(
 ) -> None:
     owner = await make_owner(**NGOC_QUE)
 
-    response = await client.patch(f"/v1/owners/{owner['id']}", json={"name": "Hijacked"}, headers=partner)
+    response = await client.patch(
+        f"/v1/owners/{owner['id']}", json={"name": "Hijacked"}, headers=partner
+    )
 
     assert response.status_code == 403
     assert (await client.get(f"/v1/owners/{owner['id']}")).json() == owner
@@ -194,7 +210,9 @@ async def test_if_none_match_gives_304(client: httpx.AsyncClient, make_owner: Ow
     owner = await make_owner(**NGOC_QUE)
     first = await client.get(f"/v1/owners/{owner['id']}")
 
-    again = await client.get(f"/v1/owners/{owner['id']}", headers={"If-None-Match": first.headers["etag"]})
+    again = await client.get(
+        f"/v1/owners/{owner['id']}", headers={"If-None-Match": first.headers["etag"]}
+    )
 
     assert again.status_code == 304
     assert again.content == b""
@@ -207,12 +225,16 @@ async def test_if_match_with_stale_tag_is_412_and_changes_nothing(
     owner = await make_owner(**NGOC_QUE)
     stale = (await client.get(f"/v1/owners/{owner['id']}")).headers["etag"]
     first = await client.patch(
-        f"/v1/owners/{owner['id']}", json={"phone": "0205 111 111"}, headers={**admin, "If-Match": stale}
+        f"/v1/owners/{owner['id']}",
+        json={"phone": "0205 111 111"},
+        headers={**admin, "If-Match": stale},
     )
     assert first.status_code == 200
 
     second = await client.patch(
-        f"/v1/owners/{owner['id']}", json={"phone": "0205 222 222"}, headers={**admin, "If-Match": stale}
+        f"/v1/owners/{owner['id']}",
+        json={"phone": "0205 222 222"},
+        headers={**admin, "If-Match": stale},
     )
 
     assert second.status_code == 412
@@ -225,9 +247,13 @@ async def test_patch_answers_the_new_etag(
 ) -> None:
     owner = await make_owner(**NGOC_QUE)
 
-    patched = await client.patch(f"/v1/owners/{owner['id']}", json={"phone": "0205 111 111"}, headers=admin)
+    patched = await client.patch(
+        f"/v1/owners/{owner['id']}", json={"phone": "0205 111 111"}, headers=admin
+    )
 
-    assert patched.headers["etag"] == (await client.get(f"/v1/owners/{owner['id']}")).headers["etag"]
+    assert (
+        patched.headers["etag"] == (await client.get(f"/v1/owners/{owner['id']}")).headers["etag"]
+    )
 
 
 async def test_deactivated_owner_leaves_the_list_but_stays_readable(
@@ -282,7 +308,9 @@ async def test_q_is_diacritic_insensitive(
     assert [o["name"] for o in response.json()["items"]] == expected
 
 
-async def test_filters_by_kind_commune_and_province(client: httpx.AsyncClient, make_owner: OwnerFactory) -> None:
+async def test_filters_by_kind_commune_and_province(
+    client: httpx.AsyncClient, make_owner: OwnerFactory
+) -> None:
     await make_owner(**NGOC_QUE)
     await make_owner(name="Hộ kinh doanh Lương Thị Đào", kind="household", commune="Đồng Đăng")
     await make_owner(name="Hợp tác xã Cao Bằng", commune="Hòa An", province="Cao Bằng")

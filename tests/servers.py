@@ -1,0 +1,79 @@
+"""Real API server processes for tests that need HTTP over a socket (fuzzing, several
+processes sharing one database)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def api_server(database_url: str, **env: str) -> Iterator[Server]:
+    """One `uvicorn` process serving the app on a free port, until the block ends."""
+    port = free_port()
+    process_env = {
+        **os.environ,
+        "OCOP_DATABASE_URL": database_url,
+        "OCOP_ENVIRONMENT": "test",
+        "OCOP_WEBHOOKS_ALLOW_PRIVATE": "true",
+        **env,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=process_env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"API server exited with {process.returncode}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("API server did not become ready in 30 s")
+            time.sleep(0.1)
+        yield Server(url=url, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
