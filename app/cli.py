@@ -47,7 +47,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from alembic import command
     from alembic.config import Config
 
-    command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini")), args.revision)
+    # The source tree's alembic.ini, or the working directory's (an installed package, e.g. Docker).
+    candidates = [PROJECT_ROOT / "alembic.ini", Path.cwd() / "alembic.ini"]
+    ini = next((path for path in candidates if path.is_file()), None)
+    if ini is None:
+        _err("alembic.ini not found; run from the project directory")
+        return 2
+    command.upgrade(Config(str(ini)), args.revision)
     return 0
 
 

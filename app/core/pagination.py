@@ -31,7 +31,11 @@ MAX_LIMIT = 100
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT}.")]
 CursorQuery = Annotated[
     str | None,
-    Query(max_length=1000, description="Opaque cursor from the previous page's `next_cursor`."),
+    Query(
+        max_length=1000,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="Opaque cursor from the previous page's `next_cursor`.",
+    ),
 ]
 
 

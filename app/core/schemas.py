@@ -13,9 +13,14 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 SPACE = " \t\n\r\f\v"
-NOT_BLANK = r"[^ \t\n\r\f\v]"  # at least one character that is not a space
 END = r"(?![\s\S])"  # end of input, in both engines
-_TOKEN = r"[^@ \t\n\r\f\v]+"
+# No NUL characters anywhere (PostgreSQL text cannot hold them) ...
+NO_NUL = rf"^[^\x00]*{END}"
+# ... and, for names, at least one character that is not a space.
+NOT_BLANK = rf"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*{END}"
+# Query parameters are checked by pydantic's default (Rust) engine, whose `$` is end of input.
+QUERY_TEXT = r"^[^\x00]*$"
+_TOKEN = r"[^@\x00 \t\n\r\f\v]+"
 
 
 def trim(value: str) -> str:
@@ -34,8 +39,8 @@ Name = Annotated[
 Place = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), AfterValidator(trim)
 ]
-ShortText = Annotated[str, StringConstraints(max_length=300), AfterValidator(trim)]
-LongText = Annotated[str, StringConstraints(max_length=5000)]
+ShortText = Annotated[str, StringConstraints(max_length=300, pattern=NO_NUL), AfterValidator(trim)]
+LongText = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]
 Phone = Annotated[
     str,
     StringConstraints(max_length=30, pattern=rf"^\+?[0-9 ().-]{{6,30}}{END}"),
@@ -44,4 +49,6 @@ Phone = Annotated[
 Email = Annotated[
     str, StringConstraints(max_length=254, pattern=rf"^{_TOKEN}@{_TOKEN}\.{_TOKEN}{END}")
 ]
-Url = Annotated[str, StringConstraints(max_length=300, pattern=rf"^https?://[^ \t\n\r\f\v]+{END}")]
+Url = Annotated[
+    str, StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}")
+]

@@ -9,6 +9,7 @@ from app.core.db import SessionDep
 from app.core.http import check_if_match, conditional_json
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
+from app.core.schemas import QUERY_TEXT
 from app.core.security import AdminOrOwner, AdminPrincipal
 from app.models.owner import OwnerKind, OwnerStatus
 from app.owners import service
@@ -22,14 +23,20 @@ async def list_owners(
     session: SessionDep,
     kind: Annotated[OwnerKind | None, Query(description="Only owners of this kind.")] = None,
     commune: Annotated[
-        str | None, Query(max_length=100, description="Commune, accents optional.")
+        str | None,
+        Query(max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."),
     ] = None,
     province: Annotated[
-        str | None, Query(max_length=100, description="Province, accents optional.")
+        str | None,
+        Query(max_length=100, pattern=QUERY_TEXT, description="Province, accents optional."),
     ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="Words in the name or representative; accents optional."),
+        Query(
+            max_length=200,
+            pattern=QUERY_TEXT,
+            description="Words in the name or representative; accents optional.",
+        ),
     ] = None,
     status_: Annotated[
         OwnerStatus, Query(alias="status", description="active (the default) or inactive.")

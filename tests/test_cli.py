@@ -1,0 +1,76 @@
+"""The `ocop` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.demo import data
+
+pytestmark = pytest.mark.anyio
+
+
+def ocop(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={**os.environ, "OCOP_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_keys_create_prints_the_key_alone_last_and_it_works(
+    database_url: str, client: httpx.AsyncClient
+) -> None:
+    result = ocop(database_url, "keys", "create", "--role", "admin", "--name", "cli admin")
+
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("ocop_")
+    assert " " not in token
+    response = await client.get("/v1/api-keys", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert [k["name"] for k in response.json()["items"]] == ["cli admin"]
+
+
+async def test_keys_revoke_by_prefix(database_url: str, client: httpx.AsyncClient) -> None:
+    token = ocop(database_url, "keys", "create", "--role", "admin", "--name", "x").stdout.split()[
+        -1
+    ]
+    prefix = token.split("_")[1]
+
+    result = ocop(database_url, "keys", "revoke", prefix)
+
+    assert result.returncode == 0, result.stderr
+    response = await client.get("/v1/api-keys", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+
+
+async def test_owner_key_needs_owner_id(database_url: str) -> None:
+    result = ocop(database_url, "keys", "create", "--role", "owner", "--name", "x")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+
+
+async def test_seed_demo_is_safe_to_run_twice(
+    database_url: str, client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    first = ocop(database_url, "seed-demo")
+    second = ocop(database_url, "seed-demo")
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "nothing added" in second.stdout
+    names = [
+        o["name"] for o in (await client.get("/v1/owners", params={"limit": 100})).json()["items"]
+    ]
+    assert sorted(names) == sorted(o.name for o in data.OWNERS)
+    assert "Công ty TNHH MTV Ngọc Quế" in names
