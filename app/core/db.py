@@ -11,11 +11,13 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import BigInteger, DateTime, MetaData, Uuid, event
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, MetaData, Uuid, event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -88,6 +90,24 @@ class Quantity(TypeDecorator[Decimal]):
         if value is None:
             return None
         return (Decimal(int(value)) / self.SCALE).quantize(Decimal("0.001")).normalize()
+
+
+def str_enum(enum_class: type[StrEnum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus a named CHECK constraint (no PostgreSQL ENUM type,
+    so adding a value is a plain constraint change)."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+def json_document() -> JSON:
+    """JSON, stored as JSONB on PostgreSQL."""
+    return JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:

@@ -2,6 +2,33 @@
 
 from app.core.db import Base
 from app.models.api_key import ApiKey, Role
+from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
 from app.models.owner import Owner, OwnerKind, OwnerStatus
+from app.models.product import (
+    Certificate,
+    CertificateLevel,
+    Product,
+    ProductGroup,
+    ProductStatus,
+    Unit,
+)
 
-__all__ = ["ApiKey", "Base", "Owner", "OwnerKind", "OwnerStatus", "Role"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Certificate",
+    "CertificateLevel",
+    "Event",
+    "EventExternalRef",
+    "EventKind",
+    "EventProduct",
+    "EventStatus",
+    "Owner",
+    "OwnerKind",
+    "OwnerStatus",
+    "Product",
+    "ProductGroup",
+    "ProductStatus",
+    "Role",
+    "Unit",
+]

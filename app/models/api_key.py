@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, utcnow
+from app.core.db import Base, str_enum, utcnow
 
 
 class Role(StrEnum):
@@ -23,9 +23,7 @@ class ApiKey(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, name="api_key_role", native_enum=False, create_constraint=True, length=20)
-    )
+    role: Mapped[Role] = mapped_column(str_enum(Role, "api_key_role"))
     owner_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("owners.id", ondelete="RESTRICT"), index=True
     )

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Connection, Enum, Index, String, Text, event
+from sqlalchemy import Connection, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from app.core.db import Base, TimestampedMixin
+from app.core.db import Base, TimestampedMixin, str_enum
 from app.core.text import fold
 
 
@@ -27,9 +27,7 @@ class Owner(TimestampedMixin, Base):
     __tablename__ = "owners"
 
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[OwnerKind] = mapped_column(
-        Enum(OwnerKind, name="owner_kind", native_enum=False, create_constraint=True, length=20)
-    )
+    kind: Mapped[OwnerKind] = mapped_column(str_enum(OwnerKind, "owner_kind"))
     commune: Mapped[str] = mapped_column(String(100))
     province: Mapped[str] = mapped_column(String(100))
     representative: Mapped[str | None] = mapped_column(String(200))
@@ -39,9 +37,7 @@ class Owner(TimestampedMixin, Base):
     website: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[OwnerStatus] = mapped_column(
-        Enum(
-            OwnerStatus, name="owner_status", native_enum=False, create_constraint=True, length=20
-        ),
+        str_enum(OwnerStatus, "owner_status"),
         default=OwnerStatus.active,
     )
     # Folded copies (app.core.text.fold), kept by the mapper events below, for diacritic-

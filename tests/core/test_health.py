@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
 from app.core.config import Environment, Settings
 from app.main import create_app
 from tests.conftest import problem
-from asgi_lifespan import LifespanManager
 
 pytestmark = pytest.mark.anyio
 

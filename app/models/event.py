@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+
+from app.core.db import Base, TimestampedMixin, json_document, str_enum
+from app.core.text import fold
+from app.models.product import Product
+
+
+class EventKind(StrEnum):
+    festival = "festival"
+    trade_fair = "trade_fair"
+    exhibition = "exhibition"
+    product_week = "product_week"
+    other = "other"
+
+
+class EventStatus(StrEnum):
+    """Derived from the clock (scheduled, ongoing, ended) unless cancelled; never stored."""
+
+    scheduled = "scheduled"
+    ongoing = "ongoing"
+    ended = "ended"
+    cancelled = "cancelled"
+
+
+class Event(TimestampedMixin, Base):
+    """A festival, trade fair, exhibition or product week where OCOP products are sold."""
+
+    __tablename__ = "events"
+
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind, "event_kind"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    venue: Mapped[str | None] = mapped_column(String(300))
+    commune: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(100))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str | None] = mapped_column(Text)
+    translations: Mapped[dict[str, Any]] = mapped_column(json_document(), default=dict)
+    cancelled_at: Mapped[datetime | None]
+    sort_name: Mapped[str] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(Text)
+    commune_key: Mapped[str] = mapped_column(String(100))
+
+    external_refs: Mapped[list[EventExternalRef]] = relationship(
+        back_populates="event",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="(EventExternalRef.system, EventExternalRef.external_id)",
+    )
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        Index("ix_events_starts_at_id", "starts_at", "id"),
+        Index("ix_events_ends_at", "ends_at"),
+        Index("ix_events_commune_key", "commune_key"),
+    )
+
+    def derive_keys(self) -> None:
+        names = [self.name]
+        for translation in (self.translations or {}).values():
+            if isinstance(translation, dict) and isinstance(translation.get("name"), str):
+                names.append(translation["name"])
+        self.sort_name = fold(self.name)
+        self.search_text = fold(" ".join([*names, self.venue or ""]))
+        self.commune_key = fold(self.commune)
+
+
+@event.listens_for(Event, "before_insert")
+@event.listens_for(Event, "before_update")
+def _derive_event_keys(_mapper: Mapper[Event], _connection: Connection, target: Event) -> None:
+    target.derive_keys()
+
+
+class EventExternalRef(Base):
+    """The id of an event in a ticketing system; a (system, id) pair names one event only."""
+
+    __tablename__ = "event_external_refs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    system: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str] = mapped_column(String(200))
+
+    event: Mapped[Event] = relationship(back_populates="external_refs", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("system", "external_id"),)
+
+
+class EventProduct(TimestampedMixin, Base):
+    """A product shown and sold at an event: its booth and, optionally, a festival price."""
+
+    __tablename__ = "event_products"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
+    booth: Mapped[str | None] = mapped_column(String(50))
+    event_price_vnd: Mapped[int | None] = mapped_column(BigInteger)
+
+    product: Mapped[Product] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "product_id"),
+        CheckConstraint("event_price_vnd >= 0", name="event_price_not_negative"),
+        Index("ix_event_products_product_id", "product_id"),
+    )

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Connection,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+
+from app.core.db import Base, TimestampedMixin, json_document, str_enum
+from app.core.text import fold
+from app.models.owner import Owner
+
+
+class ProductGroup(StrEnum):
+    """The six OCOP product groups of Decision 148/QĐ-TTg (2023)."""
+
+    food = "food"
+    beverage = "beverage"
+    herbal = "herbal"
+    handicraft = "handicraft"
+    flora_fauna = "flora_fauna"
+    tourism = "tourism"
+
+
+class Unit(StrEnum):
+    kg = "kg"
+    g = "g"
+    l = "l"  # noqa: E741 (litre)
+    box = "box"
+    bag = "bag"
+    bottle = "bottle"
+    jar = "jar"
+    piece = "piece"
+    ticket = "ticket"
+    visit = "visit"
+
+    @property
+    def kilograms(self) -> Decimal | None:
+        """How many kilograms one unit weighs, for weight units; else None."""
+        return {"kg": Decimal(1), "g": Decimal("0.001")}.get(self.value)
+
+
+class ProductStatus(StrEnum):
+    active = "active"
+    archived = "archived"
+
+
+class CertificateLevel(StrEnum):
+    provincial = "provincial"
+    central = "central"
+
+
+class Product(TimestampedMixin, Base):
+    """An OCOP product (or tourism service) of one owner."""
+
+    __tablename__ = "products"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    # {"en": {"name": "...", "description": "..."}, "zh": {...}}
+    translations: Mapped[dict[str, Any]] = mapped_column(json_document(), default=dict)
+    group: Mapped[ProductGroup] = mapped_column(str_enum(ProductGroup, "product_group"))
+    subgroup: Mapped[str | None] = mapped_column(String(100))
+    unit: Mapped[Unit] = mapped_column(str_enum(Unit, "product_unit"))
+    unit_step: Mapped[Decimal]
+    price_vnd: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[Decimal | None]  # None: not tracked (a tourism site, say)
+    commune: Mapped[str] = mapped_column(String(100))
+    province: Mapped[str] = mapped_column(String(100))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[ProductStatus] = mapped_column(
+        str_enum(ProductStatus, "product_status"), default=ProductStatus.active
+    )
+    # Folded copies (app.core.text.fold), kept by the mapper events below.
+    sort_name: Mapped[str] = mapped_column(String(200))
+    search_text: Mapped[str] = mapped_column(Text)
+    commune_key: Mapped[str] = mapped_column(String(100))
+
+    owner: Mapped[Owner] = relationship(lazy="raise")
+    certificates: Mapped[list[Certificate]] = relationship(
+        back_populates="product", lazy="raise", order_by="Certificate.issued_on"
+    )
+
+    __table_args__ = (
+        CheckConstraint("price_vnd >= 0", name="price_not_negative"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("unit_step > 0", name="unit_step_positive"),
+        CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+        CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+        Index("ix_products_owner_id", "owner_id"),
+        Index("ix_products_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_products_sort_name_id", "sort_name", "id"),
+        Index("ix_products_price_vnd_id", "price_vnd", "id"),
+        Index("ix_products_commune_key", "commune_key"),
+        Index("ix_products_group", "group"),
+    )
+
+    def derive_keys(self) -> None:
+        names = [self.name]
+        for translation in (self.translations or {}).values():
+            if isinstance(translation, dict) and isinstance(translation.get("name"), str):
+                names.append(translation["name"])
+        self.sort_name = fold(self.name)
+        self.search_text = fold(" ".join(names))
+        self.commune_key = fold(self.commune)
+
+
+@event.listens_for(Product, "before_insert")
+@event.listens_for(Product, "before_update")
+def _derive_product_keys(
+    _mapper: Mapper[Product], _connection: Connection, target: Product
+) -> None:
+    target.derive_keys()
+
+
+class Certificate(TimestampedMixin, Base):
+    """One OCOP evaluation of a product: its stars, score and validity."""
+
+    __tablename__ = "certificates"
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    stars: Mapped[int] = mapped_column(SmallInteger)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    decision_no: Mapped[str] = mapped_column(String(100))
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    level: Mapped[CertificateLevel | None] = mapped_column(
+        str_enum(CertificateLevel, "certificate_level")
+    )
+
+    product: Mapped[Product] = relationship(back_populates="certificates", lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
+        CheckConstraint("valid_until >= issued_on", name="valid_after_issue"),
+        Index("ix_certificates_product_id_issued_on", "product_id", "issued_on"),
+        Index("ix_certificates_valid_until", "valid_until"),
+    )
