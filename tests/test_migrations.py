@@ -46,7 +46,8 @@ def scratch_url(tmp_path: Path) -> Iterator[str]:
     if not database.IS_POSTGRES:
         yield database.sqlite_url(tmp_path / "scratch.db")
         return
-    name = "ocop_migrations_scratch"
+    # Named after the suite's database, so suites on different databases can run side by side.
+    name = f"{make_url(database.POSTGRES_URL).database}_migrations_scratch"
     _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     _admin_execute(f"CREATE DATABASE {name}")
     yield make_url(database.POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
