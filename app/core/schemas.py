@@ -8,9 +8,19 @@ before a final newline). Leading and trailing spaces are trimmed after validatio
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 SPACE = " \t\n\r\f\v"
 END = r"(?![\s\S])"  # end of input, in both engines
@@ -52,3 +62,31 @@ Email = Annotated[
 Url = Annotated[
     str, StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}")
 ]
+
+
+def _quantity_json(value: Decimal) -> int | float:
+    # A JSON number, not pydantic's default string. At most 3 decimals and 15 significant
+    # digits, so the float's shortest repr is the decimal itself (0.3 stays 0.3).
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+QuantityOut = Annotated[
+    Decimal, PlainSerializer(_quantity_json, return_type=int | float, when_used="json")
+]
+"""An exact quantity in a response, written as a JSON number."""
+
+
+def _number_only(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+QuantityIn = Annotated[
+    Decimal,
+    BeforeValidator(_number_only),
+    Field(max_digits=15, decimal_places=3),
+    WithJsonSchema({"type": "number", "multipleOf": 0.001}),
+]
+"""An exact quantity in a request: a JSON number with at most 3 decimals (parsed from the JSON
+text itself, so 0.1 is exactly 0.1)."""

@@ -78,6 +78,16 @@ class Event(TimestampedMixin, Base):
         Index("ix_events_commune_key", "commune_key"),
     )
 
+    def status_at(self, now: datetime) -> EventStatus:
+        """The status at `now`: cancelled if cancelled, else by the clock."""
+        if self.cancelled_at is not None:
+            return EventStatus.cancelled
+        if now < self.starts_at:
+            return EventStatus.scheduled
+        if now < self.ends_at:
+            return EventStatus.ongoing
+        return EventStatus.ended
+
     def derive_keys(self) -> None:
         names = [self.name]
         for translation in (self.translations or {}).values():
