@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.writer_sessionmaker = create_sessionmaker(engine, writer=True)
         try:
             yield
         finally:

@@ -171,8 +171,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, writer: bool = False
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; a writer's transactions begin as writers (BEGIN IMMEDIATE on
+    SQLite) whenever they start, including after a commit."""
+    bind = engine.execution_options(**{WRITE_TRANSACTION: True}) if writer else engine
+    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
 
 
 async def begin_write(session: AsyncSession) -> None:
@@ -182,10 +187,12 @@ async def begin_write(session: AsyncSession) -> None:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session and transaction, committed when the endpoint returns."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    state = request.app.state
+    writer = request.method not in SAFE_METHODS
+    sessionmaker: async_sessionmaker[AsyncSession] = (
+        state.writer_sessionmaker if writer else state.sessionmaker
+    )
     async with sessionmaker() as session:
-        if request.method not in SAFE_METHODS:
-            await begin_write(session)
         yield session
         await session.commit()
 

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import ClockDep
-from app.core.db import SAFE_METHODS, SessionDep, begin_write
+from app.core.db import SAFE_METHODS, SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.models.api_key import ApiKey, Role
 
@@ -83,8 +83,7 @@ async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now
         return
     # A reader's transaction must stay a reader: on SQLite one that starts writing can fail
     # instead of waiting for the lock. A short transaction of its own does the write.
-    async with request.app.state.sessionmaker() as own:
-        await begin_write(own)
+    async with request.app.state.writer_sessionmaker() as own:
         await own.execute(stmt)
         await own.commit()
 

@@ -3,6 +3,15 @@
 from app.core.db import Base
 from app.models.api_key import ApiKey, Role
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
+from app.models.order import (
+    IdempotencyRecord,
+    IdempotencyStatus,
+    Order,
+    OrderChannel,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
 from app.models.owner import Owner, OwnerKind, OwnerStatus
 from app.models.product import (
     Certificate,
@@ -23,6 +32,13 @@ __all__ = [
     "EventKind",
     "EventProduct",
     "EventStatus",
+    "IdempotencyRecord",
+    "IdempotencyStatus",
+    "Order",
+    "OrderChannel",
+    "OrderLine",
+    "OrderStatus",
+    "OrderStatusChange",
     "Owner",
     "OwnerKind",
     "OwnerStatus",

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import Base, TimestampedMixin, json_document, str_enum, utcnow
+from app.models.product import Unit
+
+
+class OrderStatus(StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    fulfilled = "fulfilled"
+    cancelled = "cancelled"
+
+
+class OrderChannel(StrEnum):
+    event = "event"
+    online = "online"
+    partner = "partner"
+
+
+class Order(TimestampedMixin, Base):
+    """An order placed by a tourist through an app, a booth or a partner shop."""
+
+    __tablename__ = "orders"
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[OrderStatus] = mapped_column(
+        str_enum(OrderStatus, "order_status"), default=OrderStatus.pending
+    )
+    channel: Mapped[OrderChannel] = mapped_column(str_enum(OrderChannel, "order_channel"))
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="RESTRICT"))
+    placed_by_key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="RESTRICT")
+    )
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_phone: Mapped[str] = mapped_column(String(30))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    customer_country: Mapped[str | None] = mapped_column(String(2))
+    note: Mapped[str | None] = mapped_column(Text)
+    total_vnd: Mapped[int] = mapped_column(BigInteger)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", lazy="raise", order_by="OrderLine.position"
+    )
+    history: Mapped[list[OrderStatusChange]] = relationship(
+        lazy="raise", order_by="(OrderStatusChange.at, OrderStatusChange.id)"
+    )
+
+    __table_args__ = (
+        CheckConstraint("total_vnd >= 0", name="total_not_negative"),
+        Index("ix_orders_created_at_id", "created_at", "id"),
+        Index("ix_orders_event_id_status", "event_id", "status"),
+        Index("ix_orders_placed_by_key_id_created_at", "placed_by_key_id", "created_at"),
+    )
+
+
+class OrderLine(Base):
+    """One product of an order, with the name, unit and price as they were when ordered."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
+    # The owner at the time of the order: what it sold stays its sale.
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id", ondelete="RESTRICT"))
+    product_name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[Unit] = mapped_column(str_enum(Unit, "order_line_unit"))
+    quantity: Mapped[Decimal]
+    unit_price_vnd: Mapped[int] = mapped_column(BigInteger)
+    line_total_vnd: Mapped[int] = mapped_column(BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "product_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_vnd >= 0", name="unit_price_not_negative"),
+        CheckConstraint("line_total_vnd >= 0", name="line_total_not_negative"),
+        Index("ix_order_lines_product_id", "product_id"),
+        Index("ix_order_lines_owner_id_order_id", "owner_id", "order_id"),
+    )
+
+
+class OrderStatusChange(Base):
+    """Every change of an order's status, with its time and the key that made it."""
+
+    __tablename__ = "order_status_changes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[OrderStatus | None] = mapped_column(
+        str_enum(OrderStatus, "order_change_from")
+    )
+    to_status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "order_change_to"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+
+
+class IdempotencyStatus(StrEnum):
+    in_progress = "in_progress"
+    completed = "completed"
+
+
+class IdempotencyRecord(Base):
+    """A client's `Idempotency-Key`, scoped to the API key that sent it, and the answer given.
+
+    Claimed (in_progress) in a transaction of its own before the work starts, so a concurrent
+    duplicate sees it at once; completed in the same transaction as the work, so the stored
+    answer exists exactly when the work does.
+    """
+
+    __tablename__ = "idempotency_records"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[IdempotencyStatus] = mapped_column(
+        str_enum(IdempotencyStatus, "idempotency_status")
+    )
+    locked_until: Mapped[datetime]
+    response_status: Mapped[int | None] = mapped_column(SmallInteger)
+    response_headers: Mapped[dict[str, Any] | None] = mapped_column(json_document())
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "key"),
+        Index("ix_idempotency_records_created_at", "created_at"),
+    )
