@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     api_key_touch_interval_s: int = Field(
         default=60, ge=0, description="How often a key's last_used_at is written at most."
     )
+    idempotency_lock_s: int = Field(
+        default=60,
+        ge=1,
+        description="How long a request holds its Idempotency-Key before a retry may take over.",
+    )
+    idempotency_retention_h: int = Field(
+        default=48, ge=24, description="How long stored answers are kept (at least 24 hours)."
+    )
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="The province's time zone for local dates."
     )

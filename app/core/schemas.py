@@ -9,7 +9,7 @@ before a final newline). Leading and trailing spaces are trimmed after validatio
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -76,17 +76,31 @@ QuantityOut = Annotated[
 """An exact quantity in a response, written as a JSON number."""
 
 
-def _number_only(value: object) -> object:
+def number_only(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be a JSON number")
     return value
 
 
+def quantity_schema(
+    *, gt: Decimal | None = None, ge: Decimal | None = None, le: Decimal | None = None
+) -> WithJsonSchema:
+    """The JSON Schema of an exact quantity with these bounds (state them in `Field` too)."""
+    schema: dict[str, Any] = {"type": "number", "multipleOf": 0.001}
+    if gt is not None:
+        schema["exclusiveMinimum"] = float(gt)
+    if ge is not None:
+        schema["minimum"] = float(ge)
+    if le is not None:
+        schema["maximum"] = float(le)
+    return WithJsonSchema(schema)
+
+
 QuantityIn = Annotated[
     Decimal,
-    BeforeValidator(_number_only),
+    BeforeValidator(number_only),
     Field(max_digits=15, decimal_places=3),
-    WithJsonSchema({"type": "number", "multipleOf": 0.001}),
+    quantity_schema(),
 ]
-"""An exact quantity in a request: a JSON number with at most 3 decimals (parsed from the JSON
-text itself, so 0.1 is exactly 0.1)."""
+"""An exact quantity in a request: a JSON number with at most 3 decimals, parsed from the JSON
+text itself (0.1 is exactly 0.1). For bounds, spell the Annotated out with `quantity_schema`."""

@@ -141,6 +141,9 @@ class IdempotencyRecord(Base):
     status: Mapped[IdempotencyStatus] = mapped_column(
         str_enum(IdempotencyStatus, "idempotency_status")
     )
+    # Who holds the claim: a takeover after `locked_until` sets a new token, and completing with
+    # a stale token fails, so a slow first attempt can never complete alongside its retry.
+    claim_token: Mapped[uuid.UUID]
     locked_until: Mapped[datetime]
     response_status: Mapped[int | None] = mapped_column(SmallInteger)
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(json_document())

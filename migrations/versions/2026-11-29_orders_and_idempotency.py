@@ -38,6 +38,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("claim_token", sa.Uuid(), nullable=False),
         sa.Column("locked_until", app.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("response_status", sa.SmallInteger(), nullable=True),
         sa.Column(

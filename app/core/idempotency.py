@@ -1,0 +1,242 @@
+"""`Idempotency-Key` for unsafe requests, safe across any number of API processes.
+
+The key is scoped to the API key that sent it. Step by step:
+
+1. Claim: insert an `in_progress` record and commit it at once, so a concurrent duplicate (in any
+   process) finds it and answers 409 instead of doing the work twice.
+2. Work: the request's own transaction does the work and, in that same transaction, stores the
+   answer on the record. The stored answer therefore exists exactly when the work does.
+3. Replay: the same key with the same request later gets the stored answer again, with
+   `Idempotent-Replayed: true`; with a different request, 422.
+
+If the work fails (a domain error), the claim is released so the client may retry with the same
+key. If the process dies mid-way, the claim expires after `idempotency_lock_s` and a retry takes
+it over with a new token; a late completion under the old token then fails instead of doubling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Header
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.core.errors import BadRequest, Conflict, DomainError, Unprocessable
+from app.models.order import IdempotencyRecord, IdempotencyStatus
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+_STORED_HEADERS = ("location", "etag", "content-type")
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A unique key per intended operation (a UUID is ideal); retries reuse it.",
+    ),
+]
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+@dataclass(frozen=True)
+class Claim:
+    record_id: uuid.UUID
+    token: uuid.UUID
+
+
+def fingerprint(method: str, path: str, payload: Any) -> str:
+    """A digest of what the request asks for, blind to JSON key order and spacing."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    headers = dict(record.response_headers or {})
+    headers[REPLAYED_HEADER] = "true"
+    media_type = headers.pop("content-type", "application/json")
+    return Response(
+        content=record.response_body or "",
+        status_code=record.response_status or 200,
+        headers=headers,
+        media_type=media_type,
+    )
+
+
+async def _insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> bool:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(IdempotencyRecord)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    api_key_id: uuid.UUID,
+    key: str,
+    request_hash: str,
+    now: datetime,
+    lock: timedelta,
+) -> Claim | Response:
+    """Claim `key` for this request (committed at once), or answer from what is stored."""
+    token = uuid.uuid4()
+    record_id = uuid.uuid4()
+    inserted = await _insert_if_absent(
+        session,
+        {
+            "id": record_id,
+            "api_key_id": api_key_id,
+            "key": key,
+            "request_hash": request_hash,
+            "status": IdempotencyStatus.in_progress,
+            "claim_token": token,
+            "locked_until": now + lock,
+            "created_at": now,
+        },
+    )
+    await session.commit()
+    if inserted:
+        return Claim(record_id=record_id, token=token)
+
+    record = await session.scalar(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    )
+    if record is None:  # released between our insert and this read: the caller may retry
+        await session.commit()
+        raise IdempotencyInProgress(
+            "The first request with this Idempotency-Key just ended; retry."
+        )
+    if record.request_hash != request_hash:
+        await session.commit()
+        raise Unprocessable(
+            "This Idempotency-Key was used for a different request; use a new key.",
+            code="idempotency_key_reused",
+        )
+    if record.status is IdempotencyStatus.completed:
+        await session.commit()
+        return _replay(record)
+    # Still in progress: take it over only if the holder's lock has run out.
+    taken = await session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.id == record.id,
+            IdempotencyRecord.status == IdempotencyStatus.in_progress,
+            IdempotencyRecord.locked_until <= now,
+        )
+        .values(claim_token=token, locked_until=now + lock)
+        .returning(IdempotencyRecord.id)
+    )
+    took_over = taken.first() is not None
+    await session.commit()
+    if not took_over:
+        raise IdempotencyInProgress(
+            "A request with this Idempotency-Key is still being processed; retry shortly."
+        )
+    return Claim(record_id=record.id, token=token)
+
+
+async def complete(session: AsyncSession, claim_: Claim, response: Response, now: datetime) -> None:
+    """Store the answer, in the transaction that did the work."""
+    headers = {k: v for k, v in response.headers.items() if k in _STORED_HEADERS}
+    result = await session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.id == claim_.record_id,
+            IdempotencyRecord.claim_token == claim_.token,
+            IdempotencyRecord.status == IdempotencyStatus.in_progress,
+        )
+        .values(
+            status=IdempotencyStatus.completed,
+            response_status=response.status_code,
+            response_headers=headers,
+            response_body=bytes(response.body).decode(),
+            completed_at=now,
+        )
+        .returning(IdempotencyRecord.id)
+    )
+    if result.first() is None:
+        raise IdempotencyInProgress(
+            "This request's claim on its Idempotency-Key expired and was taken over; retry."
+        )
+
+
+async def release(session: AsyncSession, claim_: Claim) -> None:
+    """Give the key back after a failed attempt (in a transaction of its own)."""
+    await session.rollback()
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.id == claim_.record_id,
+            IdempotencyRecord.claim_token == claim_.token,
+            IdempotencyRecord.status == IdempotencyStatus.in_progress,
+        )
+    )
+    await session.commit()
+
+
+async def run_idempotent(
+    session: AsyncSession,
+    *,
+    api_key_id: uuid.UUID,
+    key: str | None,
+    request_hash: str,
+    now: datetime,
+    lock: timedelta,
+    work: Callable[[], Awaitable[Response]],
+) -> Response:
+    """Do `work` at most once per (API key, Idempotency-Key); see the module docstring."""
+    if key is None:
+        raise BadRequest(
+            "This request needs an Idempotency-Key header.", code="idempotency_key_required"
+        )
+    outcome = await claim(
+        session, api_key_id=api_key_id, key=key, request_hash=request_hash, now=now, lock=lock
+    )
+    if isinstance(outcome, Response):
+        return outcome
+    try:
+        response = await work()
+        await complete(session, outcome, response, now)
+    except DomainError:
+        await release(session, outcome)
+        raise
+    return response
+
+
+async def purge(session: AsyncSession, *, older_than: datetime) -> int:
+    """Delete stored answers (and abandoned claims) created before `older_than`."""
+    result = await session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.created_at < older_than)
+        .where(
+            or_(
+                IdempotencyRecord.status == IdempotencyStatus.completed,
+                IdempotencyRecord.locked_until < older_than,
+            )
+        )
+        .returning(IdempotencyRecord.id)
+    )
+    return len(result.all())

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from starlette.responses import Response
+
+from app.core.clock import ClockDep
+from app.core.db import SessionDep
+from app.core.http import conditional_json
+from app.core.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
+from app.core.openapi import responses
+from app.core.pagination import CursorQuery, LimitQuery, Page
+from app.core.security import AnyPrincipal, Principal, require
+from app.models.api_key import Role
+from app.models.order import Order, OrderStatus
+from app.orders import service
+from app.orders.schemas import CustomerRead, OrderCreate, OrderLineRead, OrderRead, StatusChangeRead
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=responses(401, 403))
+
+OrderPlacer = Annotated[Principal, Depends(require(Role.partner, Role.admin))]
+
+
+def order_read(order: Order) -> OrderRead:
+    return OrderRead(
+        id=order.id,
+        number=order.number,
+        status=order.status,
+        channel=order.channel,
+        event_id=order.event_id,
+        customer=CustomerRead(
+            name=order.customer_name,
+            phone=order.customer_phone,
+            email=order.customer_email,
+            country=order.customer_country,
+        ),
+        note=order.note,
+        lines=[OrderLineRead.model_validate(line) for line in order.lines],
+        total_vnd=order.total_vnd,
+        history=[StatusChangeRead(status=c.to_status, at=c.at) for c in order.history],
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )
+
+
+@router.post(
+    "",
+    response_model=OrderRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=responses(409),
+)
+async def place_order(
+    request: Request,
+    session: SessionDep,
+    principal: OrderPlacer,
+    clock: ClockDep,
+    body: OrderCreate,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Place an order (partner or admin); needs an `Idempotency-Key`."""
+    settings = request.app.state.settings
+    now = clock.now()
+
+    async def work() -> Response:
+        order = await service.place_order(
+            session, principal, body, now=now, zone=ZoneInfo(settings.timezone)
+        )
+        return conditional_json(
+            request,
+            order_read(order),
+            status_code=status.HTTP_201_CREATED,
+            headers={"Location": f"/v1/orders/{order.id}"},
+        )
+
+    return await run_idempotent(
+        session,
+        api_key_id=principal.key_id,
+        key=idempotency_key,
+        request_hash=fingerprint("POST", "/v1/orders", body.model_dump(mode="json")),
+        now=now,
+        lock=timedelta(seconds=settings.idempotency_lock_s),
+        work=work,
+    )
+
+
+@router.get("", response_model=Page[OrderRead])
+async def list_orders(
+    session: SessionDep,
+    principal: AnyPrincipal,
+    status_: Annotated[
+        OrderStatus | None, Query(alias="status", description="Only this status.")
+    ] = None,
+    event_id: Annotated[uuid.UUID | None, Query(description="Only orders at this event.")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 20,
+) -> Page[OrderRead]:
+    """List the orders this key may see, newest first."""
+    orders, next_cursor = await service.list_orders(
+        session, principal, status=status_, event_id=event_id, cursor=cursor, limit=limit
+    )
+    return Page[OrderRead](items=[order_read(o) for o in orders], next_cursor=next_cursor)
+
+
+@router.get("/{order_id}", response_model=OrderRead, responses=responses(304, 404))
+async def get_order(
+    request: Request, session: SessionDep, principal: AnyPrincipal, order_id: uuid.UUID
+) -> Response:
+    """Read one order, with its lines and status history."""
+    order = await service.get_visible_order(session, principal, order_id)
+    return conditional_json(request, order_read(order))
+
+
+async def _move(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    clock: ClockDep,
+    order_id: uuid.UUID,
+    to: OrderStatus,
+) -> Response:
+    order = await service.move(session, principal, order_id, to, now=clock.now())
+    return conditional_json(request, order_read(order))
+
+
+@router.post("/{order_id}/confirm", response_model=OrderRead, responses=responses(404, 409))
+async def confirm_order(
+    request: Request,
+    session: SessionDep,
+    principal: AnyPrincipal,
+    clock: ClockDep,
+    order_id: uuid.UUID,
+) -> Response:
+    """Confirm a pending order (admin, or the owner of every line)."""
+    return await _move(request, session, principal, clock, order_id, OrderStatus.confirmed)
+
+
+@router.post("/{order_id}/fulfil", response_model=OrderRead, responses=responses(404, 409))
+async def fulfil_order(
+    request: Request,
+    session: SessionDep,
+    principal: AnyPrincipal,
+    clock: ClockDep,
+    order_id: uuid.UUID,
+) -> Response:
+    """Mark a confirmed order fulfilled (admin, or the owner of every line)."""
+    return await _move(request, session, principal, clock, order_id, OrderStatus.fulfilled)
+
+
+@router.post("/{order_id}/cancel", response_model=OrderRead, responses=responses(404, 409))
+async def cancel_order(
+    request: Request,
+    session: SessionDep,
+    principal: AnyPrincipal,
+    clock: ClockDep,
+    order_id: uuid.UUID,
+) -> Response:
+    """Cancel a pending or confirmed order and return its stock (admin, the partner that
+    placed it, or the owner of every line)."""
+    return await _move(request, session, principal, clock, order_id, OrderStatus.cancelled)

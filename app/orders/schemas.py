@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from app.core.schemas import (
+    END,
+    Email,
+    InputModel,
+    LongText,
+    Name,
+    Phone,
+    QuantityOut,
+    number_only,
+    quantity_schema,
+)
+from app.models.order import OrderChannel, OrderStatus
+from app.models.product import Unit
+
+MAX_LINES = 50
+MAX_QUANTITY = Decimal(100_000)
+
+OrderQuantity = Annotated[
+    Decimal,
+    BeforeValidator(number_only),
+    Field(max_digits=15, decimal_places=3, gt=0, le=MAX_QUANTITY),
+    quantity_schema(gt=Decimal(0), le=MAX_QUANTITY),
+]
+Country = Annotated[str, StringConstraints(pattern=rf"^[A-Z]{{2}}{END}")]
+
+
+class Customer(InputModel):
+    name: Name = Field(description="The customer's name.")
+    phone: Phone = Field(description="The customer's phone number.")
+    email: Email | None = Field(default=None, description="The customer's e-mail address.")
+    country: Country | None = Field(
+        default=None, description="ISO 3166-1 alpha-2 country code, e.g. `VN`, `CN`, `KR`."
+    )
+
+
+class OrderItem(InputModel):
+    product_id: uuid.UUID = Field(description="The product ordered.")
+    quantity: OrderQuantity = Field(
+        description=(
+            "How much, in the product's unit: positive, a multiple of its `unit_step`, "
+            f"at most {MAX_QUANTITY}."
+        )
+    )
+
+
+class OrderCreate(InputModel):
+    items: list[OrderItem] = Field(
+        min_length=1,
+        max_length=MAX_LINES,
+        description=f"1 to {MAX_LINES} items; items of the same product are merged.",
+    )
+    event_id: uuid.UUID | None = Field(
+        default=None,
+        description="The event the sale happened at or through: its prices apply, and only "
+        "products entered in it may be ordered.",
+    )
+    channel: OrderChannel | None = Field(
+        default=None,
+        description="event, online or partner; default: event with an event_id, else online.",
+    )
+    customer: Customer
+    note: LongText | None = Field(default=None, description="Free text for the seller.")
+
+
+class CustomerRead(BaseModel):
+    name: str
+    phone: str
+    email: str | None
+    country: str | None
+
+
+class OrderLineRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: uuid.UUID
+    product_name: str = Field(description="The product's name when ordered.")
+    unit: Unit
+    quantity: QuantityOut
+    unit_price_vnd: int = Field(description="Price per unit applied, in VND.")
+    line_total_vnd: int = Field(description="quantity times unit price, rounded half up to 1 VND.")
+
+
+class StatusChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    status: OrderStatus
+    at: datetime
+
+
+class OrderRead(BaseModel):
+    id: uuid.UUID
+    number: str = Field(description="Human-readable unique order number, e.g. LS251103-7K3F9QXA.")
+    status: OrderStatus
+    channel: OrderChannel
+    event_id: uuid.UUID | None
+    customer: CustomerRead
+    note: str | None
+    lines: list[OrderLineRead]
+    total_vnd: int = Field(description="Sum of the line totals, in VND.")
+    history: list[StatusChangeRead] = Field(
+        description="Every status the order has had, oldest first."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShortItem(BaseModel):
+    product_id: uuid.UUID
+    name: str
+    unit: Unit
+    requested: QuantityOut
+    available: QuantityOut
