@@ -22,7 +22,9 @@ EventFactory = Callable[..., Awaitable[Event]]
 def make_product(app: FastAPI, make_owner: OwnerFactory) -> ProductFactory:
     async def factory(owner_id: uuid.UUID | None = None, **fields: Any) -> Product:
         if owner_id is None:
-            owner_id = uuid.UUID((await make_owner(name=f"Hợp tác xã {uuid.uuid4().hex[:6]}"))["id"])
+            owner_id = uuid.UUID(
+                (await make_owner(name=f"Hợp tác xã {uuid.uuid4().hex[:6]}"))["id"]
+            )
         values: dict[str, Any] = {
             "owner_id": owner_id,
             "name": "Quýt vàng Bắc Sơn",
@@ -66,17 +68,22 @@ def make_event(app: FastAPI, clock: FakeClock) -> EventFactory:
             session.add(event)
             await session.flush()
             for product_id, price in (products or {}).items():
-                session.add(EventProduct(event_id=event.id, product_id=product_id, event_price_vnd=price))
+                session.add(
+                    EventProduct(event_id=event.id, product_id=product_id, event_price_vnd=price)
+                )
             await session.commit()
         return event
 
     return factory
 
 
-def order_body(*items: tuple[Product | uuid.UUID, float | int | str], **fields: Any) -> dict[str, Any]:
+def order_body(
+    *items: tuple[Product | uuid.UUID, float | int | str], **fields: Any
+) -> dict[str, Any]:
     return {
         "items": [
-            {"product_id": str(p.id if isinstance(p, Product) else p), "quantity": q} for p, q in items
+            {"product_id": str(p.id if isinstance(p, Product) else p), "quantity": q}
+            for p, q in items
         ],
         "customer": {"name": "Nguyễn Văn An", "phone": "0912 345 678", "country": "VN"},
         **fields,

@@ -16,21 +16,31 @@ pytestmark = pytest.mark.anyio
 
 
 async def stock_of(db: AsyncSession, product: Product) -> Decimal | None:
+    # Each check reads in a transaction of its own: one left open would keep an old snapshot.
+    await db.rollback()
     return await db.scalar(
-        select(Product.stock).where(Product.id == product.id).execution_options(populate_existing=True)
+        select(Product.stock)
+        .where(Product.id == product.id)
+        .execution_options(populate_existing=True)
     )
 
 
 async def order_count(db: AsyncSession) -> int:
+    await db.rollback()
     return int(await db.scalar(select(func.count()).select_from(Order)) or 0)
 
 
 async def test_partner_places_an_order(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
 ) -> None:
     mandarin = await make_product(stock=Decimal(100))
 
-    response = await client.post("/v1/orders", json=order_body((mandarin, 2.5)), headers=idem(partner))
+    response = await client.post(
+        "/v1/orders", json=order_body((mandarin, 2.5)), headers=idem(partner)
+    )
 
     assert response.status_code == 201, response.text
     body = response.json()
@@ -53,11 +63,18 @@ async def test_partner_places_an_order(
 
 
 async def test_quantities_are_exact(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
 ) -> None:
-    tea = await make_product(name="Trà", unit_step=Decimal("0.1"), stock=Decimal("0.3"), price_vnd=10)
+    tea = await make_product(
+        name="Trà", unit_step=Decimal("0.1"), stock=Decimal("0.3"), price_vnd=10
+    )
 
-    response = await client.post("/v1/orders", json=order_body((tea, 0.1), (tea, 0.2)), headers=idem(partner))
+    response = await client.post(
+        "/v1/orders", json=order_body((tea, 0.1), (tea, 0.2)), headers=idem(partner)
+    )
 
     assert response.status_code == 201, response.text
     assert response.json()["lines"][0]["quantity"] == 0.3
@@ -83,15 +100,22 @@ async def test_items_of_one_product_are_merged(
         "/v1/orders", json=order_body((mandarin, 1), (mandarin, 1.5)), headers=idem(partner)
     )
 
-    assert [(line["quantity"], line["line_total_vnd"]) for line in response.json()["lines"]] == [(2.5, 87_500)]
+    assert [(line["quantity"], line["line_total_vnd"]) for line in response.json()["lines"]] == [
+        (2.5, 87_500)
+    ]
 
 
 async def test_quantity_off_the_unit_step_is_422_and_takes_nothing(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
 ) -> None:
     mandarin = await make_product(stock=Decimal(10))
 
-    response = await client.post("/v1/orders", json=order_body((mandarin, 0.3)), headers=idem(partner))
+    response = await client.post(
+        "/v1/orders", json=order_body((mandarin, 0.3)), headers=idem(partner)
+    )
 
     assert response.status_code == 422
     body = problem(response)
@@ -103,12 +127,17 @@ async def test_quantity_off_the_unit_step_is_422_and_takes_nothing(
 
 @pytest.mark.parametrize("quantity", [0, -1, 0.0001, "2", 100_001])
 async def test_invalid_quantity_is_422(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
     quantity: float | str,
 ) -> None:
     mandarin = await make_product()
 
-    response = await client.post("/v1/orders", json=order_body((mandarin, quantity)), headers=idem(partner))
+    response = await client.post(
+        "/v1/orders", json=order_body((mandarin, quantity)), headers=idem(partner)
+    )
 
     assert response.status_code == 422
     assert problem(response)["errors"][0]["loc"][:4] == ["body", "items", 0, "quantity"]
@@ -116,10 +145,15 @@ async def test_invalid_quantity_is_422(
 
 
 async def test_insufficient_stock_names_each_short_product_and_takes_nothing(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
 ) -> None:
     mandarin = await make_product(stock=Decimal(5))
-    tea = await make_product(name="Trà Bổ Khai", unit="box", unit_step=Decimal(1), stock=Decimal(1), price_vnd=120_000)
+    tea = await make_product(
+        name="Trà Bổ Khai", unit="box", unit_step=Decimal(1), stock=Decimal(1), price_vnd=120_000
+    )
     plenty = await make_product(name="Na Chi Lăng", stock=Decimal(1000))
 
     response = await client.post(
@@ -130,8 +164,20 @@ async def test_insufficient_stock_names_each_short_product_and_takes_nothing(
     body = problem(response)
     assert body["code"] == "insufficient_stock"
     assert sorted(body["items"], key=lambda i: i["name"]) == [
-        {"product_id": str(mandarin.id), "name": "Quýt vàng Bắc Sơn", "unit": "kg", "requested": 6, "available": 5},
-        {"product_id": str(tea.id), "name": "Trà Bổ Khai", "unit": "box", "requested": 2, "available": 1},
+        {
+            "product_id": str(mandarin.id),
+            "name": "Quýt vàng Bắc Sơn",
+            "unit": "kg",
+            "requested": 6,
+            "available": 5,
+        },
+        {
+            "product_id": str(tea.id),
+            "name": "Trà Bổ Khai",
+            "unit": "box",
+            "requested": 2,
+            "available": 1,
+        },
     ]
     assert await stock_of(db, mandarin) == Decimal(5)
     assert await stock_of(db, tea) == Decimal(1)
@@ -140,45 +186,68 @@ async def test_insufficient_stock_names_each_short_product_and_takes_nothing(
 
 
 async def test_untracked_stock_is_never_short(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
 ) -> None:
-    temple = await make_product(name="Di tích Đình Bắc Lệ", unit="visit", unit_step=Decimal(1), stock=None, price_vnd=0)
+    temple = await make_product(
+        name="Di tích Đình Bắc Lệ", unit="visit", unit_step=Decimal(1), stock=None, price_vnd=0
+    )
 
-    response = await client.post("/v1/orders", json=order_body((temple, 5000)), headers=idem(partner))
+    response = await client.post(
+        "/v1/orders", json=order_body((temple, 5000)), headers=idem(partner)
+    )
 
     assert response.status_code == 201
     assert await stock_of(db, temple) is None
 
 
 async def test_archived_or_unknown_products_cannot_be_ordered(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
 ) -> None:
     archived = await make_product(status=ProductStatus.archived)
     unknown = "00000000-0000-4000-8000-000000000000"
 
-    archived_response = await client.post("/v1/orders", json=order_body((archived, 1)), headers=idem(partner))
+    archived_response = await client.post(
+        "/v1/orders", json=order_body((archived, 1)), headers=idem(partner)
+    )
     unknown_response = await client.post(
-        "/v1/orders", json=order_body((archived, 1), (unknown, 1)), headers=idem(partner)  # type: ignore[arg-type]
+        "/v1/orders",
+        json=order_body((archived, 1), (unknown, 1)),
+        headers=idem(partner),  # type: ignore[arg-type]
     )
 
     assert archived_response.status_code == 409
     assert problem(archived_response)["code"] == "product_unavailable"
     assert unknown_response.status_code == 422
     assert problem(unknown_response)["errors"] == [
-        {"loc": ["body", "items", 1, "product_id"], "msg": "no such product", "type": "unknown_product"}
+        {
+            "loc": ["body", "items", 1, "product_id"],
+            "msg": "no such product",
+            "type": "unknown_product",
+        }
     ]
     assert await order_count(db) == 0
 
 
 async def test_event_price_applies_at_the_event(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, make_event: EventFactory
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    make_event: EventFactory,
 ) -> None:
     mandarin = await make_product(price_vnd=35_000)
     tea = await make_product(name="Trà", unit="box", unit_step=Decimal(1), price_vnd=120_000)
     festival = await make_event(products={mandarin.id: 30_000, tea.id: None})
 
     response = await client.post(
-        "/v1/orders", json=order_body((mandarin, 10), (tea, 1), event_id=str(festival.id)), headers=idem(partner)
+        "/v1/orders",
+        json=order_body((mandarin, 10), (tea, 1), event_id=str(festival.id)),
+        headers=idem(partner),
     )
 
     assert response.status_code == 201, response.text
@@ -190,7 +259,10 @@ async def test_event_price_applies_at_the_event(
 
 
 async def test_products_not_entered_in_the_event_are_refused(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, make_event: EventFactory,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    make_event: EventFactory,
     db: AsyncSession,
 ) -> None:
     mandarin = await make_product()
@@ -198,7 +270,9 @@ async def test_products_not_entered_in_the_event_are_refused(
     festival = await make_event(products={mandarin.id: None})
 
     response = await client.post(
-        "/v1/orders", json=order_body((mandarin, 1), (outsider, 1), event_id=str(festival.id)), headers=idem(partner)
+        "/v1/orders",
+        json=order_body((mandarin, 1), (outsider, 1), event_id=str(festival.id)),
+        headers=idem(partner),
     )
 
     assert response.status_code == 409
@@ -210,17 +284,26 @@ async def test_products_not_entered_in_the_event_are_refused(
 
 @pytest.mark.parametrize("state", ["ended", "cancelled"])
 async def test_closed_events_take_no_orders(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, make_event: EventFactory,
-    clock: FakeClock, db: AsyncSession, state: str,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    make_event: EventFactory,
+    clock: FakeClock,
+    db: AsyncSession,
+    state: str,
 ) -> None:
     mandarin = await make_product()
     if state == "ended":
-        festival = await make_event(products={mandarin.id: None}, starts_at=clock.now() - timedelta(days=10))
+        festival = await make_event(
+            products={mandarin.id: None}, starts_at=clock.now() - timedelta(days=10)
+        )
     else:
         festival = await make_event(products={mandarin.id: None}, cancelled_at=clock.now())
 
     response = await client.post(
-        "/v1/orders", json=order_body((mandarin, 1), event_id=str(festival.id)), headers=idem(partner)
+        "/v1/orders",
+        json=order_body((mandarin, 1), event_id=str(festival.id)),
+        headers=idem(partner),
     )
 
     assert response.status_code == 409
@@ -233,14 +316,19 @@ async def test_event_channel_needs_an_event(
 ) -> None:
     mandarin = await make_product()
 
-    response = await client.post("/v1/orders", json=order_body((mandarin, 1), channel="event"), headers=idem(partner))
+    response = await client.post(
+        "/v1/orders", json=order_body((mandarin, 1), channel="event"), headers=idem(partner)
+    )
 
     assert response.status_code == 422
     assert problem(response)["code"] == "event_required"
 
 
 async def test_unknown_fields_are_refused(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
 ) -> None:
     mandarin = await make_product()
 
@@ -258,7 +346,9 @@ async def test_too_many_lines_is_422(
 ) -> None:
     mandarin = await make_product()
 
-    response = await client.post("/v1/orders", json=order_body(*[(mandarin, 1)] * 51), headers=idem(partner))
+    response = await client.post(
+        "/v1/orders", json=order_body(*[(mandarin, 1)] * 51), headers=idem(partner)
+    )
 
     assert response.status_code == 422
     assert problem(response)["errors"][0]["loc"] == ["body", "items"]

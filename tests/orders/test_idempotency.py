@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.idempotency import fingerprint, purge
+from app.models import ApiKey, IdempotencyRecord, IdempotencyStatus, Order, Role
+from app.orders.schemas import OrderCreate
+from tests.conftest import FakeClock, KeyFactory, problem
+from tests.orders.conftest import ProductFactory, idem, order_body
+from tests.orders.test_placing import order_count, stock_of
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_missing_key_is_400_and_writes_nothing(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product()
+
+    response = await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=partner)
+
+    assert response.status_code == 400
+    assert problem(response)["code"] == "idempotency_key_required"
+    assert await order_count(db) == 0
+
+
+async def test_same_key_same_body_replays_the_stored_answer(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product(stock=Decimal(10))
+    headers = idem(partner)
+
+    first = await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=headers)
+    again = await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert await order_count(db) == 1
+    assert await stock_of(db, mandarin) == Decimal(9)
+
+
+async def test_same_key_other_body_is_422(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product(stock=Decimal(10))
+    headers = idem(partner)
+    await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=headers)
+
+    response = await client.post("/v1/orders", json=order_body((mandarin, 2)), headers=headers)
+
+    assert response.status_code == 422
+    assert problem(response)["code"] == "idempotency_key_reused"
+    assert await order_count(db) == 1
+    assert await stock_of(db, mandarin) == Decimal(9)
+
+
+async def test_keys_are_scoped_to_the_api_key(
+    client: httpx.AsyncClient, make_key: KeyFactory, make_product: ProductFactory, db: AsyncSession
+) -> None:
+    mandarin = await make_product()
+    shop = await make_key(Role.partner, name="shop")
+    app_backend = await make_key(Role.partner, name="app")
+
+    first = await client.post(
+        "/v1/orders", json=order_body((mandarin, 1)), headers=idem(shop, "order-1")
+    )
+    second = await client.post(
+        "/v1/orders", json=order_body((mandarin, 1)), headers=idem(app_backend, "order-1")
+    )
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+    assert await order_count(db) == 2
+
+
+async def _claim_in_progress(
+    app: FastAPI,
+    token_header: dict[str, str],
+    key: str,
+    body: dict[str, object],
+    locked_for: timedelta,
+    clock: FakeClock,
+) -> None:
+    """What a request still being processed (in another process, say) leaves behind."""
+    prefix = token_header["Authorization"].split("_")[1]
+    async with app.state.writer_sessionmaker() as session:
+        api_key = await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        assert api_key is not None
+        session.add(
+            IdempotencyRecord(
+                api_key_id=api_key.id,
+                key=key,
+                request_hash=fingerprint(
+                    "POST", "/v1/orders", OrderCreate.model_validate(body).model_dump(mode="json")
+                ),
+                status=IdempotencyStatus.in_progress,
+                claim_token=uuid.uuid4(),
+                locked_until=clock.now() + locked_for,
+            )
+        )
+        await session.commit()
+
+
+async def test_key_still_in_progress_is_409(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    clock: FakeClock,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product()
+    body = order_body((mandarin, 1))
+    await _claim_in_progress(app, partner, "busy", body, timedelta(seconds=30), clock)
+
+    response = await client.post("/v1/orders", json=body, headers=idem(partner, "busy"))
+
+    assert response.status_code == 409
+    assert problem(response)["code"] == "idempotency_in_progress"
+    assert response.headers["retry-after"] == "1"
+    assert await order_count(db) == 0
+
+
+async def test_abandoned_claim_is_taken_over_after_its_lock(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    clock: FakeClock,
+    db: AsyncSession,
+) -> None:
+    """A process that died mid-request leaves a claim; once its lock runs out a retry proceeds."""
+    mandarin = await make_product()
+    body = order_body((mandarin, 1))
+    first = await client.post("/v1/orders", json=body, headers=idem(partner, "crashed"))
+    assert first.status_code == 201
+    async with app.state.writer_sessionmaker() as session:  # make it look abandoned
+        record = await session.scalar(select(IdempotencyRecord))
+        assert record is not None
+        record.status = IdempotencyStatus.in_progress
+        record.locked_until = clock.now() + timedelta(seconds=60)
+        await session.execute(Order.__table__.delete())
+        await session.commit()
+
+    while_locked = await client.post("/v1/orders", json=body, headers=idem(partner, "crashed"))
+    clock.advance(timedelta(seconds=61))
+    after_lock = await client.post("/v1/orders", json=body, headers=idem(partner, "crashed"))
+
+    assert while_locked.status_code == 409
+    assert after_lock.status_code == 201
+    assert await order_count(db) == 1
+
+
+async def test_failed_attempt_releases_the_key(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    app: FastAPI,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product(stock=Decimal(1))
+    headers = idem(partner)
+    body = order_body((mandarin, 2))
+    refused = await client.post("/v1/orders", json=body, headers=headers)
+    async with app.state.writer_sessionmaker() as session:
+        product = await session.get(type(mandarin), mandarin.id)
+        assert product is not None
+        product.stock = Decimal(5)
+        await session.commit()
+
+    retried = await client.post("/v1/orders", json=body, headers=headers)
+
+    assert refused.status_code == 409
+    assert retried.status_code == 201
+    assert "idempotent-replayed" not in retried.headers
+    assert await stock_of(db, mandarin) == Decimal(3)
+
+
+async def test_concurrent_duplicates_create_one_order(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product(stock=Decimal(100))
+    headers = idem(partner)
+    body = order_body((mandarin, 1))
+
+    responses = await asyncio.gather(
+        *(client.post("/v1/orders", json=body, headers=headers) for _ in range(5))
+    )
+
+    created = [r for r in responses if r.status_code == 201]
+    assert len(created) == 5 - sum(r.status_code == 409 for r in responses)
+    assert {r.json()["id"] for r in created} == {created[0].json()["id"]}
+    assert await order_count(db) == 1
+    assert await stock_of(db, mandarin) == Decimal(99)
+
+
+async def test_purge_keeps_recent_answers(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    clock: FakeClock,
+) -> None:
+    mandarin = await make_product()
+    await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner, "old"))
+    clock.advance(timedelta(hours=30))
+    await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner, "new"))
+
+    async with app.state.writer_sessionmaker() as session:
+        removed = await purge(session, older_than=clock.now() - timedelta(hours=24))
+        await session.commit()
+        remaining = list(await session.scalars(select(IdempotencyRecord.key)))
+        orders = await session.scalar(select(func.count()).select_from(Order))
+
+    assert removed == 1
+    assert remaining == ["new"]
+    assert orders == 2

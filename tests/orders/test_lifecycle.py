@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import OrderStatusChange, Role
+from tests.conftest import FakeClock, KeyFactory, problem
+from tests.orders.conftest import ProductFactory, idem, order_body
+from tests.orders.test_placing import stock_of
+
+pytestmark = pytest.mark.anyio
+
+
+async def place(client: httpx.AsyncClient, headers: dict[str, str], *items: Any) -> dict[str, Any]:
+    response = await client.post("/v1/orders", json=order_body(*items), headers=idem(headers))
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
+async def test_pending_confirmed_fulfilled_with_history(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    make_product: ProductFactory,
+    clock: FakeClock,
+) -> None:
+    mandarin = await make_product()
+    order = await place(client, partner, (mandarin, 1))
+
+    clock.advance(timedelta(minutes=5))
+    confirmed = await client.post(f"/v1/orders/{order['id']}/confirm", headers=admin)
+    clock.advance(timedelta(hours=2))
+    fulfilled = await client.post(f"/v1/orders/{order['id']}/fulfil", headers=admin)
+
+    assert confirmed.status_code == 200
+    assert fulfilled.status_code == 200
+    history = fulfilled.json()["history"]
+    assert [h["status"] for h in history] == ["pending", "confirmed", "fulfilled"]
+    assert history[2]["at"] == clock.now().isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    ("moves", "refused"),
+    [
+        (["fulfil"], "fulfil"),  # pending -> fulfilled skips confirmation
+        (["confirm", "confirm"], "confirm"),
+        (["confirm", "fulfil", "cancel"], "cancel"),  # fulfilled is final
+        (["cancel", "confirm"], "confirm"),
+        (["cancel", "cancel"], "cancel"),
+    ],
+)
+async def test_other_moves_are_409(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    make_product: ProductFactory,
+    moves: list[str],
+    refused: str,
+) -> None:
+    mandarin = await make_product()
+    order = await place(client, partner, (mandarin, 1))
+    for move in moves[:-1]:
+        assert (
+            await client.post(f"/v1/orders/{order['id']}/{move}", headers=admin)
+        ).status_code == 200
+    before = (await client.get(f"/v1/orders/{order['id']}", headers=admin)).json()
+
+    response = await client.post(f"/v1/orders/{order['id']}/{refused}", headers=admin)
+
+    assert response.status_code == 409
+    assert problem(response)["code"] == "invalid_transition"
+    assert (await client.get(f"/v1/orders/{order['id']}", headers=admin)).json() == before
+
+
+async def test_cancel_returns_the_stock(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product(stock=Decimal(10))
+    order = await place(client, partner, (mandarin, 2.5))
+    assert await stock_of(db, mandarin) == Decimal("7.5")
+
+    response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=partner)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert await stock_of(db, mandarin) == Decimal(10)
+
+
+async def test_two_concurrent_cancels_return_the_stock_once(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    mandarin = await make_product(stock=Decimal(10))
+    order = await place(client, partner, (mandarin, 4))
+
+    responses = await asyncio.gather(
+        client.post(f"/v1/orders/{order['id']}/cancel", headers=partner),
+        client.post(f"/v1/orders/{order['id']}/cancel", headers=admin),
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert await stock_of(db, mandarin) == Decimal(10)
+    await db.rollback()
+    changes = await db.scalar(
+        select(func.count())
+        .select_from(OrderStatusChange)
+        .where(OrderStatusChange.order_id == uuid.UUID(order["id"]))
+    )
+    assert changes == 2  # pending, cancelled
+
+
+async def test_order_lists_show_only_what_a_key_may_see(
+    client: httpx.AsyncClient,
+    make_key: KeyFactory,
+    admin: dict[str, str],
+    make_product: ProductFactory,
+    make_owner: Any,
+    clock: FakeClock,
+) -> None:
+    ngoc_que = uuid.UUID((await make_owner(name="Công ty TNHH MTV Ngọc Quế"))["id"])
+    bac_son = uuid.UUID((await make_owner(name="HTX Quýt vàng Bắc Sơn"))["id"])
+    tea = await make_product(owner_id=ngoc_que, name="Trà", unit="box", unit_step=Decimal(1))
+    mandarin = await make_product(owner_id=bac_son)
+    shop = await make_key(Role.partner, name="shop")
+    app_backend = await make_key(Role.partner, name="app")
+    tea_order = await place(client, shop, (tea, 1))
+    clock.advance(timedelta(seconds=1))
+    mixed_order = await place(client, app_backend, (tea, 1), (mandarin, 1))
+    clock.advance(timedelta(seconds=1))
+    mandarin_order = await place(client, app_backend, (mandarin, 1))
+    tea_owner = await make_key(Role.owner, owner_id=ngoc_que)
+
+    async def listed(headers: dict[str, str]) -> list[str]:
+        response = await client.get("/v1/orders", headers=headers)
+        assert response.status_code == 200
+        return [o["id"] for o in response.json()["items"]]
+
+    assert await listed(admin) == [mandarin_order["id"], mixed_order["id"], tea_order["id"]]
+    assert await listed(shop) == [tea_order["id"]]
+    assert await listed(app_backend) == [mandarin_order["id"], mixed_order["id"]]
+    assert await listed(tea_owner) == [mixed_order["id"], tea_order["id"]]
+
+
+async def test_order_list_pages_and_filters(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    make_product: ProductFactory,
+    clock: FakeClock,
+) -> None:
+    mandarin = await make_product()
+    ids = []
+    for _ in range(5):
+        ids.append((await place(client, partner, (mandarin, 1)))["id"])
+        clock.advance(timedelta(seconds=1))
+    await client.post(f"/v1/orders/{ids[0]}/cancel", headers=admin)
+
+    first = (await client.get("/v1/orders", params={"limit": 3}, headers=admin)).json()
+    second = (
+        await client.get(
+            "/v1/orders", params={"limit": 3, "cursor": first["next_cursor"]}, headers=admin
+        )
+    ).json()
+    cancelled = (
+        await client.get("/v1/orders", params={"status": "cancelled"}, headers=admin)
+    ).json()
+
+    assert [o["id"] for o in first["items"] + second["items"]] == ids[::-1]
+    assert second["next_cursor"] is None
+    assert [o["id"] for o in cancelled["items"]] == [ids[0]]
