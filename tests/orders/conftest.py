@@ -78,7 +78,7 @@ def make_event(app: FastAPI, clock: FakeClock) -> EventFactory:
 
 
 def order_body(
-    *items: tuple[Product | uuid.UUID, float | int | str], **fields: Any
+    *items: tuple[Product | uuid.UUID | str, float | int | str], **fields: Any
 ) -> dict[str, Any]:
     return {
         "items": [

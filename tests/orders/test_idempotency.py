@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.idempotency import fingerprint, purge
@@ -160,7 +160,7 @@ async def test_abandoned_claim_is_taken_over_after_its_lock(
         assert record is not None
         record.status = IdempotencyStatus.in_progress
         record.locked_until = clock.now() + timedelta(seconds=60)
-        await session.execute(Order.__table__.delete())
+        await session.execute(delete(Order))
         await session.commit()
 
     while_locked = await client.post("/v1/orders", json=body, headers=idem(partner, "crashed"))

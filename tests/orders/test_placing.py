@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,12 +16,13 @@ from tests.orders.conftest import EventFactory, ProductFactory, idem, order_body
 pytestmark = pytest.mark.anyio
 
 
-async def stock_of(db: AsyncSession, product: Product) -> Decimal | None:
+async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | None:
+    product_id = product.id if isinstance(product, Product) else product
     # Each check reads in a transaction of its own: one left open would keep an old snapshot.
     await db.rollback()
     return await db.scalar(
         select(Product.stock)
-        .where(Product.id == product.id)
+        .where(Product.id == product_id)
         .execution_options(populate_existing=True)
     )
 
@@ -218,7 +220,7 @@ async def test_archived_or_unknown_products_cannot_be_ordered(
     unknown_response = await client.post(
         "/v1/orders",
         json=order_body((archived, 1), (unknown, 1)),
-        headers=idem(partner),  # type: ignore[arg-type]
+        headers=idem(partner),
     )
 
     assert archived_response.status_code == 409
