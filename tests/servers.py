@@ -14,6 +14,11 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.api_keys import service as keys
+from app.core.config import Environment, Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.models.api_key import Role
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -77,3 +82,18 @@ def api_server(database_url: str, **env: str) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def issue_key(database_url: str, role: Role, name: str = "test") -> str:
+    """A new API key's token, written straight to the database (for tests without an app)."""
+    import asyncio
+
+    async def issue() -> str:
+        engine = create_engine(Settings(environment=Environment.test, database_url=database_url))
+        async with create_sessionmaker(engine, writer=True)() as session:
+            _key, token = await keys.create_key(session, name=name, role=role, owner_id=None)
+            await session.commit()
+        await engine.dispose()
+        return token
+
+    return asyncio.run(issue())

@@ -6,39 +6,20 @@ on: no 5xx, status codes, content types, headers and bodies as documented, auth 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from app.api_keys import service as keys
-from app.core.config import Environment, Settings
-from app.core.db import begin_write, create_engine, create_sessionmaker
 from app.models.api_key import Role
-from tests.servers import api_server
+from tests.servers import api_server, issue_key
 
 TESTS = Path(__file__).resolve().parent
 MAX_EXAMPLES = os.environ.get("OCOP_FUZZ_EXAMPLES", "20")
 
 
-def issue_admin_key(database_url: str) -> str:
-    async def issue() -> str:
-        engine = create_engine(Settings(environment=Environment.test, database_url=database_url))
-        async with create_sessionmaker(engine)() as session:
-            await begin_write(session)
-            _key, token = await keys.create_key(
-                session, name="fuzzer", role=Role.admin, owner_id=None
-            )
-            await session.commit()
-        await engine.dispose()
-        return token
-
-    return asyncio.run(issue())
-
-
 def test_schemathesis_finds_no_failure(database_url: str, tmp_path: Path) -> None:
-    token = issue_admin_key(database_url)
+    token = issue_key(database_url, Role.admin, name="fuzzer")
     with api_server(database_url) as server:
         result = subprocess.run(
             [

@@ -1,0 +1,106 @@
+"""No overselling and no double orders, whatever the concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from decimal import Decimal
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Role
+from tests.conftest import KeyFactory, problem
+from tests.orders.conftest import ProductFactory, idem, order_body
+from tests.orders.test_placing import order_count, stock_of
+from tests.servers import api_server
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_32_concurrent_orders_never_oversell(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    """Through one process: on SQLite, writers queue for the lock instead of failing."""
+    mandarin = await make_product(stock=Decimal(20), unit_step=Decimal(1))
+
+    responses = await asyncio.gather(
+        *(
+            client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner))
+            for _ in range(32)
+        )
+    )
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 20, 409: 12}
+    assert {problem(r)["code"] for r in responses if r.status_code == 409} == {"insufficient_stock"}
+    assert await stock_of(db, mandarin) == Decimal(0)
+    assert await order_count(db) == 20
+
+
+async def _post_all(
+    servers: list[str], requests: list[tuple[dict[str, str], dict[str, object]]]
+) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=len(requests))
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        return await asyncio.gather(
+            *(
+                http.post(f"{servers[i % len(servers)]}/v1/orders", json=body, headers=headers)
+                for i, (headers, body) in enumerate(requests)
+            )
+        )
+
+
+@pytest.mark.postgres_only
+async def test_200_orders_for_50_in_stock_on_two_processes(
+    database_url: str, make_product: ProductFactory, make_key: KeyFactory, db: AsyncSession
+) -> None:
+    mandarin = await make_product(stock=Decimal(50), unit_step=Decimal(1))
+    auth = await make_key(Role.partner, name="load")
+
+    with api_server(database_url) as one, api_server(database_url) as two:
+        responses = await _post_all(
+            [one.url, two.url], [(idem(auth), order_body((mandarin, 1))) for _ in range(200)]
+        )
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 50, 409: 150}
+    assert {problem(r)["code"] for r in responses if r.status_code == 409} == {"insufficient_stock"}
+    assert await stock_of(db, mandarin) == Decimal(0)
+    assert await order_count(db) == 50
+
+
+@pytest.mark.postgres_only
+async def test_100_orders_sent_3_times_at_once_create_100(
+    database_url: str, make_product: ProductFactory, make_key: KeyFactory, db: AsyncSession
+) -> None:
+    mandarin = await make_product(stock=Decimal(1000), unit_step=Decimal(1))
+    auth = await make_key(Role.partner, name="retrying app")
+    keys = [uuid.uuid4().hex for _ in range(100)]
+    sends = [(idem(auth, key), order_body((mandarin, 1))) for key in keys for _ in range(3)]
+
+    with api_server(database_url) as one, api_server(database_url) as two:
+        servers = [one.url, two.url]
+        responses = await _post_all(servers, sends)
+        # A client told "still in progress" (409 + Retry-After) asks again, as clients do.
+        for _ in range(10):
+            pending = [i for i, r in enumerate(responses) if r.status_code == 409]
+            if not pending:
+                break
+            await asyncio.sleep(float(responses[pending[0]].headers["retry-after"]))
+            retried = await _post_all(servers, [sends[i] for i in pending])
+            for i, response in zip(pending, retried, strict=True):
+                responses[i] = response
+
+    assert Counter(r.status_code for r in responses) == {201: 300}
+    for k in range(100):
+        answers = responses[3 * k : 3 * k + 3]
+        assert len({r.json()["id"] for r in answers}) == 1
+        assert sum(r.headers.get("idempotent-replayed") == "true" for r in answers) == 2
+    assert await order_count(db) == 100
+    assert await stock_of(db, mandarin) == Decimal(900)
