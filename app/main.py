@@ -16,6 +16,7 @@ from app.core.openapi import install_openapi
 from app.health.router import router as health_router
 from app.orders.router import router as orders_router
 from app.owners.router import router as owners_router
+from app.reports.router import router as reports_router
 
 DESCRIPTION = """\
 The JSON API behind the sale of Lang Son province's OCOP products ("One Commune One Product")
@@ -49,7 +50,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_handlers(app)
-    for router in (health_router, owners_router, orders_router, api_keys_router):
+    for router in (
+        health_router,
+        owners_router,
+        orders_router,
+        reports_router,
+        api_keys_router,
+    ):
         app.include_router(router)
     install_openapi(app)
     return app

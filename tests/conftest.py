@@ -20,7 +20,7 @@ from app.main import create_app
 from app.models.api_key import Role
 from tests import database
 
-pytest_plugins = ["anyio"]
+pytest_plugins = ["anyio", "tests.fixtures.catalog"]
 
 
 class FakeClock:

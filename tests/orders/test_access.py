@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Order, OrderStatus, Role
 from tests.conftest import KeyFactory, OwnerFactory
-from tests.orders.conftest import ProductFactory, idem, order_body
+from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import order_count, stock_of
 
 pytestmark = pytest.mark.anyio

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role
 from tests.conftest import KeyFactory, problem
-from tests.orders.conftest import ProductFactory, idem, order_body
+from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import order_count, stock_of
 from tests.servers import api_server
 

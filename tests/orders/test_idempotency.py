@@ -15,7 +15,7 @@ from app.core.idempotency import fingerprint, purge
 from app.models import ApiKey, IdempotencyRecord, IdempotencyStatus, Order, Role
 from app.orders.schemas import OrderCreate
 from tests.conftest import FakeClock, KeyFactory, problem
-from tests.orders.conftest import ProductFactory, idem, order_body
+from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import order_count, stock_of
 
 pytestmark = pytest.mark.anyio

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import OrderStatusChange, Role
 from tests.conftest import FakeClock, KeyFactory, problem
-from tests.orders.conftest import ProductFactory, idem, order_body
+from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import stock_of
 
 pytestmark = pytest.mark.anyio

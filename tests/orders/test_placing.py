@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Order, Product, ProductStatus
 from tests.conftest import FakeClock, problem
-from tests.orders.conftest import EventFactory, ProductFactory, idem, order_body
+from tests.fixtures.catalog import EventFactory, ProductFactory, idem, order_body
 
 pytestmark = pytest.mark.anyio
 

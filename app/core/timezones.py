@@ -1,0 +1,53 @@
+"""Local dates of stored UTC timestamps, computed in SQL on both backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class local_date(FunctionElement[date]):
+    """`local_date(column, "Asia/Ho_Chi_Minh")`: the calendar date of a timestamp in a zone.
+
+    PostgreSQL converts with the zone's full rules. SQLite has no time zone data: it adds the
+    zone's current UTC offset, which is exact for zones without daylight saving time, such as
+    Asia/Ho_Chi_Minh (UTC+7 all year).
+    """
+
+    type = Date()
+    inherit_cache = False  # the zone is compiled into the SQL, so statements are not cached
+    name = "local_date"
+
+    def __init__(self, column: ColumnElement[Any] | QueryableAttribute[Any], zone: str) -> None:
+        self.zone = zone
+        super().__init__(column)
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    zone = compiler.render_literal_value(element.zone, String())
+    return f"CAST(timezone({zone}, {compiler.process(column, **kw)}) AS DATE)"
+
+
+@compiles(local_date, "sqlite")
+def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    offset = ZoneInfo(element.zone).utcoffset(datetime.now(UTC))
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    return f"date({compiler.process(column, **kw)}, '{minutes:+d} minutes')"
+
+
+def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants from the start of `first` to the end of `last`, local days inclusive."""
+    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return start, end

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from app.core.clock import ClockDep
+from app.core.db import SessionDep
+from app.core.openapi import responses
+from app.core.security import AdminOrOwner, AdminPrincipal
+from app.reports import csv_format, service
+from app.reports.schemas import EventSalesReport, OwnerSalesReport
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=responses(401, 403, 404))
+
+CSV_MEDIA_TYPE = "text/csv"
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        "description": "The report; as CSV with `Accept: text/csv`.",
+    }
+}
+
+
+def _wants_csv(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return CSV_MEDIA_TYPE in accept and "application/json" not in accept.split(CSV_MEDIA_TYPE)[0]
+
+
+def _answer(
+    request: Request, report: EventSalesReport | OwnerSalesReport, filename: str
+) -> Response:
+    if _wants_csv(request):
+        return Response(
+            csv_format.render(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    return Response(_json(report), media_type="application/json")
+
+
+def _json(model: BaseModel) -> bytes:
+    return model.model_dump_json(by_alias=True).encode()
+
+
+@router.get("/events/{event_id}/sales", response_model=EventSalesReport, responses=_CSV_RESPONSE)
+async def event_sales(
+    request: Request,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    clock: ClockDep,
+    event_id: uuid.UUID,
+) -> Response:
+    """What an event sold, by product, local day and owner (admin)."""
+    report = await service.event_sales(
+        session, event_id, zone=request.app.state.settings.timezone, now=clock.now()
+    )
+    return _answer(request, report, f"event-{event_id}-sales")
+
+
+@router.get("/owners/{owner_id}/sales", response_model=OwnerSalesReport, responses=_CSV_RESPONSE)
+async def owner_sales(
+    request: Request,
+    session: SessionDep,
+    principal: AdminOrOwner,
+    clock: ClockDep,
+    owner_id: uuid.UUID,
+    first: Annotated[date, Query(alias="from", description="First local date (YYYY-MM-DD).")],
+    last: Annotated[date, Query(alias="to", description="Last local date, inclusive.")],
+    event_id: Annotated[uuid.UUID | None, Query(description="Only sales at this event.")] = None,
+) -> Response:
+    """An owner's sales over a date range (admin, or that owner's key)."""
+    report = await service.owner_sales(
+        session,
+        principal,
+        owner_id,
+        first=first,
+        last=last,
+        event_id=event_id,
+        zone=request.app.state.settings.timezone,
+        now=clock.now(),
+    )
+    return _answer(request, report, f"owner-{owner_id}-sales-{first}-{last}")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, Field
+
+from app.core.schemas import QuantityOut
+from app.models.product import Unit
+
+
+class ProductSales(BaseModel):
+    product_id: uuid.UUID
+    name: str
+    unit: Unit
+    orders: int = Field(description="Orders containing the product.")
+    quantity: QuantityOut = Field(description="Quantity sold, in the product's unit.")
+    quantity_tonnes: QuantityOut | None = Field(
+        description="The same in tonnes, for weight units (kg, g); else null."
+    )
+    revenue_vnd: int
+
+
+class DaySales(BaseModel):
+    date: dt.date = Field(description="The local date (Asia/Ho_Chi_Minh) the orders were placed.")
+    orders: int
+    revenue_vnd: int
+
+
+class OwnerSales(BaseModel):
+    owner_id: uuid.UUID
+    name: str
+    orders: int
+    revenue_vnd: int
+
+
+class EventSalesReport(BaseModel):
+    event_id: uuid.UUID
+    event_name: str
+    orders: int = Field(description="Orders at the event, cancelled ones left out.")
+    revenue_vnd: int
+    by_product: list[ProductSales] = Field(description="Best-selling first.")
+    by_day: list[DaySales] = Field(description="Oldest first; days without orders are left out.")
+    by_owner: list[OwnerSales] = Field(description="Highest revenue first.")
+    generated_at: dt.datetime
+
+
+class OwnerSalesReport(BaseModel):
+    owner_id: uuid.UUID
+    owner_name: str
+    date_from: dt.date = Field(alias="from", description="First local date counted.")
+    date_to: dt.date = Field(alias="to", description="Last local date counted.")
+    event_id: uuid.UUID | None
+    orders: int = Field(description="Orders with the owner's products, cancelled ones left out.")
+    revenue_vnd: int = Field(description="Revenue from the owner's lines only.")
+    by_product: list[ProductSales]
+    by_day: list[DaySales]
+    generated_at: dt.datetime
+
+    model_config = {"populate_by_name": True, "serialize_by_alias": True}
