@@ -7,7 +7,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -114,6 +114,24 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_idempotency_purge(args: argparse.Namespace) -> int:
+    from app.core import idempotency
+
+    settings = get_settings()
+    hours = args.older_than_hours or settings.idempotency_retention_h
+    if hours < 24:
+        _err("stored answers are kept at least 24 hours")
+        return 2
+    cutoff = datetime.now(UTC) - timedelta(hours=hours)
+
+    async def work(session: AsyncSession) -> int:
+        return await idempotency.purge(session, older_than=cutoff)
+
+    removed = asyncio.run(_in_transaction(work))
+    _out(f"removed {removed} stored idempotent answers older than {hours} hours")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix")
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    idempotency = commands.add_parser(
+        "idempotency", help="stored answers to Idempotency-Key requests"
+    ).add_subparsers(dest="idempotency_command", required=True)
+    purge = idempotency.add_parser("purge", help="delete stored answers older than the retention")
+    purge.add_argument(
+        "--older-than-hours",
+        type=int,
+        help="default: OCOP_IDEMPOTENCY_RETENTION_H (48); at least 24",
+    )
+    purge.set_defaults(func=cmd_idempotency_purge)
     return parser
 
 

@@ -74,3 +74,17 @@ async def test_seed_demo_is_safe_to_run_twice(
     ]
     assert sorted(names) == sorted(o.name for o in data.OWNERS)
     assert "Công ty TNHH MTV Ngọc Quế" in names
+
+
+async def test_idempotency_purge_refuses_less_than_a_day(database_url: str) -> None:
+    result = ocop(database_url, "idempotency", "purge", "--older-than-hours", "23")
+
+    assert result.returncode == 2
+    assert "24 hours" in result.stderr
+
+
+async def test_idempotency_purge_runs(database_url: str) -> None:
+    result = ocop(database_url, "idempotency", "purge")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "removed 0 stored idempotent answers older than 48 hours"
