@@ -194,16 +194,13 @@ async def _festival_orders(
 
 
 async def _tea_orders(session: AsyncSession, rng: random.Random, key_id: uuid.UUID) -> list[Order]:
-    teas = [
-        tea
-        for tea in (
-            await session.scalars(
-                select(Product)
-                .where(Product.sort_name.like(f"{fold('Trà Bổ Khai')}%"))
-                .order_by(Product.sort_name)
-            )
-        ).all()
-    ]
+    teas = list(
+        await session.scalars(
+            select(Product)
+            .where(Product.sort_name.like(f"{fold('Trà Bổ Khai')}%"))
+            .order_by(Product.sort_name)
+        )
+    )
     if not teas:
         return []
     orders: list[Order] = []
