@@ -31,8 +31,8 @@ run: install
 test: lint typecheck test-sqlite test-postgres
 
 lint: install-dev
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -42,6 +42,10 @@ test-sqlite: install-dev
 
 test-postgres: install-dev
 	OCOP_TEST_DATABASE=postgres OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+## bench: order placement and catalogue reads against real API processes (prints figures)
+bench: install-dev
+	$(BIN)/python -m bench.orders
 
 ## lock: re-pin every dependency (needs the dev environment's uv: pip install uv)
 lock:
