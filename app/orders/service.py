@@ -205,17 +205,13 @@ async def _take_stock(
     session: AsyncSession, products: dict[uuid.UUID, Product], quantities: dict[uuid.UUID, Decimal]
 ) -> None:
     """Take every tracked stock or none: report every short product at once."""
-    short = [
-        (products[pid], q)
-        for pid, q in quantities.items()
-        if products[pid].stock is not None and products[pid].stock < q  # type: ignore[operator]
-    ]
+    tracked = {pid: q for pid, q in quantities.items() if products[pid].stock is not None}
+    short = [(products[pid], q) for pid, q in tracked.items() if (products[pid].stock or 0) < q]
     if not short:
-        for pid in sorted(quantities):
-            if products[pid].stock is not None and not await repository.take_stock(
-                session, pid, quantities[pid]
-            ):
-                short.append((products[pid], quantities[pid]))
+        # The rows are locked, so this cannot fail; the condition is a second line of defence.
+        for pid in sorted(tracked):
+            if not await repository.take_stock(session, pid, tracked[pid]):
+                short.append((products[pid], tracked[pid]))
     if short:
         raise InsufficientStock(
             "Not enough stock for: " + ", ".join(p.name for p, _ in short),
