@@ -46,6 +46,7 @@ def test_schemathesis_finds_no_failure(database_url: str, tmp_path: Path) -> Non
                 "--report-dir",
                 str(tmp_path),
             ],
+            cwd=tmp_path,  # its crash cache stays out of the project
             capture_output=True,
             text=True,
             timeout=900,
