@@ -13,6 +13,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
 from app.core.openapi import install_openapi
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.owners.router import router as owners_router
 
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_handlers(app)
-    for router in (health_router, owners_router, api_keys_router):
+    for router in (health_router, owners_router, events_router, api_keys_router):
         app.include_router(router)
     install_openapi(app)
     return app
