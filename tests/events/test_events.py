@@ -272,6 +272,4 @@ async def test_owner_key_cannot_create_change_or_cancel_events(
 
     assert [created.status_code, changed.status_code, cancelled.status_code] == [403, 403, 403]
     after = (await client.get("/v1/events")).json()["items"]
-    assert [(e["id"], e["venue"], e["status"]) for e in after] == [
-        (event["id"], None, "scheduled")
-    ]
+    assert [(e["id"], e["venue"], e["status"]) for e in after] == [(event["id"], None, "scheduled")]
