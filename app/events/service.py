@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -71,20 +71,26 @@ async def list_events(
     return await repository.page(session, stmt, cursor, limit, near)
 
 
-async def _flush_refs(session: AsyncSession, event: Event, refs: Sequence[ExternalRef]) -> None:
-    """Flush, turning a (system, id) pair already held by another event into a 409.
+async def _write_refs(
+    session: AsyncSession, event: Event, refs: Sequence[ExternalRef], change: Callable[[], None]
+) -> None:
+    """Apply `change` and flush, turning a (system, id) pair already held by another event
+    into a 409.
 
-    The unique constraint decides, so two concurrent requests with one pair cannot both win;
-    the savepoint keeps the transaction usable to say which event holds the pair.
+    The unique constraint decides, so two concurrent requests with one pair cannot both win.
+    The change happens inside a savepoint (begin_nested flushes what is pending first), which
+    keeps the transaction usable to say which event holds the pair.
     """
+    event_id = event.id  # read now: a rolled-back savepoint expires the event
     try:
         async with session.begin_nested():
+            change()
             await session.flush()
     except IntegrityError as exc:
         if not _violates(exc, EXTERNAL_REF_CONSTRAINT):
             raise
         pairs = [(ref.system, ref.id) for ref in refs]
-        taken = await repository.taken_refs(session, pairs, exclude=event.id)
+        taken = await repository.taken_refs(session, pairs, exclude=event_id)
         raise Conflict(
             "An external ref already names another event: "
             + ", ".join(f"{ref.system}:{ref.external_id}" for ref in taken),
@@ -100,13 +106,13 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
     """Create an event with its ticketing links."""
     fields = data.model_dump(exclude={"external_refs"})
     event = Event(
+        id=uuid.uuid4(),
         **fields,
         external_refs=[
             EventExternalRef(system=ref.system, external_id=ref.id) for ref in data.external_refs
         ],
     )
-    session.add(event)
-    await _flush_refs(session, event, data.external_refs)
+    await _write_refs(session, event, data.external_refs, lambda: session.add(event))
     return event
 
 
@@ -123,20 +129,23 @@ async def update_event(session: AsyncSession, event: Event, data: EventUpdate) -
         raise Unprocessable(
             "Give latitude and longitude together, or neither.", code="incomplete_coordinates"
         )
-    for field, value in changes.items():
-        setattr(event, field, value)
-    refs: list[ExternalRef] = []
-    if data.external_refs is not None:
-        refs = data.external_refs
+    refs = data.external_refs
+
+    def change() -> None:
+        for field, value in changes.items():
+            setattr(event, field, value)
+        if refs is None:
+            return
         wanted = {(ref.system, ref.id) for ref in refs}
-        # Keep the links that stay (a delete and re-insert of one pair would trip the unique
-        # constraint, since the unit of work inserts before it deletes).
+        # Keep the links that stay: a delete and re-insert of one pair would trip the unique
+        # constraint, since the unit of work inserts before it deletes.
         kept = [ref for ref in event.external_refs if (ref.system, ref.external_id) in wanted]
         have = {(ref.system, ref.external_id) for ref in kept}
         event.external_refs = kept + [
             EventExternalRef(system=s, external_id=i) for s, i in sorted(wanted - have)
         ]
-    await _flush_refs(session, event, refs)
+
+    await _write_refs(session, event, refs or [], change)
     return event
 
 
