@@ -107,7 +107,14 @@ def _in_range(value: datetime) -> datetime:
     return value
 
 
-EventTime = Annotated[AwareDatetime, AfterValidator(_in_range)]
+def _text_only(value: object) -> object:
+    # Pydantic would also take a number as a Unix time; the schema says an RFC 3339 string.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an RFC 3339 timestamp with an offset")
+    return value
+
+
+EventTime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_in_range)]
 
 
 # ---------------------------------------------------------------------------------------------
