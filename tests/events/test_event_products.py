@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -467,3 +468,27 @@ async def test_archived_products_leave_the_public_list(
     await db.commit()
 
     assert (await client.get(url)).json()["items"] == []
+
+
+@pytest.mark.usefixtures("festival_time")
+async def test_two_concurrent_entries_of_one_product_one_wins(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_event: EventFactory,
+    make_product: ProductFactory,
+    growers: dict[str, Any],
+    db: AsyncSession,
+) -> None:
+    event = await make_event()
+    mandarin = await make_product(growers["id"])
+    url = f"/v1/events/{event['id']}/products"
+
+    responses = await asyncio.gather(
+        client.post(url, json={"product_id": str(mandarin.id), "booth": "A"}, headers=admin),
+        client.post(url, json={"product_id": str(mandarin.id), "booth": "B"}, headers=admin),
+    )
+
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    loser = next(r for r in responses if r.status_code == 409)
+    assert problem(loser)["code"] == "already_entered"
+    assert await count_entries(db) == 1
