@@ -76,7 +76,9 @@ def _parse_moment(value: object) -> datetime | date:
 Moment = Annotated[
     datetime | date,
     BeforeValidator(_parse_moment),
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"format": "date"}]}),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+    ),
 ]
 
 

@@ -273,3 +273,23 @@ async def test_owner_key_cannot_create_change_or_cancel_events(
     assert [created.status_code, changed.status_code, cancelled.status_code] == [403, 403, 403]
     after = (await client.get("/v1/events")).json()["items"]
     assert [(e["id"], e["venue"], e["status"]) for e in after] == [(event["id"], None, "scheduled")]
+
+
+async def test_list_says_which_languages_its_items_are_in(
+    client: httpx.AsyncClient, make_event: EventFactory
+) -> None:
+    await make_event(**GOLDEN_SEASON)
+    await make_event(
+        name="Hội chợ",
+        starts_at="2025-11-20T08:00:00+07:00",
+        ends_at="2025-11-21T08:00:00+07:00",
+        external_refs=[],
+    )
+
+    response = await client.get("/v1/events", headers={"Accept-Language": "en"})
+
+    assert [(e["name"], e["language"]) for e in response.json()["items"]] == [
+        ("Bac Son Golden Season", "en"),
+        ("Hội chợ", "vi"),
+    ]
+    assert response.headers["content-language"] == "en, vi"
