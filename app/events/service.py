@@ -24,13 +24,15 @@ from app.models.api_key import Role
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
 
-EXTERNAL_REF_CONSTRAINT = "event_external_refs"
-ENTRY_CONSTRAINT = "event_products"
+EXTERNAL_REF_TABLE = "event_external_refs"
+ENTRY_TABLE = "event_products"
 
 
-def _violates(exc: IntegrityError, table: str) -> bool:
+def _violates_unique(exc: IntegrityError, table: str) -> bool:
+    """Whether a unique constraint of `table` failed (not a foreign key or a CHECK)."""
     # PostgreSQL names the constraint (uq_<table>_...), SQLite the columns (<table>.<column>).
-    return table in str(exc.orig)
+    message = str(exc.orig)
+    return f'"uq_{table}_' in message or f"UNIQUE constraint failed: {table}." in message
 
 
 async def get_event(
@@ -87,7 +89,7 @@ async def _write_refs(
             change()
             await session.flush()
     except IntegrityError as exc:
-        if not _violates(exc, EXTERNAL_REF_CONSTRAINT):
+        if not _violates_unique(exc, EXTERNAL_REF_TABLE):
             raise
         pairs = [(ref.system, ref.id) for ref in refs]
         taken = await repository.taken_refs(session, pairs, exclude=event_id)
@@ -236,7 +238,7 @@ async def enter_product(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:  # the same product entered concurrently
-        if not _violates(exc, ENTRY_CONSTRAINT):
+        if not _violates_unique(exc, ENTRY_TABLE):
             raise
         raise _already_entered(product.id) from exc
     return entry
