@@ -13,6 +13,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
 from app.core.openapi import install_openapi
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.orders.router import router as orders_router
 from app.owners.router import router as owners_router
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in (
         health_router,
         owners_router,
+        events_router,
         orders_router,
         reports_router,
         api_keys_router,

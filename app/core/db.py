@@ -7,8 +7,10 @@ so a 201 means the row is on disk.
 
 from __future__ import annotations
 
+import math
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -129,6 +131,44 @@ class TimestampedMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# Functions the great-circle distance needs (app.events.repository); PostgreSQL has them all.
+_MATH_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "sin": math.sin,
+    "cos": math.cos,
+    "asin": math.asin,
+    "sqrt": math.sqrt,
+    "radians": math.radians,
+}
+
+
+def _sqlite_has_math() -> bool:
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("SELECT sin(0), cos(0), asin(0), sqrt(0), radians(0)")
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+SQLITE_HAS_MATH = _sqlite_has_math()
+
+
+def _null_safe(function: Callable[[float], float]) -> Callable[[float | None], float | None]:
+    def wrapped(value: float | None) -> float | None:
+        return None if value is None else function(value)
+
+    return wrapped
+
+
+def register_math_functions(dbapi_connection: Any) -> None:
+    """Give a SQLite connection sin, cos, asin, sqrt and radians (NULL in, NULL out), for
+    builds of SQLite compiled without SQLITE_ENABLE_MATH_FUNCTIONS."""
+    for name, function in _MATH_FUNCTIONS.items():
+        dbapi_connection.create_function(name, 1, _null_safe(function), deterministic=True)
+
+
 def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
     """Foreign keys on, WAL, a busy timeout, and explicit BEGIN [IMMEDIATE].
 
@@ -146,6 +186,8 @@ def _configure_sqlite(engine: AsyncEngine, settings: Settings) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
         cursor.close()
+        if not SQLITE_HAS_MATH:
+            register_math_functions(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

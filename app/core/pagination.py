@@ -54,6 +54,7 @@ Parser = Callable[[Any], Any]
 _PARSERS: dict[type, Parser] = {
     str: str,
     int: int,
+    float: float,
     uuid.UUID: uuid.UUID,
     datetime: datetime.fromisoformat,
     Decimal: Decimal,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import data
+from app.demo.events import seed_events
 from app.models.owner import Owner
 from app.owners import service as owners
 
@@ -20,12 +22,16 @@ class SeedReport:
         self.created[kind] = self.created.get(kind, 0) + count
 
 
-async def seed_demo(session: AsyncSession) -> SeedReport:
-    """Insert what is missing of the demo data, matching records by their natural keys."""
+async def seed_demo(session: AsyncSession, now: datetime | None = None) -> SeedReport:
+    """Insert what is missing of the demo data, matching records by their natural keys.
+
+    `now` places the upcoming sample events (default: the current time)."""
     report = SeedReport()
     existing = set((await session.scalars(select(Owner.name))).all())
     for owner in data.OWNERS:
         if owner.name not in existing:
             await owners.create_owner(session, owner)
             report.add("owners")
+    # Events last: their entries look up the products by name.
+    await seed_events(session, now or datetime.now(UTC), report.add)
     return report

@@ -1,0 +1,417 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from app.core.schemas import END, NO_NUL, InputModel, LongText, Name, Place, ShortText, trim
+from app.models.event import Event, EventKind, EventProduct, EventStatus
+from app.models.product import Unit
+
+DEFAULT_PROVINCE = "Lạng Sơn"
+DEFAULT_TZ = "Asia/Ho_Chi_Minh"
+MAIN_LANGUAGE = "vi"
+# Times outside this range are certainly mistakes, and converting them between zones can
+# overflow Python's datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# Time zones and time windows
+
+
+@cache
+def zone(name: str) -> tzinfo:
+    return ZoneInfo(name)
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(name: str) -> str:
+    if name not in _zone_names():
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as {DEFAULT_TZ}")
+    return name
+
+
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*$"),
+    AfterValidator(_known_zone),
+]
+
+
+def _parse_moment(value: object) -> datetime | date:
+    """An RFC 3339 timestamp (its offset may be left out: then it is local to `tz`) or a date.
+
+    Parsed here rather than by pydantic, which would also take a bare number as a Unix time.
+    """
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)")
+    try:
+        if "t" in value.lower():
+            return datetime.fromisoformat(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)") from None
+
+
+Moment = Annotated[
+    datetime | date,
+    BeforeValidator(_parse_moment),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+    ),
+]
+
+
+def instant(value: datetime | date, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
+    """The UTC instant a window bound names: a date is the start of that local day (or, for
+    `to`, the start of the next one, so dates are inclusive); a timestamp without an offset is
+    local to `tz`. Bounds beyond the supported range are clamped to it."""
+    try:
+        if isinstance(value, datetime):
+            moment = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        else:
+            moment = datetime.combine(value, time(), tzinfo=tz)
+            if end_of_day:
+                moment += timedelta(days=1)
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if value.year < 2000 else LATEST
+    return min(max(moment, EARLIEST), LATEST)
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must lie between 1970 and 2200") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("must lie between 1970 and 2200")
+    return value
+
+
+def _text_only(value: object) -> object:
+    # Pydantic would also take a number as a Unix time; the schema says an RFC 3339 string.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an RFC 3339 timestamp with an offset")
+    return value
+
+
+EventTime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_in_range)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Languages
+
+LanguageTag = Annotated[
+    str,
+    StringConstraints(
+        min_length=2, max_length=12, pattern=rf"^[a-z]{{2,3}}(-[A-Za-z0-9]{{1,8}})?{END}"
+    ),
+]
+
+
+class Translation(InputModel):
+    name: Name | None = Field(default=None, description="The name in this language.")
+    description: LongText | None = Field(
+        default=None, description="The description in this language."
+    )
+
+
+Translations = Annotated[
+    dict[LanguageTag, Translation],
+    Field(
+        max_length=20,
+        description='Other languages than Vietnamese, e.g. `{"en": {"name": "...", '
+        '"description": "..."}}`.',
+    ),
+]
+
+
+def preferred_languages(accept_language: str | None) -> list[str]:
+    """The languages of an `Accept-Language` header, most wanted first (q=0 dropped)."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.lower().startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            weighted.append((-quality, position, tag.lower()))
+    return [tag for _q, _p, tag in sorted(weighted)]
+
+
+def choose_language(preferred: list[str], translations: dict[str, Any]) -> str:
+    """The first wanted language that has a translation (or its primary subtag), else "vi"."""
+    available = {
+        tag.lower(): tag
+        for tag, text in translations.items()
+        if isinstance(text, dict) and (text.get("name") or text.get("description"))
+    }
+    for tag in preferred:
+        primary = tag.split("-")[0]
+        if primary == MAIN_LANGUAGE:
+            return MAIN_LANGUAGE
+        for candidate in (tag, primary):
+            if candidate in available:
+                return available[candidate]
+    return MAIN_LANGUAGE
+
+
+def localized(
+    name: str, description: str | None, translations: dict[str, Any], language: str
+) -> tuple[str, str | None]:
+    if language == MAIN_LANGUAGE:
+        return name, description
+    text = translations.get(language) or {}
+    return text.get("name") or name, text.get("description") or description
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+
+ExternalSystem = Annotated[
+    str, StringConstraints(min_length=1, max_length=50, pattern=rf"^[a-z0-9][a-z0-9_.-]*{END}")
+]
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}")
+]
+EXTERNAL_REF_QUERY = r"^[a-z0-9][a-z0-9_.-]{0,49}:[^\x00-\x20\x7f]{1,200}$"
+
+
+class ExternalRef(InputModel):
+    system: ExternalSystem = Field(description="The ticketing system, e.g. `ticketbox`.")
+    id: ExternalId = Field(description="The event's id in that system.")
+
+
+ExternalRefs = Annotated[
+    list[ExternalRef],
+    Field(
+        max_length=20,
+        description="The ids of this event in ticketing systems; a (system, id) pair names one "
+        "event only.",
+    ),
+]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+def _unique_refs(refs: list[ExternalRef] | None) -> None:
+    pairs = [(ref.system, ref.id) for ref in refs or []]
+    if len(set(pairs)) != len(pairs):
+        raise ValueError("external_refs names the same (system, id) twice")
+
+
+class EventFields(InputModel):
+    venue: ShortText | None = Field(default=None, description="Where, e.g. `Quảng trường ...`.")
+    latitude: Latitude | None = Field(default=None, description="WGS84 latitude (with longitude).")
+    longitude: Longitude | None = Field(
+        default=None, description="WGS84 longitude (with latitude)."
+    )
+    description: LongText | None = Field(default=None, description="About the event, Vietnamese.")
+
+
+class EventCreate(EventFields):
+    name: Name = Field(description="Name in Vietnamese, e.g. `Lễ hội Mùa vàng Bắc Sơn`.")
+    kind: EventKind = Field(description="festival, trade_fair, exhibition, product_week or other.")
+    starts_at: EventTime = Field(description="When it opens (RFC 3339 with offset).")
+    ends_at: EventTime = Field(description="When it closes; after `starts_at`.")
+    commune: Place = Field(description="Commune (xã/phường), e.g. `Bắc Sơn`.")
+    province: Place = Field(default=DEFAULT_PROVINCE, description="Province, e.g. `Lạng Sơn`.")
+    translations: Translations = Field(default_factory=dict)
+    external_refs: ExternalRefs = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EventCreate:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give latitude and longitude together, or neither")
+        _unique_refs(self.external_refs)
+        return self
+
+
+class EventUpdate(EventFields):
+    """Fields to change; absent fields stay as they are, null clears an optional field.
+    `external_refs` and `translations`, when given, replace the current ones."""
+
+    name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
+    kind: EventKind | SkipJsonSchema[None] = Field(default=None, description="New kind.")
+    starts_at: EventTime | SkipJsonSchema[None] = Field(default=None, description="New start.")
+    ends_at: EventTime | SkipJsonSchema[None] = Field(default=None, description="New end.")
+    commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
+    province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
+    translations: Translations | SkipJsonSchema[None] = None
+    external_refs: ExternalRefs | SkipJsonSchema[None] = None
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> EventUpdate:
+        required = ("name", "kind", "starts_at", "ends_at", "commune", "province")
+        for field in (*required, "translations", "external_refs"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        _unique_refs(self.external_refs)
+        return self
+
+
+class ExternalRefRead(BaseModel):
+    system: str = Field(description="The ticketing system.")
+    id: str = Field(description="The event's id in that system.")
+
+
+class EventRead(BaseModel):
+    id: uuid.UUID
+    name: str = Field(description="The name, in `language`.")
+    description: str | None = Field(description="The description, in `language`.")
+    language: str = Field(
+        description="The language of `name` and `description` (`vi` or one "
+        "of `translations`), chosen by `Accept-Language`."
+    )
+    kind: EventKind
+    starts_at: datetime = Field(description="Opens; shown in the zone asked for with `tz`.")
+    ends_at: datetime = Field(description="Closes; shown in the zone asked for with `tz`.")
+    status: EventStatus = Field(
+        description="scheduled, ongoing or ended by the clock; cancelled once cancelled."
+    )
+    venue: str | None
+    commune: str
+    province: str
+    latitude: float | None
+    longitude: float | None
+    translations: dict[str, Any] = Field(description="The stored translations, by language.")
+    external_refs: list[ExternalRefRead] = Field(description="Ids in ticketing systems.")
+    distance_km: float | None = Field(
+        description="Great-circle distance from `near`, in km; null without `near`."
+    )
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        event: Event,
+        *,
+        now: datetime,
+        tz: tzinfo,
+        languages: list[str],
+        distance_km: float | None = None,
+    ) -> EventRead:
+        translations = dict(event.translations or {})
+        language = choose_language(languages, translations)
+        name, description = localized(event.name, event.description, translations, language)
+        return cls(
+            id=event.id,
+            name=name,
+            description=description,
+            language=language,
+            kind=event.kind,
+            starts_at=event.starts_at.astimezone(tz),
+            ends_at=event.ends_at.astimezone(tz),
+            status=event.status_at(now),
+            venue=event.venue,
+            commune=event.commune,
+            province=event.province,
+            latitude=event.latitude,
+            longitude=event.longitude,
+            translations=translations,
+            external_refs=[
+                ExternalRefRead(system=ref.system, id=ref.external_id)
+                for ref in event.external_refs
+            ],
+            distance_km=None if distance_km is None else round(distance_km, 3),
+            cancelled_at=None if event.cancelled_at is None else event.cancelled_at.astimezone(tz),
+            created_at=event.created_at.astimezone(tz),
+            updated_at=event.updated_at.astimezone(tz),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Products at an event
+
+Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterValidator(trim)]
+EventPrice = Annotated[int, Field(ge=0, le=10**12)]
+
+
+class EventProductCreate(InputModel):
+    product_id: uuid.UUID = Field(description="The product to show and sell at the event.")
+    booth: Booth | None = Field(default=None, description="Where, e.g. `A12`.")
+    event_price_vnd: EventPrice | None = Field(
+        default=None, description="The price at this event, VND; null: the product's own price."
+    )
+
+
+class EventProductUpdate(InputModel):
+    """Fields to change; absent fields stay as they are, null clears."""
+
+    booth: Booth | None = Field(default=None, description="New booth.")
+    event_price_vnd: EventPrice | None = Field(default=None, description="New event price, VND.")
+
+
+class OwnerRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class EventProductRead(BaseModel):
+    event_id: uuid.UUID
+    product_id: uuid.UUID
+    name: str = Field(description="The product's name, in `language`.")
+    language: str = Field(description="The language of `name`, chosen by `Accept-Language`.")
+    unit: Unit
+    owner: OwnerRef = Field(description="Who makes and sells it.")
+    booth: str | None
+    event_price_vnd: int | None = Field(description="The price set for this event, if any.")
+    regular_price_vnd: int = Field(description="The product's own price, VND.")
+    price_vnd: int = Field(
+        description="The price that applies at this event: `event_price_vnd` if set, else the "
+        "product's own."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, entry: EventProduct, *, languages: list[str]) -> EventProductRead:
+        product = entry.product
+        translations = dict(product.translations or {})
+        language = choose_language(languages, translations)
+        name, _ = localized(product.name, None, translations, language)
+        return cls(
+            event_id=entry.event_id,
+            product_id=product.id,
+            name=name,
+            language=language,
+            unit=product.unit,
+            owner=OwnerRef(id=product.owner.id, name=product.owner.name),
+            booth=entry.booth,
+            event_price_vnd=entry.event_price_vnd,
+            regular_price_vnd=product.price_vnd,
+            price_vnd=(
+                entry.event_price_vnd if entry.event_price_vnd is not None else product.price_vnd
+            ),
+            created_at=entry.created_at,
+            updated_at=entry.updated_at,
+        )

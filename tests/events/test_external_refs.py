@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Event, EventExternalRef
+from tests.conftest import problem
+from tests.events.conftest import EventFactory, vn
+
+pytestmark = pytest.mark.anyio
+
+TICKET = {"system": "ticketbox", "id": "EVT-1001"}
+
+
+def event_body(name: str, *refs: dict[str, str]) -> dict[str, object]:
+    return {
+        "name": name,
+        "kind": "festival",
+        "starts_at": vn(3).isoformat(),
+        "ends_at": vn(9).isoformat(),
+        "commune": "Bắc Sơn",
+        "external_refs": list(refs),
+    }
+
+
+async def count(db: AsyncSession, model: type[Event] | type[EventExternalRef]) -> int:
+    return int(await db.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_taken_pair_is_409_and_names_the_holder(
+    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory, db: AsyncSession
+) -> None:
+    holder = await make_event(external_refs=[TICKET])
+
+    response = await client.post(
+        "/v1/events",
+        json=event_body("second", {"system": "vnpay", "id": "1"}, TICKET),
+        headers=admin,
+    )
+
+    assert response.status_code == 409
+    body = problem(response)
+    assert body["code"] == "external_ref_taken"
+    assert body["external_refs"] == [{**TICKET, "event_id": holder["id"]}]
+    assert (await count(db, Event), await count(db, EventExternalRef)) == (1, 1)
+
+
+async def test_same_id_in_another_system_is_fine(
+    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+) -> None:
+    await make_event(external_refs=[TICKET])
+
+    response = await client.post(
+        "/v1/events",
+        json=event_body("second", {"system": "vnpay", "id": "EVT-1001"}),
+        headers=admin,
+    )
+
+    assert response.status_code == 201
+
+
+async def test_two_concurrent_creates_with_one_pair_one_wins(
+    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession
+) -> None:
+    responses = await asyncio.gather(
+        client.post("/v1/events", json=event_body("first", TICKET), headers=admin),
+        client.post("/v1/events", json=event_body("second", TICKET), headers=admin),
+    )
+
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    loser = next(r for r in responses if r.status_code == 409)
+    winner = next(r for r in responses if r.status_code == 201)
+    assert problem(loser)["code"] == "external_ref_taken"
+    assert problem(loser)["external_refs"] == [{**TICKET, "event_id": winner.json()["id"]}]
+    assert (await count(db, Event), await count(db, EventExternalRef)) == (1, 1)
+
+
+async def test_many_concurrent_creates_with_one_pair_one_wins(
+    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            client.post("/v1/events", json=event_body(f"e{i}", TICKET), headers=admin)
+            for i in range(6)
+        )
+    )
+
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409, 409]
+    assert (await count(db, Event), await count(db, EventExternalRef)) == (1, 1)
+
+
+async def test_patch_replaces_the_refs_keeping_those_that_stay(
+    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+) -> None:
+    event = await make_event(external_refs=[TICKET, {"system": "vnpay", "id": "9"}])
+
+    response = await client.patch(
+        f"/v1/events/{event['id']}",
+        json={"external_refs": [TICKET, {"system": "zalo", "id": "z1"}]},
+        headers=admin,
+    )
+
+    assert response.status_code == 200
+    assert response.json()["external_refs"] == [TICKET, {"system": "zalo", "id": "z1"}]
+    found = await client.get("/v1/events", params={"external_ref": "vnpay:9"})
+    assert found.json()["items"] == []
+
+
+async def test_patch_to_a_taken_pair_is_409_and_changes_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+) -> None:
+    holder = await make_event(external_refs=[TICKET])
+    other = await make_event(name="other", venue="here")
+
+    response = await client.patch(
+        f"/v1/events/{other['id']}",
+        json={"venue": "there", "external_refs": [TICKET]},
+        headers=admin,
+    )
+
+    assert response.status_code == 409
+    assert problem(response)["external_refs"] == [{**TICKET, "event_id": holder["id"]}]
+    after = (await client.get(f"/v1/events/{other['id']}")).json()
+    assert (after["venue"], after["external_refs"]) == ("here", [])
