@@ -60,7 +60,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.core.logging import log_config
+
     settings = get_settings()
+    # One JSON line per request comes from the app's own access log (logger `app.access`).
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -68,6 +71,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        access_log=False,
         proxy_headers=True,
     )
     return 0

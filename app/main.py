@@ -12,7 +12,9 @@ from app.core.clock import Clock, SystemClock
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi
+from app.core.ratelimit import RateLimitMiddleware, create_limiter
 from app.health.router import router as health_router
 from app.owners.router import router as owners_router
 
@@ -27,6 +29,7 @@ Every error is an RFC 9457 `application/problem+json` document with a machine-re
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    limiter = create_limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
+            await limiter.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -47,6 +51,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_handlers(app)
+    # Outermost last: the request id and access log see every answer, 413 and 429 included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, settings=settings, limiter=limiter)
+    app.add_middleware(RequestContextMiddleware)
     for router in (health_router, owners_router, api_keys_router):
         app.include_router(router)
     install_openapi(app)
