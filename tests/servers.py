@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import httpx
 
+_ROLES = ("ADMIN", "OWNER", "PARTNER", "ANONYMOUS")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -37,6 +39,8 @@ def api_server(database_url: str, **env: str) -> Iterator[Server]:
         "OCOP_DATABASE_URL": database_url,
         "OCOP_ENVIRONMENT": "test",
         "OCOP_WEBHOOKS_ALLOW_PRIVATE": "true",
+        # High limits unless a test sets its own: fuzzing must not meet a 429.
+        **{f"OCOP_RATE_LIMIT_{role}": "1000000/second" for role in _ROLES},
         **env,
     }
     process = subprocess.Popen(
