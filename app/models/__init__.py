@@ -12,17 +12,28 @@ from app.models.product import (
     ProductStatus,
     Unit,
 )
+from app.models.webhook import (
+    DeliveryStatus,
+    EndpointStatus,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "ApiKey",
     "Base",
     "Certificate",
     "CertificateLevel",
+    "DeliveryStatus",
+    "EndpointStatus",
     "Event",
     "EventExternalRef",
     "EventKind",
     "EventProduct",
     "EventStatus",
+    "OutboxEvent",
     "Owner",
     "OwnerKind",
     "OwnerStatus",
@@ -31,4 +42,7 @@ __all__ = [
     "ProductStatus",
     "Role",
     "Unit",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
