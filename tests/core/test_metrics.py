@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -11,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import metrics
 from app.models import OutboxEvent
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -78,3 +84,38 @@ def test_the_counters_later_work_needs_are_defined() -> None:
     assert "ocop_orders_placed_total" in text
     assert "ocop_insufficient_stock_refusals_total" in text
     assert "ocop_webhook_delivery_attempts_total" in text
+
+
+def test_several_workers_report_one_sum(database_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "OCOP_DATABASE_URL": database_url,
+        "OCOP_ENVIRONMENT": "test",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/healthz")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "ocop serve did not start"
+                time.sleep(0.2)
+        for _ in range(20):
+            httpx.get(f"{url}/v1/owners")  # a new connection each: either worker may answer
+        scrapes = [httpx.get(f"{url}/metrics").text for _ in range(4)]
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+    assert [requests(text, "/v1/owners", "200") for text in scrapes] == [20.0] * 4
+    assert len(list(tmp_path.glob("counter_*.db"))) == 2
