@@ -17,6 +17,7 @@ from app.core.openapi import install_openapi
 from app.core.ratelimit import RateLimitMiddleware, create_limiter
 from app.health.router import router as health_router
 from app.owners.router import router as owners_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
 The JSON API behind the sale of Lang Son province's OCOP products ("One Commune One Product")
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimitMiddleware, settings=settings, limiter=limiter)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, owners_router, api_keys_router):
+    for router in (health_router, owners_router, api_keys_router, webhooks_router):
         app.include_router(router)
     install_openapi(app)
     return app

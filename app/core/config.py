@@ -71,6 +71,21 @@ class Settings(BaseSettings):
         default=False,
         description="Development and tests only: allow http:// and loopback webhook targets.",
     )
+    webhooks_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="How long one webhook request may take."
+    )
+    webhooks_lease_s: int = Field(
+        default=60,
+        ge=1,
+        description="How long a worker owns a claimed delivery; after that (a crash) another "
+        "worker retries it.",
+    )
+    webhooks_max_failures: int = Field(
+        default=100, ge=1, description="Failed attempts in a row that disable an endpoint."
+    )
+    webhooks_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for work."
+    )
     api_key_touch_interval_s: int = Field(
         default=60, ge=0, description="How often a key's last_used_at is written at most."
     )
