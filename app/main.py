@@ -25,6 +25,16 @@ to tourists: owners, products and their OCOP certificates, events, orders and sa
 
 Authenticate with `Authorization: Bearer <api key>`. The public catalogue needs no key.
 Every error is an RFC 9457 `application/problem+json` document with a machine-readable `code`.
+
+Limits: request bodies up to 1 MiB (`OCOP_MAX_BODY_BYTES`; 413 beyond, with or without
+`Content-Length`); pages of 1..100 items; string lengths as each schema's `maxLength` says.
+Requests are rate-limited per API key by role, and per client address without a key (429 with
+`Retry-After`); every limited answer carries the `RateLimit-Policy` and `RateLimit` headers of
+draft-ietf-httpapi-ratelimit-headers. Send `X-Request-ID` (1..200 printable ASCII characters)
+to correlate logs; it is echoed, or generated when absent.
+
+Webhooks are signed as the Standard Webhooks specification says (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`); see `/v1/webhooks`.
 """
 
 

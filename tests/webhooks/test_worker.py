@@ -16,12 +16,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import begin_write
-from app.models import DeliveryStatus, WebhookDelivery
+from app.models import DeliveryStatus, OutboxEvent, WebhookDelivery
 from app.models.api_key import Role
 from app.webhooks import signing
 from app.webhooks.outbox import emit
@@ -69,6 +70,11 @@ async def emit_committed(
         await begin_write(session)
         await emit(session, event_type, data, **audience)
         await session.commit()
+
+
+def attempts_counted(outcome: str) -> float:
+    value = REGISTRY.get_sample_value("ocop_webhook_delivery_attempts_total", {"outcome": outcome})
+    return value or 0.0
 
 
 async def deliveries(
@@ -180,6 +186,7 @@ async def test_a_500_is_retried_later_and_then_delivered_with_the_same_id(
     receiver.statuses = [500]
     endpoint = await register(client, admin, receiver.url)
     await emit_committed(app, "order.created", {"n": 1})
+    before = {outcome: attempts_counted(outcome) for outcome in ("retry", "delivered")}
 
     first = await worker.run_once()
     too_early = await worker.run_once()
@@ -195,6 +202,8 @@ async def test_a_500_is_retried_later_and_then_delivered_with_the_same_id(
     assert delivery["attempts"] == 2
     assert [a["status_code"] for a in delivery["attempt_log"]] == [500, 200]
     assert delivery["attempt_log"][0]["error"] == "HTTP 500"
+    assert attempts_counted("retry") - before["retry"] == 1
+    assert attempts_counted("delivered") - before["delivered"] == 1
 
 
 async def test_retry_after_is_honoured(
@@ -369,8 +378,6 @@ async def test_the_outbox_event_rolls_back_with_its_transaction(
         await begin_write(session)
         await emit(session, "order.created", {"n": 1})
         await session.rollback()
-
-    from app.models import OutboxEvent
 
     assert await db.scalar(select(func.count()).select_from(OutboxEvent)) == 0
 
