@@ -143,7 +143,10 @@ class RedisLimiter:
 def create_limiter(settings: Settings) -> Limiter:
     if settings.redis_url is None:
         return MemoryLimiter()
-    redis = Redis.from_url(settings.redis_url.get_secret_value())
+    # Short timeouts: a slow Redis must not hold requests (they are let through instead).
+    redis = Redis.from_url(
+        settings.redis_url.get_secret_value(), socket_timeout=0.5, socket_connect_timeout=0.5
+    )
     return RedisLimiter(redis, settings.redis_prefix)
 
 

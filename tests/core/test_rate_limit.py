@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from app.core.config import Settings
@@ -31,7 +32,7 @@ class FakeMonotonic:
 
 
 @asynccontextmanager
-async def limited_client(settings: Settings, **limits: str) -> AsyncIterator[httpx.AsyncClient]:
+async def limited_client(settings: Settings, **limits: object) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings.model_copy(update=limits))
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
@@ -159,6 +160,22 @@ async def test_a_wrong_secret_spends_the_address_quota_not_the_keys(
     assert [f.status_code for f in forgeries] == [401, 401, 429]
     assert forgeries[0].headers["ratelimit-policy"] == '"anonymous";q=2;w=3600'
     assert genuine.status_code == 200
+
+
+async def test_without_redis_requests_are_served_unlimited(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on port 9 (discard) of the loopback.
+    unreachable = {
+        "redis_url": SecretStr("redis://127.0.0.1:9/0"),
+        "rate_limit_anonymous": "1/hour",
+    }
+    async with limited_client(settings, **unreachable) as client:
+        answers = [await client.get("/v1/owners") for _ in range(2)]
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert all("ratelimit" not in a.headers for a in answers)
+    assert "rate limiter unavailable" in caplog.text
 
 
 def test_two_api_processes_share_one_limit_through_redis(
