@@ -39,7 +39,7 @@ class WebhookEndpoint(TimestampedMixin, Base):
         ForeignKey("owners.id", ondelete="CASCADE"), index=True
     )
     url: Mapped[str] = mapped_column(String(2000))
-    description: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(300))
     event_types: Mapped[list[str]] = mapped_column(json_document())
     # Kept readable (not hashed): it signs every delivery. `whsec_` + base64 of 32 bytes.
     secret: Mapped[str] = mapped_column(String(100))

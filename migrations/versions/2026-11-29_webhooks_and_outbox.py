@@ -70,7 +70,7 @@ def upgrade() -> None:
         ),
         sa.Column("owner_id", sa.Uuid(), nullable=True),
         sa.Column("url", sa.String(length=2000), nullable=False),
-        sa.Column("description", sa.String(length=200), nullable=True),
+        sa.Column("description", sa.String(length=300), nullable=True),
         sa.Column(
             "event_types",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),

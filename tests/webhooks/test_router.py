@@ -80,6 +80,19 @@ async def test_an_owner_key_registers_for_its_owner(
     assert (endpoint.role, str(endpoint.owner_id)) == (Role.owner, owner["id"])
 
 
+async def test_the_longest_description_is_stored(
+    client: httpx.AsyncClient, partner: dict[str, str]
+) -> None:
+    description = "đ" * 300
+
+    created = await client.post(
+        "/v1/webhooks", json={**HOOK, "description": description}, headers=partner
+    )
+
+    assert created.status_code == 201, created.text
+    assert created.json()["description"] == description
+
+
 async def test_without_a_key_it_is_401(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/webhooks", json=HOOK)
 
