@@ -79,6 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
+    import logging
     import logging.config
     import signal
 
@@ -95,6 +96,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         engine = create_engine(settings)
         worker = DeliveryWorker(create_sessionmaker(engine), settings)
+        logging.getLogger("app.worker").info("webhook worker started")
         try:
             await worker.run(stop)
         finally:

@@ -53,13 +53,12 @@ NEWEST_DELIVERIES = Ordering(
 
 
 async def get_endpoint(
-    session: AsyncSession, endpoint_id: uuid.UUID, api_key_id: uuid.UUID
+    session: AsyncSession, endpoint_id: uuid.UUID, api_key_id: uuid.UUID, *, for_update: bool
 ) -> WebhookEndpoint | None:
-    return await session.scalar(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.id == endpoint_id, WebhookEndpoint.api_key_id == api_key_id
-        )
+    stmt = select(WebhookEndpoint).where(
+        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.api_key_id == api_key_id
     )
+    return await session.scalar(stmt.with_for_update() if for_update else stmt)
 
 
 async def page_endpoints(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
+from app.core.http import check_if_match, conditional_json
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.security import AnyPrincipal
@@ -70,26 +71,28 @@ async def list_webhooks(
     )
 
 
-@router.get("/{webhook_id}", response_model=WebhookRead, responses=responses(404))
+@router.get("/{webhook_id}", response_model=WebhookRead, responses=responses(304, 404))
 async def get_webhook(
-    session: SessionDep, principal: AnyPrincipal, webhook_id: uuid.UUID
-) -> WebhookRead:
+    request: Request, session: SessionDep, principal: AnyPrincipal, webhook_id: uuid.UUID
+) -> Response:
     """Read one of this key's webhook endpoints."""
-    return WebhookRead.model_validate(await service.get(session, principal, webhook_id))
+    endpoint = await service.get(session, principal, webhook_id)
+    return conditional_json(request, WebhookRead.model_validate(endpoint))
 
 
-@router.patch("/{webhook_id}", response_model=WebhookRead, responses=responses(404))
+@router.patch("/{webhook_id}", response_model=WebhookRead, responses=responses(404, 412))
 async def update_webhook(
     request: Request,
     session: SessionDep,
     principal: AnyPrincipal,
     webhook_id: uuid.UUID,
     body: WebhookUpdate,
-) -> WebhookRead:
-    """Change an endpoint's URL, event types or description, or disable or re-enable it."""
-    endpoint = await service.get(session, principal, webhook_id)
+) -> Response:
+    """Change an endpoint's URL, event types, description or status; honours `If-Match`."""
+    endpoint = await service.get(session, principal, webhook_id, for_update=True)
+    check_if_match(request, WebhookRead.model_validate(endpoint))
     endpoint = await service.update(session, endpoint, body, allow_private=_allow_private(request))
-    return WebhookRead.model_validate(endpoint)
+    return conditional_json(request, WebhookRead.model_validate(endpoint))
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(404))

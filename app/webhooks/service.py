@@ -43,9 +43,12 @@ async def create(
 
 
 async def get(
-    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID
+    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID, *, for_update: bool = False
 ) -> WebhookEndpoint:
-    endpoint = await repository.get_endpoint(session, endpoint_id, principal.key_id)
+    """One of the key's own endpoints; 404 for anyone else's (their existence does not leak)."""
+    endpoint = await repository.get_endpoint(
+        session, endpoint_id, principal.key_id, for_update=for_update
+    )
     if endpoint is None:
         raise NotFound(f"No webhook endpoint {endpoint_id}.")
     return endpoint

@@ -93,6 +93,29 @@ async def test_the_longest_description_is_stored(
     assert created.json()["description"] == description
 
 
+async def test_etags_on_read_and_if_match_on_update(
+    client: httpx.AsyncClient, partner: dict[str, str]
+) -> None:
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+    path = f"/v1/webhooks/{created['id']}"
+    read = await client.get(path, headers=partner)
+    etag = read.headers["etag"]
+
+    not_modified = await client.get(path, headers={**partner, "If-None-Match": etag})
+    changed = await client.patch(
+        path, json={"description": "v2"}, headers={**partner, "If-Match": etag}
+    )
+    stale = await client.patch(
+        path, json={"description": "v3"}, headers={**partner, "If-Match": etag}
+    )
+
+    assert not_modified.status_code == 304
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert stale.status_code == 412
+    assert (await client.get(path, headers=partner)).json()["description"] == "v2"
+
+
 async def test_without_a_key_it_is_401(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/webhooks", json=HOOK)
 

@@ -175,6 +175,26 @@ async def test_each_key_hears_only_what_it_may_see(
     assert counts == [1, 1, 0, 1, 0, 0]
 
 
+async def test_a_revoked_keys_endpoints_hear_nothing_more(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_key: KeyFactory,
+    receiver: Receiver,
+    worker: DeliveryWorker,
+) -> None:
+    other_admin = await make_key(Role.admin, name="leaving")
+    await register(client, other_admin, receiver.url)
+    revoked = await client.post(
+        f"/v1/api-keys/{await key_id(client, admin, 'leaving')}/revoke", headers=admin
+    )
+    await emit_committed(app, "order.created", {"n": 1})
+
+    assert revoked.status_code == 200
+    assert await worker.run_once() == 0
+    assert receiver.received == []
+
+
 async def test_a_500_is_retried_later_and_then_delivered_with_the_same_id(
     app: FastAPI,
     client: httpx.AsyncClient,
@@ -385,7 +405,9 @@ async def test_the_outbox_event_rolls_back_with_its_transaction(
 # Worker processes, as `ocop worker` runs them.
 
 
-def start_worker(database_url: str, **env: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    database_url: str, stderr: int = subprocess.DEVNULL, **env: str
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "app.cli", "worker"],
         env={
@@ -397,7 +419,7 @@ def start_worker(database_url: str, **env: str) -> subprocess.Popen[bytes]:
             **env,
         },
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
     )
 
 
@@ -413,6 +435,8 @@ def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 async def test_a_worker_killed_mid_send_is_replaced_and_the_event_arrives_with_the_same_id(
@@ -442,6 +466,19 @@ async def test_a_worker_killed_mid_send_is_replaced_and_the_event_arrives_with_t
     first, second = receiver.received
     assert first.headers["webhook-id"] == second.headers["webhook-id"]
     assert first.body == second.body
+
+
+def test_the_worker_stops_cleanly_on_sigterm(
+    database_url: str, workers: list[subprocess.Popen[bytes]]
+) -> None:
+    workers.append(start_worker(database_url, stderr=subprocess.PIPE))
+    assert workers[0].stderr is not None
+    started = json.loads(workers[0].stderr.readline())
+
+    workers[0].send_signal(signal.SIGTERM)
+
+    assert started["message"] == "webhook worker started"
+    assert workers[0].wait(timeout=10) == 0
 
 
 @pytest.mark.postgres_only
