@@ -120,7 +120,6 @@ class BodyLimitMiddleware:
             413,
             "payload_too_large",
             f"The request body is larger than the limit of {self.max_bytes} bytes.",
-            title="Content too large",
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

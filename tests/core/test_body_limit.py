@@ -88,4 +88,5 @@ def test_a_real_server_refuses_20_mb_and_stays_healthy(database_url: str) -> Non
     assert problem(declared)["code"] == "payload_too_large"
     assert chunked.status_code == 413
     assert problem(chunked)["code"] == "payload_too_large"
+    assert problem(chunked)["title"] == problem(declared)["title"]
     assert health.status_code == 200
