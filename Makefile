@@ -25,7 +25,7 @@ install-dev: $(VENV)/.dev
 run: install
 	$(BIN)/ocop migrate
 	$(BIN)/ocop seed-demo
-	$(BIN)/ocop serve
+	$(BIN)/ocop worker & worker=$$!; trap 'kill $$worker' EXIT INT TERM; $(BIN)/ocop serve
 
 ## test: lint, types, and the whole suite on SQLite and on PostgreSQL
 test: lint typecheck test-sqlite test-postgres

@@ -60,7 +60,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.core.logging import log_config
+
     settings = get_settings()
+    # One JSON line per request comes from the app's own access log (logger `app.access`).
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -68,8 +71,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        access_log=False,
         proxy_headers=True,
     )
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    import logging
+    import logging.config
+    import signal
+
+    from app.core.logging import log_config
+    from app.webhooks.worker import DeliveryWorker
+
+    settings = get_settings()
+    logging.config.dictConfig(log_config(settings.log_level))
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        engine = create_engine(settings)
+        worker = DeliveryWorker(create_sessionmaker(engine), settings)
+        logging.getLogger("app.worker").info("webhook worker started")
+        try:
+            await worker.run(stop)
+        finally:
+            await worker.aclose()
+            await engine.dispose()
+
+    asyncio.run(work())
     return 0
 
 
@@ -141,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="default: OCOP_PORT (8000)")
     serve.add_argument("--workers", type=int, help="default: OCOP_WORKERS (1)")
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser("worker", help="deliver webhooks until stopped (SIGTERM)")
+    worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.add_argument("revision", nargs="?", default="head")

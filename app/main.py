@@ -12,12 +12,15 @@ from app.core.clock import Clock, SystemClock
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi
+from app.core.ratelimit import RateLimitMiddleware, create_limiter
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.orders.router import router as orders_router
 from app.owners.router import router as owners_router
 from app.reports.router import router as reports_router
+from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
 The JSON API behind the sale of Lang Son province's OCOP products ("One Commune One Product")
@@ -25,11 +28,22 @@ to tourists: owners, products and their OCOP certificates, events, orders and sa
 
 Authenticate with `Authorization: Bearer <api key>`. The public catalogue needs no key.
 Every error is an RFC 9457 `application/problem+json` document with a machine-readable `code`.
+
+Limits: request bodies up to 1 MiB (`OCOP_MAX_BODY_BYTES`; 413 beyond, with or without
+`Content-Length`); pages of 1..100 items; string lengths as each schema's `maxLength` says.
+Requests are rate-limited per API key by role, and per client address without a key (429 with
+`Retry-After`); every limited answer carries the `RateLimit-Policy` and `RateLimit` headers of
+draft-ietf-httpapi-ratelimit-headers. Send `X-Request-ID` (1..200 printable ASCII characters)
+to correlate logs; it is echoed, or generated when absent.
+
+Webhooks are signed as the Standard Webhooks specification says (`webhook-id`,
+`webhook-timestamp`, `webhook-signature`); see `/v1/webhooks`.
 """
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
+    limiter = create_limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -40,6 +54,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         try:
             yield
         finally:
+            await limiter.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -51,12 +66,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_handlers(app)
+    # Outermost last: the request id and access log see every answer, 413 and 429 included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimitMiddleware, settings=settings, limiter=limiter)
+    app.add_middleware(RequestContextMiddleware)
     for router in (
         health_router,
         owners_router,
         events_router,
         orders_router,
         reports_router,
+        webhooks_router,
         api_keys_router,
     ):
         app.include_router(router)

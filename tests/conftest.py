@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,10 @@ from app.models.api_key import Role
 from tests import database
 
 pytest_plugins = ["anyio", "tests.fixtures.catalog"]
+
+REDIS_URL = os.environ.get("OCOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Tests that are not about rate limits must never meet one.
+HIGH_RATE_LIMIT = "1000000/second"
 
 
 class FakeClock:
@@ -99,7 +104,38 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         api_key_touch_interval_s=0,
         webhooks_allow_private=True,
+        rate_limit_admin=HIGH_RATE_LIMIT,
+        rate_limit_owner=HIGH_RATE_LIMIT,
+        rate_limit_partner=HIGH_RATE_LIMIT,
+        rate_limit_anonymous=HIGH_RATE_LIMIT,
     )
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis; each test uses its own key prefix (`redis_prefix`), never FLUSHALL."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            raise
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    prefix = f"ocop-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
 
 
 @pytest.fixture

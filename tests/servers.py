@@ -19,6 +19,8 @@ from app.core.config import Environment, Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.models.api_key import Role
 
+_ROLES = ("ADMIN", "OWNER", "PARTNER", "ANONYMOUS")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -42,6 +44,8 @@ def api_server(database_url: str, **env: str) -> Iterator[Server]:
         "OCOP_DATABASE_URL": database_url,
         "OCOP_ENVIRONMENT": "test",
         "OCOP_WEBHOOKS_ALLOW_PRIVATE": "true",
+        # High limits unless a test sets its own: fuzzing must not meet a 429.
+        **{f"OCOP_RATE_LIMIT_{role}": "1000000/second" for role in _ROLES},
         **env,
     }
     process = subprocess.Popen(

@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "ocop.db"
+# "N/period", e.g. "600/minute"; see app.core.ratelimit.Rate.parse.
+RATE_PATTERN = r"^[1-9][0-9]{0,8}/(second|minute|hour|day)$"
 
 
 class Environment(StrEnum):
@@ -45,9 +47,44 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = Field(
         default=None, description="Redis for limits shared by every API process."
     )
+    redis_prefix: str = Field(
+        default="ocop:", description="Prefix of every Redis key, to share one Redis safely."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1, description="Largest request body accepted (413 beyond)."
+    )
+    rate_limit_admin: str = Field(
+        default="6000/minute", pattern=RATE_PATTERN, description="Requests per admin key."
+    )
+    rate_limit_owner: str = Field(
+        default="1200/minute", pattern=RATE_PATTERN, description="Requests per owner key."
+    )
+    rate_limit_partner: str = Field(
+        default="1200/minute", pattern=RATE_PATTERN, description="Requests per partner key."
+    )
+    rate_limit_anonymous: str = Field(
+        default="300/minute",
+        pattern=RATE_PATTERN,
+        description="Requests per client address without a key.",
+    )
     webhooks_allow_private: bool = Field(
         default=False,
         description="Development and tests only: allow http:// and loopback webhook targets.",
+    )
+    webhooks_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="How long one webhook request may take."
+    )
+    webhooks_lease_s: int = Field(
+        default=60,
+        ge=1,
+        description="How long a worker owns a claimed delivery; after that (a crash) another "
+        "worker retries it.",
+    )
+    webhooks_max_failures: int = Field(
+        default=100, ge=1, description="Failed attempts in a row that disable an endpoint."
+    )
+    webhooks_poll_interval_s: float = Field(
+        default=1.0, gt=0, description="How often an idle worker looks for work."
     )
     api_key_touch_interval_s: int = Field(
         default=60, ge=0, description="How often a key's last_used_at is written at most."

@@ -18,14 +18,27 @@ _DESCRIPTIONS = {
     404: "No such resource (or not visible to this key).",
     409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current `ETag`.",
-    413: "The request body is too large.",
+    413: "The request body is larger than `OCOP_MAX_BODY_BYTES` (1 MiB by default).",
     422: "The input failed validation; `errors` lists each field.",
-    429: "Rate limit exceeded; see `Retry-After`.",
+    429: "Rate limit exceeded; wait `Retry-After` seconds.",
     500: "Unexpected error; the body carries no internals.",
 }
 
 # Every operation can answer these, whatever it does.
-ALWAYS = (400, 422, 500)
+ALWAYS = (400, 413, 422, 429, 500)
+
+_HEADER = {"schema": {"type": "string"}}
+# Sent on every rate-limited answer (draft-ietf-httpapi-ratelimit-headers), and on the 429.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        **_HEADER,
+        "description": 'The quota: `"<policy>";q=<requests>;w=<window seconds>`.',
+    },
+    "RateLimit": {
+        **_HEADER,
+        "description": 'What is left: `"<policy>";r=<remaining>;t=<seconds to reset>`.',
+    },
+}
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -60,6 +73,13 @@ def install_openapi(app: FastAPI) -> None:
                 operation_responses = operation.setdefault("responses", {})
                 for code in ALWAYS:
                     operation_responses.setdefault(str(code), {"description": _DESCRIPTIONS[code]})
+                operation_responses["429"]["headers"] = {
+                    "Retry-After": {
+                        "schema": {"type": "integer"},
+                        "description": "Seconds to wait before trying again.",
+                    },
+                    **RATE_LIMIT_HEADERS,
+                }
                 for code, response in operation_responses.items():
                     if code.isdigit() and int(code) >= 400:
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}

@@ -8,8 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
+from app.core import metrics
+from app.core.db import SessionDep
 from app.core.errors import problem_response
 from app.core.openapi import responses
+from app.webhooks import repository as webhooks
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
@@ -35,3 +38,19 @@ async def readyz(request: Request) -> Health | Response:
         logger.warning("readiness check failed: %s", exc)
         return problem_response(503, "database_unavailable", "The database does not answer.")
     return Health(status="ok")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format.",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def prometheus_metrics(session: SessionDep) -> Response:
+    """Prometheus metrics: requests, latency, orders, webhook deliveries, outbox backlog."""
+    metrics.OUTBOX_BACKLOG.set(await webhooks.backlog(session))
+    return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)

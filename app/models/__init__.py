@@ -21,12 +21,22 @@ from app.models.product import (
     ProductStatus,
     Unit,
 )
+from app.models.webhook import (
+    DeliveryStatus,
+    EndpointStatus,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "ApiKey",
     "Base",
     "Certificate",
     "CertificateLevel",
+    "DeliveryStatus",
+    "EndpointStatus",
     "Event",
     "EventExternalRef",
     "EventKind",
@@ -39,6 +49,7 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "OrderStatusChange",
+    "OutboxEvent",
     "Owner",
     "OwnerKind",
     "OwnerStatus",
@@ -47,4 +58,7 @@ __all__ = [
     "ProductStatus",
     "Role",
     "Unit",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from app.core.schemas import END, InputModel, ShortText
+from app.models.webhook import DeliveryStatus, EndpointStatus
+from app.webhooks.outbox import EVENT_TYPES, EventType
+from app.webhooks.targets import MAX_URL_LENGTH
+
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+# A host name or IPv4 address, an optional port, then any path without spaces or controls.
+WebhookUrl = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_URL_LENGTH,
+        pattern=rf"^https?://[A-Za-z0-9.-]{{1,253}}(:{_PORT})?([/?#][^\x00-\x20\x7f]*)?{END}",
+    ),
+]
+
+
+def _unique(values: list[EventType]) -> list[EventType]:
+    return list(dict.fromkeys(values))
+
+
+EventTypes = Annotated[
+    list[EventType],
+    Field(min_length=1, max_length=len(EVENT_TYPES)),
+    AfterValidator(_unique),
+]
+
+
+class WebhookCreate(InputModel):
+    url: WebhookUrl = Field(
+        description="Where to POST events: https, on a public address; no redirects followed."
+    )
+    event_types: EventTypes = Field(description="The event types to receive.")
+    description: ShortText | None = Field(default=None, description="A note for people.")
+
+
+class WebhookUpdate(InputModel):
+    """Fields to change; absent fields stay as they are, null clears the description."""
+
+    # Required fields may be left out but not cleared: null is outside their schema.
+    url: WebhookUrl | SkipJsonSchema[None] = Field(default=None, description="A new target URL.")
+    event_types: EventTypes | SkipJsonSchema[None] = Field(
+        default=None, description="The event types to receive."
+    )
+    description: ShortText | None = Field(default=None, description="A note for people.")
+    status: EndpointStatus | SkipJsonSchema[None] = Field(
+        default=None,
+        description="`disabled` pauses deliveries; `active` re-enables the endpoint and resets "
+        "its failure count.",
+    )
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> WebhookUpdate:
+        for field in ("url", "event_types", "status"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class WebhookRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    url: str = Field(description="The target URL.")
+    event_types: list[str] = Field(description="The event types it receives.")
+    description: str | None
+    status: EndpointStatus = Field(description="`disabled` after a 410 or too many failures.")
+    disabled_reason: str | None = Field(description="Why it was disabled.")
+    failure_count: int = Field(description="Failed attempts since the last success.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookWithSecret(WebhookRead):
+    secret: str = Field(
+        description="The signing secret (`whsec_...`). Shown in this answer only; store it."
+    )
+
+
+class AttemptRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    attempted_at: datetime
+    status_code: int | None = Field(description="The receiver's status; null if none came.")
+    error: str | None = Field(description="What went wrong, when no 2xx came.")
+    duration_ms: int
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID = Field(description="The delivery id; the `webhook-id` is `msg_` + its hex.")
+    webhook_id: str = Field(description="The `webhook-id` header, the same on every retry.")
+    event_id: uuid.UUID
+    event_type: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    attempt_log: list[AttemptRead] = Field(description="Every attempt, oldest first.")

@@ -1,0 +1,109 @@
+"""Webhook endpoints: each key registers, reads and changes only its own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound, Unprocessable
+from app.core.security import Principal
+from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery, WebhookEndpoint
+from app.webhooks import repository, signing, targets
+from app.webhooks.schemas import WebhookCreate, WebhookUpdate
+
+
+async def _check_target(url: str, allow_private: bool) -> None:
+    try:
+        await targets.check(url, allow_private=allow_private)
+    except targets.UnsafeTarget as exc:
+        raise Unprocessable(f"Refused webhook URL: {exc}.", code="unsafe_webhook_url") from None
+
+
+async def create(
+    session: AsyncSession, principal: Principal, body: WebhookCreate, *, allow_private: bool
+) -> WebhookEndpoint:
+    """Register an endpoint for the calling key, with a new signing secret."""
+    await _check_target(body.url, allow_private)
+    endpoint = WebhookEndpoint(
+        api_key_id=principal.key_id,
+        role=principal.role,
+        owner_id=principal.owner_id,
+        url=body.url,
+        event_types=list(body.event_types),
+        description=body.description,
+        secret=signing.generate_secret(),
+        failure_count=0,
+    )
+    session.add(endpoint)
+    await session.flush()
+    return endpoint
+
+
+async def get(
+    session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID, *, for_update: bool = False
+) -> WebhookEndpoint:
+    """One of the key's own endpoints; 404 for anyone else's (their existence does not leak)."""
+    endpoint = await repository.get_endpoint(
+        session, endpoint_id, principal.key_id, for_update=for_update
+    )
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id}.")
+    return endpoint
+
+
+async def list_endpoints(
+    session: AsyncSession, principal: Principal, cursor: str | None, limit: int
+) -> tuple[Sequence[WebhookEndpoint], str | None]:
+    return await repository.page_endpoints(session, principal.key_id, cursor, limit)
+
+
+async def update(
+    session: AsyncSession, endpoint: WebhookEndpoint, body: WebhookUpdate, *, allow_private: bool
+) -> WebhookEndpoint:
+    changes = body.model_dump(exclude_unset=True)
+    if "url" in changes:
+        await _check_target(changes["url"], allow_private)
+    if changes.get("status") is EndpointStatus.active:
+        endpoint.failure_count = 0
+        endpoint.disabled_reason = None
+    elif changes.get("status") is EndpointStatus.disabled:
+        endpoint.disabled_reason = "disabled by its key"
+    for field, value in changes.items():
+        setattr(endpoint, field, list(value) if field == "event_types" else value)
+    await session.flush()
+    return endpoint
+
+
+async def delete(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
+    await session.delete(endpoint)
+    await session.flush()
+
+
+async def rotate_secret(session: AsyncSession, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new signing secret; the old one stops signing at once."""
+    endpoint.secret = signing.generate_secret()
+    await session.flush()
+    return endpoint
+
+
+async def list_deliveries(
+    session: AsyncSession, endpoint: WebhookEndpoint, cursor: str | None, limit: int
+) -> tuple[Sequence[WebhookDelivery], str | None]:
+    return await repository.page_deliveries(session, endpoint.id, cursor, limit)
+
+
+async def resend(
+    session: AsyncSession, endpoint: WebhookEndpoint, delivery_id: uuid.UUID, now: datetime
+) -> WebhookDelivery:
+    """Queue a delivery again, now, with a fresh retry schedule and the same `webhook-id`."""
+    delivery = await repository.get_delivery(session, endpoint.id, delivery_id)
+    if delivery is None:
+        raise NotFound(f"No delivery {delivery_id} for this endpoint.")
+    delivery.status = DeliveryStatus.pending
+    delivery.attempts = 0
+    delivery.next_attempt_at = now
+    await session.flush()
+    return delivery

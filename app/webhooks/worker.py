@@ -1,0 +1,335 @@
+"""The delivery worker (`ocop worker`): fans outbox events out to endpoints and sends them.
+
+Each round, in short transactions of their own:
+1. dispatch: events not yet dispatched become one delivery per endpoint that may hear them;
+2. claim: due deliveries are locked with `FOR UPDATE SKIP LOCKED` (so several workers on
+   PostgreSQL never take the same one) and leased for `OCOP_WEBHOOKS_LEASE_S` by moving their
+   `next_attempt_at`; no transaction stays open while sending;
+3. send and record: each attempt is stored; success, 410 (disable), or a retry later with
+   exponential backoff and jitter (or the receiver's `Retry-After`) for about three days.
+
+A worker that dies mid-send leaves its leased deliveries pending: once the lease ends another
+worker (or the same one restarted) sends them again, with the same `webhook-id`, which is why a
+receiver must treat the id as an idempotency key. On SQLite, run a single worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core import metrics
+from app.core.clock import Clock, SystemClock
+from app.core.config import Settings
+from app.core.db import begin_write
+from app.models.api_key import ApiKey, Role
+from app.models.webhook import (
+    DeliveryStatus,
+    EndpointStatus,
+    OutboxEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from app.webhooks import signing, targets
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 20
+MAX_ATTEMPTS = 21  # 30 s doubling to 6 h: about 2.9 days from the first attempt to the last
+BASE_DELAY_S = 30
+MAX_DELAY_S = 6 * 3600
+MAX_RETRY_AFTER_S = 24 * 3600
+USER_AGENT = "ocop-api-webhooks/1"
+
+
+def retry_delay(attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
+    """The wait after the `attempts`-th failure: doubling from 30 s up to 6 h, +-20% jitter
+    so that a receiver coming back is not hit by every retry at once."""
+    base = min(BASE_DELAY_S * 2 ** (attempts - 1), MAX_DELAY_S)
+    return timedelta(seconds=base * (0.8 + 0.4 * rng()))
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delay-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            seconds = (parsedate_to_datetime(value) - now).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def hears(endpoint: WebhookEndpoint, event: OutboxEvent) -> bool:
+    """Whether the endpoint's key may know of the event, and asked for its type."""
+    if event.type not in endpoint.event_types:
+        return False
+    if endpoint.role is Role.admin:
+        return True
+    if endpoint.role is Role.owner:
+        return str(endpoint.owner_id) in event.owner_ids
+    return event.partner_key_id is not None and event.partner_key_id == endpoint.api_key_id
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: uuid.UUID
+    endpoint_id: uuid.UUID
+    url: str
+    secret: str
+    body: bytes
+
+    @property
+    def msg_id(self) -> str:
+        return f"msg_{self.delivery_id.hex}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    retry_after_s: float | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def event_body(event: OutboxEvent) -> bytes:
+    document = {
+        "type": event.type,
+        "timestamp": event.created_at.isoformat(),
+        "data": event.payload,
+    }
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        http: httpx.AsyncClient | None = None,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        # No redirects (a redirect could point anywhere), no proxies from the environment.
+        self.http = http or httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,
+            timeout=httpx.Timeout(settings.webhooks_timeout_s),
+        )
+        self.batch_size = batch_size
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def dispatch(self) -> int:
+        """Turn undispatched events into deliveries; the number of events handled."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            await begin_write(session)
+            events = (
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.dispatched_at.is_(None))
+                    .order_by(OutboxEvent.created_at)
+                    .limit(self.batch_size * 5)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if events:
+                endpoints = (
+                    await session.scalars(
+                        select(WebhookEndpoint)
+                        .join(ApiKey, ApiKey.id == WebhookEndpoint.api_key_id)
+                        .where(
+                            WebhookEndpoint.status == EndpointStatus.active,
+                            ApiKey.revoked_at.is_(None),
+                        )
+                    )
+                ).all()
+                for event in events:
+                    for endpoint in endpoints:
+                        if hears(endpoint, event):
+                            session.add(
+                                WebhookDelivery(
+                                    endpoint_id=endpoint.id,
+                                    event_id=event.id,
+                                    status=DeliveryStatus.pending,
+                                    attempts=0,
+                                    next_attempt_at=now,
+                                )
+                            )
+                    event.dispatched_at = now
+            await session.commit()
+        return len(events)
+
+    async def claim(self) -> list[Claimed]:
+        """Lock and lease the deliveries that are due."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            await begin_write(session)
+            rows = (
+                await session.execute(
+                    select(WebhookDelivery, WebhookEndpoint, OutboxEvent)
+                    .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+                    .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
+                    .where(
+                        WebhookDelivery.status == DeliveryStatus.pending,
+                        WebhookDelivery.next_attempt_at <= now,
+                        WebhookEndpoint.status == EndpointStatus.active,
+                    )
+                    .order_by(WebhookDelivery.next_attempt_at)
+                    .limit(self.batch_size)
+                    .with_for_update(of=WebhookDelivery, skip_locked=True)
+                )
+            ).all()
+            lease_until = now + timedelta(seconds=self.settings.webhooks_lease_s)
+            claimed = []
+            for delivery, endpoint, event in rows:
+                delivery.next_attempt_at = lease_until
+                claimed.append(
+                    Claimed(
+                        delivery.id, endpoint.id, endpoint.url, endpoint.secret, event_body(event)
+                    )
+                )
+            await session.commit()
+        return claimed
+
+    async def send(self, claimed: Claimed) -> Outcome:
+        """One attempt: check the target again, sign, POST, and read only the status."""
+        started = time.perf_counter()
+
+        def elapsed_ms() -> int:
+            return int((time.perf_counter() - started) * 1000)
+
+        try:
+            await targets.check(claimed.url, allow_private=self.settings.webhooks_allow_private)
+        except targets.UnsafeTarget as exc:
+            return Outcome(None, f"refused target: {exc}"[:500], None, elapsed_ms())
+        now = self.clock.now()
+        headers = {
+            **signing.headers(claimed.secret, claimed.msg_id, int(now.timestamp()), claimed.body),
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+        }
+        try:
+            async with self.http.stream(
+                "POST", claimed.url, content=claimed.body, headers=headers
+            ) as response:
+                status = response.status_code
+                retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+        except httpx.HTTPError as exc:
+            return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], None, elapsed_ms())
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+        return Outcome(status, error, retry_after, elapsed_ms())
+
+    async def record(self, claimed: Claimed, outcome: Outcome) -> str | None:
+        """Store the attempt and decide what follows; the outcome label, None if the
+        delivery is gone (its endpoint was deleted meanwhile)."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            await begin_write(session)
+            delivery = await session.get(WebhookDelivery, claimed.delivery_id, with_for_update=True)
+            endpoint = await session.get(WebhookEndpoint, claimed.endpoint_id, with_for_update=True)
+            if delivery is None or endpoint is None:
+                return None
+            session.add(
+                WebhookAttempt(
+                    delivery_id=delivery.id,
+                    attempted_at=now,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    duration_ms=outcome.duration_ms,
+                )
+            )
+            delivery.attempts += 1
+            delivery.last_status_code = outcome.status_code
+            delivery.last_error = outcome.error
+            label = self._next_step(delivery, endpoint, outcome, now)
+            await session.commit()
+        metrics.WEBHOOK_DELIVERIES.labels(label).inc()
+        return label
+
+    def _next_step(
+        self, delivery: WebhookDelivery, endpoint: WebhookEndpoint, outcome: Outcome, now: datetime
+    ) -> str:
+        if outcome.ok:
+            delivery.status = DeliveryStatus.delivered
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            endpoint.failure_count = 0
+            return "delivered"
+        endpoint.failure_count += 1
+        if outcome.status_code == 410:
+            return self._disable(delivery, endpoint, "the receiver answered 410 Gone")
+        if endpoint.failure_count >= self.settings.webhooks_max_failures:
+            return self._disable(
+                delivery, endpoint, f"{endpoint.failure_count} failed attempts in a row"
+            )
+        if delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = DeliveryStatus.failed
+            delivery.next_attempt_at = None
+            return "failed"
+        if outcome.retry_after_s is not None:
+            delay = timedelta(seconds=outcome.retry_after_s)
+        else:
+            delay = retry_delay(delivery.attempts)
+        delivery.next_attempt_at = now + delay
+        return "retry"
+
+    @staticmethod
+    def _disable(delivery: WebhookDelivery, endpoint: WebhookEndpoint, reason: str) -> str:
+        endpoint.status = EndpointStatus.disabled
+        endpoint.disabled_reason = reason
+        delivery.status = DeliveryStatus.failed
+        delivery.next_attempt_at = None
+        logger.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
+        return "disabled"
+
+    async def deliver(self, claimed: Claimed) -> str | None:
+        return await self.record(claimed, await self.send(claimed))
+
+    async def run_once(self) -> int:
+        """One round: dispatch, claim, send; the number of deliveries attempted."""
+        await self.dispatch()
+        claimed = await self.claim()
+        await asyncio.gather(*(self.deliver(c) for c in claimed))
+        return len(claimed)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; sleep between rounds only when idle."""
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except (SQLAlchemyError, OSError) as exc:
+                logger.error("webhook worker round failed: %s", exc)
+                done = 0
+            if done == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.webhooks_poll_interval_s)
