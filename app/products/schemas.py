@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from app.core.i18n import LANGUAGE_TAG
+from app.core.schemas import (
+    InputModel,
+    LongText,
+    Name,
+    NonNegativeQuantityIn,
+    Place,
+    PositiveQuantityIn,
+    QuantityIn,
+    QuantityOut,
+)
+from app.models.product import CertificateLevel, ProductGroup, ProductStatus, Unit
+
+DEFAULT_PROVINCE = "Lạng Sơn"
+MAX_PRICE_VND = 10**12
+
+LanguageTag = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_TAG)]
+PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class Translation(InputModel):
+    name: Name = Field(description="The product's name in this language.")
+    description: LongText | None = Field(
+        default=None, description="The description in this language."
+    )
+
+
+Translations = Annotated[
+    dict[LanguageTag, Translation],
+    Field(
+        max_length=20,
+        description='By language tag (`en`, `zh`, `ko`, ...): `{"en": {"name", "description"}}`.',
+    ),
+]
+
+
+class ProductFields(InputModel):
+    description: LongText | None = Field(default=None, description="Description in Vietnamese.")
+    translations: Translations = Field(default_factory=dict)
+    subgroup: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*(?![\s\S])")] | (
+        None
+    ) = Field(default=None, description="Optional sub-group, e.g. `fresh fruit`, `herbal tea`.")
+    stock: NonNegativeQuantityIn | None = Field(
+        default=None, description="Stock in units (exact, <= 3 decimals); null: not tracked."
+    )
+    latitude: Latitude | None = Field(default=None, description="WGS 84 latitude.")
+    longitude: Longitude | None = Field(default=None, description="WGS 84 longitude.")
+
+
+class ProductCreate(ProductFields):
+    owner_id: uuid.UUID = Field(description="The owner; an owner key may only name its own.")
+    name: Name = Field(description="Name in Vietnamese, e.g. `Quýt vàng Bắc Sơn`.")
+    group: ProductGroup = Field(description="One of the six OCOP groups (see /v1/taxonomy).")
+    unit: Unit = Field(description="The unit the product is sold in.")
+    unit_step: PositiveQuantityIn = Field(
+        default=Decimal(1), description="Orders are multiples of this (0.5 for kg, 1 for box)."
+    )
+    price_vnd: PriceVnd = Field(description="Price per unit, whole VND.")
+    commune: Place = Field(description="Commune where it is made or found, e.g. `Bắc Sơn`.")
+    province: Place = Field(default=DEFAULT_PROVINCE, description="Province.")
+
+
+_REQUIRED = ("owner_id", "name", "group", "unit", "unit_step", "price_vnd", "commune", "province")
+
+
+class ProductUpdate(ProductFields):
+    """Fields to change; absent fields stay as they are, null clears an optional field."""
+
+    translations: Translations | SkipJsonSchema[None] = Field(  # type: ignore[assignment]
+        default=None, description="Replaces every translation."
+    )
+    owner_id: uuid.UUID | SkipJsonSchema[None] = Field(
+        default=None, description="Move to another owner (admin only)."
+    )
+    name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
+    group: ProductGroup | SkipJsonSchema[None] = Field(default=None, description="New group.")
+    unit: Unit | SkipJsonSchema[None] = Field(default=None, description="New unit.")
+    unit_step: PositiveQuantityIn | SkipJsonSchema[None] = Field(
+        default=None, description="New unit step."
+    )
+    price_vnd: PriceVnd | SkipJsonSchema[None] = Field(default=None, description="New price.")
+    commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
+    province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> ProductUpdate:
+        for field in (*_REQUIRED, "translations"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class StockAdjustment(InputModel):
+    delta: QuantityIn = Field(
+        description="Units to add (negative to remove), exact: 0.1 + 0.2 is 0.3."
+    )
+
+
+class OwnerRef(BaseModel):
+    id: uuid.UUID = Field(description="The owner's id.")
+    name: str = Field(description="The owner's name.")
+
+
+class TranslationRead(BaseModel):
+    name: str
+    description: str | None = None
+
+
+class ProductRead(BaseModel):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    owner: OwnerRef = Field(description="The owner, in brief.")
+    name: str = Field(description="The name, in `language`.")
+    description: str | None = Field(description="The description, in `language`.")
+    language: str = Field(description="The language of `name` and `description` (`vi` default).")
+    translations: dict[str, TranslationRead] = Field(description="Every stored translation.")
+    group: ProductGroup
+    subgroup: str | None
+    unit: Unit
+    unit_step: QuantityOut = Field(description="Orders are multiples of this.")
+    price_vnd: int = Field(description="Price per unit, whole VND.")
+    stock: QuantityOut | None = Field(description="Units in stock; null: not tracked.")
+    commune: str
+    province: str
+    latitude: float | None
+    longitude: float | None
+    stars: int | None = Field(
+        description="Stars of the latest certificate valid today (3..5), else null."
+    )
+    status: ProductStatus = Field(description="active, or archived (out of public lists).")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ImportRowError(BaseModel):
+    line: int = Field(description="Line number in the file (the header is line 1).")
+    msg: str = Field(description="What is wrong with the row.")
+
+
+class ImportResult(BaseModel):
+    dry_run: bool = Field(description="True when nothing was written on purpose.")
+    rows: int = Field(description="Data rows read.")
+    owners_created: int
+    products_created: int
+    products_updated: int
+    products_unchanged: int
+    certificates_created: int
+
+
+# Certificates ---------------------------------------------------------------------------------
+
+
+class _CertificateFields(InputModel):
+    decision_no: Annotated[
+        str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\x00 ][^\x00]*")
+    ] = Field(description="Number of the decision that awarded it, e.g. `1234/QĐ-UBND`.")
+    issued_on: date = Field(description="Date of the decision.")
+    valid_until: date | None = Field(
+        default=None, description="Last valid day; default 36 months after `issued_on`."
+    )
+
+
+class OneStar(_CertificateFields):
+    stars: Literal[1] = Field(description="Stars, 1..5; below 3 is not certified.")
+    score: int = Field(ge=0, le=29, description="Council score: 0-29 for 1 star.")
+
+
+class TwoStars(_CertificateFields):
+    stars: Literal[2] = Field(description="Stars, 1..5; below 3 is not certified.")
+    score: int = Field(ge=30, le=49, description="Council score: 30-49 for 2 stars.")
+
+
+class ThreeStars(_CertificateFields):
+    stars: Literal[3] = Field(description="Stars, 1..5.")
+    score: int = Field(ge=50, le=69, description="Council score: 50-69 for 3 stars.")
+
+
+class FourStars(_CertificateFields):
+    stars: Literal[4] = Field(description="Stars, 1..5.")
+    score: int = Field(ge=70, le=89, description="Council score: 70-89 for 4 stars.")
+
+
+class FiveStars(_CertificateFields):
+    stars: Literal[5] = Field(description="Stars, 1..5.")
+    score: int = Field(ge=90, le=100, description="Council score: 90-100 for 5 stars.")
+
+
+CertificateCreate = Annotated[
+    OneStar | TwoStars | ThreeStars | FourStars | FiveStars, Field(discriminator="stars")
+]
+"""A certificate; the score must fall in its stars' band (the schema says which)."""
+
+
+class CertificateRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    product_id: uuid.UUID
+    stars: int = Field(description="1..5.")
+    score: int = Field(description="0..100, within the stars' band.")
+    decision_no: str
+    issued_on: date
+    valid_until: date
+    level: CertificateLevel | None = Field(
+        description="provincial (3-4 stars), central (5 stars), null below 3 stars."
+    )
+    created_at: datetime
