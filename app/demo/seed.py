@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import data
+from app.demo import products as demo_products
 from app.models.owner import Owner
 from app.owners import service as owners
+from app.products import importer
 
 
 @dataclass
@@ -28,4 +30,12 @@ async def seed_demo(session: AsyncSession) -> SeedReport:
         if owner.name not in existing:
             await owners.create_owner(session, owner)
             report.add("owners")
+    imported = await importer.import_csv(session, demo_products.csv_text(), update_existing=False)
+    for kind, count in (
+        ("owners", imported.owners_created),
+        ("products", imported.products_created),
+        ("certificates", imported.certificates_created),
+    ):
+        if count:
+            report.add(kind, count)
     return report

@@ -55,6 +55,11 @@ def _blank_is_none(value: object) -> object:
 
 
 Cell = BeforeValidator(_blank_is_none)
+_Step = Annotated[Decimal, Field(gt=0, le=QUANTITY_MAX, decimal_places=3)]
+_Stock = Annotated[Decimal, Field(ge=0, le=QUANTITY_MAX, decimal_places=3)]
+_Stars = Annotated[int, Field(ge=1, le=5)]
+_Score = Annotated[int, Field(ge=0, le=100)]
+_Decision = Annotated[str, Field(max_length=100)]
 
 
 class ImportRow(BaseModel):
@@ -69,13 +74,11 @@ class ImportRow(BaseModel):
     price_vnd: Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
     commune: Annotated[Place | None, Cell] = None
     owner_kind: Annotated[OwnerKind | None, Cell] = None
-    unit_step: Annotated[Decimal | None, Cell, Field(gt=0, le=QUANTITY_MAX, decimal_places=3)] = (
-        None
-    )
-    stock: Annotated[Decimal | None, Cell, Field(ge=0, le=QUANTITY_MAX, decimal_places=3)] = None
-    stars: Annotated[int | None, Cell, Field(ge=1, le=5)] = None
-    score: Annotated[int | None, Cell, Field(ge=0, le=100)] = None
-    decision_no: Annotated[str | None, Cell, Field(max_length=100)] = None
+    unit_step: Annotated[_Step | None, Cell] = None
+    stock: Annotated[_Stock | None, Cell] = None
+    stars: Annotated[_Stars | None, Cell] = None
+    score: Annotated[_Score | None, Cell] = None
+    decision_no: Annotated[_Decision | None, Cell] = None
     issued_on: Annotated[date | None, Cell] = None
     name_en: Annotated[Name | None, Cell] = None
     description_en: Annotated[LongText | None, Cell] = None
@@ -231,7 +234,12 @@ def _changes(product: Product, row: ImportRow) -> dict[str, Any]:
 
 
 async def _apply(
-    session: AsyncSession, plan: _Plan, resolved: dict[str, Owner | None], result: ImportResult
+    session: AsyncSession,
+    plan: _Plan,
+    resolved: dict[str, Owner | None],
+    result: ImportResult,
+    *,
+    update_existing: bool,
 ) -> None:
     for _line, row in plan.rows:
         key = fold(row.owner_name)
@@ -269,7 +277,7 @@ async def _apply(
             session.add(product)
             await session.flush()
             result.products_created += 1
-        elif changes := _changes(product, row):
+        elif update_existing and (changes := _changes(product, row)):
             for name, value in changes.items():
                 setattr(product, name, value)
             await session.flush()
@@ -293,8 +301,14 @@ async def _apply(
             result.certificates_created += 1
 
 
-async def import_csv(session: AsyncSession, text: str, *, dry_run: bool = False) -> ImportResult:
-    """Check every row, then write them all (or, with `dry_run`, only say what would change)."""
+async def import_csv(
+    session: AsyncSession, text: str, *, dry_run: bool = False, update_existing: bool = True
+) -> ImportResult:
+    """Check every row, then write them all (or, with `dry_run`, only say what would change).
+
+    A product already there is brought up to date with its row, unless `update_existing` is
+    off (the demo seed: it adds what is missing and leaves edited records alone).
+    """
     plan = _parse(text)
     resolved = await _resolve_owners(session, plan) if plan.rows else {}
     if plan.errors:
@@ -312,9 +326,9 @@ async def import_csv(session: AsyncSession, text: str, *, dry_run: bool = False)
         # Do the very same work inside a savepoint and roll it back: the counts are exact.
         savepoint = await session.begin_nested()
         try:
-            await _apply(session, plan, resolved, result)
+            await _apply(session, plan, resolved, result, update_existing=update_existing)
         finally:
             await savepoint.rollback()
     else:
-        await _apply(session, plan, resolved, result)
+        await _apply(session, plan, resolved, result, update_existing=update_existing)
     return result
