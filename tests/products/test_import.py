@@ -161,21 +161,25 @@ async def test_reimport_with_a_new_price_updates_only_that_product(
 ) -> None:
     await make_owner(name="Công ty TNHH MTV Ngọc Quế", commune="Hữu Lũng")
     row = "Công ty TNHH MTV Ngọc Quế,{name},beverage,box,{price},4,5/QĐ-UBND,2025-10-20\n"
-    first = HEADER + row.format(name="Trà túi lọc", price=85000) + row.format(name="Trà hòa tan", price=65000)
+    first = (
+        HEADER
+        + row.format(name="Trà túi lọc", price=85000)
+        + row.format(name="Trà hòa tan", price=65000)
+    )
     await post_csv(client, admin, first)
 
     response = await post_csv(
         client,
         admin,
-        HEADER + row.format(name="TRÀ TÚI LỌC", price=90000) + row.format(name="Trà hòa tan", price=65000),
+        HEADER
+        + row.format(name="TRÀ TÚI LỌC", price=90000)
+        + row.format(name="Trà hòa tan", price=65000),
     )
 
     assert response.json()["products_updated"] == 1
     assert response.json()["products_unchanged"] == 1
     assert response.json()["certificates_created"] == 0
-    prices = {
-        p["name"]: p["price_vnd"] for p in (await client.get("/v1/products")).json()["items"]
-    }
+    prices = {p["name"]: p["price_vnd"] for p in (await client.get("/v1/products")).json()["items"]}
     assert prices == {"Trà túi lọc": 90000, "Trà hòa tan": 65000}
 
 
@@ -184,7 +188,10 @@ async def test_reimport_with_a_new_price_updates_only_that_product(
     [
         ("owner,product\nA,B\n", "header: missing"),
         (HEADER, "no data rows"),
-        ("owner_name,product_name,group,unit,price_vnd,colour\nA,B,food,kg,1,red\n", "unknown colour"),
+        (
+            "owner_name,product_name,group,unit,price_vnd,colour\nA,B,food,kg,1,red\n",
+            "unknown colour",
+        ),
     ],
 )
 async def test_bad_files_are_422(

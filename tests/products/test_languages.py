@@ -27,7 +27,12 @@ async def mandarin(make_product: ProductFactory) -> dict[str, Any]:
         ("en", "en", "Bac Son golden mandarin", "Sweet, thin-skinned mandarins."),
         ("en-US,en;q=0.9", "en", "Bac Son golden mandarin", "Sweet, thin-skinned mandarins."),
         ("zh", "zh", "北山金橘", "Quýt ngọt, vỏ mỏng."),
-        ("ko, zh;q=0.5, en;q=0.8", "en", "Bac Son golden mandarin", "Sweet, thin-skinned mandarins."),
+        (
+            "ko, zh;q=0.5, en;q=0.8",
+            "en",
+            "Bac Son golden mandarin",
+            "Sweet, thin-skinned mandarins.",
+        ),
         ("fr", "vi", "Quýt vàng Bắc Sơn", "Quýt ngọt, vỏ mỏng."),
         ("en;q=0, zh", "zh", "北山金橘", "Quýt ngọt, vỏ mỏng."),
     ],

@@ -99,7 +99,10 @@ async def test_create_for_unknown_owner_is_404_and_writes_nothing(
         ({"price_vnd": 1.5}, ["body", "price_vnd"]),
         ({"group": "weapons"}, ["body", "group"]),
         ({"unit": "tonne"}, ["body", "unit"]),
-        ({"translations": {"english": {"name": "x"}}}, ["body", "translations", "english", "[key]"]),
+        (
+            {"translations": {"english": {"name": "x"}}},
+            ["body", "translations", "english", "[key]"],
+        ),
         ({"translations": {"en": {"description": "x"}}}, ["body", "translations", "en", "name"]),
         ({"stars": 5}, ["body", "stars"]),
     ],
@@ -257,9 +260,7 @@ async def test_restored_product_is_listed_again(
 
     assert response.status_code == 200
     assert response.json()["status"] == "active"
-    assert [p["id"] for p in (await client.get("/v1/products")).json()["items"]] == [
-        product["id"]
-    ]
+    assert [p["id"] for p in (await client.get("/v1/products")).json()["items"]] == [product["id"]]
 
 
 async def test_taxonomy_lists_the_six_groups(client: httpx.AsyncClient) -> None:

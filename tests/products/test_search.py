@@ -27,9 +27,14 @@ async def names(client: httpx.AsyncClient, **params: Any) -> list[str]:
 
 @pytest.fixture
 async def catalogue(make_product: ProductFactory, make_owner: OwnerFactory) -> None:
-    ngoc_que = await make_owner(name="Công ty TNHH MTV Ngọc Quế", kind="company", commune="Hữu Lũng")
+    ngoc_que = await make_owner(
+        name="Công ty TNHH MTV Ngọc Quế", kind="company", commune="Hữu Lũng"
+    )
     await make_product(name="Quýt vàng Bắc Sơn", price_vnd=45000)
-    for name, price in (("Trà Bổ Khai Ngọc Quế, túi lọc", 120000), ("Trà Bổ Khai Ngọc Quế, hòa tan", 95000)):
+    for name, price in (
+        ("Trà Bổ Khai Ngọc Quế, túi lọc", 120000),
+        ("Trà Bổ Khai Ngọc Quế, hòa tan", 95000),
+    ):
         await make_product(
             owner_id=ngoc_que["id"],
             name=name,
@@ -39,7 +44,9 @@ async def catalogue(make_product: ProductFactory, make_owner: OwnerFactory) -> N
             price_vnd=price,
             commune="Hữu Lũng",
         )
-    dao = await make_owner(name="Hộ kinh doanh Lương Thị Đào", kind="household", commune="Đồng Đăng")
+    dao = await make_owner(
+        name="Hộ kinh doanh Lương Thị Đào", kind="household", commune="Đồng Đăng"
+    )
     await make_product(
         owner_id=dao["id"], name="Đậu đen Đồng Đăng", price_vnd=30000, commune="Đồng Đăng"
     )
@@ -74,7 +81,10 @@ async def test_search_is_diacritic_insensitive_over_product_and_owner_names(
     [
         ({"group": "beverage"}, ["Trà Bổ Khai Ngọc Quế, hòa tan", "Trà Bổ Khai Ngọc Quế, túi lọc"]),
         ({"commune": "dong dang"}, ["Đậu đen Đồng Đăng"]),
-        ({"min_price_vnd": 45000, "max_price_vnd": 100000}, ["Quýt vàng Bắc Sơn", "Trà Bổ Khai Ngọc Quế, hòa tan"]),
+        (
+            {"min_price_vnd": 45000, "max_price_vnd": 100000},
+            ["Quýt vàng Bắc Sơn", "Trà Bổ Khai Ngọc Quế, hòa tan"],
+        ),
         ({"min_price_vnd": 100001}, ["Trà Bổ Khai Ngọc Quế, túi lọc"]),
         ({"max_price_vnd": 1, "min_price_vnd": 2}, []),
         ({"q": "tra", "max_price_vnd": 100000}, ["Trà Bổ Khai Ngọc Quế, hòa tan"]),
@@ -146,7 +156,11 @@ async def test_event_filter_lists_products_entered_in_the_event(
 
 @pytest.mark.parametrize("sort", ["newest", "name", "price", "-price", "stars"])
 async def test_a_list_runs_the_same_statements_whatever_the_page_size(
-    client: httpx.AsyncClient, app: FastAPI, make_product: ProductFactory, make_owner: OwnerFactory, sort: str
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_product: ProductFactory,
+    make_owner: OwnerFactory,
+    sort: str,
 ) -> None:
     for i in range(3):
         owner = await make_owner(name=f"Hợp tác xã {i}")
@@ -162,7 +176,9 @@ async def test_a_list_runs_the_same_statements_whatever_the_page_size(
         small = await client.get("/v1/products", params={"limit": 5, "sort": sort, "q": "san pham"})
         small_count = len(statements)
         statements.clear()
-        large = await client.get("/v1/products", params={"limit": 50, "sort": sort, "q": "san pham"})
+        large = await client.get(
+            "/v1/products", params={"limit": 50, "sort": sort, "q": "san pham"}
+        )
         large_count = len(statements)
     finally:
         event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)

@@ -195,7 +195,12 @@ async def test_same_decision_twice_is_409(
 
     response = await client.post(
         f"/v1/products/{product['id']}/certificates",
-        json={"stars": 4, "score": 75, "decision_no": first["decision_no"], "issued_on": "2025-09-30"},
+        json={
+            "stars": 4,
+            "score": 75,
+            "decision_no": first["decision_no"],
+            "issued_on": "2025-09-30",
+        },
         headers=admin,
     )
 
@@ -210,7 +215,9 @@ async def test_certificate_history_is_public_latest_first(
     older = await add_certificate(product["id"], 3, date(2022, 9, 30))
     newer = await add_certificate(product["id"], 4, date(2025, 9, 30))
 
-    first = (await client.get(f"/v1/products/{product['id']}/certificates", params={"limit": 1})).json()
+    first = (
+        await client.get(f"/v1/products/{product['id']}/certificates", params={"limit": 1})
+    ).json()
     second = (
         await client.get(
             f"/v1/products/{product['id']}/certificates",
