@@ -13,7 +13,7 @@ from app.core.security import AdminPrincipal
 from app.products import service as products
 from app.products.schemas import CertificateCreate, CertificateRead
 
-router = APIRouter(prefix="/v1/products/{product_id}/certificates", tags=["certificates"])
+router = APIRouter(prefix="/v1/products/{product_id:uuid}/certificates", tags=["certificates"])
 
 
 @router.get("", response_model=Page[CertificateRead], responses=responses(404))

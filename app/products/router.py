@@ -164,7 +164,7 @@ async def import_products(
     return await importer.import_csv(session, importer.decode(raw), dry_run=dry_run)
 
 
-@router.get("/{product_id}", response_model=ProductRead, responses=responses(304, 404))
+@router.get("/{product_id:uuid}", response_model=ProductRead, responses=responses(304, 404))
 async def get_product(
     request: Request,
     session: SessionDep,
@@ -176,7 +176,9 @@ async def get_product(
     return _single(request, await service.get_product(session, product_id, today), languages)
 
 
-@router.patch("/{product_id}", response_model=ProductRead, responses=responses(401, 403, 404, 412))
+@router.patch(
+    "/{product_id:uuid}", response_model=ProductRead, responses=responses(401, 403, 404, 412)
+)
 async def update_product(
     request: Request,
     session: SessionDep,
@@ -210,7 +212,7 @@ async def _set_status(
 
 
 @router.post(
-    "/{product_id}/archive", response_model=ProductRead, responses=responses(401, 403, 404)
+    "/{product_id:uuid}/archive", response_model=ProductRead, responses=responses(401, 403, 404)
 )
 async def archive_product(
     request: Request,
@@ -227,7 +229,7 @@ async def archive_product(
 
 
 @router.post(
-    "/{product_id}/restore", response_model=ProductRead, responses=responses(401, 403, 404)
+    "/{product_id:uuid}/restore", response_model=ProductRead, responses=responses(401, 403, 404)
 )
 async def restore_product(
     request: Request,
@@ -244,7 +246,7 @@ async def restore_product(
 
 
 @router.post(
-    "/{product_id}/stock-adjustments",
+    "/{product_id:uuid}/stock-adjustments",
     response_model=ProductRead,
     responses=responses(401, 403, 404, 409),
 )

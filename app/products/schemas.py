@@ -3,9 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.i18n import LANGUAGE_TAG
@@ -42,6 +50,9 @@ Translations = Annotated[
     Field(
         max_length=20,
         description='By language tag (`en`, `zh`, `ko`, ...): `{"en": {"name", "description"}}`.',
+        # pydantic states the key pattern as patternProperties; without this, keys outside
+        # the pattern would be allowed by the schema but refused by the validation.
+        json_schema_extra={"additionalProperties": False},
     ),
 ]
 
@@ -197,8 +208,25 @@ class FiveStars(_CertificateFields):
     score: int = Field(ge=90, le=100, description="Council score: 90-100 for 5 stars.")
 
 
+def _stars_tag(value: Any) -> str | None:
+    stars = value.get("stars") if isinstance(value, dict) else getattr(value, "stars", None)
+    return str(stars) if isinstance(stars, int) and not isinstance(stars, bool) else None
+
+
+# Chosen by `stars` through a callable discriminator: the OpenAPI document then shows a plain
+# oneOf whose branches exclude each other by their `stars` const (an OpenAPI discriminator
+# mapping is keyed by strings, which does not fit an integer field).
 CertificateCreate = Annotated[
-    OneStar | TwoStars | ThreeStars | FourStars | FiveStars, Field(discriminator="stars")
+    Annotated[OneStar, Tag("1")]
+    | Annotated[TwoStars, Tag("2")]
+    | Annotated[ThreeStars, Tag("3")]
+    | Annotated[FourStars, Tag("4")]
+    | Annotated[FiveStars, Tag("5")],
+    Discriminator(
+        _stars_tag,
+        custom_error_type="invalid_stars",
+        custom_error_message="stars must be an integer from 1 to 5",
+    ),
 ]
 """A certificate; the score must fall in its stars' band (the schema says which)."""
 
