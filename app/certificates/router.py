@@ -5,13 +5,13 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from app.certificates import service
+from app.certificates.schemas import CertificateCreate, CertificateRead
 from app.core.clock import TodayDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.security import AdminPrincipal
 from app.products import service as products
-from app.products.schemas import CertificateCreate, CertificateRead
 
 router = APIRouter(prefix="/v1/products/{product_id:uuid}/certificates", tags=["certificates"])
 

@@ -158,6 +158,9 @@ async def import_products(
     """Import products and certificates from CSV (admin): every row valid, or nothing written."""
     if (content_type or "").split(";")[0].strip().lower() != "text/csv":
         raise UnsupportedMediaType("Send the file as `Content-Type: text/csv`.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"The file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
     raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
         raise PayloadTooLarge(f"The file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
