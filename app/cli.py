@@ -1,4 +1,4 @@
-"""The `ocop` command: serve, migrate, seed the demo data, manage API keys."""
+"""The `ocop` command: serve, migrate, seed the demo data, manage API keys, import products."""
 
 from __future__ import annotations
 
@@ -166,6 +166,31 @@ def cmd_idempotency_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_products(args: argparse.Namespace) -> int:
+    from app.core.errors import Unprocessable
+    from app.products import importer
+
+    async def work(session: AsyncSession) -> str:
+        result = await importer.import_csv(
+            session, importer.decode(args.file.read_bytes()), dry_run=args.dry_run
+        )
+        return ", ".join(
+            f"{name.replace('_', ' ')}: {value}"
+            for name, value in result.model_dump().items()
+            if name != "dry_run"
+        )
+
+    try:
+        summary = asyncio.run(_in_transaction(work))
+    except Unprocessable as exc:
+        _err(f"error: {exc.detail}")
+        for error in exc.extra.get("errors", []):
+            _err(f"  {error['msg']}")
+        return 1
+    _out(("dry run, nothing written: " if args.dry_run else "imported: ") + summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -208,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: OCOP_IDEMPOTENCY_RETENTION_H (48); at least 24",
     )
     purge.set_defaults(func=cmd_idempotency_purge)
+
+    imports = commands.add_parser("import", help="bulk imports").add_subparsers(
+        dest="import_command", required=True
+    )
+    products = imports.add_parser(
+        "products", help="import products and certificates from CSV (all rows or none)"
+    )
+    products.add_argument("file", type=Path, help="UTF-8 CSV; columns in the README")
+    products.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    products.set_defaults(func=cmd_import_products)
     return parser
 
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api_keys.router import router as api_keys_router
+from app.certificates.router import router as certificates_router
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
@@ -19,7 +20,9 @@ from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.orders.router import router as orders_router
 from app.owners.router import router as owners_router
+from app.products.router import router as products_router
 from app.reports.router import router as reports_router
+from app.taxonomy.router import router as taxonomy_router
 from app.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
@@ -73,6 +76,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in (
         health_router,
         owners_router,
+        products_router,
+        certificates_router,
+        taxonomy_router,
         events_router,
         orders_router,
         reports_router,

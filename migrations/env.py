@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.schema import SchemaItem
 
 from app.core.config import get_settings
 from app.models import Base
@@ -26,10 +27,20 @@ def _url() -> str:
     return str(url) if url else get_settings().database_url
 
 
+def _include_object(
+    obj: SchemaItem, _name: str | None, type_: str, _reflected: bool, _compare_to: object
+) -> bool:
+    """Leave PostgreSQL-only indexes (`info={"postgresql_only": True}`) out of other databases."""
+    if type_ == "index" and obj.info.get("postgresql_only"):
+        return context.get_context().dialect.name == "postgresql"
+    return True
+
+
 def _configure(**kwargs: object) -> None:
     url = _url()
     context.configure(
         target_metadata=target_metadata,
+        include_object=_include_object,
         render_as_batch=url.startswith("sqlite"),  # SQLite alters tables by copying them
         compare_type=True,
         **kwargs,  # type: ignore[arg-type]

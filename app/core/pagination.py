@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -57,12 +57,13 @@ _PARSERS: dict[type, Parser] = {
     float: float,
     uuid.UUID: uuid.UUID,
     datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
     Decimal: Decimal,
 }
 
 
 def _encode_value(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # and datetime, a subclass
         return value.isoformat()
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)

@@ -82,6 +82,40 @@ def number_only(value: object) -> object:
     return value
 
 
+# Quantities have at most 15 digits, 3 of them decimals. The schema states the bounds as well as
+# the grid: a JSON Schema number without `maximum` admits 1e300, which is a multiple of 0.001 but
+# no quantity, and a fuzzer that reads the schema would rightly expect it to be accepted.
+QUANTITY_MAX = Decimal("999999999999.999")
+_QUANTITY_SCHEMA: dict[str, Any] = {"type": "number", "multipleOf": 0.001}
+
+QuantityIn = Annotated[
+    Decimal,
+    BeforeValidator(number_only),
+    Field(max_digits=15, decimal_places=3, ge=-QUANTITY_MAX, le=QUANTITY_MAX),
+    WithJsonSchema(
+        {**_QUANTITY_SCHEMA, "minimum": -float(QUANTITY_MAX), "maximum": float(QUANTITY_MAX)}
+    ),
+]
+"""An exact quantity in a request: a JSON number with at most 3 decimals (parsed from the JSON
+text itself, so 0.1 is exactly 0.1)."""
+
+NonNegativeQuantityIn = Annotated[
+    Decimal,
+    BeforeValidator(number_only),
+    Field(max_digits=15, decimal_places=3, ge=0, le=QUANTITY_MAX),
+    WithJsonSchema({**_QUANTITY_SCHEMA, "minimum": 0, "maximum": float(QUANTITY_MAX)}),
+]
+"""A quantity that may be zero but not negative (a stock level)."""
+
+PositiveQuantityIn = Annotated[
+    Decimal,
+    BeforeValidator(number_only),
+    Field(max_digits=15, decimal_places=3, gt=0, le=QUANTITY_MAX),
+    WithJsonSchema({**_QUANTITY_SCHEMA, "exclusiveMinimum": 0, "maximum": float(QUANTITY_MAX)}),
+]
+"""A quantity greater than zero (a unit step, an ordered amount)."""
+
+
 def quantity_schema(
     *, gt: Decimal | None = None, ge: Decimal | None = None, le: Decimal | None = None
 ) -> WithJsonSchema:
@@ -94,13 +128,3 @@ def quantity_schema(
     if le is not None:
         schema["maximum"] = float(le)
     return WithJsonSchema(schema)
-
-
-QuantityIn = Annotated[
-    Decimal,
-    BeforeValidator(number_only),
-    Field(max_digits=15, decimal_places=3),
-    quantity_schema(),
-]
-"""An exact quantity in a request: a JSON number with at most 3 decimals, parsed from the JSON
-text itself (0.1 is exactly 0.1). For bounds, spell the Annotated out with `quantity_schema`."""

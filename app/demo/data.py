@@ -66,6 +66,24 @@ SAMPLE_OWNERS = [
         commune="Bình Gia",
         description=SAMPLE_NOTE,
     ),
+    OwnerCreate(
+        name="Hợp tác xã Nông sản Lộc Bình",
+        kind=OwnerKind.cooperative,
+        commune="Lộc Bình",
+        description=SAMPLE_NOTE,
+    ),
+    OwnerCreate(
+        name="Hợp tác xã Dược liệu Mẫu Sơn",
+        kind=OwnerKind.cooperative,
+        commune="Mẫu Sơn",
+        description=SAMPLE_NOTE,
+    ),
+    OwnerCreate(
+        name="Hợp tác xã Du lịch cộng đồng Quỳnh Sơn",
+        kind=OwnerKind.cooperative,
+        commune="Bắc Sơn",
+        description=SAMPLE_NOTE,
+    ),
 ]
 
 OWNERS = [BAC_LE_COMMUNITY, BAC_SON_GROWERS, NGOC_QUE, *SAMPLE_OWNERS]

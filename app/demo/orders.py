@@ -170,13 +170,14 @@ async def _festival_orders(
     price = (
         entry.event_price_vnd if entry and entry.event_price_vnd is not None else mandarin.price_vnd
     )
-    days = max(1, (festival.ends_at - festival.starts_at).days)
+    first_day = festival.starts_at.astimezone(ZONE).date()
+    days = (festival.ends_at.astimezone(ZONE).date() - first_day).days + 1  # local dates spanned
     orders: list[Order] = []
     sold = Decimal(0)
     while sold < MANDARIN_TARGET_KG:
         day = rng.randrange(days)
-        local = festival.starts_at.astimezone(ZONE) + timedelta(days=day)
-        at = datetime.combine(local.date(), time(rng.randrange(7, 18), rng.randrange(60)), ZONE)
+        moment = time(rng.randrange(7, 18), rng.randrange(60))
+        at = datetime.combine(first_day + timedelta(days=day), moment, ZONE)
         at = min(max(at, festival.starts_at), festival.ends_at - timedelta(minutes=1))
         quantity = Decimal(rng.randrange(4, 31)) / 2  # 2 to 15 kg, by half kilos
         sold += quantity

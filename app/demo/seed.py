@@ -9,9 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import data
+from app.demo import products as demo_products
 from app.demo.events import seed_events
+from app.demo.orders import seed_orders
 from app.models.owner import Owner
 from app.owners import service as owners
+from app.products import importer
 
 
 @dataclass
@@ -32,6 +35,19 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> SeedR
         if owner.name not in existing:
             await owners.create_owner(session, owner)
             report.add("owners")
-    # Events last: their entries look up the products by name.
-    await seed_events(session, now or datetime.now(UTC), report.add)
+    imported = await importer.import_csv(session, demo_products.csv_text(), update_existing=False)
+    for kind, count in (
+        ("owners", imported.owners_created),
+        ("products", imported.products_created),
+        ("certificates", imported.certificates_created),
+    ):
+        if count:
+            report.add(kind, count)
+    # Events after the products: their entries look up the products by name.
+    moment = now or datetime.now(UTC)
+    await seed_events(session, moment, report.add)
+    # Orders last: they are placed for the festival's and Ngọc Quế's products.
+    added = await seed_orders(session, moment)
+    if added:
+        report.add("orders", added)
     return report

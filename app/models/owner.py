@@ -51,6 +51,14 @@ class Owner(TimestampedMixin, Base):
         Index("ix_owners_sort_name_id", "sort_name", "id"),
         Index("ix_owners_commune_key", "commune_key"),
         Index("ix_owners_province_key", "province_key"),
+        # PostgreSQL only (see migrations/env.py): trigram index for `LIKE '%term%'` search.
+        Index(
+            "ix_owners_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            info={"postgresql_only": True},
+        ),
     )
 
     def derive_keys(self) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
@@ -110,6 +111,14 @@ class Product(TimestampedMixin, Base):
         Index("ix_products_price_vnd_id", "price_vnd", "id"),
         Index("ix_products_commune_key", "commune_key"),
         Index("ix_products_group", "group"),
+        # PostgreSQL only (see migrations/env.py): trigram index for `LIKE '%term%'` search.
+        Index(
+            "ix_products_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+            info={"postgresql_only": True},
+        ),
     )
 
     def derive_keys(self) -> None:
@@ -137,7 +146,7 @@ class Certificate(TimestampedMixin, Base):
 
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     stars: Mapped[int] = mapped_column(SmallInteger)
-    score: Mapped[int] = mapped_column(SmallInteger)
+    score: Mapped[int | None] = mapped_column(SmallInteger)  # None: not in the source (an import)
     decision_no: Mapped[str] = mapped_column(String(100))
     issued_on: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date] = mapped_column(Date)
@@ -153,4 +162,6 @@ class Certificate(TimestampedMixin, Base):
         CheckConstraint("valid_until >= issued_on", name="valid_after_issue"),
         Index("ix_certificates_product_id_issued_on", "product_id", "issued_on"),
         Index("ix_certificates_valid_until", "valid_until"),
+        # One certificate per product per decision: re-importing a decision adds nothing.
+        UniqueConstraint("product_id", "decision_no"),
     )

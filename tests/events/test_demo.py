@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -12,9 +11,9 @@ from sqlalchemy import select
 from app.core.db import begin_write
 from app.demo import events as demo
 from app.demo.seed import SeedReport, seed_demo
-from app.models import Owner, ProductGroup, Unit
+from app.models import Owner
 from tests.conftest import FakeClock
-from tests.events.conftest import ProductFactory, vn
+from tests.events.conftest import vn
 
 pytestmark = pytest.mark.anyio
 
@@ -71,39 +70,23 @@ async def test_seed_adds_the_events_once(
     assert len([e for e in upcoming.json()["items"] if e["name"].endswith("(mẫu)")]) == 3
 
 
-async def test_seed_enters_the_products_it_finds_and_later_the_rest(
-    app: FastAPI, client: httpx.AsyncClient, make_product: ProductFactory
+async def test_seed_enters_the_demo_products_at_their_events(
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    await seed(app)  # owners and events; no products exist yet, so no entries
-    growers = await owner_id(app, "Hợp tác xã Quýt vàng Bắc Sơn")
-    ngoc_que = await owner_id(app, "Công ty TNHH MTV Ngọc Quế")
-    await make_product(growers, name="Quýt vàng Bắc Sơn", price_vnd=60_000)
-    await make_product(ngoc_que, name="Trà Bổ Khai Ngọc Quế, túi lọc", price_vnd=85_000)
-    await make_product(ngoc_que, name="Trà Bổ Khai Ngọc Quế, hòa tan", price_vnd=120_000)
-    bac_le = await owner_id(app, "Cộng đồng thôn Bắc Lệ")
-    await make_product(
-        bac_le,
-        name="Di tích Đình Bắc Lệ",
-        group=ProductGroup.tourism,
-        unit=Unit.visit,
-        unit_step=Decimal(1),
-        price_vnd=0,
-    )
-
     report = await seed(app)
     again = await seed(app)
 
-    assert report.created == {"event products": 10}
-    assert again.created == {}
+    assert report.created["event products"] == 10
+    assert "event products" not in again.created
     assert await entries(client, "Lễ hội Mùa vàng Bắc Sơn 2025") == [
         ("Quýt vàng Bắc Sơn", "A01", 45_000)
     ]
     assert await entries(client, "Hội chợ Thương mại và Sản phẩm OCOP Lạng Sơn 2025") == [
-        ("Trà Bổ Khai Ngọc Quế, hòa tan", "B07", 120_000),
+        ("Trà Bổ Khai Ngọc Quế, hòa tan", "B07", 65_000),
         ("Trà Bổ Khai Ngọc Quế, túi lọc", "B07", 85_000),
     ]
     assert await entries(client, "Tuần Văn hóa - Du lịch tỉnh Lạng Sơn 2025") == [
-        ("Di tích Đình Bắc Lệ", "Gian du lịch cộng đồng", 0)
+        ("Di tích Đình Bắc Lệ", "Gian du lịch cộng đồng", 20_000)
     ]
 
 

@@ -1,0 +1,334 @@
+"""Bulk import of products and certificates from the department's CSV spreadsheets.
+
+Shared by `ocop import products FILE.csv` and `POST /v1/products/import`. All or nothing: every
+row is checked first, and one bad row means nothing is written and every bad row is reported.
+Owners are matched by name (accents and case ignored); a missing owner is created only when the
+row gives its `owner_kind`. Products are matched on owner + name, certificates on product +
+decision number, so importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.certificates import service as certificates
+from app.core.errors import Unprocessable
+from app.core.schemas import QUANTITY_MAX, LongText, Name, Place
+from app.core.text import fold
+from app.models.owner import Owner, OwnerKind
+from app.models.product import Product, ProductGroup, Unit
+from app.owners import service as owners
+from app.owners.schemas import OwnerCreate
+from app.products import repository
+from app.products.schemas import MAX_PRICE_VND, ImportResult
+
+REQUIRED_COLUMNS = ("owner_name", "product_name", "group", "unit", "price_vnd")
+OPTIONAL_COLUMNS = (
+    "commune",
+    "owner_kind",
+    "unit_step",
+    "stock",
+    "stars",
+    "score",
+    "decision_no",
+    "issued_on",
+    "name_en",
+    "description_en",
+    "description",
+)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+CERTIFICATE_COLUMNS = ("stars", "decision_no", "issued_on")
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+Cell = BeforeValidator(_blank_is_none)
+_Step = Annotated[Decimal, Field(gt=0, le=QUANTITY_MAX, decimal_places=3)]
+_Stock = Annotated[Decimal, Field(ge=0, le=QUANTITY_MAX, decimal_places=3)]
+_Stars = Annotated[int, Field(ge=1, le=5)]
+_Score = Annotated[int, Field(ge=0, le=100)]
+_Decision = Annotated[str, Field(max_length=100)]
+
+
+class ImportRow(BaseModel):
+    """One data row, as text cells; blank optional cells are absent."""
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re", str_strip_whitespace=True)
+
+    owner_name: Name
+    product_name: Name
+    group: ProductGroup
+    unit: Unit
+    price_vnd: Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
+    commune: Annotated[Place | None, Cell] = None
+    owner_kind: Annotated[OwnerKind | None, Cell] = None
+    unit_step: Annotated[_Step | None, Cell] = None
+    stock: Annotated[_Stock | None, Cell] = None
+    stars: Annotated[_Stars | None, Cell] = None
+    score: Annotated[_Score | None, Cell] = None
+    decision_no: Annotated[_Decision | None, Cell] = None
+    issued_on: Annotated[date | None, Cell] = None
+    name_en: Annotated[Name | None, Cell] = None
+    description_en: Annotated[LongText | None, Cell] = None
+    description: Annotated[LongText | None, Cell] = None
+
+
+@dataclass
+class RowError:
+    line: int
+    msg: str
+    column: str | None = None
+
+    def as_error(self) -> dict[str, Any]:
+        loc: list[str | int] = ["body", self.line]
+        if self.column:
+            loc.append(self.column)
+        return {"loc": loc, "msg": f"line {self.line}: {self.msg}", "type": "invalid_row"}
+
+
+@dataclass
+class _Plan:
+    rows: list[tuple[int, ImportRow]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Unprocessable(
+            f"The file is not UTF-8 (byte {exc.start}).", code="invalid_encoding"
+        ) from exc
+
+
+def _refuse(errors: list[RowError]) -> Unprocessable:
+    lines = sorted({e.line for e in errors})
+    return Unprocessable(
+        f"{len(lines)} line(s) are invalid ({', '.join(map(str, lines))}); nothing was written.",
+        code="invalid_rows",
+        errors=[e.as_error() for e in errors],
+    )
+
+
+def _parse(text: str) -> _Plan:
+    if "\x00" in text:
+        raise _refuse([RowError(1, "the file contains NUL characters")])
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="_extra")
+    header = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        msg = "header: " + "; ".join(
+            filter(
+                None,
+                [
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"unknown {', '.join(unknown)}" if unknown else "",
+                    "a column appears twice" if len(set(header)) != len(header) else "",
+                ],
+            )
+        )
+        raise _refuse([RowError(1, msg + f" (columns: {', '.join(COLUMNS)})")])
+    plan = _Plan()
+    line = reader.line_num
+    for record in reader:
+        start, line = line + 1, reader.line_num
+        if "_extra" in record:
+            plan.errors.append(RowError(start, "more cells than header columns"))
+            continue
+        if not any((value or "").strip() for value in record.values()):
+            continue  # blank line
+        try:
+            row = ImportRow.model_validate({k: v for k, v in record.items() if v is not None})
+        except ValidationError as exc:
+            for error in exc.errors():
+                column = str(error["loc"][0]) if error["loc"] else None
+                plan.errors.append(RowError(start, f"{column}: {error['msg']}", column))
+            continue
+        given = [c for c in CERTIFICATE_COLUMNS if getattr(row, c) is not None]
+        if given and len(given) != len(CERTIFICATE_COLUMNS):
+            plan.errors.append(
+                RowError(start, "a certificate needs stars, decision_no and issued_on together")
+            )
+            continue
+        if row.score is not None and row.stars is None:
+            plan.errors.append(RowError(start, "score without stars", "score"))
+            continue
+        if row.stars is not None and row.score is not None:
+            low, high = certificates.SCORE_BANDS[row.stars]
+            if not low <= row.score <= high:
+                plan.errors.append(
+                    RowError(start, f"score {row.score} does not give {row.stars} stars", "score")
+                )
+                continue
+        plan.rows.append((start, row))
+    if not plan.rows and not plan.errors:
+        plan.errors.append(RowError(1, "the file has no data rows"))
+    return plan
+
+
+async def _resolve_owners(session: AsyncSession, plan: _Plan) -> dict[str, Owner | None]:
+    """Existing owners by folded name; None for names the file will create."""
+    keys = {fold(row.owner_name) for _, row in plan.rows}
+    found: dict[str, list[Owner]] = {}
+    for owner in (await session.scalars(select(Owner).where(Owner.sort_name.in_(keys)))).all():
+        found.setdefault(owner.sort_name, []).append(owner)
+    resolved: dict[str, Owner | None] = {}
+    seen_products: dict[tuple[str, str], int] = {}
+    for line, row in plan.rows:
+        key = fold(row.owner_name)
+        matches = found.get(key, [])
+        if len(matches) > 1:
+            plan.errors.append(
+                RowError(line, f"{len(matches)} owners are named {row.owner_name!r}", "owner_name")
+            )
+        elif matches:
+            resolved[key] = matches[0]
+        elif row.owner_kind is None or row.commune is None:
+            plan.errors.append(
+                RowError(
+                    line,
+                    f"no owner named {row.owner_name!r}; give owner_kind and commune to create it",
+                    "owner_name",
+                )
+            )
+        else:
+            resolved.setdefault(key, None)
+        product_key = (key, fold(row.product_name))
+        if product_key in seen_products:
+            plan.errors.append(
+                RowError(line, f"same owner and product as line {seen_products[product_key]}")
+            )
+        else:
+            seen_products[product_key] = line
+    return resolved
+
+
+def _changes(product: Product, row: ImportRow) -> dict[str, Any]:
+    wanted: dict[str, Any] = {"group": row.group, "unit": row.unit, "price_vnd": row.price_vnd}
+    if row.unit_step is not None:
+        wanted["unit_step"] = row.unit_step
+    if row.commune is not None:
+        wanted["commune"] = row.commune
+    if row.description is not None:
+        wanted["description"] = row.description
+    if row.name_en is not None:
+        english = {"name": row.name_en}
+        if row.description_en is not None:
+            english["description"] = row.description_en
+        wanted["translations"] = {**(product.translations or {}), "en": english}
+    return {k: v for k, v in wanted.items() if getattr(product, k) != v}
+
+
+async def _apply(
+    session: AsyncSession,
+    plan: _Plan,
+    resolved: dict[str, Owner | None],
+    result: ImportResult,
+    *,
+    update_existing: bool,
+) -> None:
+    for _line, row in plan.rows:
+        key = fold(row.owner_name)
+        owner = resolved[key]
+        if owner is None:
+            assert row.owner_kind is not None
+            assert row.commune is not None
+            owner = await owners.create_owner(
+                session,
+                OwnerCreate(name=row.owner_name, kind=row.owner_kind, commune=row.commune),
+            )
+            resolved[key] = owner
+            result.owners_created += 1
+        product = await repository.find_by_owner_and_name(session, owner.id, row.product_name)
+        if product is None:
+            translations: dict[str, Any] = {}
+            if row.name_en is not None:
+                translations["en"] = {"name": row.name_en}
+                if row.description_en is not None:
+                    translations["en"]["description"] = row.description_en
+            product = Product(
+                id=uuid.uuid4(),
+                owner_id=owner.id,
+                name=row.product_name,
+                description=row.description,
+                translations=translations,
+                group=row.group,
+                unit=row.unit,
+                unit_step=row.unit_step or Decimal(1),
+                price_vnd=row.price_vnd,
+                stock=row.stock,
+                commune=row.commune or owner.commune,
+                province=owner.province,
+            )
+            session.add(product)
+            await session.flush()
+            result.products_created += 1
+        elif update_existing and (changes := _changes(product, row)):
+            for name, value in changes.items():
+                setattr(product, name, value)
+            await session.flush()
+            result.products_updated += 1
+        else:
+            result.products_unchanged += 1
+        if (
+            row.stars is not None
+            and row.decision_no is not None
+            and row.issued_on is not None
+            and await certificates.find(session, product.id, row.decision_no) is None
+        ):
+            await certificates.add_certificate(
+                session,
+                product,
+                stars=row.stars,
+                score=row.score,
+                decision_no=row.decision_no,
+                issued_on=row.issued_on,
+            )
+            result.certificates_created += 1
+
+
+async def import_csv(
+    session: AsyncSession, text: str, *, dry_run: bool = False, update_existing: bool = True
+) -> ImportResult:
+    """Check every row, then write them all (or, with `dry_run`, only say what would change).
+
+    A product already there is brought up to date with its row, unless `update_existing` is
+    off (the demo seed: it adds what is missing and leaves edited records alone).
+    """
+    plan = _parse(text)
+    resolved = await _resolve_owners(session, plan) if plan.rows else {}
+    if plan.errors:
+        raise _refuse(sorted(plan.errors, key=lambda e: e.line))
+    result = ImportResult(
+        dry_run=dry_run,
+        rows=len(plan.rows),
+        owners_created=0,
+        products_created=0,
+        products_updated=0,
+        products_unchanged=0,
+        certificates_created=0,
+    )
+    if dry_run:
+        # Do the very same work inside a savepoint and roll it back: the counts are exact.
+        savepoint = await session.begin_nested()
+        try:
+            await _apply(session, plan, resolved, result, update_existing=update_existing)
+        finally:
+            await savepoint.rollback()
+    else:
+        await _apply(session, plan, resolved, result, update_existing=update_existing)
+    return result

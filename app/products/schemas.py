@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from app.core.i18n import LANGUAGE_TAG
+from app.core.schemas import (
+    InputModel,
+    LongText,
+    Name,
+    NonNegativeQuantityIn,
+    Place,
+    PositiveQuantityIn,
+    QuantityIn,
+    QuantityOut,
+)
+from app.models.product import ProductGroup, ProductStatus, Unit
+
+DEFAULT_PROVINCE = "Lạng Sơn"
+MAX_PRICE_VND = 10**12
+
+LanguageTag = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_TAG)]
+PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class Translation(InputModel):
+    name: Name = Field(description="The product's name in this language.")
+    description: LongText | None = Field(
+        default=None, description="The description in this language."
+    )
+
+
+Translations = Annotated[
+    dict[LanguageTag, Translation],
+    Field(
+        max_length=20,
+        description='By language tag (`en`, `zh`, `ko`, ...): `{"en": {"name", "description"}}`.',
+        # pydantic states the key pattern as patternProperties; without this, keys outside
+        # the pattern would be allowed by the schema but refused by the validation.
+        json_schema_extra={"additionalProperties": False},
+    ),
+]
+
+
+class ProductFields(InputModel):
+    description: LongText | None = Field(default=None, description="Description in Vietnamese.")
+    translations: Translations = Field(default_factory=dict)
+    subgroup: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*(?![\s\S])")] | (
+        None
+    ) = Field(default=None, description="Optional sub-group, e.g. `fresh fruit`, `herbal tea`.")
+    stock: NonNegativeQuantityIn | None = Field(
+        default=None, description="Stock in units (exact, <= 3 decimals); null: not tracked."
+    )
+    latitude: Latitude | None = Field(default=None, description="WGS 84 latitude.")
+    longitude: Longitude | None = Field(default=None, description="WGS 84 longitude.")
+
+
+class ProductCreate(ProductFields):
+    owner_id: uuid.UUID = Field(description="The owner; an owner key may only name its own.")
+    name: Name = Field(description="Name in Vietnamese, e.g. `Quýt vàng Bắc Sơn`.")
+    group: ProductGroup = Field(description="One of the six OCOP groups (see /v1/taxonomy).")
+    unit: Unit = Field(description="The unit the product is sold in.")
+    unit_step: PositiveQuantityIn = Field(
+        default=Decimal(1), description="Orders are multiples of this (0.5 for kg, 1 for box)."
+    )
+    price_vnd: PriceVnd = Field(description="Price per unit, whole VND.")
+    commune: Place = Field(description="Commune where it is made or found, e.g. `Bắc Sơn`.")
+    province: Place = Field(default=DEFAULT_PROVINCE, description="Province.")
+
+
+_REQUIRED = ("owner_id", "name", "group", "unit", "unit_step", "price_vnd", "commune", "province")
+
+
+class ProductUpdate(ProductFields):
+    """Fields to change; absent fields stay as they are, null clears an optional field."""
+
+    translations: Translations | SkipJsonSchema[None] = Field(  # type: ignore[assignment]
+        default=None, description="Replaces every translation."
+    )
+    owner_id: uuid.UUID | SkipJsonSchema[None] = Field(
+        default=None, description="Move to another owner (admin only)."
+    )
+    name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
+    group: ProductGroup | SkipJsonSchema[None] = Field(default=None, description="New group.")
+    unit: Unit | SkipJsonSchema[None] = Field(default=None, description="New unit.")
+    unit_step: PositiveQuantityIn | SkipJsonSchema[None] = Field(
+        default=None, description="New unit step."
+    )
+    price_vnd: PriceVnd | SkipJsonSchema[None] = Field(default=None, description="New price.")
+    commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
+    province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> ProductUpdate:
+        for field in (*_REQUIRED, "translations"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class StockAdjustment(InputModel):
+    delta: QuantityIn = Field(
+        description="Units to add (negative to remove), exact: 0.1 + 0.2 is 0.3."
+    )
+
+
+class OwnerRef(BaseModel):
+    id: uuid.UUID = Field(description="The owner's id.")
+    name: str = Field(description="The owner's name.")
+
+
+class TranslationRead(BaseModel):
+    name: str
+    description: str | None = None
+
+
+class ProductRead(BaseModel):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    owner: OwnerRef = Field(description="The owner, in brief.")
+    name: str = Field(description="The name, in `language`.")
+    description: str | None = Field(description="The description, in `language`.")
+    language: str = Field(description="The language of `name` and `description` (`vi` default).")
+    translations: dict[str, TranslationRead] = Field(description="Every stored translation.")
+    group: ProductGroup
+    subgroup: str | None
+    unit: Unit
+    unit_step: QuantityOut = Field(description="Orders are multiples of this.")
+    price_vnd: int = Field(description="Price per unit, whole VND.")
+    stock: QuantityOut | None = Field(description="Units in stock; null: not tracked.")
+    commune: str
+    province: str
+    latitude: float | None
+    longitude: float | None
+    stars: int | None = Field(
+        description="Stars of the latest certificate valid today (3..5), else null."
+    )
+    status: ProductStatus = Field(description="active, or archived (out of public lists).")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ImportRowError(BaseModel):
+    line: int = Field(description="Line number in the file (the header is line 1).")
+    msg: str = Field(description="What is wrong with the row.")
+
+
+class ImportResult(BaseModel):
+    dry_run: bool = Field(description="True when nothing was written on purpose.")
+    rows: int = Field(description="Data rows read.")
+    owners_created: int
+    products_created: int
+    products_updated: int
+    products_unchanged: int
+    certificates_created: int

@@ -1,0 +1,170 @@
+"""Product rules: who may change a product, how stars and languages show, exact stock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.i18n import BASE_LANGUAGE, LanguagePreference
+from app.core.security import Principal
+from app.models.api_key import Role
+from app.models.product import Product, ProductGroup, ProductStatus
+from app.owners import repository as owners
+from app.products import repository
+from app.products.repository import ProductSort
+from app.products.schemas import OwnerRef, ProductCreate, ProductRead, ProductUpdate
+
+Rated = tuple[Product, int | None]
+"""A product with its current stars (computed in SQL for a given day)."""
+
+
+def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
+    """The product as a reader sees it: name and description in their best language."""
+    translations: dict[str, Any] = product.translations or {}
+    language = languages.choose(translations)
+    name, description = product.name, product.description
+    if language != BASE_LANGUAGE:
+        chosen = translations[language]
+        name = chosen["name"]
+        description = chosen.get("description") or description
+    return ProductRead(
+        id=product.id,
+        owner_id=product.owner_id,
+        owner=OwnerRef(id=product.owner.id, name=product.owner.name),
+        name=name,
+        description=description,
+        language=language,
+        translations=translations,
+        group=product.group,
+        subgroup=product.subgroup,
+        unit=product.unit,
+        unit_step=product.unit_step,
+        price_vnd=product.price_vnd,
+        stock=product.stock,
+        commune=product.commune,
+        province=product.province,
+        latitude=product.latitude,
+        longitude=product.longitude,
+        stars=stars,
+        status=product.status,
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+async def get_product(
+    session: AsyncSession, product_id: uuid.UUID, today: date, *, for_update: bool = False
+) -> Rated:
+    found = await repository.get(session, product_id, today, for_update=for_update)
+    if found is None:
+        raise NotFound(f"No product {product_id}.")
+    return found
+
+
+async def list_products(
+    session: AsyncSession,
+    today: date,
+    *,
+    sort: ProductSort,
+    cursor: str | None,
+    limit: int,
+    q: str | None = None,
+    group: ProductGroup | None = None,
+    min_stars: int | None = None,
+    certified: bool | None = None,
+    commune: str | None = None,
+    owner_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    min_price_vnd: int | None = None,
+    max_price_vnd: int | None = None,
+) -> tuple[list[Rated], str | None]:
+    """Active products, filtered; one SQL statement whatever the page size."""
+    stmt = repository.filtered(
+        today,
+        q=q,
+        group=group,
+        min_stars=min_stars,
+        certified=certified,
+        commune=commune,
+        owner_id=owner_id,
+        event_id=event_id,
+        min_price_vnd=min_price_vnd,
+        max_price_vnd=max_price_vnd,
+    )
+    return await repository.page(session, stmt, repository.ordering(sort, today), cursor, limit)
+
+
+def ensure_owner_may_act_for(principal: Principal, owner_id: uuid.UUID) -> None:
+    """Admins act for any owner; an owner key only for the owner it is bound to."""
+    if principal.role is Role.admin:
+        return
+    if principal.role is Role.owner and principal.owner_id == owner_id:
+        return
+    raise Forbidden("This key may not act for this owner's products.", code="not_your_product")
+
+
+async def _ensure_owner_exists(session: AsyncSession, owner_id: uuid.UUID) -> None:
+    if await owners.get(session, owner_id) is None:
+        raise NotFound(f"No owner {owner_id}.", code="owner_not_found")
+
+
+async def create_product(
+    session: AsyncSession, principal: Principal, data: ProductCreate, today: date
+) -> Rated:
+    ensure_owner_may_act_for(principal, data.owner_id)
+    await _ensure_owner_exists(session, data.owner_id)
+    fields = data.model_dump()
+    fields["translations"] = data.model_dump(mode="json", exclude_none=True)["translations"]
+    product = Product(**fields)
+    session.add(product)
+    await session.flush()
+    return await get_product(session, product.id, today)
+
+
+async def update_product(
+    session: AsyncSession, principal: Principal, product: Product, data: ProductUpdate, today: date
+) -> Rated:
+    changes = data.model_dump(exclude_unset=True)
+    if "translations" in changes:
+        changes["translations"] = data.model_dump(mode="json", exclude_none=True)["translations"]
+    new_owner = changes.get("owner_id")
+    if new_owner is not None and new_owner != product.owner_id:
+        if principal.role is not Role.admin:
+            raise Forbidden(
+                "Only an admin may move a product to another owner.", code="not_your_product"
+            )
+        await _ensure_owner_exists(session, new_owner)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    await session.flush()
+    return await get_product(session, product.id, today)
+
+
+async def set_status(
+    session: AsyncSession, product: Product, status: ProductStatus, today: date
+) -> Rated:
+    product.status = status
+    await session.flush()
+    return await get_product(session, product.id, today)
+
+
+async def adjust_stock(
+    session: AsyncSession, product: Product, delta: Decimal, today: date
+) -> Rated:
+    """Add (or remove) exact units; stock never goes below zero."""
+    if product.stock is None:
+        raise Conflict("This product's stock is not tracked.", code="stock_not_tracked")
+    new_stock = product.stock + delta
+    if new_stock < 0:
+        raise Conflict(
+            f"Only {product.stock} {product.unit} in stock; cannot remove {-delta}.",
+            code="insufficient_stock",
+        )
+    product.stock = new_stock
+    await session.flush()
+    return await get_product(session, product.id, today)
