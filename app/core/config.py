@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -96,6 +97,11 @@ class Settings(BaseSettings):
     )
     idempotency_retention_h: int = Field(
         default=48, ge=24, description="How long stored answers are kept (at least 24 hours)."
+    )
+    low_stock_threshold: Decimal = Field(
+        default=Decimal(10),
+        ge=0,
+        description="An order that takes a product's stock to this or below sends `stock.low`.",
     )
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="The province's time zone for local dates."

@@ -217,3 +217,14 @@ async def entries_page(
         stmt = stmt.where(Product.owner_id == owner_id)
     rows = (await session.execute(BY_PRODUCT_NAME.apply(stmt, cursor, limit))).all()
     return BY_PRODUCT_NAME.page(rows, limit)
+
+
+async def seller_ids(session: AsyncSession, event_id: uuid.UUID) -> set[uuid.UUID]:
+    """The owners whose products are entered in the event."""
+    rows = await session.scalars(
+        select(Product.owner_id)
+        .join(EventProduct, EventProduct.product_id == Product.id)
+        .where(EventProduct.event_id == event_id)
+        .distinct()
+    )
+    return set(rows)

@@ -218,7 +218,7 @@ async def update_event(
     event = await service.get_event(session, event_id, for_update=True)
     now = clock.now()
     check_if_match(request, EventRead.of(event, now=now, tz=zone(tz), languages=languages))
-    event = await service.update_event(session, event, body)
+    event = await service.update_event(session, event, body, now)
     return _event_response(request, EventRead.of(event, now=now, tz=zone(tz), languages=languages))
 
 

@@ -18,13 +18,13 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from app.core.i18n import BASE_LANGUAGE, LanguagePreference
 from app.core.schemas import END, NO_NUL, InputModel, LongText, Name, Place, ShortText, trim
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
 
 DEFAULT_PROVINCE = "Lạng Sơn"
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
-MAIN_LANGUAGE = "vi"
 # Times outside this range are certainly mistakes, and converting them between zones can
 # overflow Python's datetime.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -147,44 +147,24 @@ Translations = Annotated[
 ]
 
 
-def preferred_languages(accept_language: str | None) -> list[str]:
-    """The languages of an `Accept-Language` header, most wanted first (q=0 dropped)."""
-    weighted: list[tuple[float, int, str]] = []
-    for position, part in enumerate((accept_language or "").split(",")):
-        tag, *params = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for param in params:
-            if param.lower().startswith("q="):
-                try:
-                    quality = float(param[2:])
-                except ValueError:
-                    quality = 0.0
-        if tag and tag != "*" and quality > 0:
-            weighted.append((-quality, position, tag.lower()))
-    return [tag for _q, _p, tag in sorted(weighted)]
+def preferred_languages(accept_language: str | None) -> LanguagePreference:
+    """The caller's languages, best first (see app.core.i18n)."""
+    return LanguagePreference.parse(accept_language)
 
 
-def choose_language(preferred: list[str], translations: dict[str, Any]) -> str:
-    """The first wanted language that has a translation (or its primary subtag), else "vi"."""
-    available = {
-        tag.lower(): tag
+def choose_language(preferred: LanguagePreference, translations: dict[str, Any]) -> str:
+    """The best language with a translation, else Vietnamese."""
+    return preferred.choose(
+        tag
         for tag, text in translations.items()
         if isinstance(text, dict) and (text.get("name") or text.get("description"))
-    }
-    for tag in preferred:
-        primary = tag.split("-")[0]
-        if primary == MAIN_LANGUAGE:
-            return MAIN_LANGUAGE
-        for candidate in (tag, primary):
-            if candidate in available:
-                return available[candidate]
-    return MAIN_LANGUAGE
+    )
 
 
 def localized(
     name: str, description: str | None, translations: dict[str, Any], language: str
 ) -> tuple[str, str | None]:
-    if language == MAIN_LANGUAGE:
+    if language == BASE_LANGUAGE:
         return name, description
     text = translations.get(language) or {}
     return text.get("name") or name, text.get("description") or description
@@ -317,7 +297,7 @@ class EventRead(BaseModel):
         *,
         now: datetime,
         tz: tzinfo,
-        languages: list[str],
+        languages: LanguagePreference,
         distance_km: float | None = None,
     ) -> EventRead:
         translations = dict(event.translations or {})
@@ -394,7 +374,7 @@ class EventProductRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, entry: EventProduct, *, languages: list[str]) -> EventProductRead:
+    def of(cls, entry: EventProduct, *, languages: LanguagePreference) -> EventProductRead:
         product = entry.product
         translations = dict(product.translations or {})
         language = choose_language(languages, translations)

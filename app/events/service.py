@@ -14,15 +14,20 @@ from app.core.security import Principal
 from app.events import repository
 from app.events.repository import Near
 from app.events.schemas import (
+    DEFAULT_TZ,
     EventCreate,
     EventProductCreate,
     EventProductUpdate,
+    EventRead,
     EventUpdate,
     ExternalRef,
+    preferred_languages,
+    zone,
 )
 from app.models.api_key import Role
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
+from app.webhooks.outbox import emit
 
 EXTERNAL_REF_TABLE = "event_external_refs"
 ENTRY_TABLE = "event_products"
@@ -118,7 +123,19 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
     return event
 
 
-async def update_event(session: AsyncSession, event: Event, data: EventUpdate) -> Event:
+async def _announce(session: AsyncSession, event: Event, now: datetime) -> None:
+    """`event.updated` to admins and to the owners selling at the event."""
+    body = EventRead.of(
+        event, now=now, tz=zone(DEFAULT_TZ), languages=preferred_languages(None)
+    ).model_dump(mode="json")
+    await emit(
+        session, "event.updated", body, owner_ids=await repository.seller_ids(session, event.id)
+    )
+
+
+async def update_event(
+    session: AsyncSession, event: Event, data: EventUpdate, now: datetime
+) -> Event:
     """Apply a partial update; `external_refs` given replaces the event's set of links."""
     changes = data.model_dump(exclude_unset=True, exclude={"external_refs"})
     starts_at = changes.get("starts_at", event.starts_at)
@@ -148,6 +165,7 @@ async def update_event(session: AsyncSession, event: Event, data: EventUpdate) -
         ]
 
     await _write_refs(session, event, refs or [], change)
+    await _announce(session, event, now)
     return event
 
 
@@ -160,6 +178,7 @@ async def cancel_event(session: AsyncSession, event: Event, now: datetime) -> Ev
         raise Conflict("The event has ended; it cannot be cancelled.", code="event_ended")
     event.cancelled_at = now
     await session.flush()
+    await _announce(session, event, now)
     return event
 
 

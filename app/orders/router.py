@@ -16,35 +16,13 @@ from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.security import AnyPrincipal, Principal, require
 from app.models.api_key import Role
-from app.models.order import Order, OrderStatus
+from app.models.order import OrderStatus
 from app.orders import service
-from app.orders.schemas import CustomerRead, OrderCreate, OrderLineRead, OrderRead, StatusChangeRead
+from app.orders.schemas import OrderCreate, OrderRead, order_read
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=responses(401, 403))
 
 OrderPlacer = Annotated[Principal, Depends(require(Role.partner, Role.admin))]
-
-
-def order_read(order: Order) -> OrderRead:
-    return OrderRead(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        channel=order.channel,
-        event_id=order.event_id,
-        customer=CustomerRead(
-            name=order.customer_name,
-            phone=order.customer_phone,
-            email=order.customer_email,
-            country=order.customer_country,
-        ),
-        note=order.note,
-        lines=[OrderLineRead.model_validate(line) for line in order.lines],
-        total_vnd=order.total_vnd,
-        history=[StatusChangeRead(status=c.to_status, at=c.at) for c in order.history],
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-    )
 
 
 @router.post(
@@ -67,7 +45,12 @@ async def place_order(
 
     async def work() -> Response:
         order = await service.place_order(
-            session, principal, body, now=now, zone=ZoneInfo(settings.timezone)
+            session,
+            principal,
+            body,
+            now=now,
+            zone=ZoneInfo(settings.timezone),
+            low_stock=settings.low_stock_threshold,
         )
         return conditional_json(
             request,

@@ -18,7 +18,7 @@ from app.core.schemas import (
     number_only,
     quantity_schema,
 )
-from app.models.order import OrderChannel, OrderStatus
+from app.models.order import Order, OrderChannel, OrderStatus
 from app.models.product import Unit
 
 MAX_LINES = 50
@@ -97,6 +97,8 @@ class StatusChangeRead(BaseModel):
 
 
 class OrderRead(BaseModel):
+    """An order as its readers (and webhooks) see it."""
+
     id: uuid.UUID
     number: str = Field(description="Human-readable unique order number, e.g. LS251103-7K3F9QXA.")
     status: OrderStatus
@@ -119,3 +121,26 @@ class ShortItem(BaseModel):
     unit: Unit
     requested: QuantityOut
     available: QuantityOut
+
+
+def order_read(order: Order) -> OrderRead:
+    """The read model of an order loaded with its lines and history."""
+    return OrderRead(
+        id=order.id,
+        number=order.number,
+        status=order.status,
+        channel=order.channel,
+        event_id=order.event_id,
+        customer=CustomerRead(
+            name=order.customer_name,
+            phone=order.customer_phone,
+            email=order.customer_email,
+            country=order.customer_country,
+        ),
+        note=order.note,
+        lines=[OrderLineRead.model_validate(line) for line in order.lines],
+        total_vnd=order.total_vnd,
+        history=[StatusChangeRead(status=c.to_status, at=c.at) for c in order.history],
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )

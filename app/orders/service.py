@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import metrics
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.security import Principal
 from app.models.api_key import Role
@@ -28,7 +29,8 @@ from app.models.event import EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus
 from app.orders import repository
-from app.orders.schemas import OrderCreate
+from app.orders.schemas import OrderCreate, order_read
+from app.webhooks.outbox import emit
 
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -67,7 +69,13 @@ def _item_errors(
 
 
 async def place_order(
-    session: AsyncSession, principal: Principal, data: OrderCreate, *, now: datetime, zone: ZoneInfo
+    session: AsyncSession,
+    principal: Principal,
+    data: OrderCreate,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    low_stock: Decimal,
 ) -> Order:
     """Check, price and place an order, taking its stock in the same transaction."""
     quantities = _merge_items(data)
@@ -127,7 +135,7 @@ async def place_order(
             ],
         )
 
-    await _take_stock(session, products, quantities)
+    await _take_stock(session, products, quantities, low_stock)
 
     lines = [
         OrderLine(
@@ -164,6 +172,14 @@ async def place_order(
     )
     session.add(order)
     await session.flush()
+    await emit(
+        session,
+        "order.created",
+        order_read(order).model_dump(mode="json"),
+        owner_ids={line.owner_id for line in lines},
+        partner_key_id=order.placed_by_key_id,
+    )
+    metrics.ORDERS_PLACED.labels(channel.value).inc()
     return order
 
 
@@ -201,8 +217,33 @@ async def _event_prices(
     }
 
 
+async def _warn_if_low(
+    session: AsyncSession, product: Product, taken: Decimal, threshold: Decimal
+) -> None:
+    """`stock.low` to the owner when an order takes the stock down to the threshold or below
+    (once, as it crosses, not on every later order)."""
+    before = product.stock or Decimal(0)
+    after = before - taken
+    if before > threshold >= after:
+        await emit(
+            session,
+            "stock.low",
+            {
+                "product_id": str(product.id),
+                "name": product.name,
+                "unit": product.unit.value,
+                "stock": _number(after),
+                "threshold": _number(threshold),
+            },
+            owner_ids=[product.owner_id],
+        )
+
+
 async def _take_stock(
-    session: AsyncSession, products: dict[uuid.UUID, Product], quantities: dict[uuid.UUID, Decimal]
+    session: AsyncSession,
+    products: dict[uuid.UUID, Product],
+    quantities: dict[uuid.UUID, Decimal],
+    low_stock: Decimal,
 ) -> None:
     """Take every tracked stock or none: report every short product at once."""
     tracked = {pid: q for pid, q in quantities.items() if products[pid].stock is not None}
@@ -212,20 +253,24 @@ async def _take_stock(
         for pid in sorted(tracked):
             if not await repository.take_stock(session, pid, tracked[pid]):
                 short.append((products[pid], tracked[pid]))
-    if short:
-        raise InsufficientStock(
-            "Not enough stock for: " + ", ".join(p.name for p, _ in short),
-            items=[
-                {
-                    "product_id": str(p.id),
-                    "name": p.name,
-                    "unit": p.unit.value,
-                    "requested": _number(q),
-                    "available": _number(p.stock or Decimal(0)),
-                }
-                for p, q in short
-            ],
-        )
+    if not short:
+        for pid, quantity in tracked.items():
+            await _warn_if_low(session, products[pid], quantity, low_stock)
+        return
+    metrics.INSUFFICIENT_STOCK.inc()
+    raise InsufficientStock(
+        "Not enough stock for: " + ", ".join(p.name for p, _ in short),
+        items=[
+            {
+                "product_id": str(p.id),
+                "name": p.name,
+                "unit": p.unit.value,
+                "requested": _number(q),
+                "available": _number(p.stock or Decimal(0)),
+            }
+            for p, q in short
+        ],
+    )
 
 
 def _number(value: Decimal) -> int | float:
@@ -321,4 +366,11 @@ async def move(
     await session.flush()
     refreshed = await repository.get(session, order.id)
     assert refreshed is not None
+    await emit(
+        session,
+        f"order.{to_status.value}",
+        order_read(refreshed).model_dump(mode="json"),
+        owner_ids={line.owner_id for line in refreshed.lines},
+        partner_key_id=refreshed.placed_by_key_id,
+    )
     return refreshed

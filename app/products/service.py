@@ -18,6 +18,7 @@ from app.owners import repository as owners
 from app.products import repository
 from app.products.repository import ProductSort
 from app.products.schemas import OwnerRef, ProductCreate, ProductRead, ProductUpdate
+from app.webhooks.outbox import emit
 
 Rated = tuple[Product, int | None]
 """A product with its current stars (computed in SQL for a given day)."""
@@ -142,7 +143,15 @@ async def update_product(
     for field, value in changes.items():
         setattr(product, field, value)
     await session.flush()
-    return await get_product(session, product.id, today)
+    return await _announce(session, await get_product(session, product.id, today))
+
+
+async def _announce(session: AsyncSession, rated: Rated) -> Rated:
+    """`product.updated` to admins and the product's owner, in this transaction."""
+    product, stars = rated
+    body = read(product, stars, LanguagePreference.parse(None)).model_dump(mode="json")
+    await emit(session, "product.updated", body, owner_ids=[product.owner_id])
+    return rated
 
 
 async def set_status(
@@ -150,7 +159,7 @@ async def set_status(
 ) -> Rated:
     product.status = status
     await session.flush()
-    return await get_product(session, product.id, today)
+    return await _announce(session, await get_product(session, product.id, today))
 
 
 async def adjust_stock(
@@ -167,4 +176,4 @@ async def adjust_stock(
         )
     product.stock = new_stock
     await session.flush()
-    return await get_product(session, product.id, today)
+    return await _announce(session, await get_product(session, product.id, today))

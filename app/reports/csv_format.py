@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from app.reports.schemas import (
+    CatalogReport,
     DaySales,
     EventSalesReport,
     OwnerSales,
@@ -73,4 +74,50 @@ def render(report: EventSalesReport | OwnerSalesReport) -> str:
     writer.writerows(
         _rows(report.orders, report.revenue_vnd, report.by_product, report.by_day, owners)
     )
+    return buffer.getvalue()
+
+
+CATALOG_COLUMNS = [
+    "section",
+    "key",
+    "products",
+    "certified",
+    "product_id",
+    "product_name",
+    "owner_name",
+    "stars",
+    "decision_no",
+    "valid_until",
+    "days_left",
+]
+
+
+def render_catalog(report: CatalogReport) -> str:
+    """The catalogue report as one CSV table: sections stars, group, commune and expiring."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CATALOG_COLUMNS)
+    blank = [""] * 7
+    for s in report.by_stars:
+        writer.writerow(["stars", "" if s.stars is None else s.stars, s.products, "", *blank])
+    for g in report.by_group:
+        writer.writerow(["group", g.group.value, g.products, g.certified, *blank])
+    for c in report.by_commune:
+        writer.writerow(["commune", c.commune, c.products, c.certified, *blank])
+    for e in report.expiring:
+        writer.writerow(
+            [
+                "expiring",
+                str(e.certificate_id),
+                "",
+                "",
+                str(e.product_id),
+                e.product_name,
+                e.owner_name,
+                e.stars,
+                e.decision_no,
+                e.valid_until.isoformat(),
+                e.days_left,
+            ]
+        )
     return buffer.getvalue()

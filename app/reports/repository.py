@@ -8,13 +8,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.timezones import local_date
 from app.models.order import Order, OrderLine, OrderStatus
 from app.models.owner import Owner
-from app.models.product import Unit
+from app.models.product import Certificate, Product, ProductStatus, Unit
+from app.products.repository import CERTIFIED_STARS, current_stars
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,48 @@ async def by_owner(session: AsyncSession, where: list[ColumnElement[bool]]) -> l
         .order_by(revenue.desc(), OrderLine.owner_id)
     )
     return [OwnerRow(r[0], r[1], int(r[2]), int(r[3])) for r in rows]
+
+
+def _active() -> ColumnElement[bool]:
+    return Product.status == ProductStatus.active
+
+
+async def products_by_stars(session: AsyncSession, today: date) -> list[tuple[int | None, int]]:
+    stars = current_stars(today).label("stars")
+    inner = select(stars).where(_active()).subquery()
+    rows = await session.execute(select(inner.c.stars, func.count()).group_by(inner.c.stars))
+    return [(r[0], int(r[1])) for r in rows]
+
+
+async def products_by(
+    session: AsyncSession, today: date, column: Any
+) -> list[tuple[Any, int, int]]:
+    """Products and certified products per value of `column` (a Product column)."""
+    stars = current_stars(today)
+    inner = select(column.label("key"), stars.label("stars")).where(_active()).subquery()
+    certified = func.sum(case((inner.c.stars >= CERTIFIED_STARS, 1), else_=0))
+    rows = await session.execute(
+        select(inner.c.key, func.count(), certified)
+        .group_by(inner.c.key)
+        .order_by(func.count().desc(), inner.c.key)
+    )
+    return [(r[0], int(r[1]), int(r[2] or 0)) for r in rows]
+
+
+async def expiring(
+    session: AsyncSession, today: date, until: date
+) -> list[tuple[Certificate, Product, Owner]]:
+    rows = await session.execute(
+        select(Certificate, Product, Owner)
+        .join(Product, Product.id == Certificate.product_id)
+        .join(Owner, Owner.id == Product.owner_id)
+        .where(
+            _active(),
+            Certificate.stars >= CERTIFIED_STARS,
+            Certificate.issued_on <= today,
+            Certificate.valid_until >= today,
+            Certificate.valid_until <= until,
+        )
+        .order_by(Certificate.valid_until, Product.sort_name, Certificate.id)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from app.core.clock import ClockDep
+from app.core.clock import ClockDep, TodayDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.security import AdminOrOwner, AdminPrincipal
 from app.reports import csv_format, service
-from app.reports.schemas import EventSalesReport, OwnerSalesReport
+from app.reports.schemas import CatalogReport, EventSalesReport, OwnerSalesReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=responses(401, 403, 404))
 
@@ -32,11 +32,18 @@ def _wants_csv(request: Request) -> bool:
 
 
 def _answer(
-    request: Request, report: EventSalesReport | OwnerSalesReport, filename: str
+    request: Request,
+    report: EventSalesReport | OwnerSalesReport | CatalogReport,
+    filename: str,
 ) -> Response:
     if _wants_csv(request):
+        text = (
+            csv_format.render_catalog(report)
+            if isinstance(report, CatalogReport)
+            else csv_format.render(report)
+        )
         return Response(
-            csv_format.render(report),
+            text,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
@@ -85,3 +92,19 @@ async def owner_sales(
         now=clock.now(),
     )
     return _answer(request, report, f"owner-{owner_id}-sales-{first}-{last}")
+
+
+@router.get("/catalog", response_model=CatalogReport, responses=_CSV_RESPONSE)
+async def catalog(
+    request: Request,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    clock: ClockDep,
+    today: TodayDep,
+    days: Annotated[
+        int, Query(ge=0, le=3650, description="Window for certificates about to expire.")
+    ] = 90,
+) -> Response:
+    """The catalogue: products by stars, group and commune; certificates expiring soon (admin)."""
+    report = await service.catalog(session, today=today, days=days, now=clock.now())
+    return _answer(request, report, f"catalog-{today}")

@@ -6,7 +6,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from app.core.schemas import QuantityOut
-from app.models.product import Unit
+from app.models.product import CertificateLevel, ProductGroup, Unit
 
 
 class ProductSales(BaseModel):
@@ -58,3 +58,46 @@ class OwnerSalesReport(BaseModel):
     generated_at: dt.datetime
 
     model_config = {"populate_by_name": True, "serialize_by_alias": True}
+
+
+class StarsCount(BaseModel):
+    stars: int | None = Field(description="3, 4 or 5; null for products not certified today.")
+    products: int
+
+
+class GroupCount(BaseModel):
+    group: ProductGroup
+    products: int
+    certified: int = Field(description="Of which rated 3 stars or more today.")
+
+
+class CommuneCount(BaseModel):
+    commune: str
+    products: int
+    certified: int = Field(description="Of which rated 3 stars or more today.")
+
+
+class ExpiringCertificate(BaseModel):
+    certificate_id: uuid.UUID
+    product_id: uuid.UUID
+    product_name: str
+    owner_id: uuid.UUID
+    owner_name: str
+    stars: int
+    level: CertificateLevel | None
+    decision_no: str
+    valid_until: dt.date
+    days_left: int = Field(description="Days from today until `valid_until` (0: its last day).")
+
+
+class CatalogReport(BaseModel):
+    today: dt.date = Field(description="The local date the report counts for.")
+    days: int = Field(description="The window for `expiring`, in days.")
+    products: int = Field(description="Active products.")
+    by_stars: list[StarsCount] = Field(description="5, 4, 3 stars, then not certified.")
+    by_group: list[GroupCount]
+    by_commune: list[CommuneCount] = Field(description="Most products first.")
+    expiring: list[ExpiringCertificate] = Field(
+        description="Certificates valid today that expire within `days`, soonest first."
+    )
+    generated_at: dt.datetime

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -15,13 +15,19 @@ from app.core.timezones import day_bounds
 from app.models.api_key import Role
 from app.models.event import Event
 from app.models.owner import Owner
+from app.models.product import Product, ProductGroup
 from app.reports import repository
 from app.reports.schemas import (
+    CatalogReport,
+    CommuneCount,
     DaySales,
     EventSalesReport,
+    ExpiringCertificate,
+    GroupCount,
     OwnerSales,
     OwnerSalesReport,
     ProductSales,
+    StarsCount,
 )
 
 MAX_RANGE_DAYS = 366
@@ -109,5 +115,44 @@ async def owner_sales(
         revenue_vnd=revenue,
         by_product=_products(await repository.by_product(session, where)),
         by_day=_days(await repository.by_day(session, where, zone, lines=True)),
+        generated_at=now,
+    )
+
+
+async def catalog(session: AsyncSession, *, today: date, days: int, now: datetime) -> CatalogReport:
+    """Active products by stars, group and commune, and certificates expiring within `days`."""
+    by_stars = dict(await repository.products_by_stars(session, today))
+    by_group = await repository.products_by(session, today, Product.group)
+    by_commune = await repository.products_by(session, today, Product.commune)
+    expiring = await repository.expiring(session, today, today + timedelta(days=days))
+    return CatalogReport(
+        today=today,
+        days=days,
+        products=sum(by_stars.values()),
+        by_stars=[
+            StarsCount(stars=stars, products=by_stars.get(stars, 0)) for stars in (5, 4, 3, None)
+        ],
+        by_group=[
+            GroupCount(group=ProductGroup(group), products=n, certified=c)
+            for group, n, c in by_group
+        ],
+        by_commune=[
+            CommuneCount(commune=commune, products=n, certified=c) for commune, n, c in by_commune
+        ],
+        expiring=[
+            ExpiringCertificate(
+                certificate_id=certificate.id,
+                product_id=product.id,
+                product_name=product.name,
+                owner_id=owner.id,
+                owner_name=owner.name,
+                stars=certificate.stars,
+                level=certificate.level,
+                decision_no=certificate.decision_no,
+                valid_until=certificate.valid_until,
+                days_left=(certificate.valid_until - today).days,
+            )
+            for certificate, product, owner in expiring
+        ],
         generated_at=now,
     )
