@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from app.core.pagination import Ordering, SortKey
 from app.models.event import Event, EventProduct
 from app.models.order import Order, OrderLine, OrderStatus, OrderStatusChange
-from app.models.product import Product
+from app.models.product import Product, ProductStatus
 
 NEWEST = Ordering(
     "newest",
@@ -24,14 +24,20 @@ NEWEST = Ordering(
 )
 
 
-async def lock_products(
+async def get_products(
     session: AsyncSession, product_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Product]:
-    """The products, row-locked in id order (a fixed order, so concurrent orders never deadlock)."""
-    rows = await session.scalars(
-        select(Product).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update()
-    )
+    rows = await session.scalars(select(Product).where(Product.id.in_(product_ids)))
     return {product.id: product for product in rows}
+
+
+async def stock_levels(
+    session: AsyncSession, product_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Decimal | None]:
+    rows = await session.execute(
+        select(Product.id, Product.stock).where(Product.id.in_(product_ids))
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 async def get_event(session: AsyncSession, event_id: uuid.UUID) -> Event | None:
@@ -49,16 +55,24 @@ async def event_entries(
     return {entry.product_id: entry for entry in rows}
 
 
-async def take_stock(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) -> bool:
-    """Take `quantity` from a tracked stock; False (and nothing taken) if there is too little."""
+async def take_stock(
+    session: AsyncSession, product_id: uuid.UUID, quantity: Decimal
+) -> Decimal | None:
+    """Take `quantity` from an active product's tracked stock; what is left, or None (and
+    nothing taken) if there is too little. The UPDATE row-locks the product until commit."""
     result = await session.execute(
         update(Product)
-        .where(Product.id == product_id, Product.stock >= quantity)
+        .where(
+            Product.id == product_id,
+            Product.status == ProductStatus.active,
+            Product.stock >= quantity,
+        )
         .values(stock=Product.stock - quantity)
-        .returning(Product.id)
+        .returning(Product.stock)
         .execution_options(synchronize_session=False)
     )
-    return result.first() is not None
+    row = result.first()
+    return None if row is None else row[0]
 
 
 async def return_stock(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) -> None:

@@ -77,9 +77,14 @@ async def place_order(
     zone: ZoneInfo,
     low_stock: Decimal,
 ) -> Order:
-    """Check, price and place an order, taking its stock in the same transaction."""
+    """Check, price and place an order, taking its stock in the same transaction.
+
+    Everything is read and written first; the stock is taken last (a conditional UPDATE, which
+    row-locks the product until commit), so a best-selling product stays locked only for the
+    end of each order's transaction and concurrent orders for it queue as briefly as possible.
+    """
     quantities = _merge_items(data)
-    products = await repository.lock_products(session, list(quantities))
+    products = await repository.get_products(session, list(quantities))
 
     missing = [pid for pid in quantities if pid not in products]
     if missing:
@@ -135,7 +140,7 @@ async def place_order(
             ],
         )
 
-    await _take_stock(session, products, quantities, low_stock)
+    _refuse_if_short(products, quantities)  # without waiting for any lock
 
     lines = [
         OrderLine(
@@ -179,6 +184,7 @@ async def place_order(
         owner_ids={line.owner_id for line in lines},
         partner_key_id=order.placed_by_key_id,
     )
+    await _take_stock(session, products, quantities, low_stock)
     metrics.ORDERS_PLACED.labels(channel.value).inc()
     return order
 
@@ -218,13 +224,11 @@ async def _event_prices(
 
 
 async def _warn_if_low(
-    session: AsyncSession, product: Product, taken: Decimal, threshold: Decimal
+    session: AsyncSession, product: Product, left: Decimal, taken: Decimal, threshold: Decimal
 ) -> None:
     """`stock.low` to the owner when an order takes the stock down to the threshold or below
     (once, as it crosses, not on every later order)."""
-    before = product.stock or Decimal(0)
-    after = before - taken
-    if before > threshold >= after:
+    if left + taken > threshold >= left:
         await emit(
             session,
             "stock.low",
@@ -232,11 +236,41 @@ async def _warn_if_low(
                 "product_id": str(product.id),
                 "name": product.name,
                 "unit": product.unit.value,
-                "stock": _number(after),
+                "stock": _number(left),
                 "threshold": _number(threshold),
             },
             owner_ids=[product.owner_id],
         )
+
+
+def _insufficient(shortfalls: list[tuple[Product, Decimal, Decimal]]) -> InsufficientStock:
+    metrics.INSUFFICIENT_STOCK.inc()
+    return InsufficientStock(
+        "Not enough stock for: " + ", ".join(p.name for p, _, _ in shortfalls),
+        items=[
+            {
+                "product_id": str(p.id),
+                "name": p.name,
+                "unit": p.unit.value,
+                "requested": _number(requested),
+                "available": _number(available),
+            }
+            for p, requested, available in shortfalls
+        ],
+    )
+
+
+def _refuse_if_short(
+    products: dict[uuid.UUID, Product], quantities: dict[uuid.UUID, Decimal]
+) -> None:
+    """Refuse at once what the stock as read cannot cover (the UPDATE decides the rest)."""
+    short = [
+        (products[pid], q, stock)
+        for pid, q in quantities.items()
+        if (stock := products[pid].stock) is not None and stock < q
+    ]
+    if short:
+        raise _insufficient(short)
 
 
 async def _take_stock(
@@ -245,32 +279,33 @@ async def _take_stock(
     quantities: dict[uuid.UUID, Decimal],
     low_stock: Decimal,
 ) -> None:
-    """Take every tracked stock or none: report every short product at once."""
-    tracked = {pid: q for pid, q in quantities.items() if products[pid].stock is not None}
-    short = [(products[pid], q) for pid, q in tracked.items() if (products[pid].stock or 0) < q]
-    if not short:
-        # The rows are locked, so this cannot fail; the condition is a second line of defence.
-        for pid in sorted(tracked):
-            if not await repository.take_stock(session, pid, tracked[pid]):
-                short.append((products[pid], tracked[pid]))
-    if not short:
-        for pid, quantity in tracked.items():
-            await _warn_if_low(session, products[pid], quantity, low_stock)
-        return
-    metrics.INSUFFICIENT_STOCK.inc()
-    raise InsufficientStock(
-        "Not enough stock for: " + ", ".join(p.name for p, _ in short),
-        items=[
-            {
-                "product_id": str(p.id),
-                "name": p.name,
-                "unit": p.unit.value,
-                "requested": _number(q),
-                "available": _number(p.stock or Decimal(0)),
-            }
-            for p, q in short
-        ],
-    )
+    """Take every tracked stock or none, in id order (so concurrent orders cannot deadlock).
+
+    Each take is `UPDATE ... SET stock = stock - q WHERE stock >= q`: atomic whatever the number
+    of processes. If one fails, the caller's transaction rolls back what was already taken, and
+    every product short at this moment is reported.
+    """
+    tracked = sorted(pid for pid in quantities if products[pid].stock is not None)
+    left: dict[uuid.UUID, Decimal] = {}
+    for pid in tracked:
+        remaining = await repository.take_stock(session, pid, quantities[pid])
+        if remaining is None:
+            current = await repository.stock_levels(session, tracked)
+            short = [
+                (products[p], quantities[p], current.get(p) or Decimal(0))
+                for p in tracked
+                if p not in left and (current.get(p) or Decimal(0)) < quantities[p]
+            ]
+            if not short:  # enough stock, so it was archived meanwhile
+                raise Conflict(
+                    f"{products[pid].name} was archived meanwhile and cannot be ordered.",
+                    code="product_unavailable",
+                    product_ids=[str(pid)],
+                )
+            raise _insufficient(short)
+        left[pid] = remaining
+    for pid, remaining in left.items():
+        await _warn_if_low(session, products[pid], remaining, quantities[pid], low_stock)
 
 
 def _number(value: Decimal) -> int | float:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Role
+from app.models import Product, ProductStatus, Role
+from app.orders import repository
 from tests.conftest import KeyFactory, problem
 from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import order_count, stock_of
@@ -104,3 +109,39 @@ async def test_100_orders_sent_3_times_at_once_create_100(
         assert sum(r.headers.get("idempotent-replayed") == "true" for r in answers) == 2
     assert await order_count(db) == 100
     assert await stock_of(db, mandarin) == Decimal(900)
+
+
+@pytest.mark.postgres_only
+async def test_a_product_archived_while_being_ordered_is_refused(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stock is taken only from a product still active when the order takes it."""
+    mandarin = await make_product(stock=Decimal(10))
+    read_products = repository.get_products
+
+    async def read_then_archive(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Any:
+        found = await read_products(session, ids)
+        async with app.state.writer_sessionmaker() as admin_session:  # another request, say
+            await admin_session.execute(
+                update(Product)
+                .where(Product.id == mandarin.id)
+                .values(status=ProductStatus.archived)
+            )
+            await admin_session.commit()
+        return found
+
+    monkeypatch.setattr(repository, "get_products", read_then_archive)
+
+    response = await client.post(
+        "/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner)
+    )
+
+    assert response.status_code == 409
+    assert problem(response)["code"] == "product_unavailable"
+    assert await stock_of(db, mandarin) == Decimal(10)
+    assert await order_count(db) == 0
