@@ -10,12 +10,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import EventProduct, ProductStatus, Role, Unit
+from app.models import EventProduct, Product, ProductStatus, Role, Unit
 from tests.conftest import FakeClock, KeyFactory, OwnerFactory, problem
-from tests.events.conftest import EventFactory, ProductFactory, vn
+from tests.events.conftest import EventFactory, vn
+from tests.fixtures.catalog import ProductFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -164,7 +165,7 @@ async def test_owner_enters_its_own_product(
     growers: dict[str, Any],
 ) -> None:
     event = await make_event()
-    mandarin = await make_product(growers["id"])
+    mandarin = await make_product(growers["id"], price_vnd=60_000)
 
     response = await client.post(
         f"/v1/events/{event['id']}/products",
@@ -464,7 +465,9 @@ async def test_archived_products_leave_the_public_list(
     mandarin = await make_product(growers["id"])
     url = f"/v1/events/{event['id']}/products"
     await client.post(url, json={"product_id": str(mandarin.id)}, headers=admin)
-    mandarin.status = ProductStatus.archived
+    await db.execute(
+        update(Product).where(Product.id == mandarin.id).values(status=ProductStatus.archived)
+    )
     await db.commit()
 
     assert (await client.get(url)).json()["items"] == []
