@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +66,7 @@ class Decision:
     allowed: bool
     limit: int
     remaining: int
-    reset_s: int  # seconds until the window closes
+    reset_s: int  # whole seconds until the window closes, rounded up
 
 
 class Limiter(Protocol):
@@ -78,12 +77,14 @@ class Limiter(Protocol):
     async def close(self) -> None: ...
 
 
-def _decide(count: int, rate: Rate, reset_s: float) -> Decision:
+def _decide(count: int, rate: Rate, reset_ms: int) -> Decision:
+    # Integer milliseconds: in floats, (now + 60) - now can come out as 60.000000000007,
+    # which would round up to a 61 s reset.
     return Decision(
         allowed=count <= rate.limit,
         limit=rate.limit,
         remaining=max(rate.limit - count, 0),
-        reset_s=max(math.ceil(reset_s), 1),
+        reset_s=max(-(-reset_ms // 1000), 1),
     )
 
 
@@ -94,15 +95,15 @@ class MemoryLimiter:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._windows: dict[str, tuple[int, float]] = {}  # bucket -> (count, window end)
+        self._windows: dict[str, tuple[int, int]] = {}  # bucket -> (count, window end in ms)
 
     async def hit(self, bucket: str, rate: Rate) -> Decision:
-        now = self._clock()
-        count, ends = self._windows.get(bucket, (0, 0.0))
+        now = round(self._clock() * 1000)
+        count, ends = self._windows.get(bucket, (0, 0))
         if now >= ends:
             if len(self._windows) >= self.MAX_BUCKETS:
                 self._windows = {b: w for b, w in self._windows.items() if w[1] > now}
-            count, ends = 0, now + rate.window_s
+            count, ends = 0, now + rate.window_s * 1000
         count += 1
         self._windows[bucket] = (count, ends)
         return _decide(count, rate, ends - now)
@@ -134,7 +135,7 @@ class RedisLimiter:
     async def hit(self, bucket: str, rate: Rate) -> Decision:
         key = f"{self._prefix}ratelimit:{rate.limit}/{rate.window_s}:{bucket}"
         count, ttl_ms = await self._script(keys=[key], args=[rate.window_s * 1000])
-        return _decide(int(count), rate, int(ttl_ms) / 1000)
+        return _decide(int(count), rate, int(ttl_ms))
 
     async def close(self) -> None:
         await self._redis.aclose()
