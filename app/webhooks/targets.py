@@ -1,8 +1,10 @@
 """Which webhook URLs may be called: https to public addresses only (no SSRF).
 
 Checked when an endpoint is registered or changed, and again before every send, since what a
-name resolves to can change. `OCOP_WEBHOOKS_ALLOW_PRIVATE` (development and tests only) allows
-plain http and any address.
+name resolves to can change. A send then connects to an address of that very lookup
+(`pinned_request`), never to a second one: a name that answers with a public address to the
+check and with 127.0.0.1 a moment later (DNS rebinding) cannot steer the request inside.
+`OCOP_WEBHOOKS_ALLOW_PRIVATE` (development and tests only) allows plain http and any address.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import httpx
+
 MAX_URL_LENGTH = 2000
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeTarget(ValueError):
@@ -38,7 +44,7 @@ def parse(url: str, *, allow_private: bool) -> tuple[str, int]:
     return parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
-def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_public(address: Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour or address.teredo
         if isinstance(embedded, tuple):
@@ -55,7 +61,7 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+async def resolve(host: str, port: int) -> list[Address]:
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -69,16 +75,46 @@ async def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddres
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-async def check(url: str, *, allow_private: bool) -> None:
-    """Raise UnsafeTarget unless `url` may be called now."""
+def _parse_checked(url: str, *, allow_private: bool) -> tuple[str, int]:
     if len(url) > MAX_URL_LENGTH:
         raise UnsafeTarget("the URL is too long")
-    host, port = parse(url, allow_private=allow_private)
+    return parse(url, allow_private=allow_private)
+
+
+async def addresses(url: str, *, allow_private: bool) -> list[Address]:
+    """The addresses `url` may be called at now, in the resolver's order of preference; raise
+    UnsafeTarget if any address the name resolves to is not public."""
+    host, port = _parse_checked(url, allow_private=allow_private)
+    resolved = list(dict.fromkeys(await resolve(host, port)))
     if allow_private:
-        return
-    addresses = await resolve(host, port)
-    refused = sorted({str(a) for a in addresses if not is_public(a)})
-    if not addresses or refused:
+        return resolved
+    refused = sorted({str(a) for a in resolved if not is_public(a)})
+    if not resolved or refused:
         raise UnsafeTarget(
             f"the host {host!r} resolves to non-public addresses ({', '.join(refused)})"
         )
+    return resolved
+
+
+async def check(url: str, *, allow_private: bool) -> None:
+    """Raise UnsafeTarget unless `url` may be called now."""
+    if allow_private:
+        _parse_checked(url, allow_private=True)
+    else:
+        await addresses(url, allow_private=False)
+
+
+def pinned_request(url: str, address: Address) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
+    """(URL, headers, extensions) that reach `url` at `address` without resolving its name
+    again: the host in the URL is the address, `Host` keeps the name (with a non-default
+    port), and TLS sends the name as SNI and verifies the certificate against it."""
+    original = httpx.URL(url)
+    headers = {"host": original.netloc.decode("ascii")}
+    name = original.raw_host.decode("ascii")
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        extensions = {"sni_hostname": name} if original.scheme == "https" else {}
+    else:
+        extensions = {}
+    return original.copy_with(host=str(address)), headers, extensions

@@ -55,6 +55,7 @@ BASE_DELAY_S = 30
 MAX_DELAY_S = 6 * 3600
 MAX_RETRY_AFTER_S = 24 * 3600
 USER_AGENT = "ocop-api-webhooks/1"
+MAX_ADDRESSES = 3  # a name's addresses tried in turn when a connection cannot be opened
 
 
 def retry_delay(attempts: int, rng: Callable[[], float] = random.random) -> timedelta:
@@ -137,11 +138,14 @@ class DeliveryWorker:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.clock = clock or SystemClock()
-        # No redirects (a redirect could point anywhere), no proxies from the environment.
+        # No redirects (a redirect could point anywhere), no proxies from the environment, and
+        # no kept-alive connections: requests go to pinned addresses, and a connection opened
+        # (and verified) for one host name must not carry a request for another at that address.
         self.http = http or httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
             timeout=httpx.Timeout(settings.webhooks_timeout_s),
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         self.batch_size = batch_size
 
@@ -222,14 +226,18 @@ class DeliveryWorker:
         return claimed
 
     async def send(self, claimed: Claimed) -> Outcome:
-        """One attempt: check the target again, sign, POST, and read only the status."""
+        """One attempt: resolve and check the target again, sign, POST to an address of that
+        lookup (the next one only if the connection could not be opened, so before anything
+        was sent), and read only the status."""
         started = time.perf_counter()
 
         def elapsed_ms() -> int:
             return int((time.perf_counter() - started) * 1000)
 
         try:
-            await targets.check(claimed.url, allow_private=self.settings.webhooks_allow_private)
+            addresses = await targets.addresses(
+                claimed.url, allow_private=self.settings.webhooks_allow_private
+            )
         except targets.UnsafeTarget as exc:
             return Outcome(None, f"refused target: {exc}"[:500], None, elapsed_ms())
         now = self.clock.now()
@@ -238,16 +246,27 @@ class DeliveryWorker:
             "content-type": "application/json",
             "user-agent": USER_AGENT,
         }
-        try:
-            async with self.http.stream(
-                "POST", claimed.url, content=claimed.body, headers=headers
-            ) as response:
-                status = response.status_code
-                retry_after = parse_retry_after(response.headers.get("retry-after"), now)
-        except httpx.HTTPError as exc:
-            return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], None, elapsed_ms())
-        error = None if 200 <= status < 300 else f"HTTP {status}"
-        return Outcome(status, error, retry_after, elapsed_ms())
+        unreachable = "the host resolves to no address"
+        for address in addresses[:MAX_ADDRESSES]:
+            url, host, extensions = targets.pinned_request(claimed.url, address)
+            try:
+                async with self.http.stream(
+                    "POST",
+                    url,
+                    content=claimed.body,
+                    headers={**headers, **host},
+                    extensions=extensions,
+                ) as response:
+                    status = response.status_code
+                    retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                unreachable = f"{type(exc).__name__} ({address}): {exc}"
+                continue
+            except httpx.HTTPError as exc:
+                return Outcome(None, f"{type(exc).__name__}: {exc}"[:500], None, elapsed_ms())
+            error = None if 200 <= status < 300 else f"HTTP {status}"
+            return Outcome(status, error, retry_after, elapsed_ms())
+        return Outcome(None, unreachable[:500], None, elapsed_ms())
 
     async def record(self, claimed: Claimed, outcome: Outcome) -> str | None:
         """Store the attempt and decide what follows; the outcome label, None if the
