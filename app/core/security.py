@@ -77,7 +77,13 @@ _bearer = HTTPBearer(
 
 
 async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now: datetime) -> None:
-    stmt = update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now)
+    # The row stays locked until the request's transaction ends, so concurrent requests with
+    # the same key skip the touch instead of queueing behind it (PostgreSQL: SKIP LOCKED;
+    # SQLite's writers take turns anyway). `last_used_at` is a hint, not a ledger.
+    unlocked = (
+        select(ApiKey.id).where(ApiKey.id == key_id).with_for_update(skip_locked=True)
+    ).scalar_subquery()
+    stmt = update(ApiKey).where(ApiKey.id == unlocked).values(last_used_at=now)
     if request.method not in SAFE_METHODS:
         await session.execute(stmt)  # the request's transaction is a writer already
         return

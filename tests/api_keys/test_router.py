@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +55,27 @@ async def test_issued_key_works_and_records_last_use(
     assert response.status_code == 201
     read = (await client.get(f"/v1/api-keys/{created['id']}", headers=admin)).json()
     assert read["last_used_at"] is not None
+
+
+@pytest.mark.postgres_only
+async def test_a_request_does_not_queue_behind_another_using_the_same_key(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    # Another request with this key is mid-transaction and holds its row (it touched
+    # last_used_at): this one must skip the touch, not wait until that one commits.
+    async with app.state.writer_sessionmaker() as other:
+        await other.execute(select(ApiKey).with_for_update())
+        response = await asyncio.wait_for(
+            client.post(
+                "/v1/owners",
+                json={"name": "Hợp tác xã Song song", "kind": "cooperative", "commune": "Bắc Sơn"},
+                headers=admin,
+            ),
+            timeout=10,
+        )
+        await other.rollback()
+
+    assert response.status_code == 201
 
 
 async def test_owner_key_needs_an_existing_owner(
