@@ -7,6 +7,7 @@ so a 201 means the row is on disk.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sqlite3
 import uuid
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, MetaData, Uuid, event
+from sqlalchemy import JSON, BigInteger, DateTime, Enum, MetaData, Uuid, event, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.ext.asyncio import (
@@ -225,6 +226,20 @@ def create_sessionmaker(
 async def begin_write(session: AsyncSession) -> None:
     """Open the session's transaction as a writer (BEGIN IMMEDIATE on SQLite)."""
     await session.connection(execution_options={WRITE_TRANSACTION: True})
+
+
+async def take_turns(session: AsyncSession, name: str) -> None:
+    """Hold `name` until the session's writer transaction ends, so that the transactions that
+    call this with the same name run one after another.
+
+    For work that matches records by something the database does not enforce (a name, say),
+    where two at once would each find nothing and each create. PostgreSQL: a
+    transaction-scoped advisory lock. SQLite: nothing to add, a writer transaction
+    (`begin_write`, BEGIN IMMEDIATE) already excludes every other writer.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates import service as certificates
+from app.core.db import take_turns
 from app.core.errors import Unprocessable
 from app.core.schemas import QUANTITY_MAX, LongText, Name, Place
 from app.core.text import fold
@@ -310,6 +311,8 @@ async def import_csv(
     off (the demo seed: it adds what is missing and leaves edited records alone).
     """
     plan = _parse(text)
+    # Owners and products are matched by folded name: imports must not interleave.
+    await take_turns(session, "products.import")
     resolved = await _resolve_owners(session, plan) if plan.rows else {}
     if plan.errors:
         raise _refuse(sorted(plan.errors, key=lambda e: e.line))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -87,6 +88,22 @@ async def test_example_file_imports_cleanly_twice_with_no_change_the_second_time
         "certificates_created": 0,
     }
     assert await state(db) == after_first
+
+
+async def test_concurrent_imports_of_one_file_create_each_record_once(
+    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession
+) -> None:
+    # Owners and products are matched by name, not by a key the database enforces, so
+    # imports take turns; without that, each would find nothing and create everything.
+    body = EXAMPLE.read_text(encoding="utf-8")
+
+    answers = await asyncio.gather(*(post_csv(client, admin, body) for _ in range(3)))
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    created = sorted(a.json()["products_created"] for a in answers)
+    assert created == [0, 0, len(demo.PRODUCTS)]
+    certified = sum(1 for p in demo.PRODUCTS if p.stars)
+    assert await counts(db) == (11, len(demo.PRODUCTS), certified)
 
 
 async def test_imported_products_are_searchable_with_their_stars(
