@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.webhooks import targets
-from app.webhooks.worker import Claimed, DeliveryWorker
+from app.webhooks.worker import Claimed, DeliveryWorker, Outcome
 from tests.webhooks.receiver import Receiver, running
 
 pytestmark = pytest.mark.anyio
@@ -68,25 +68,37 @@ def test_no_server_name_for_address_literals_or_plain_http(url: str) -> None:
     assert targets.pinned_request(url, address)[2] == {}
 
 
-async def test_a_name_that_rebinds_after_the_check_is_not_followed(
-    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Public to the check, loopback to any later lookup: the request must go to the public one.
-    resolver = Resolver(["8.8.8.8"], ["127.0.0.1"])
-    monkeypatch.setattr(targets, "resolve", resolver)
+async def send_strictly(
+    app: FastAPI, settings: Settings, *, fail: bool = False
+) -> tuple[Outcome, list[httpx.Request]]:
+    """Send one delivery to https://hooks.partner.example/ocop with production's target rules
+    through a transport that records each request and answers 204 (or, with `fail`, times
+    out once the request is sent)."""
     sent: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request)
+        if fail:
+            raise httpx.ReadTimeout("no answer", request=request)
         return httpx.Response(204)
 
     strict = settings.model_copy(update={"webhooks_allow_private": False})
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
     worker = DeliveryWorker(app.state.sessionmaker, strict, http=http)
     try:
-        outcome = await worker.send(claimed("https://hooks.partner.example/ocop"))
+        return await worker.send(claimed("https://hooks.partner.example/ocop")), sent
     finally:
         await worker.aclose()
+
+
+async def test_a_name_that_rebinds_after_the_check_is_not_followed(
+    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Public to the check, loopback to any later lookup: the request must go to the public one.
+    resolver = Resolver(["8.8.8.8"], ["127.0.0.1"])
+    monkeypatch.setattr(targets, "resolve", resolver)
+
+    outcome, sent = await send_strictly(app, settings)
 
     assert outcome.ok
     assert resolver.lookups == ["hooks.partner.example"]
@@ -100,19 +112,8 @@ async def test_a_name_that_resolves_inside_is_refused_at_send_time(
     app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(targets, "resolve", Resolver(["8.8.8.8", "169.254.169.254"]))
-    sent: list[httpx.Request] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        return httpx.Response(204)
-
-    strict = settings.model_copy(update={"webhooks_allow_private": False})
-    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    worker = DeliveryWorker(app.state.sessionmaker, strict, http=http)
-    try:
-        outcome = await worker.send(claimed("https://hooks.partner.example/ocop"))
-    finally:
-        await worker.aclose()
+    outcome, sent = await send_strictly(app, settings)
 
     assert not outcome.ok
     assert "169.254.169.254" in (outcome.error or "")
@@ -140,19 +141,8 @@ async def test_a_request_that_fails_once_sent_is_not_sent_to_another_address(
     app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(targets, "resolve", Resolver(["8.8.8.8", "8.8.4.4"]))
-    sent: list[httpx.Request] = []
 
-    def time_out(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        raise httpx.ReadTimeout("no answer", request=request)
-
-    strict = settings.model_copy(update={"webhooks_allow_private": False})
-    http = httpx.AsyncClient(transport=httpx.MockTransport(time_out))
-    worker = DeliveryWorker(app.state.sessionmaker, strict, http=http)
-    try:
-        outcome = await worker.send(claimed("https://hooks.partner.example/ocop"))
-    finally:
-        await worker.aclose()
+    outcome, sent = await send_strictly(app, settings, fail=True)
 
     assert not outcome.ok
     assert (outcome.error or "").startswith("ReadTimeout")
