@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import uvicorn
 from starlette.datastructures import Headers
@@ -56,16 +57,24 @@ class Receiver:
 
 
 @asynccontextmanager
-async def running(receiver: Receiver) -> AsyncIterator[Receiver]:
+async def running(receiver: Receiver, *, tls: Path | None = None) -> AsyncIterator[Receiver]:
+    """Serve `receiver` on 127.0.0.1; over https with `tls`, a PEM file holding the key and
+    the certificate chain."""
     port = free_port()
     config = uvicorn.Config(
-        receiver, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+        receiver,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        ssl_certfile=tls,
+        ssl_keyfile=tls,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
         await asyncio.sleep(0.01)
-    receiver.url = f"http://127.0.0.1:{port}/hooks"
+    receiver.url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/hooks"
     try:
         yield receiver
     finally:

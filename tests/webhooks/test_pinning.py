@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+import trustme
 from fastapi import FastAPI
 
 from app.core.config import Settings
@@ -147,3 +150,31 @@ async def test_a_request_that_fails_once_sent_is_not_sent_to_another_address(
     assert not outcome.ok
     assert (outcome.error or "").startswith("ReadTimeout")
     assert [r.url.host for r in sent] == ["8.8.8.8"]
+
+
+async def test_tls_is_verified_against_the_name_though_the_address_is_pinned(
+    app: FastAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The receiver's certificate names receiver.test only; the connection goes to 127.0.0.1.
+    authority = trustme.CA()
+    pem = tmp_path / "receiver.pem"
+    authority.issue_cert("receiver.test").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+    monkeypatch.setattr(targets, "resolve", Resolver(["127.0.0.1"]))
+
+    async with running(Receiver(), tls=pem) as receiver:
+        port = httpx.URL(receiver.url).port
+        worker = DeliveryWorker(
+            app.state.sessionmaker, settings, http=httpx.AsyncClient(verify=trusting)
+        )
+        try:
+            named = await worker.send(claimed(f"https://receiver.test:{port}/hooks"))
+            misnamed = await worker.send(claimed(f"https://other.test:{port}/hooks"))
+        finally:
+            await worker.aclose()
+
+    assert named.ok, named.error
+    assert "CERTIFICATE_VERIFY_FAILED" in (misnamed.error or "")
+    (got,) = receiver.received
+    assert got.headers["host"] == f"receiver.test:{port}"
