@@ -8,15 +8,32 @@ uses the best language available, falling back to Vietnamese, and says which in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header
+from pydantic import Field, StringConstraints
+from pydantic.fields import FieldInfo
 
 BASE_LANGUAGE = "vi"
 # A BCP 47 tag of the common shape: a 2-3 letter language, then optional subtags (zh-Hant, pt-BR).
 LANGUAGE_TAG = r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*(?![\s\S])"
+MAX_TRANSLATIONS = 20
+
+LanguageTag = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_TAG)]
+
+
+def translations_field(description: str) -> FieldInfo:
+    """The constraints of a `translations` input, `{tag: {"name", "description"}}`."""
+    field: FieldInfo = Field(
+        max_length=MAX_TRANSLATIONS,
+        description=description,
+        # pydantic states the key pattern as patternProperties; without this, keys outside
+        # the pattern would be allowed by the schema but refused by the validation.
+        json_schema_extra={"additionalProperties": False},
+    )
+    return field
 
 
 @dataclass(frozen=True)
@@ -66,13 +83,43 @@ class LanguagePreference:
         return BASE_LANGUAGE
 
 
+def localize(
+    preference: LanguagePreference,
+    name: str,
+    description: str | None,
+    translations: Mapping[str, Any],
+) -> tuple[str, str, str | None]:
+    """(language, name, description) for this reader: the best language the record has a
+    translation for, each field falling back to the Vietnamese one where that lacks it."""
+    usable = (
+        tag
+        for tag, text in translations.items()
+        if isinstance(text, dict) and (text.get("name") or text.get("description"))
+    )
+    language = preference.choose(usable)
+    if language == BASE_LANGUAGE:
+        return language, name, description
+    text = translations[language]
+    return language, text.get("name") or name, text.get("description") or description
+
+
+def language_headers(languages: Iterable[str]) -> dict[str, str]:
+    """`Content-Language` (every language the answer's texts are in) and `Vary`."""
+    return {
+        "Content-Language": ", ".join(sorted(set(languages))) or BASE_LANGUAGE,
+        "Vary": "Accept-Language",
+    }
+
+
 def _preference(
     accept_language: Annotated[
         str | None,
         Header(
             max_length=500,
             pattern=r"^[^\x00]*$",
-            description="Preferred languages, e.g. `en, zh;q=0.8`; Vietnamese is the fallback.",
+            description="Languages wanted, e.g. `en, zh;q=0.8`: names and descriptions come in "
+            "the first one the record has a translation for, else in Vietnamese (see "
+            "`Content-Language`).",
         ),
     ] = None,
 ) -> LanguagePreference:

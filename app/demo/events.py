@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.text import fold
 from app.events import service as events
-from app.events.schemas import EventCreate, ExternalRef, Translation
+from app.events.schemas import EventCreate, EventTranslation, ExternalRef
 from app.models.event import Event, EventKind, EventProduct
 from app.models.product import Product
 
@@ -50,8 +50,8 @@ def _vn(year: int, month: int, day: int, hour: int) -> datetime:
     return datetime(year, month, day, hour, tzinfo=VN)
 
 
-def _en(name: str, description: str | None = None) -> dict[str, Translation]:
-    return {"en": Translation(name=name, description=description)}
+def _en(name: str, description: str | None = None) -> dict[str, EventTranslation]:
+    return {"en": EventTranslation(name=name, description=description)}
 
 
 GOLDEN_SEASON = DemoEvent(

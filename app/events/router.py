@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import check_if_match, conditional_json
+from app.core.i18n import LanguageDep, language_headers
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.schemas import QUERY_TEXT
@@ -26,7 +27,6 @@ from app.events.schemas import (
     Moment,
     TimeZoneName,
     instant,
-    preferred_languages,
     zone,
 )
 from app.models.event import EventKind, EventStatus
@@ -36,22 +36,10 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 _LAT = r"-?(90(\.0{1,15})?|[1-8]?[0-9](\.[0-9]{1,15})?)"
 _LON = r"-?(180(\.0{1,15})?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]{1,15})?)"
 
-AcceptLanguage = Annotated[
-    str | None,
-    Header(
-        max_length=500,
-        description="Languages wanted, e.g. `en`: `name` and `description` come in the first "
-        "one the record has a translation for, else in Vietnamese (see `Content-Language`).",
-    ),
-]
 TzQuery = Annotated[
     TimeZoneName,
     Query(description="IANA time zone the times are shown in (and dates are read in)."),
 ]
-
-
-def _language_headers(languages: set[str]) -> dict[str, str]:
-    return {"Content-Language": ", ".join(sorted(languages)) or "vi", "Vary": "Accept-Language"}
 
 
 def _event_response(
@@ -60,12 +48,13 @@ def _event_response(
     status_code: int = 200,
     extra: dict[str, str] | None = None,
 ) -> Response:
-    headers = {**_language_headers({read.language}), **(extra or {})}
+    headers = {**language_headers([read.language]), **(extra or {})}
     return conditional_json(request, read, status_code=status_code, headers=headers)
 
 
 @router.get("", response_model=Page[EventRead])
 async def list_events(
+    languages: LanguageDep,
     response: Response,
     session: SessionDep,
     clock: ClockDep,
@@ -123,7 +112,6 @@ async def list_events(
         Query(gt=0, le=20000, description="Radius for `near`, in km (great-circle)."),
     ] = 25.0,
     tz: TzQuery = DEFAULT_TZ,
-    accept_language: AcceptLanguage = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 20,
 ) -> Page[EventRead]:
@@ -152,12 +140,11 @@ async def list_events(
         cursor=cursor,
         limit=limit,
     )
-    languages = preferred_languages(accept_language)
     items = [
         EventRead.of(event, now=now, tz=zone_info, languages=languages, distance_km=distance)
         for event, distance in rows
     ]
-    response.headers.update(_language_headers({item.language for item in items}))
+    response.headers.update(language_headers(item.language for item in items))
     return Page[EventRead](items=items, next_cursor=next_cursor)
 
 
@@ -168,41 +155,38 @@ async def list_events(
     responses=responses(401, 403, 409),
 )
 async def create_event(
+    languages: LanguageDep,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
     _admin: AdminPrincipal,
     body: EventCreate,
     tz: TzQuery = DEFAULT_TZ,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Create an event (admin); 409 if an external ref already names another event."""
     event = await service.create_event(session, body)
-    read = EventRead.of(
-        event, now=clock.now(), tz=zone(tz), languages=preferred_languages(accept_language)
-    )
+    read = EventRead.of(event, now=clock.now(), tz=zone(tz), languages=languages)
     return _event_response(request, read, 201, {"Location": f"/v1/events/{event.id}"})
 
 
 @router.get("/{event_id}", response_model=EventRead, responses=responses(304, 404))
 async def get_event(
+    languages: LanguageDep,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
     event_id: uuid.UUID,
     tz: TzQuery = DEFAULT_TZ,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Read one event."""
     event = await service.get_event(session, event_id)
-    read = EventRead.of(
-        event, now=clock.now(), tz=zone(tz), languages=preferred_languages(accept_language)
-    )
+    read = EventRead.of(event, now=clock.now(), tz=zone(tz), languages=languages)
     return _event_response(request, read)
 
 
 @router.patch("/{event_id}", response_model=EventRead, responses=responses(401, 403, 404, 409, 412))
 async def update_event(
+    languages: LanguageDep,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -210,11 +194,9 @@ async def update_event(
     event_id: uuid.UUID,
     body: EventUpdate,
     tz: TzQuery = DEFAULT_TZ,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Update an event (admin); honours `If-Match` (the ETag of a read with the same `tz`
     and `Accept-Language`)."""
-    languages = preferred_languages(accept_language)
     event = await service.get_event(session, event_id, for_update=True)
     now = clock.now()
     check_if_match(request, EventRead.of(event, now=now, tz=zone(tz), languages=languages))
@@ -226,19 +208,19 @@ async def update_event(
     "/{event_id}/cancel", response_model=EventRead, responses=responses(401, 403, 404, 409)
 )
 async def cancel_event(
+    languages: LanguageDep,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
     _admin: AdminPrincipal,
     event_id: uuid.UUID,
     tz: TzQuery = DEFAULT_TZ,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Cancel an event (admin): it stays listed, with status `cancelled`."""
     event = await service.get_event(session, event_id, for_update=True)
     now = clock.now()
     event = await service.cancel_event(session, event, now)
-    read = EventRead.of(event, now=now, tz=zone(tz), languages=preferred_languages(accept_language))
+    read = EventRead.of(event, now=now, tz=zone(tz), languages=languages)
     return _event_response(request, read)
 
 
@@ -249,7 +231,7 @@ async def cancel_event(
 def _entry_response(
     request: Request, read: EventProductRead, status_code: int = 200, location: bool = False
 ) -> Response:
-    headers = _language_headers({read.language})
+    headers = language_headers([read.language])
     if location:
         headers["Location"] = f"/v1/events/{read.event_id}/products/{read.product_id}"
     return conditional_json(request, read, status_code=status_code, headers=headers)
@@ -257,11 +239,11 @@ def _entry_response(
 
 @router.get("/{event_id}/products", response_model=Page[EventProductRead], responses=responses(404))
 async def list_event_products(
+    languages: LanguageDep,
     response: Response,
     session: SessionDep,
     event_id: uuid.UUID,
     owner_id: Annotated[uuid.UUID | None, Query(description="Only this owner's products.")] = None,
-    accept_language: AcceptLanguage = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 20,
 ) -> Page[EventProductRead]:
@@ -269,9 +251,8 @@ async def list_event_products(
     entries, next_cursor = await service.list_entries(
         session, event_id, owner_id=owner_id, cursor=cursor, limit=limit
     )
-    languages = preferred_languages(accept_language)
     items = [EventProductRead.of(entry, languages=languages) for entry in entries]
-    response.headers.update(_language_headers({item.language for item in items}))
+    response.headers.update(language_headers(item.language for item in items))
     return Page[EventProductRead](items=items, next_cursor=next_cursor)
 
 
@@ -282,17 +263,17 @@ async def list_event_products(
     responses=responses(401, 403, 404, 409),
 )
 async def enter_product(
+    languages: LanguageDep,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
     principal: AdminOrOwner,
     event_id: uuid.UUID,
     body: EventProductCreate,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Enter a product in an event (admin, or the product's owner)."""
     entry = await service.enter_product(session, principal, event_id, body, clock.now())
-    read = EventProductRead.of(entry, languages=preferred_languages(accept_language))
+    read = EventProductRead.of(entry, languages=languages)
     return _entry_response(request, read, 201, location=True)
 
 
@@ -302,17 +283,15 @@ async def enter_product(
     responses=responses(304, 404),
 )
 async def get_event_product(
+    languages: LanguageDep,
     request: Request,
     session: SessionDep,
     event_id: uuid.UUID,
     product_id: uuid.UUID,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Read one product's entry in an event."""
     entry = await service.get_entry(session, event_id, product_id)
-    return _entry_response(
-        request, EventProductRead.of(entry, languages=preferred_languages(accept_language))
-    )
+    return _entry_response(request, EventProductRead.of(entry, languages=languages))
 
 
 @router.patch(
@@ -321,6 +300,7 @@ async def get_event_product(
     responses=responses(401, 403, 404, 409, 412),
 )
 async def update_event_product(
+    languages: LanguageDep,
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -328,11 +308,9 @@ async def update_event_product(
     event_id: uuid.UUID,
     product_id: uuid.UUID,
     body: EventProductUpdate,
-    accept_language: AcceptLanguage = None,
 ) -> Response:
     """Change a product's booth or event price (admin, or the product's owner); honours
     `If-Match`."""
-    languages = preferred_languages(accept_language)
     entry = await service.get_entry(session, event_id, product_id, for_update=True)
     service.ensure_may_sell(principal, entry.product)
     check_if_match(request, EventProductRead.of(entry, languages=languages))

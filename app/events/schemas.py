@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.i18n import BASE_LANGUAGE, LanguagePreference
+from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
 from app.core.schemas import END, NO_NUL, InputModel, LongText, Name, Place, ShortText, trim
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
@@ -122,15 +122,8 @@ EventTime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator
 # ---------------------------------------------------------------------------------------------
 # Languages
 
-LanguageTag = Annotated[
-    str,
-    StringConstraints(
-        min_length=2, max_length=12, pattern=rf"^[a-z]{{2,3}}(-[A-Za-z0-9]{{1,8}})?{END}"
-    ),
-]
 
-
-class Translation(InputModel):
+class EventTranslation(InputModel):
     name: Name | None = Field(default=None, description="The name in this language.")
     description: LongText | None = Field(
         default=None, description="The description in this language."
@@ -138,36 +131,11 @@ class Translation(InputModel):
 
 
 Translations = Annotated[
-    dict[LanguageTag, Translation],
-    Field(
-        max_length=20,
-        description='Other languages than Vietnamese, e.g. `{"en": {"name": "...", '
-        '"description": "..."}}`.',
+    dict[LanguageTag, EventTranslation],
+    translations_field(
+        'Other languages than Vietnamese, e.g. `{"en": {"name": "...", "description": "..."}}`.'
     ),
 ]
-
-
-def preferred_languages(accept_language: str | None) -> LanguagePreference:
-    """The caller's languages, best first (see app.core.i18n)."""
-    return LanguagePreference.parse(accept_language)
-
-
-def choose_language(preferred: LanguagePreference, translations: dict[str, Any]) -> str:
-    """The best language with a translation, else Vietnamese."""
-    return preferred.choose(
-        tag
-        for tag, text in translations.items()
-        if isinstance(text, dict) and (text.get("name") or text.get("description"))
-    )
-
-
-def localized(
-    name: str, description: str | None, translations: dict[str, Any], language: str
-) -> tuple[str, str | None]:
-    if language == BASE_LANGUAGE:
-        return name, description
-    text = translations.get(language) or {}
-    return text.get("name") or name, text.get("description") or description
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,8 +269,9 @@ class EventRead(BaseModel):
         distance_km: float | None = None,
     ) -> EventRead:
         translations = dict(event.translations or {})
-        language = choose_language(languages, translations)
-        name, description = localized(event.name, event.description, translations, language)
+        language, name, description = localize(
+            languages, event.name, event.description, translations
+        )
         return cls(
             id=event.id,
             name=name,
@@ -377,8 +346,7 @@ class EventProductRead(BaseModel):
     def of(cls, entry: EventProduct, *, languages: LanguagePreference) -> EventProductRead:
         product = entry.product
         translations = dict(product.translations or {})
-        language = choose_language(languages, translations)
-        name, _ = localized(product.name, None, translations, language)
+        language, name, _ = localize(languages, product.name, None, translations)
         return cls(
             event_id=entry.event_id,
             product_id=product.id,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.i18n import LanguagePreference
 from app.core.security import Principal
 from app.events import repository
 from app.events.repository import Near
@@ -21,7 +22,6 @@ from app.events.schemas import (
     EventRead,
     EventUpdate,
     ExternalRef,
-    preferred_languages,
     zone,
 )
 from app.models.api_key import Role
@@ -126,7 +126,7 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
 async def _announce(session: AsyncSession, event: Event, now: datetime) -> None:
     """`event.updated` to admins and to the owners selling at the event."""
     body = EventRead.of(
-        event, now=now, tz=zone(DEFAULT_TZ), languages=preferred_languages(None)
+        event, now=now, tz=zone(DEFAULT_TZ), languages=LanguagePreference()
     ).model_dump(mode="json")
     await emit(
         session, "event.updated", body, owner_ids=await repository.seller_ids(session, event.id)

@@ -9,7 +9,7 @@ from app.core.clock import TodayDep
 from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.http import check_if_match, conditional_json
-from app.core.i18n import BASE_LANGUAGE, LanguageDep
+from app.core.i18n import LanguageDep, language_headers
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.schemas import QUERY_TEXT
@@ -28,7 +28,6 @@ from app.products.schemas import (
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
-VARY = "Accept-Language"
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
@@ -44,7 +43,7 @@ def _single(
     request: Request, rated: service.Rated, languages: LanguageDep, status_code: int = 200
 ) -> Response:
     model = service.read(*rated, languages)
-    headers = {"Content-Language": model.language, "Vary": VARY}
+    headers = language_headers([model.language])
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = f"/v1/products/{model.id}"
     return conditional_json(request, model, status_code=status_code, headers=headers)
@@ -108,10 +107,7 @@ async def list_products(
     )
     items = [service.read(product, stars, languages) for product, stars in rated]
     # The languages this page's names and descriptions are in (RFC 9110 allows a list).
-    response.headers["Content-Language"] = ", ".join(
-        sorted({item.language for item in items}) or [BASE_LANGUAGE]
-    )
-    response.headers["Vary"] = VARY
+    response.headers.update(language_headers(item.language for item in items))
     return Page[ProductRead](items=items, next_cursor=next_cursor)
 
 

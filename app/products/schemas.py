@@ -13,7 +13,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.i18n import LANGUAGE_TAG
+from app.core.i18n import LanguageTag, translations_field
 from app.core.schemas import (
     InputModel,
     LongText,
@@ -29,13 +29,12 @@ from app.models.product import ProductGroup, ProductStatus, Unit
 DEFAULT_PROVINCE = "Lạng Sơn"
 MAX_PRICE_VND = 10**12
 
-LanguageTag = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_TAG)]
 PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 
-class Translation(InputModel):
+class ProductTranslation(InputModel):
     name: Name = Field(description="The product's name in this language.")
     description: LongText | None = Field(
         default=None, description="The description in this language."
@@ -43,13 +42,9 @@ class Translation(InputModel):
 
 
 Translations = Annotated[
-    dict[LanguageTag, Translation],
-    Field(
-        max_length=20,
-        description='By language tag (`en`, `zh`, `ko`, ...): `{"en": {"name", "description"}}`.',
-        # pydantic states the key pattern as patternProperties; without this, keys outside
-        # the pattern would be allowed by the schema but refused by the validation.
-        json_schema_extra={"additionalProperties": False},
+    dict[LanguageTag, ProductTranslation],
+    translations_field(
+        'By language tag (`en`, `zh`, `ko`, ...): `{"en": {"name", "description"}}`.'
     ),
 ]
 

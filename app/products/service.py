@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, Forbidden, NotFound
-from app.core.i18n import BASE_LANGUAGE, LanguagePreference
+from app.core.i18n import LanguagePreference, localize
 from app.core.security import Principal
 from app.models.api_key import Role
 from app.models.product import Product, ProductGroup, ProductStatus
@@ -27,12 +27,9 @@ Rated = tuple[Product, int | None]
 def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
     """The product as a reader sees it: name and description in their best language."""
     translations: dict[str, Any] = product.translations or {}
-    language = languages.choose(translations)
-    name, description = product.name, product.description
-    if language != BASE_LANGUAGE:
-        chosen = translations[language]
-        name = chosen["name"]
-        description = chosen.get("description") or description
+    language, name, description = localize(
+        languages, product.name, product.description, translations
+    )
     return ProductRead(
         id=product.id,
         owner_id=product.owner_id,

@@ -101,6 +101,36 @@ async def test_accept_language_picks_the_translation(
     assert response.headers["vary"] == "Accept-Language"
 
 
+@pytest.mark.parametrize(("tag", "status"), [("zh-Hant-TW", 201), ("EN", 422), ("english", 422)])
+async def test_translation_tags_follow_the_products_rule(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_owner: OwnerFactory,
+    tag: str,
+    status: int,
+) -> None:
+    # One rule for every resource with translations (app.core.i18n.LanguageTag).
+    owner = await make_owner()
+    translations = {tag: {"name": "Golden Season"}}
+    product = {
+        "owner_id": owner["id"],
+        "name": "Trà Bổ Khai",
+        "group": "beverage",
+        "unit": "box",
+        "price_vnd": 120_000,
+        "commune": "Hữu Lũng",
+        "translations": translations,
+    }
+    event = {**GOLDEN_SEASON, "external_refs": [], "translations": translations}
+
+    answers = [
+        await client.post("/v1/events", json=event, headers=admin),
+        await client.post("/v1/products", json=product, headers=admin),
+    ]
+
+    assert [a.status_code for a in answers] == [status, status], [a.text for a in answers]
+
+
 async def test_language_without_translation_falls_back_to_vietnamese(
     client: httpx.AsyncClient, make_event: EventFactory
 ) -> None:
