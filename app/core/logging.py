@@ -7,9 +7,11 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-# The attributes every LogRecord has; anything else came in through `extra=` and is logged.
+# The attributes every LogRecord has; anything else came in through `extra=` and is logged,
+# except uvicorn's `color_message` (the message again, with terminal colour codes).
 _STANDARD = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "color_message"}
 )
 
 

@@ -125,3 +125,4 @@ def test_ocop_serve_logs_json_lines_and_no_uvicorn_access_line(database_url: str
     assert [e["http"]["request_id"] for e in access] == ["serve-1"]
     assert access[0]["http"]["route"] == "/healthz"
     assert not [e for e in entries if e["logger"] == "uvicorn.access"]
+    assert not [e for e in entries if "color_message" in e]  # uvicorn's copy with colour codes
