@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select, update
+from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import ClockDep
@@ -76,14 +76,27 @@ _bearer = HTTPBearer(
 )
 
 
-async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now: datetime) -> None:
-    # The row stays locked until the request's transaction ends, so concurrent requests with
-    # the same key skip the touch instead of queueing behind it (PostgreSQL: SKIP LOCKED;
-    # SQLite's writers take turns anyway). `last_used_at` is a hint, not a ledger.
+def touch_statement(key_id: uuid.UUID, now: datetime) -> Update:
+    """Set a key's `last_used_at`, unless another transaction holds its row.
+
+    The row stays locked until the request's transaction ends, so concurrent requests with the
+    same key skip the touch instead of queueing behind it (SKIP LOCKED; SQLite's writers take
+    turns anyway): `last_used_at` is a hint, not a ledger. The lock is FOR NO KEY UPDATE, what
+    a plain UPDATE takes: FOR UPDATE would also block every transaction inserting a row that
+    references the key (an order, an idempotency record), which is a deadlock when one of those
+    already holds something the toucher waits for.
+    """
     unlocked = (
-        select(ApiKey.id).where(ApiKey.id == key_id).with_for_update(skip_locked=True)
-    ).scalar_subquery()
-    stmt = update(ApiKey).where(ApiKey.id == unlocked).values(last_used_at=now)
+        select(ApiKey.id)
+        .where(ApiKey.id == key_id)
+        .with_for_update(key_share=True, skip_locked=True)
+        .scalar_subquery()
+    )
+    return update(ApiKey).where(ApiKey.id == unlocked).values(last_used_at=now)
+
+
+async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now: datetime) -> None:
+    stmt = touch_statement(key_id, now)
     if request.method not in SAFE_METHODS:
         await session.execute(stmt)  # the request's transaction is a writer already
         return

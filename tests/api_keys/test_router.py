@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.security import touch_statement
 from app.models import ApiKey, Role
-from tests.conftest import KeyFactory, OwnerFactory, problem
+from tests.conftest import FakeClock, KeyFactory, OwnerFactory, problem
+from tests.fixtures.catalog import ProductFactory, idem, order_body
 
 pytestmark = pytest.mark.anyio
 
@@ -58,24 +60,30 @@ async def test_issued_key_works_and_records_last_use(
 
 
 @pytest.mark.postgres_only
-async def test_a_request_does_not_queue_behind_another_using_the_same_key(
-    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+async def test_a_request_does_not_wait_for_another_that_touched_the_same_key(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    clock: FakeClock,
 ) -> None:
-    # Another request with this key is mid-transaction and holds its row (it touched
-    # last_used_at): this one must skip the touch, not wait until that one commits.
+    # Another request with this key is mid-transaction and has touched last_used_at, so it
+    # holds the key's row. This one must skip the touch rather than queue, and placing an
+    # order (its rows reference the key) must not wait for that row either.
+    mandarin = await make_product()
+    token = partner["Authorization"].removeprefix("Bearer ")
     async with app.state.writer_sessionmaker() as other:
-        await other.execute(select(ApiKey).with_for_update())
+        key_id = await other.scalar(select(ApiKey.id).where(ApiKey.prefix == token.split("_")[1]))
+        assert key_id is not None
+        touched = await other.execute(touch_statement(key_id, clock.now()))
+        assert touched.rowcount == 1
         response = await asyncio.wait_for(
-            client.post(
-                "/v1/owners",
-                json={"name": "Hợp tác xã Song song", "kind": "cooperative", "commune": "Bắc Sơn"},
-                headers=admin,
-            ),
+            client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner)),
             timeout=10,
         )
         await other.rollback()
 
-    assert response.status_code == 201
+    assert response.status_code == 201, response.text
 
 
 async def test_owner_key_needs_an_existing_owner(
