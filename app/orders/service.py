@@ -396,7 +396,8 @@ async def move(
             f"An order that is {state} cannot become {to_status}.", code="invalid_transition"
         )
     if to_status is OrderStatus.cancelled:
-        for line in order.lines:
+        # In product id order, as stock is taken, so a cancel and an order cannot deadlock.
+        for line in sorted(order.lines, key=lambda line: line.product_id):
             await repository.return_stock(session, line.product_id, line.quantity)
     await session.flush()
     refreshed = await repository.get(session, order.id)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Product, ProductStatus, Role
@@ -145,3 +145,52 @@ async def test_a_product_archived_while_being_ordered_is_refused(
     assert problem(response)["code"] == "product_unavailable"
     assert await stock_of(db, mandarin) == Decimal(10)
     assert await order_count(db) == 0
+
+
+async def _lock_waiters(app: FastAPI) -> int:
+    """How many sessions of this database wait for a row lock right now (asked in a new
+    transaction each time: PostgreSQL keeps pg_stat_activity as it was for a transaction)."""
+    async with app.state.sessionmaker() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)
+
+
+@pytest.mark.postgres_only
+async def test_a_cancel_and_an_order_locking_the_same_products_do_not_deadlock(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+) -> None:
+    """Stock is taken and returned in one order of products (by id), whatever the lines'."""
+    first, second = sorted(
+        [await make_product(stock=Decimal(10)) for _ in range(2)], key=lambda p: p.id
+    )
+    placed = await client.post(
+        "/v1/orders", json=order_body((second, 1), (first, 1)), headers=idem(partner)
+    )
+    assert placed.status_code == 201, placed.text
+
+    # Another order is between taking the first product's stock and the second's when the
+    # cancel comes; the cancel must queue for the first rather than lock the second meanwhile.
+    async with app.state.writer_sessionmaker() as placing:
+        assert await repository.take_stock(placing, first.id, Decimal(1)) is not None
+        cancel = asyncio.create_task(
+            client.post(f"/v1/orders/{placed.json()['id']}/cancel", headers=admin)
+        )
+        async with asyncio.timeout(10):
+            while await _lock_waiters(app) == 0:  # noqa: ASYNC110 (PostgreSQL has no event)
+                await asyncio.sleep(0.01)
+        assert await repository.take_stock(placing, second.id, Decimal(1)) is not None
+        await placing.commit()
+    cancelled = await cancel
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert [await stock_of(db, p) for p in (first, second)] == [Decimal(9), Decimal(9)]
