@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -12,6 +13,7 @@ import pytest
 import redis
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys import service as keys
@@ -222,6 +224,23 @@ def problem(response: httpx.Response) -> dict[str, Any]:
     assert body["status"] == response.status_code
     assert {"type", "title", "status", "detail", "code"} <= body.keys()
     return body
+
+
+async def until_a_session_waits_for_a_lock(app: FastAPI, timeout_s: float = 10) -> None:
+    """Return once a session of the test database waits for a lock (PostgreSQL only).
+
+    Asked in a new transaction each time: PostgreSQL keeps pg_stat_activity as it was when a
+    transaction first read it."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(timeout_s):
+        while True:
+            async with app.state.sessionmaker() as session:
+                if await session.scalar(query):
+                    return
+            await asyncio.sleep(0.01)
 
 
 def tmp_sqlite_url(tmp: Path) -> str:

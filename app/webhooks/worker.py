@@ -274,8 +274,10 @@ class DeliveryWorker:
         now = self.clock.now()
         async with self.sessionmaker() as session:
             await begin_write(session)
-            delivery = await session.get(WebhookDelivery, claimed.delivery_id, with_for_update=True)
+            # The endpoint, then its delivery: the order in which deleting an endpoint locks
+            # them (its deliveries go by ON DELETE CASCADE), so the two cannot deadlock.
             endpoint = await session.get(WebhookEndpoint, claimed.endpoint_id, with_for_update=True)
+            delivery = await session.get(WebhookDelivery, claimed.delivery_id, with_for_update=True)
             if delivery is None or endpoint is None:
                 return None
             session.add(

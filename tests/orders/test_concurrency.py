@@ -12,12 +12,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Product, ProductStatus, Role
 from app.orders import repository
-from tests.conftest import KeyFactory, problem
+from tests.conftest import KeyFactory, problem, until_a_session_waits_for_a_lock
 from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import order_count, stock_of
 from tests.servers import api_server
@@ -147,19 +147,6 @@ async def test_a_product_archived_while_being_ordered_is_refused(
     assert await order_count(db) == 0
 
 
-async def _lock_waiters(app: FastAPI) -> int:
-    """How many sessions of this database wait for a row lock right now (asked in a new
-    transaction each time: PostgreSQL keeps pg_stat_activity as it was for a transaction)."""
-    async with app.state.sessionmaker() as session:
-        waiting = await session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return int(waiting or 0)
-
-
 @pytest.mark.postgres_only
 async def test_a_cancel_and_an_order_locking_the_same_products_do_not_deadlock(
     app: FastAPI,
@@ -185,9 +172,7 @@ async def test_a_cancel_and_an_order_locking_the_same_products_do_not_deadlock(
         cancel = asyncio.create_task(
             client.post(f"/v1/orders/{placed.json()['id']}/cancel", headers=admin)
         )
-        async with asyncio.timeout(10):
-            while await _lock_waiters(app) == 0:  # noqa: ASYNC110 (PostgreSQL has no event)
-                await asyncio.sleep(0.01)
+        await until_a_session_waits_for_a_lock(app)
         assert await repository.take_stock(placing, second.id, Decimal(1)) is not None
         await placing.commit()
     cancelled = await cancel

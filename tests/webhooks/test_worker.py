@@ -17,17 +17,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import begin_write
-from app.models import DeliveryStatus, OutboxEvent, WebhookDelivery
+from app.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from app.models.api_key import Role
 from app.webhooks import signing
 from app.webhooks.outbox import emit
-from app.webhooks.worker import MAX_ATTEMPTS, DeliveryWorker, retry_delay
-from tests.conftest import FakeClock, KeyFactory, OwnerFactory
+from app.webhooks.worker import MAX_ATTEMPTS, DeliveryWorker, Outcome, retry_delay
+from tests.conftest import FakeClock, KeyFactory, OwnerFactory, until_a_session_waits_for_a_lock
 from tests.webhooks.receiver import Receiver, running
 
 pytestmark = pytest.mark.anyio
@@ -504,3 +504,30 @@ async def test_two_workers_deliver_200_events_exactly_once_each(
     assert len(ids) == 200
     assert len(set(ids)) == 200
     assert numbers == list(range(200))
+
+
+@pytest.mark.postgres_only
+async def test_deleting_an_endpoint_while_its_attempt_is_recorded_does_not_deadlock(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    receiver: Receiver,
+    worker: DeliveryWorker,
+) -> None:
+    # Deleting an endpoint locks it, then its deliveries (ON DELETE CASCADE); recording an
+    # attempt must lock them in that order too.
+    endpoint = await register(client, admin, receiver.url)
+    await emit_committed(app, "order.created", {"n": 1})
+    await worker.dispatch()
+    (claimed,) = await worker.claim()
+
+    async with app.state.writer_sessionmaker() as deleting:
+        endpoint_id = uuid.UUID(endpoint["id"])
+        await deleting.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+        recording = asyncio.create_task(worker.record(claimed, Outcome(200, None, None, 5)))
+        await until_a_session_waits_for_a_lock(app)
+        await deleting.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))
+        await deleting.commit()
+
+    assert await recording is None
+    assert (await client.get(f"/v1/webhooks/{endpoint['id']}", headers=admin)).status_code == 404
