@@ -83,6 +83,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     import logging.config
     import signal
 
+    from app.core.housekeeping import Housekeeper
     from app.core.logging import log_config
     from app.webhooks.worker import DeliveryWorker
 
@@ -95,10 +96,11 @@ def cmd_worker(_args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         engine = create_engine(settings)
-        worker = DeliveryWorker(create_sessionmaker(engine), settings)
+        sessionmaker = create_sessionmaker(engine)
+        worker = DeliveryWorker(sessionmaker, settings)
         logging.getLogger("app.worker").info("webhook worker started")
         try:
-            await worker.run(stop)
+            await asyncio.gather(worker.run(stop), Housekeeper(sessionmaker, settings).run(stop))
         finally:
             await worker.aclose()
             await engine.dispose()
@@ -201,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="default: OCOP_WORKERS (1)")
     serve.set_defaults(func=cmd_serve)
 
-    worker = commands.add_parser("worker", help="deliver webhooks until stopped (SIGTERM)")
+    worker = commands.add_parser(
+        "worker", help="deliver webhooks and purge old idempotent answers until stopped (SIGTERM)"
+    )
     worker.set_defaults(func=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")

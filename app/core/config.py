@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     idempotency_retention_h: int = Field(
         default=48, ge=24, description="How long stored answers are kept (at least 24 hours)."
     )
+    housekeeping_interval_s: float = Field(
+        default=3600,
+        gt=0,
+        description="How often `ocop worker` deletes stored answers past their retention.",
+    )
     low_stock_threshold: Decimal = Field(
         default=Decimal(10),
         ge=0,
