@@ -69,6 +69,10 @@ class Principal:
     def is_admin(self) -> bool:
         return self.role is Role.admin
 
+    def acts_for(self, owner_id: uuid.UUID) -> bool:
+        """Admins act for every owner; an owner key only for the owner it is bound to."""
+        return self.is_admin or (self.role is Role.owner and self.owner_id == owner_id)
+
 
 _bearer = HTTPBearer(
     auto_error=False,

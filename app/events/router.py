@@ -30,6 +30,7 @@ from app.events.schemas import (
     zone,
 )
 from app.models.event import EventKind, EventStatus
+from app.products.service import ensure_owner_may_act_for
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -312,7 +313,7 @@ async def update_event_product(
     """Change a product's booth or event price (admin, or the product's owner); honours
     `If-Match`."""
     entry = await service.get_entry(session, event_id, product_id, for_update=True)
-    service.ensure_may_sell(principal, entry.product)
+    ensure_owner_may_act_for(principal, entry.product.owner_id)
     check_if_match(request, EventProductRead.of(entry, languages=languages))
     entry = await service.update_entry(session, principal, entry, body, clock.now())
     return _entry_response(request, EventProductRead.of(entry, languages=languages))

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.i18n import LanguagePreference
 from app.core.security import Principal
 from app.events import repository
@@ -24,9 +24,9 @@ from app.events.schemas import (
     ExternalRef,
     zone,
 )
-from app.models.api_key import Role
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
-from app.models.product import Product, ProductStatus
+from app.models.product import ProductStatus
+from app.products.service import ensure_owner_may_act_for
 from app.webhooks.outbox import emit
 
 EXTERNAL_REF_TABLE = "event_external_refs"
@@ -196,15 +196,6 @@ def _ensure_open(event: Event, now: datetime) -> None:
         )
 
 
-def ensure_may_sell(principal: Principal, product: Product) -> None:
-    """Admins act on any product; an owner key only on its owner's products."""
-    if principal.role is Role.admin:
-        return
-    if principal.role is Role.owner and principal.owner_id == product.owner_id:
-        return
-    raise Forbidden("This key may not act for this product's owner.", code="not_your_product")
-
-
 async def list_entries(
     session: AsyncSession,
     event_id: uuid.UUID,
@@ -240,7 +231,7 @@ async def enter_product(
     product = await repository.get_product(session, data.product_id)
     if product is None:
         raise NotFound(f"No product {data.product_id}.", code="unknown_product")
-    ensure_may_sell(principal, product)
+    ensure_owner_may_act_for(principal, product.owner_id)
     _ensure_open(event, now)
     if product.status is ProductStatus.archived:
         raise Conflict("An archived product cannot be entered.", code="product_archived")
@@ -278,7 +269,7 @@ async def update_entry(
     now: datetime,
 ) -> EventProduct:
     """Change an entry's booth or event price (admin, or the product's owner)."""
-    ensure_may_sell(principal, entry.product)
+    ensure_owner_may_act_for(principal, entry.product.owner_id)
     _ensure_open(await get_event(session, entry.event_id), now)
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(entry, field, value)
@@ -290,7 +281,7 @@ async def remove_entry(
     session: AsyncSession, principal: Principal, entry: EventProduct, now: datetime
 ) -> None:
     """Take a product out of an open event (admin, or the product's owner)."""
-    ensure_may_sell(principal, entry.product)
+    ensure_owner_may_act_for(principal, entry.product.owner_id)
     _ensure_open(await get_event(session, entry.event_id), now)
     await session.delete(entry)
     await session.flush()

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, NotFound
 from app.core.security import Principal
-from app.models.api_key import Role
 from app.models.owner import Owner, OwnerKind, OwnerStatus
 from app.owners import repository
 from app.owners.schemas import OwnerCreate, OwnerUpdate
@@ -48,11 +47,8 @@ async def create_owner(session: AsyncSession, data: OwnerCreate) -> Owner:
 
 def ensure_can_edit(principal: Principal, owner: Owner) -> None:
     """Admins edit any owner; an owner key only the owner it is bound to."""
-    if principal.role is Role.admin:
-        return
-    if principal.role is Role.owner and principal.owner_id == owner.id:
-        return
-    raise Forbidden("This key may not edit this owner.", code="not_your_owner")
+    if not principal.acts_for(owner.id):
+        raise Forbidden("This key may not edit this owner.", code="not_your_owner")
 
 
 async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -> Owner:

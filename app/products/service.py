@@ -99,11 +99,8 @@ async def list_products(
 
 def ensure_owner_may_act_for(principal: Principal, owner_id: uuid.UUID) -> None:
     """Admins act for any owner; an owner key only for the owner it is bound to."""
-    if principal.role is Role.admin:
-        return
-    if principal.role is Role.owner and principal.owner_id == owner_id:
-        return
-    raise Forbidden("This key may not act for this owner's products.", code="not_your_product")
+    if not principal.acts_for(owner_id):
+        raise Forbidden("This key may not act for this owner's products.", code="not_your_product")
 
 
 async def _ensure_owner_exists(session: AsyncSession, owner_id: uuid.UUID) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.security import Principal
 from app.core.timezones import day_bounds
-from app.models.api_key import Role
 from app.models.event import Event
 from app.models.owner import Owner
 from app.models.product import Product, ProductGroup
@@ -92,7 +91,7 @@ async def owner_sales(
     now: datetime,
 ) -> OwnerSalesReport:
     """An owner's sales (its own lines only) over local dates `first`..`last`."""
-    if principal.role is Role.owner and principal.owner_id != owner_id:
+    if not principal.acts_for(owner_id):
         raise Forbidden("An owner key sees only its own owner's sales.", code="not_your_owner")
     if last < first or (last - first).days >= MAX_RANGE_DAYS:
         raise Unprocessable(
