@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -24,45 +25,49 @@ async def stored_keys(app: FastAPI) -> list[str]:
         return list(await session.scalars(select(IdempotencyRecord.key).order_by("key")))
 
 
-async def test_answers_past_their_retention_are_deleted_and_others_kept(
-    app: FastAPI,
+@pytest.fixture
+async def stale_order(
     settings: Settings,
     client: httpx.AsyncClient,
     partner: dict[str, str],
     make_product: ProductFactory,
     clock: FakeClock,
-) -> None:
-    mandarin = await make_product()
-    body = order_body((mandarin, 1))
+) -> dict[str, Any]:
+    """An order placed with Idempotency-Key "old", its stored answer now just past retention;
+    the order's body."""
+    body = order_body((await make_product(), 1))
     await client.post("/v1/orders", json=body, headers=idem(partner, "old"))
     clock.advance(timedelta(hours=settings.idempotency_retention_h, minutes=1))
-    await client.post("/v1/orders", json=body, headers=idem(partner, "new"))
+    return body
+
+
+async def test_answers_past_their_retention_are_deleted_and_others_kept(
+    app: FastAPI,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    clock: FakeClock,
+    stale_order: dict[str, Any],
+) -> None:
+    await client.post("/v1/orders", json=stale_order, headers=idem(partner, "new"))
 
     removed = await Housekeeper(app.state.sessionmaker, settings, clock=clock).run_once()
 
     assert removed == 1
     assert await stored_keys(app) == ["new"]
     # The old key is free again: the same request now places a new order.
-    again = await client.post("/v1/orders", json=body, headers=idem(partner, "old"))
+    again = await client.post("/v1/orders", json=stale_order, headers=idem(partner, "old"))
     assert again.status_code == 201
     assert "idempotent-replayed" not in again.headers
 
 
+@pytest.mark.usefixtures("stale_order")
 async def test_the_worker_loop_runs_a_round_at_once_and_stops_when_told(
-    app: FastAPI,
-    settings: Settings,
-    client: httpx.AsyncClient,
-    partner: dict[str, str],
-    make_product: ProductFactory,
-    clock: FakeClock,
+    app: FastAPI, settings: Settings, clock: FakeClock
 ) -> None:
-    mandarin = await make_product()
-    await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner, "old"))
-    clock.advance(timedelta(hours=settings.idempotency_retention_h + 1))
     hourly = settings.model_copy(update={"housekeeping_interval_s": 3600})
-    stop = asyncio.Event()
-
     housekeeper = Housekeeper(app.state.sessionmaker, hourly, clock=clock)
+    stop = asyncio.Event()
 
     running = asyncio.create_task(housekeeper.run(stop))
     async with asyncio.timeout(10):
