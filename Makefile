@@ -33,6 +33,7 @@ test: lint typecheck test-sqlite test-postgres
 lint: install-dev
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install-dev
 	$(BIN)/mypy

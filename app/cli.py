@@ -83,8 +83,8 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     import logging.config
     import signal
 
-    from app.core.housekeeping import Housekeeper
     from app.core.logging import log_config
+    from app.idempotency.housekeeping import Housekeeper
     from app.webhooks.worker import DeliveryWorker
 
     settings = get_settings()
@@ -151,7 +151,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_idempotency_purge(args: argparse.Namespace) -> int:
-    from app.core import idempotency
+    from app.idempotency import service as idempotency
 
     settings = get_settings()
     hours = args.older_than_hours or settings.idempotency_retention_h
@@ -170,7 +170,7 @@ def cmd_idempotency_purge(args: argparse.Namespace) -> int:
 
 def cmd_import_products(args: argparse.Namespace) -> int:
     from app.core.errors import Unprocessable
-    from app.products import importer
+    from app.imports import products as importer
 
     async def work(session: AsyncSession) -> str:
         result = await importer.import_csv(

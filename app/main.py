@@ -15,12 +15,13 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi
-from app.core.ratelimit import RateLimitMiddleware, create_limiter
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.imports.router import router as imports_router
 from app.orders.router import router as orders_router
 from app.owners.router import router as owners_router
 from app.products.router import router as products_router
+from app.ratelimit.middleware import RateLimitMiddleware, create_limiter
 from app.reports.router import router as reports_router
 from app.taxonomy.router import router as taxonomy_router
 from app.webhooks.router import router as webhooks_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for router in (
         health_router,
         owners_router,
+        imports_router,
         products_router,
         certificates_router,
         taxonomy_router,

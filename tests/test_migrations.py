@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -81,5 +82,9 @@ def test_revision_files_are_named_by_date_and_slug() -> None:
     assert names
     for name in names:
         date, _, slug = name.partition("_")
-        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", date), name
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}-\d{4}", date), name
         assert re.fullmatch(r"[a-z0-9_]+\.py", slug), name
+    # `ls` order is history order: base first, head last.
+    script = ScriptDirectory.from_config(database.alembic_config("sqlite://"))
+    history = [Path(rev.path).name for rev in reversed(list(script.walk_revisions()))]
+    assert history == names

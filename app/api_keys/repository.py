@@ -1,15 +1,16 @@
+"""API key rows: look-ups by prefix, the `last_used_at` touch, pages."""
+
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Update, select, update
 
-from app.core.pagination import Ordering, SortKey
-from app.models.api_key import ApiKey
+from app.core.pagination import Ordering, PageQuery, SortKey
+from app.core.repository import Repository
+from app.models.api_key import ApiKey, Role
+from app.models.owner import Owner
 
 NEWEST = Ordering(
     "newest",
@@ -20,17 +21,42 @@ NEWEST = Ordering(
 )
 
 
-async def get(session: AsyncSession, key_id: uuid.UUID) -> ApiKey | None:
-    return await session.get(ApiKey, key_id)
+class KeyRepository(Repository[ApiKey]):
+    model = ApiKey
+    noun = "API key"
 
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        return await self.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
 
-async def get_by_prefix(session: AsyncSession, prefix: str) -> ApiKey | None:
-    return await session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    async def active_role_and_hash(self, prefix: str) -> Row[Role, str] | None:
+        """The role and secret hash of the unrevoked key with this prefix."""
+        stmt = select(ApiKey.role, ApiKey.secret_hash).where(
+            ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)
+        )
+        return (await self.session.execute(stmt)).first()
 
+    async def owner_exists(self, owner_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(select(Owner.id).where(Owner.id == owner_id))
+        return found is not None
 
-async def page(
-    session: AsyncSession, cursor: str | None, limit: int
-) -> tuple[Sequence[ApiKey], str | None]:
-    stmt: Any = select(ApiKey)
-    rows = (await session.execute(NEWEST.apply(stmt, cursor, limit))).all()
-    return NEWEST.page(rows, limit)
+    async def newest_first(self, page: PageQuery) -> tuple[list[ApiKey], str | None]:
+        return await self.page(select(ApiKey), NEWEST, page)
+
+    @staticmethod
+    def touch_statement(key_id: uuid.UUID, now: datetime) -> Update:
+        """Set a key's `last_used_at`, unless another transaction holds its row.
+
+        The row stays locked until the request's transaction ends, so concurrent requests with the
+        same key skip the touch instead of queueing behind it (SKIP LOCKED; SQLite's writers take
+        turns anyway): `last_used_at` is a hint, not a ledger. The lock is FOR NO KEY UPDATE, what
+        a plain UPDATE takes: FOR UPDATE would also block every transaction inserting a row that
+        references the key (an order, an idempotency record), which is a deadlock when one of those
+        already holds something the toucher waits for.
+        """
+        unlocked = (
+            select(ApiKey.id)
+            .where(ApiKey.id == key_id)
+            .with_for_update(key_share=True, skip_locked=True)
+            .scalar_subquery()
+        )
+        return update(ApiKey).where(ApiKey.id == unlocked).values(last_used_at=now)

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.api_keys import service
+from app.api_keys.auth import AdminPrincipal
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, OwnerKeyCreate
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
-from app.core.pagination import CursorQuery, LimitQuery, Page
-from app.core.security import AdminPrincipal
+from app.core.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=responses(401, 403))
 
@@ -32,10 +33,10 @@ async def create_key(
 
 @router.get("", response_model=Page[ApiKeyRead])
 async def list_keys(
-    session: SessionDep, _admin: AdminPrincipal, cursor: CursorQuery = None, limit: LimitQuery = 20
+    session: SessionDep, _admin: AdminPrincipal, page: Annotated[PageQuery, Query()]
 ) -> Page[ApiKeyRead]:
     """List API keys, newest first, without their secrets (admin)."""
-    keys, next_cursor = await service.list_keys(session, cursor, limit)
+    keys, next_cursor = await service.list_keys(session, page)
     return Page[ApiKeyRead](
         items=[ApiKeyRead.model_validate(k) for k in keys], next_cursor=next_cursor
     )

@@ -4,13 +4,13 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from app.api_keys.auth import AdminPrincipal
 from app.certificates import service
 from app.certificates.schemas import CertificateCreate, CertificateRead
-from app.core.clock import TodayDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
-from app.core.security import AdminPrincipal
+from app.core.zones import TodayDep
 from app.products import service as products
 
 router = APIRouter(prefix="/v1/products/{product_id:uuid}/certificates", tags=["certificates"])

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Protocol
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 
@@ -18,22 +17,9 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
-
-
-def local_today(clock: Clock, timezone: str) -> date:
-    """Today's date in `timezone` (the province's), by `clock`."""
-    return clock.now().astimezone(ZoneInfo(timezone)).date()
-
-
-def get_today(request: Request, clock: ClockDep) -> date:
-    return local_today(clock, request.app.state.settings.timezone)
-
-
-TodayDep = Annotated[date, Depends(get_today)]
-"""Today in the province (Asia/Ho_Chi_Minh by default), from the injected clock."""

@@ -6,12 +6,14 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "ocop.db"
-# "N/period", e.g. "600/minute"; see app.core.ratelimit.Rate.parse.
+# "N/period", e.g. "600/minute"; see app.ratelimit.middleware.Rate.parse.
 RATE_PATTERN = r"^[1-9][0-9]{0,8}/(second|minute|hour|day)$"
 
 
@@ -112,10 +114,6 @@ class Settings(BaseSettings):
         default="Asia/Ho_Chi_Minh", description="The province's time zone for local dates."
     )
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment is Environment.production:
@@ -124,6 +122,15 @@ class Settings(BaseSettings):
             if self.database_echo:
                 raise ValueError("OCOP_DATABASE_ECHO logs parameters; keep it off in production")
         return self
+
+
+async def settings_dependency(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dependency)]
+"""The app's settings, for routers (never `request.app.state.settings`)."""
 
 
 @lru_cache

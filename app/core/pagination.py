@@ -28,6 +28,8 @@ from app.core.errors import BadRequest
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
+
+# Transitional: routers move to `PageQuery` subclasses; remove once none uses these.
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT}.")]
 CursorQuery = Annotated[
     str | None,
@@ -37,6 +39,23 @@ CursorQuery = Annotated[
         description="Opaque cursor from the previous page's `next_cursor`.",
     ),
 ]
+
+
+class PageQuery(BaseModel):
+    """Where a list page starts and how long it is: the query parameters of every list.
+
+    A list's filters subclass it, so filters and paging travel as one typed object from the
+    query string (`Annotated[XQuery, Query()]`) to the repository."""
+
+    cursor: str | None = Field(
+        default=None,
+        max_length=1000,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="Opaque cursor from the previous page's `next_cursor`.",
+    )
+    limit: int = Field(
+        default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT}."
+    )
 
 
 T = TypeVar("T")

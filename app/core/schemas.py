@@ -30,6 +30,9 @@ NO_NUL = rf"^[^\x00]*{END}"
 NOT_BLANK = rf"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*{END}"
 # Query parameters are checked by pydantic's default (Rust) engine, whose `$` is end of input.
 QUERY_TEXT = r"^[^\x00]*$"
+
+DEFAULT_PROVINCE = "Lạng Sơn"
+"""The province this service serves: the default `province` of owners, products and events."""
 _TOKEN = r"[^@\x00 \t\n\r\f\v]+"
 
 

@@ -12,9 +12,9 @@ from app.demo import data
 from app.demo import products as demo_products
 from app.demo.events import seed_events
 from app.demo.orders import seed_orders
+from app.imports import products as importer
 from app.models.owner import Owner
 from app.owners import service as owners
-from app.products import importer
 
 
 @dataclass

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from app.api_keys.auth import AdminOrOwner, AdminPrincipal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import check_if_match, conditional_json
@@ -12,7 +13,6 @@ from app.core.i18n import LanguageDep, language_headers
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.schemas import QUERY_TEXT
-from app.core.security import AdminOrOwner, AdminPrincipal
 from app.events import service
 from app.events.repository import Near
 from app.events.schemas import (

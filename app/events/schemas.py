@@ -19,11 +19,20 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
-from app.core.schemas import END, NO_NUL, InputModel, LongText, Name, Place, ShortText, trim
+from app.core.schemas import (
+    DEFAULT_PROVINCE,
+    END,
+    NO_NUL,
+    InputModel,
+    LongText,
+    Name,
+    Place,
+    ShortText,
+    trim,
+)
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
 
-DEFAULT_PROVINCE = "Lạng Sơn"
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 # Times outside this range are certainly mistakes, and converting them between zones can
 # overflow Python's datetime.

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_keys.auth import Principal
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.i18n import LanguagePreference
-from app.core.security import Principal
 from app.events import repository
 from app.events.repository import Near
 from app.events.schemas import (

@@ -12,7 +12,7 @@ from app.core import metrics
 from app.core.db import SessionDep
 from app.core.errors import problem_response
 from app.core.openapi import responses
-from app.webhooks import repository as webhooks
+from app.webhooks import service as webhooks
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])

@@ -1,11 +1,10 @@
 """Every ORM model, imported here so Alembic and the mappers see them all."""
 
-from app.core.db import Base
+from app.core.orm import Base
 from app.models.api_key import ApiKey, Role
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
+from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 from app.models.order import (
-    IdempotencyRecord,
-    IdempotencyStatus,
     Order,
     OrderChannel,
     OrderLine,

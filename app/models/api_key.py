@@ -7,7 +7,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, str_enum, utcnow
+from app.core.orm import Base, utcnow
+from app.core.types import str_enum
 
 
 class Role(StrEnum):

@@ -5,8 +5,9 @@ from enum import StrEnum
 from sqlalchemy import Connection, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
-from app.core.db import Base, TimestampedMixin, str_enum
+from app.core.orm import Base, TimestampedMixin
 from app.core.text import fold
+from app.core.types import str_enum
 
 
 class OwnerKind(StrEnum):

@@ -22,8 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
-from app.core.db import Base, TimestampedMixin, json_document, str_enum
+from app.core.orm import Base, TimestampedMixin
 from app.core.text import fold
+from app.core.types import json_document, str_enum
 from app.models.owner import Owner
 
 

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Base, TimestampedMixin, json_document, str_enum, utcnow
+from app.core.orm import Base, TimestampedMixin, utcnow
+from app.core.types import json_document, str_enum
 from app.models.api_key import Role
 
 

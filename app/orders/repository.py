@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, exists, select, update
@@ -13,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.core.pagination import Ordering, SortKey
 from app.models.event import Event, EventProduct
 from app.models.order import Order, OrderLine, OrderStatus, OrderStatusChange
-from app.models.product import Product, ProductStatus
+from app.models.product import Product
 
 NEWEST = Ordering(
     "newest",
@@ -31,15 +30,6 @@ async def get_products(
     return {product.id: product for product in rows}
 
 
-async def stock_levels(
-    session: AsyncSession, product_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Decimal | None]:
-    rows = await session.execute(
-        select(Product.id, Product.stock).where(Product.id.in_(product_ids))
-    )
-    return {row[0]: row[1] for row in rows}
-
-
 async def get_event(session: AsyncSession, event_id: uuid.UUID) -> Event | None:
     return await session.get(Event, event_id)
 
@@ -53,35 +43,6 @@ async def event_entries(
         )
     )
     return {entry.product_id: entry for entry in rows}
-
-
-async def take_stock(
-    session: AsyncSession, product_id: uuid.UUID, quantity: Decimal
-) -> Decimal | None:
-    """Take `quantity` from an active product's tracked stock; what is left, or None (and
-    nothing taken) if there is too little. The UPDATE row-locks the product until commit."""
-    result = await session.execute(
-        update(Product)
-        .where(
-            Product.id == product_id,
-            Product.status == ProductStatus.active,
-            Product.stock >= quantity,
-        )
-        .values(stock=Product.stock - quantity)
-        .returning(Product.stock)
-        .execution_options(synchronize_session=False)
-    )
-    row = result.first()
-    return None if row is None else row[0]
-
-
-async def return_stock(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) -> None:
-    await session.execute(
-        update(Product)
-        .where(Product.id == product_id, Product.stock.is_not(None))
-        .values(stock=Product.stock + quantity)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _with_details(stmt: Select[Any]) -> Select[Any]:
@@ -151,14 +112,3 @@ async def transition(
         OrderStatusChange(order_id=order_id, from_status=previous, to_status=to_status, at=now)
     )
     return previous
-
-
-async def owners_of(session: AsyncSession, order_id: uuid.UUID) -> set[uuid.UUID]:
-    rows = await session.scalars(
-        select(OrderLine.owner_id).where(OrderLine.order_id == order_id).distinct()
-    )
-    return set(rows)
-
-
-async def number_taken(session: AsyncSession, number: str) -> bool:
-    return (await session.scalar(select(Order.id).where(Order.number == number))) is not None

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request, status
 from starlette.responses import Response
 
+from app.api_keys.auth import AnyPrincipal, Principal, require
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
-from app.core.idempotency import IdempotencyKeyHeader, fingerprint, run_idempotent
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
-from app.core.security import AnyPrincipal, Principal, require
+from app.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
 from app.models.api_key import Role
 from app.models.order import OrderStatus
 from app.orders import service

@@ -21,15 +21,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_keys.auth import Principal
 from app.core import metrics
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from app.core.security import Principal
 from app.models.api_key import Role
 from app.models.event import EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus
 from app.orders import repository
 from app.orders.schemas import OrderCreate, order_read
+from app.products import stock
 from app.webhooks.outbox import emit
 
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -288,9 +289,9 @@ async def _take_stock(
     tracked = sorted(pid for pid in quantities if products[pid].stock is not None)
     left: dict[uuid.UUID, Decimal] = {}
     for pid in tracked:
-        remaining = await repository.take_stock(session, pid, quantities[pid])
+        remaining = await stock.take(session, pid, quantities[pid])
         if remaining is None:
-            current = await repository.stock_levels(session, tracked)
+            current = await stock.levels(session, tracked)
             short = [
                 (products[p], quantities[p], current.get(p) or Decimal(0))
                 for p in tracked
@@ -398,7 +399,7 @@ async def move(
     if to_status is OrderStatus.cancelled:
         # In product id order, as stock is taken, so a cancel and an order cannot deadlock.
         for line in sorted(order.lines, key=lambda line: line.product_id):
-            await repository.return_stock(session, line.product_id, line.quantity)
+            await stock.give_back(session, line.product_id, line.quantity)
     await session.flush()
     refreshed = await repository.get(session, order.id)
     assert refreshed is not None

@@ -5,12 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from app.api_keys.auth import AdminOrOwner, AdminPrincipal
 from app.core.db import SessionDep
 from app.core.http import check_if_match, conditional_json
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.schemas import QUERY_TEXT
-from app.core.security import AdminOrOwner, AdminPrincipal
 from app.models.owner import OwnerKind, OwnerStatus
 from app.owners import service
 from app.owners.schemas import OwnerCreate, OwnerRead, OwnerUpdate

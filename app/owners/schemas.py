@@ -6,10 +6,18 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import Email, InputModel, LongText, Name, Phone, Place, ShortText, Url
+from app.core.schemas import (
+    DEFAULT_PROVINCE,
+    Email,
+    InputModel,
+    LongText,
+    Name,
+    Phone,
+    Place,
+    ShortText,
+    Url,
+)
 from app.models.owner import OwnerKind, OwnerStatus
-
-DEFAULT_PROVINCE = "Lạng Sơn"
 
 
 class OwnerFields(InputModel):

@@ -7,19 +7,23 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_keys.auth import Principal
 from app.core.errors import Forbidden, NotFound
-from app.core.security import Principal
 from app.models.owner import Owner, OwnerKind, OwnerStatus
 from app.owners import repository
 from app.owners.schemas import OwnerCreate, OwnerUpdate
 
 
 async def get_owner(
-    session: AsyncSession, owner_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    code: str | None = None,
 ) -> Owner:
     owner = await repository.get(session, owner_id, for_update=for_update)
     if owner is None:
-        raise NotFound(f"No owner {owner_id}.")
+        raise NotFound(f"No owner {owner_id}.", code=code)
     return owner
 
 

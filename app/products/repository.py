@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, case, func, select, union
+from sqlalchemy import CompoundSelect, Select, func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 
@@ -15,9 +17,8 @@ from app.core.pagination import Ordering, SortKey
 from app.core.text import fold, like_pattern, search_terms
 from app.models.event import EventProduct
 from app.models.owner import Owner
-from app.models.product import Certificate, Product, ProductGroup, ProductStatus
-
-CERTIFIED_STARS = 3
+from app.models.product import Product, ProductGroup, ProductStatus
+from app.products.stars import current_stars
 
 
 class ProductSort(StrEnum):
@@ -26,27 +27,6 @@ class ProductSort(StrEnum):
     price = "price"
     price_desc = "-price"
     stars = "stars"
-
-
-def current_stars(today: date) -> ColumnElement[int | None]:
-    """The stars of the product's latest certificate valid on `today`, if 3 or more; else NULL.
-
-    Latest by `issued_on`, then `created_at`: a newer evaluation replaces an older one whether it
-    raises or lowers the stars, and a newer one below 3 stars means "not certified" (NULL).
-    Correlated to `Product`, so it serves as a column, a filter and a sort key alike.
-    """
-    return (
-        select(case((Certificate.stars >= CERTIFIED_STARS, Certificate.stars), else_=None))
-        .where(
-            Certificate.product_id == Product.id,
-            Certificate.issued_on <= today,
-            Certificate.valid_until >= today,
-        )
-        .order_by(Certificate.issued_on.desc(), Certificate.created_at.desc())
-        .limit(1)
-        .correlate(Product)
-        .scalar_subquery()
-    )
 
 
 def ordering(sort: ProductSort, today: date) -> Ordering:
@@ -177,3 +157,41 @@ async def find_by_owner_and_name(
 ) -> Product | None:
     stmt = select(Product).where(Product.owner_id == owner_id, Product.sort_name == fold(name))
     return await session.scalar(stmt.order_by(Product.created_at).limit(1))
+
+
+async def stock_levels(
+    session: AsyncSession, product_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Decimal | None]:
+    rows = await session.execute(
+        select(Product.id, Product.stock).where(Product.id.in_(product_ids))
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def take_stock(
+    session: AsyncSession, product_id: uuid.UUID, quantity: Decimal
+) -> Decimal | None:
+    """Take `quantity` from an active product's tracked stock; what is left, or None (and
+    nothing taken) if there is too little. The UPDATE row-locks the product until commit."""
+    result = await session.execute(
+        update(Product)
+        .where(
+            Product.id == product_id,
+            Product.status == ProductStatus.active,
+            Product.stock >= quantity,
+        )
+        .values(stock=Product.stock - quantity)
+        .returning(Product.stock)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.first()
+    return None if row is None else row[0]
+
+
+async def return_stock(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) -> None:
+    await session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock.is_not(None))
+        .values(stock=Product.stock + quantity)
+        .execution_options(synchronize_session=False)
+    )

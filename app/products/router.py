@@ -3,23 +3,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from app.core.clock import TodayDep
+from app.api_keys.auth import AdminOrOwner
 from app.core.db import SessionDep
-from app.core.errors import DomainError
 from app.core.http import check_if_match, conditional_json
 from app.core.i18n import LanguageDep, language_headers
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
 from app.core.schemas import QUERY_TEXT
-from app.core.security import AdminOrOwner, AdminPrincipal
+from app.core.zones import TodayDep
 from app.models.product import ProductGroup, ProductStatus
-from app.products import importer, service
+from app.products import service
 from app.products.repository import ProductSort
 from app.products.schemas import (
     MAX_PRICE_VND,
-    ImportResult,
     ProductCreate,
     ProductRead,
     ProductUpdate,
@@ -27,16 +25,6 @@ from app.products.schemas import (
 )
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
-
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-
-
-class UnsupportedMediaType(DomainError):
-    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
-
-
-class PayloadTooLarge(DomainError):
-    status, code, title = 413, "payload_too_large", "Payload too large"
 
 
 def _single(
@@ -128,39 +116,6 @@ async def create_product(
     """Create a product (admin, or an owner key for its own owner)."""
     rated = await service.create_product(session, principal, body, today)
     return _single(request, rated, languages, status.HTTP_201_CREATED)
-
-
-@router.post(
-    "/import",
-    response_model=ImportResult,
-    responses=responses(401, 403, 413, 415),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "UTF-8 CSV with a header row; see the README for the columns.",
-        }
-    },
-)
-async def import_products(
-    request: Request,
-    session: SessionDep,
-    _admin: AdminPrincipal,
-    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
-    dry_run: Annotated[
-        bool, Query(description="Check the file and report what would change; write nothing.")
-    ] = False,
-) -> ImportResult:
-    """Import products and certificates from CSV (admin): every row valid, or nothing written."""
-    if (content_type or "").split(";")[0].strip().lower() != "text/csv":
-        raise UnsupportedMediaType("Send the file as `Content-Type: text/csv`.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(f"The file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
-    raw = await request.body()
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise PayloadTooLarge(f"The file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
-    return await importer.import_csv(session, importer.decode(raw), dry_run=dry_run)
 
 
 @router.get("/{product_id:uuid}", response_model=ProductRead, responses=responses(304, 404))

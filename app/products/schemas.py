@@ -15,6 +15,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from app.core.i18n import LanguageTag, translations_field
 from app.core.schemas import (
+    DEFAULT_PROVINCE,
     InputModel,
     LongText,
     Name,
@@ -26,7 +27,6 @@ from app.core.schemas import (
 )
 from app.models.product import ProductGroup, ProductStatus, Unit
 
-DEFAULT_PROVINCE = "Lạng Sơn"
 MAX_PRICE_VND = 10**12
 
 PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
@@ -145,18 +145,3 @@ class ProductRead(BaseModel):
     status: ProductStatus = Field(description="active, or archived (out of public lists).")
     created_at: datetime
     updated_at: datetime
-
-
-class ImportRowError(BaseModel):
-    line: int = Field(description="Line number in the file (the header is line 1).")
-    msg: str = Field(description="What is wrong with the row.")
-
-
-class ImportResult(BaseModel):
-    dry_run: bool = Field(description="True when nothing was written on purpose.")
-    rows: int = Field(description="Data rows read.")
-    owners_created: int
-    products_created: int
-    products_updated: int
-    products_unchanged: int
-    certificates_created: int

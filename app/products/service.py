@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.api_keys.auth import Principal
+from app.core.errors import Forbidden, NotFound
 from app.core.i18n import LanguagePreference, localize
-from app.core.security import Principal
 from app.models.api_key import Role
 from app.models.product import Product, ProductGroup, ProductStatus
-from app.owners import repository as owners
-from app.products import repository
+from app.owners import service as owners
+from app.products import repository, stock
 from app.products.repository import ProductSort
 from app.products.schemas import OwnerRef, ProductCreate, ProductRead, ProductUpdate
 from app.webhooks.outbox import emit
@@ -104,8 +104,7 @@ def ensure_owner_may_act_for(principal: Principal, owner_id: uuid.UUID) -> None:
 
 
 async def _ensure_owner_exists(session: AsyncSession, owner_id: uuid.UUID) -> None:
-    if await owners.get(session, owner_id) is None:
-        raise NotFound(f"No owner {owner_id}.", code="owner_not_found")
+    await owners.get_owner(session, owner_id, code="owner_not_found")
 
 
 async def create_product(
@@ -160,14 +159,13 @@ async def adjust_stock(
     session: AsyncSession, product: Product, delta: Decimal, today: date
 ) -> Rated:
     """Add (or remove) exact units; stock never goes below zero."""
-    if product.stock is None:
-        raise Conflict("This product's stock is not tracked.", code="stock_not_tracked")
-    new_stock = product.stock + delta
-    if new_stock < 0:
-        raise Conflict(
-            f"Only {product.stock} {product.unit} in stock; cannot remove {-delta}.",
-            code="insufficient_stock",
-        )
-    product.stock = new_stock
+    stock.adjust(product, delta)
     await session.flush()
     return await _announce(session, await get_product(session, product.id, today))
+
+
+async def find_by_owner_and_name(
+    session: AsyncSession, owner_id: uuid.UUID, name: str
+) -> Product | None:
+    """The owner's product with this name (accents and case aside), if any."""
+    return await repository.find_by_owner_and_name(session, owner_id, name)

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.timezones import local_date
+from app.core.zones import local_date
 from app.models.order import Order, OrderLine, OrderStatus
 from app.models.owner import Owner
 from app.models.product import Certificate, Product, ProductStatus, Unit
-from app.products.repository import CERTIFIED_STARS, current_stars
+from app.products.stars import CERTIFIED_STARS, current_stars
 
 
 @dataclass(frozen=True)

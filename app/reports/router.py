@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from app.core.clock import ClockDep, TodayDep
+from app.api_keys.auth import AdminOrOwner, AdminPrincipal
+from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
-from app.core.security import AdminOrOwner, AdminPrincipal
+from app.core.zones import TodayDep
 from app.reports import csv_format, service
 from app.reports.schemas import CatalogReport, EventSalesReport, OwnerSalesReport
 

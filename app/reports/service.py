@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_keys.auth import Principal
 from app.core.errors import Forbidden, NotFound, Unprocessable
-from app.core.security import Principal
-from app.core.timezones import day_bounds
+from app.core.zones import day_bounds
 from app.models.event import Event
 from app.models.owner import Owner
 from app.models.product import Product, ProductGroup

@@ -4,12 +4,12 @@ import uuid
 
 from fastapi import APIRouter, Request, Response, status
 
+from app.api_keys.auth import AnyPrincipal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import check_if_match, conditional_json
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
-from app.core.security import AnyPrincipal
 from app.models.webhook import WebhookDelivery
 from app.webhooks import service
 from app.webhooks.schemas import (

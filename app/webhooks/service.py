@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_keys.auth import Principal
 from app.core.errors import NotFound, Unprocessable
-from app.core.security import Principal
 from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery, WebhookEndpoint
 from app.webhooks import repository, signing, targets
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
@@ -107,3 +107,8 @@ async def resend(
     delivery.next_attempt_at = now
     await session.flush()
     return delivery
+
+
+async def backlog(session: AsyncSession) -> int:
+    """Deliveries still to make (to active endpoints), and events not yet fanned out."""
+    return await repository.backlog(session)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.security import touch_statement
+from app.api_keys.repository import KeyRepository
 from app.models import ApiKey, Role
 from tests.conftest import FakeClock, KeyFactory, OwnerFactory, problem
 from tests.fixtures.catalog import ProductFactory, idem, order_body
@@ -75,7 +75,7 @@ async def test_a_request_does_not_wait_for_another_that_touched_the_same_key(
     async with app.state.writer_sessionmaker() as other:
         key_id = await other.scalar(select(ApiKey.id).where(ApiKey.prefix == token.split("_")[1]))
         assert key_id is not None
-        touched = await other.execute(touch_statement(key_id, clock.now()))
+        touched = await other.execute(KeyRepository.touch_statement(key_id, clock.now()))
         assert touched.rowcount == 1
         response = await asyncio.wait_for(
             client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner)),

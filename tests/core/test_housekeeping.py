@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.core.config import Settings
-from app.core.housekeeping import Housekeeper
+from app.idempotency.housekeeping import Housekeeper
 from app.models import IdempotencyRecord
 from tests.conftest import FakeClock
 from tests.fixtures.catalog import ProductFactory, idem, order_body

@@ -14,9 +14,9 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from app.core.config import Settings
-from app.core.ratelimit import MemoryLimiter, Rate, RedisLimiter
 from app.main import create_app
 from app.models.api_key import Role
+from app.ratelimit.middleware import MemoryLimiter, Rate, RedisLimiter
 from tests.conftest import KeyFactory, problem
 from tests.servers import api_server
 

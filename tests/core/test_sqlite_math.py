@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from app.core.db import register_math_functions
+from app.core.sqlite import register_math_functions
 
 HAVERSINE = """
 SELECT 2 * 6371.0088 * asin(sqrt(

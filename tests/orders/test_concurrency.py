@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Product, ProductStatus, Role
 from app.orders import repository
+from app.products import stock
 from tests.conftest import KeyFactory, problem, until_a_session_waits_for_a_lock
 from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import order_count, stock_of
@@ -168,12 +169,12 @@ async def test_a_cancel_and_an_order_locking_the_same_products_do_not_deadlock(
     # Another order is between taking the first product's stock and the second's when the
     # cancel comes; the cancel must queue for the first rather than lock the second meanwhile.
     async with app.state.writer_sessionmaker() as placing:
-        assert await repository.take_stock(placing, first.id, Decimal(1)) is not None
+        assert await stock.take(placing, first.id, Decimal(1)) is not None
         cancel = asyncio.create_task(
             client.post(f"/v1/orders/{placed.json()['id']}/cancel", headers=admin)
         )
         await until_a_session_waits_for_a_lock(app)
-        assert await repository.take_stock(placing, second.id, Decimal(1)) is not None
+        assert await stock.take(placing, second.id, Decimal(1)) is not None
         await placing.commit()
     cancelled = await cancel
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.idempotency import fingerprint, purge
+from app.idempotency.service import fingerprint, purge
 from app.models import ApiKey, IdempotencyRecord, IdempotencyStatus, Order, Role
 from app.orders.schemas import OrderCreate
 from tests.conftest import FakeClock, KeyFactory, problem

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.core.db
+import app.core.types
 
 revision: str = "2b008ba4e496"
 down_revision: str | None = "5d75010b5b4a"
@@ -39,7 +39,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("claim_token", sa.Uuid(), nullable=False),
-        sa.Column("locked_until", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("response_status", sa.SmallInteger(), nullable=True),
         sa.Column(
             "response_headers",
@@ -47,8 +47,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("response_body", sa.Text(), nullable=True),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["api_key_id"],
             ["api_keys.id"],
@@ -102,8 +102,8 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("total_vnd", sa.BigInteger(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("total_vnd >= 0", name=op.f("ck_orders_total_not_negative")),
         sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name=op.f("fk_orders_event_id_events"), ondelete="RESTRICT"
@@ -154,7 +154,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("quantity", app.core.db.Quantity(), nullable=False),
+        sa.Column("quantity", app.core.types.Quantity(), nullable=False),
         sa.Column("unit_price_vnd", sa.BigInteger(), nullable=False),
         sa.Column("line_total_vnd", sa.BigInteger(), nullable=False),
         sa.CheckConstraint(
@@ -225,7 +225,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("by_key_id", sa.Uuid(), nullable=True),
         sa.ForeignKeyConstraint(
             ["by_key_id"],

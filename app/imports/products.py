@@ -22,16 +22,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates import service as certificates
-from app.core.db import take_turns
 from app.core.errors import Unprocessable
+from app.core.locking import take_turns
 from app.core.schemas import QUANTITY_MAX, LongText, Name, Place
 from app.core.text import fold
+from app.imports.schemas import ImportResult
 from app.models.owner import Owner, OwnerKind
 from app.models.product import Product, ProductGroup, Unit
 from app.owners import service as owners
 from app.owners.schemas import OwnerCreate
-from app.products import repository
-from app.products.schemas import MAX_PRICE_VND, ImportResult
+from app.products import service as products
+from app.products.schemas import MAX_PRICE_VND
 
 REQUIRED_COLUMNS = ("owner_name", "product_name", "group", "unit", "price_vnd")
 OPTIONAL_COLUMNS = (
@@ -254,7 +255,7 @@ async def _apply(
             )
             resolved[key] = owner
             result.owners_created += 1
-        product = await repository.find_by_owner_and_name(session, owner.id, row.product_name)
+        product = await products.find_by_owner_and_name(session, owner.id, row.product_name)
         if product is None:
             translations: dict[str, Any] = {}
             if row.name_en is not None:

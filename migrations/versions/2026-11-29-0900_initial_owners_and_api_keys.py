@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.core.db
+import app.core.types
 
 revision: str = "3d9e5387245d"
 down_revision: str | None = None
@@ -61,8 +61,8 @@ def upgrade() -> None:
         sa.Column("commune_key", sa.String(length=100), nullable=False),
         sa.Column("province_key", sa.String(length=100), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_owners")),
     )
     with op.batch_alter_table("owners", schema=None) as batch_op:
@@ -90,9 +90,9 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Uuid(), nullable=True),
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "(role = 'owner') = (owner_id IS NOT NULL)",
             name=op.f("ck_api_keys_owner_role_has_owner"),

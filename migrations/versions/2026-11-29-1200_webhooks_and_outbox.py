@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.core.db
+import app.core.types
 
 revision: str = "cbad4559fee5"
 down_revision: str | None = "2b008ba4e496"
@@ -35,8 +35,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("partner_key_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("dispatched_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("dispatched_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["partner_key_id"],
             ["api_keys.id"],
@@ -92,8 +92,8 @@ def upgrade() -> None:
         sa.Column("disabled_reason", sa.String(length=200), nullable=True),
         sa.Column("failure_count", sa.Integer(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(role = 'owner') = (owner_id IS NOT NULL)",
             name=op.f("ck_webhook_endpoints_owner_role_has_owner"),
@@ -142,12 +142,12 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=True),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "attempts >= 0", name=op.f("ck_webhook_deliveries_attempts_not_negative")
         ),
@@ -184,7 +184,7 @@ def upgrade() -> None:
         "webhook_attempts",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("delivery_id", sa.Uuid(), nullable=False),
-        sa.Column("attempted_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempted_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.String(length=500), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=False),

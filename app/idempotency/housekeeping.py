@@ -15,10 +15,10 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core import idempotency
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
 from app.core.db import begin_write
+from app.idempotency import service as idempotency
 
 logger = logging.getLogger(__name__)
 

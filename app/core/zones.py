@@ -1,17 +1,49 @@
-"""Local dates of stored UTC timestamps, computed in SQL on both backends."""
+"""The province's time zone (`Settings.timezone`): today's local date, the local dates of
+stored UTC timestamps (computed in SQL on both backends), and local days as UTC bounds."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Depends, Request
 from sqlalchemy import Date, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+
+from app.core.clock import Clock, ClockDep
+
+
+@lru_cache
+def zone(name: str) -> ZoneInfo:
+    """The zone called `name` (cached: loading zone data reads a file)."""
+    return ZoneInfo(name)
+
+
+def local_today(clock: Clock, timezone: str) -> date:
+    """Today's date in `timezone` (the province's), by `clock`."""
+    return clock.now().astimezone(zone(timezone)).date()
+
+
+async def get_zone(request: Request) -> ZoneInfo:
+    return zone(request.app.state.settings.timezone)
+
+
+ZoneDep = Annotated[ZoneInfo, Depends(get_zone)]
+"""The province's zone (`OCOP_TIMEZONE`)."""
+
+
+async def get_today(request: Request, clock: ClockDep) -> date:
+    return local_today(clock, request.app.state.settings.timezone)
+
+
+TodayDep = Annotated[date, Depends(get_today)]
+"""Today in the province, from the injected clock."""
 
 
 class local_date(FunctionElement[date]):
@@ -41,7 +73,7 @@ def _local_date_postgresql(element: local_date, compiler: SQLCompiler, **kw: Any
 @compiles(local_date, "sqlite")
 def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) -> str:
     (column,) = element.clauses
-    offset = ZoneInfo(element.zone).utcoffset(datetime.now(UTC))
+    offset = zone(element.zone).utcoffset(datetime.now(UTC))
     minutes = int(offset.total_seconds() // 60) if offset else 0
     return f"date({compiler.process(column, **kw)}, '{minutes:+d} minutes')"
 

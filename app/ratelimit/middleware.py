@@ -15,7 +15,6 @@ dependency still authenticates every request itself.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import time
 from collections.abc import Callable
@@ -24,16 +23,15 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api_keys import service as keys
 from app.core import metrics
 from app.core.config import Settings
 from app.core.errors import problem_response
-from app.core.security import hash_secret, split_token
-from app.models.api_key import ApiKey, Role
+from app.models.api_key import Role
 
 logger = logging.getLogger(__name__)
 
@@ -177,21 +175,8 @@ class RoleCache:
 
     @staticmethod
     async def _lookup(token: str, sessionmaker: async_sessionmaker[AsyncSession]) -> Role | None:
-        parts = split_token(token)
-        if parts is None:
-            return None
         async with sessionmaker() as session:
-            row = (
-                await session.execute(
-                    select(ApiKey.role, ApiKey.secret_hash).where(
-                        ApiKey.prefix == parts[0], ApiKey.revoked_at.is_(None)
-                    )
-                )
-            ).first()
-        if row is None or not hmac.compare_digest(row.secret_hash, hash_secret(parts[1])):
-            return None
-        role: Role = row.role
-        return role
+            return await keys.active_role(session, token)
 
 
 def _bearer_token(scope: Scope) -> str | None:

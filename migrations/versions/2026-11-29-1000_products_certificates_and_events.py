@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import app.core.db
+import app.core.types
 
 revision: str = "5d75010b5b4a"
 down_revision: str | None = "3d9e5387245d"
@@ -38,8 +38,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("starts_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("venue", sa.String(length=300), nullable=True),
         sa.Column("commune", sa.String(length=100), nullable=False),
         sa.Column("province", sa.String(length=100), nullable=False),
@@ -51,13 +51,13 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
-        sa.Column("cancelled_at", app.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("cancelled_at", app.core.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("sort_name", sa.String(length=200), nullable=False),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("commune_key", sa.String(length=100), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_events_ends_after_start")),
         sa.CheckConstraint("latitude BETWEEN -90 AND 90", name=op.f("ck_events_latitude_range")),
         sa.CheckConstraint(
@@ -139,9 +139,9 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("unit_step", app.core.db.Quantity(), nullable=False),
+        sa.Column("unit_step", app.core.types.Quantity(), nullable=False),
         sa.Column("price_vnd", sa.BigInteger(), nullable=False),
-        sa.Column("stock", app.core.db.Quantity(), nullable=True),
+        sa.Column("stock", app.core.types.Quantity(), nullable=True),
         sa.Column("commune", sa.String(length=100), nullable=False),
         sa.Column("province", sa.String(length=100), nullable=False),
         sa.Column("latitude", sa.Float(), nullable=True),
@@ -162,8 +162,8 @@ def upgrade() -> None:
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("commune_key", sa.String(length=100), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("latitude BETWEEN -90 AND 90", name=op.f("ck_products_latitude_range")),
         sa.CheckConstraint(
             "longitude BETWEEN -180 AND 180", name=op.f("ck_products_longitude_range")
@@ -210,8 +210,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("score BETWEEN 0 AND 100", name=op.f("ck_certificates_score_range")),
         sa.CheckConstraint("stars BETWEEN 1 AND 5", name=op.f("ck_certificates_stars_range")),
         sa.CheckConstraint(
@@ -238,8 +238,8 @@ def upgrade() -> None:
         sa.Column("booth", sa.String(length=50), nullable=True),
         sa.Column("event_price_vnd", sa.BigInteger(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", app.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", app.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "event_price_vnd >= 0", name=op.f("ck_event_products_event_price_not_negative")
         ),

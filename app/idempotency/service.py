@@ -25,13 +25,12 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Header
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from app.core.errors import BadRequest, Conflict, DomainError, Unprocessable
-from app.models.order import IdempotencyRecord, IdempotencyStatus
+from app.idempotency.repository import IdempotencyRepository
+from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("location", "etag", "content-type")
@@ -79,18 +78,6 @@ def _replay(record: IdempotencyRecord) -> Response:
     )
 
 
-async def _insert_if_absent(session: AsyncSession, values: dict[str, Any]) -> bool:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(IdempotencyRecord)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-        .returning(IdempotencyRecord.id)
-    )
-    return (await session.execute(stmt)).first() is not None
-
-
 async def claim(
     session: AsyncSession,
     *,
@@ -101,10 +88,10 @@ async def claim(
     lock: timedelta,
 ) -> Claim | Response:
     """Claim `key` for this request (committed at once), or answer from what is stored."""
+    records = IdempotencyRepository(session)
     token = uuid.uuid4()
     record_id = uuid.uuid4()
-    inserted = await _insert_if_absent(
-        session,
+    inserted = await records.insert_if_absent(
         {
             "id": record_id,
             "api_key_id": api_key_id,
@@ -120,11 +107,7 @@ async def claim(
     if inserted:
         return Claim(record_id=record_id, token=token)
 
-    record = await session.scalar(
-        select(IdempotencyRecord)
-        .where(IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
-        .execution_options(populate_existing=True)
-    )
+    record = await records.find(api_key_id, key)
     if record is None:  # released between our insert and this read: the caller may retry
         await session.commit()
         raise IdempotencyInProgress(
@@ -140,17 +123,7 @@ async def claim(
         await session.commit()
         return _replay(record)
     # Still in progress: take it over only if the holder's lock has run out.
-    taken = await session.execute(
-        update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.id == record.id,
-            IdempotencyRecord.status == IdempotencyStatus.in_progress,
-            IdempotencyRecord.locked_until <= now,
-        )
-        .values(claim_token=token, locked_until=now + lock)
-        .returning(IdempotencyRecord.id)
-    )
-    took_over = taken.first() is not None
+    took_over = await records.take_over(record.id, token, now=now, until=now + lock)
     await session.commit()
     if not took_over:
         raise IdempotencyInProgress(
@@ -162,23 +135,15 @@ async def claim(
 async def complete(session: AsyncSession, claim_: Claim, response: Response, now: datetime) -> None:
     """Store the answer, in the transaction that did the work."""
     headers = {k: v for k, v in response.headers.items() if k in _STORED_HEADERS}
-    result = await session.execute(
-        update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.id == claim_.record_id,
-            IdempotencyRecord.claim_token == claim_.token,
-            IdempotencyRecord.status == IdempotencyStatus.in_progress,
-        )
-        .values(
-            status=IdempotencyStatus.completed,
-            response_status=response.status_code,
-            response_headers=headers,
-            response_body=bytes(response.body).decode(),
-            completed_at=now,
-        )
-        .returning(IdempotencyRecord.id)
+    stored = await IdempotencyRepository(session).store_answer(
+        claim_.record_id,
+        claim_.token,
+        status=response.status_code,
+        headers=headers,
+        body=bytes(response.body).decode(),
+        now=now,
     )
-    if result.first() is None:
+    if not stored:
         raise IdempotencyInProgress(
             "This request's claim on its Idempotency-Key expired and was taken over; retry."
         )
@@ -187,13 +152,7 @@ async def complete(session: AsyncSession, claim_: Claim, response: Response, now
 async def release(session: AsyncSession, claim_: Claim) -> None:
     """Give the key back after a failed attempt (in a transaction of its own)."""
     await session.rollback()
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.id == claim_.record_id,
-            IdempotencyRecord.claim_token == claim_.token,
-            IdempotencyRecord.status == IdempotencyStatus.in_progress,
-        )
-    )
+    await IdempotencyRepository(session).delete_claim(claim_.record_id, claim_.token)
     await session.commit()
 
 
@@ -228,15 +187,4 @@ async def run_idempotent(
 
 async def purge(session: AsyncSession, *, older_than: datetime) -> int:
     """Delete stored answers (and abandoned claims) created before `older_than`."""
-    result = await session.execute(
-        delete(IdempotencyRecord)
-        .where(IdempotencyRecord.created_at < older_than)
-        .where(
-            or_(
-                IdempotencyRecord.status == IdempotencyStatus.completed,
-                IdempotencyRecord.locked_until < older_than,
-            )
-        )
-        .returning(IdempotencyRecord.id)
-    )
-    return len(result.all())
+    return await IdempotencyRepository(session).purge(older_than)

@@ -1,0 +1,125 @@
+"""Who is calling: the FastAPI dependencies that authenticate a request's API key and admit
+the roles an endpoint allows.
+
+A key reads `ocop_<prefix>_<secret>` (`app.core.security`): the prefix finds the row, the secret
+is checked against its SHA-256 in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api_keys.repository import KeyRepository
+from app.core.clock import ClockDep
+from app.core.db import SAFE_METHODS, SessionDep
+from app.core.errors import Forbidden, Unauthorized
+from app.core.security import hash_secret, split_token
+from app.models.api_key import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, its role and, for owner keys, the owner it is bound to."""
+
+    key_id: uuid.UUID
+    role: Role
+    owner_id: uuid.UUID | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    def acts_for(self, owner_id: uuid.UUID) -> bool:
+        """Admins act for every owner; an owner key only for the owner it is bound to."""
+        return self.is_admin or (self.role is Role.owner and self.owner_id == owner_id)
+
+    def ensure_acts_for(
+        self,
+        owner_id: uuid.UUID,
+        *,
+        detail: str = "This key may not act for this owner.",
+        code: str,
+    ) -> None:
+        """The "admin, or this owner's key" rule, refused as 403 `code`."""
+        if not self.acts_for(owner_id):
+            raise Forbidden(detail, code=code)
+
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key: `Authorization: Bearer ocop_<prefix>_<secret>`.",
+)
+
+
+async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now: datetime) -> None:
+    stmt = KeyRepository.touch_statement(key_id, now)
+    if request.method not in SAFE_METHODS:
+        await session.execute(stmt)  # the request's transaction is a writer already
+        return
+    # A reader's transaction must stay a reader: on SQLite one that starts writing can fail
+    # instead of waiting for the lock. A short transaction of its own does the write.
+    async with request.app.state.writer_sessionmaker() as own:
+        await own.execute(stmt)
+        await own.commit()
+
+
+async def optional_principal(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """The caller's principal, None without a key; 401 for a key that is unknown or revoked."""
+    if credentials is None:
+        if "authorization" in request.headers:
+            raise Unauthorized("Use `Authorization: Bearer <api key>`.", code="invalid_credentials")
+        return None
+    parts = split_token(credentials.credentials)
+    key = None
+    if parts is not None:
+        key = await KeyRepository(session).get_by_prefix(parts[0])
+    candidate = hash_secret(parts[1]) if parts is not None else ""
+    expected = key.secret_hash if key is not None else hash_secret("")
+    if key is None or not hmac.compare_digest(candidate, expected):
+        raise Unauthorized("Unknown API key.", code="invalid_credentials")
+    if key.revoked_at is not None:
+        raise Unauthorized("This API key has been revoked.", code="revoked_key")
+    now = clock.now()
+    interval = timedelta(seconds=request.app.state.settings.api_key_touch_interval_s)
+    if key.last_used_at is None or now - key.last_used_at >= interval:
+        await _touch(request, session, key.id, now)
+    principal = Principal(key_id=key.id, role=key.role, owner_id=key.owner_id)
+    request.state.principal = principal
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting only keys of the given roles: 401 without a key, 403 otherwise."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: OptionalPrincipal) -> Principal:
+        if principal is None:
+            raise Unauthorized("This needs an API key.", code="unauthorized")
+        if principal.role not in allowed:
+            raise Forbidden(f"A {principal.role} key may not do this.", code="forbidden_role")
+        return principal
+
+    dependency.__name__ = "require_" + "_or_".join(sorted(allowed))
+    return dependency
+
+
+AdminPrincipal = Annotated[Principal, Depends(require(Role.admin))]
+AdminOrOwner = Annotated[Principal, Depends(require(Role.admin, Role.owner))]
+AnyPrincipal = Annotated[Principal, Depends(require(Role.admin, Role.owner, Role.partner))]

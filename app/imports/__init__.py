@@ -1,0 +1,1 @@
+"""Bulk imports: the product catalogue from CSV, all rows or none."""

@@ -1,0 +1,59 @@
+"""`POST /v1/products/import`: the catalogue from CSV (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+
+from app.api_keys.auth import AdminPrincipal
+from app.core.db import SessionDep
+from app.core.errors import DomainError
+from app.core.openapi import responses
+from app.imports import products as importer
+from app.imports.schemas import ImportResult
+
+router = APIRouter(prefix="/v1/products", tags=["products"])
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+@router.post(
+    "/import",
+    response_model=ImportResult,
+    responses=responses(401, 403, 413, 415),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "UTF-8 CSV with a header row; see the README for the columns.",
+        }
+    },
+)
+async def import_products(
+    request: Request,
+    session: SessionDep,
+    _admin: AdminPrincipal,
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+    dry_run: Annotated[
+        bool, Query(description="Check the file and report what would change; write nothing.")
+    ] = False,
+) -> ImportResult:
+    """Import products and certificates from CSV (admin): every row valid, or nothing written."""
+    if (content_type or "").split(";")[0].strip().lower() != "text/csv":
+        raise UnsupportedMediaType("Send the file as `Content-Type: text/csv`.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"The file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+    raw = await request.body()
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise PayloadTooLarge(f"The file is over {MAX_IMPORT_BYTES // (1024 * 1024)} MB.")
+    return await importer.import_csv(session, importer.decode(raw), dry_run=dry_run)
