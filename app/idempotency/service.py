@@ -22,9 +22,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Header
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -34,17 +33,6 @@ from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("location", "etag", "content-type")
-
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="A unique key per intended operation (a UUID is ideal); retries reuse it.",
-    ),
-]
 
 
 class IdempotencyInProgress(Conflict):

@@ -14,7 +14,8 @@ from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import CursorQuery, LimitQuery, Page
-from app.idempotency.service import IdempotencyKeyHeader, fingerprint, run_idempotent
+from app.idempotency.dependencies import IdempotencyKeyHeader
+from app.idempotency.service import fingerprint, run_idempotent
 from app.models.api_key import Role
 from app.models.order import OrderStatus
 from app.orders import service
