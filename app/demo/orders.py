@@ -22,9 +22,9 @@ from app.api_keys import service as keys
 from app.core.text import fold
 from app.models.api_key import ApiKey, Role
 from app.models.event import Event, EventProduct
-from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
+from app.models.order import Order, OrderChannel, OrderStatus, OrderStatusChange
 from app.models.product import Product
-from app.orders.service import line_total, new_number
+from app.orders.service import new_line, new_number
 
 DEMO_NOTE = "Demo order (generated to match the totals in the provincial report)."
 DEMO_PARTNER = "Demo: festival booth and partner shop orders"
@@ -93,17 +93,7 @@ def _order(
 ) -> Order:
     name, phone, country = _customer(rng)
     order_lines = [
-        OrderLine(
-            position=i,
-            product_id=product.id,
-            owner_id=product.owner_id,
-            product_name=product.name,
-            unit=product.unit,
-            quantity=quantity,
-            unit_price_vnd=price,
-            line_total_vnd=line_total(quantity, price),
-        )
-        for i, (product, quantity, price) in enumerate(lines)
+        new_line(i, product, quantity, price) for i, (product, quantity, price) in enumerate(lines)
     ]
     return Order(
         id=uuid.uuid4(),

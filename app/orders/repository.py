@@ -1,3 +1,6 @@
+"""Order rows: the orders a key may see, their pages and status moves; and the products and
+event entries an order is checked and priced against."""
+
 from __future__ import annotations
 
 import uuid
@@ -5,14 +8,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.sql.elements import ColumnElement
 
+from app.api_keys.auth import Principal
 from app.core.pagination import Ordering, SortKey
+from app.core.repository import Repository
+from app.models.api_key import Role
 from app.models.event import Event, EventProduct
 from app.models.order import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product
+from app.orders.schemas import OrderQuery
 
 NEWEST = Ordering(
     "newest",
@@ -23,92 +31,95 @@ NEWEST = Ordering(
 )
 
 
-async def get_products(
-    session: AsyncSession, product_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Product]:
-    rows = await session.scalars(select(Product).where(Product.id.in_(product_ids)))
-    return {product.id: product for product in rows}
+def visible_to(principal: Principal) -> list[ColumnElement[bool]]:
+    """Who sees which orders, the one rule: admins all; a partner the orders it placed; an
+    owner the orders holding one of its products."""
+    if principal.role is Role.admin:
+        return []
+    if principal.role is Role.partner:
+        return [Order.placed_by_key_id == principal.key_id]
+    return [
+        exists().where(OrderLine.order_id == Order.id, OrderLine.owner_id == principal.owner_id)
+    ]
 
 
-async def get_event(session: AsyncSession, event_id: uuid.UUID) -> Event | None:
-    return await session.get(Event, event_id)
+class OrderRepository(Repository[Order]):
+    model = Order
+    noun = "order"
 
+    def options(self) -> Sequence[ExecutableOption]:
+        return (selectinload(Order.lines), selectinload(Order.history))
 
-async def event_entries(
-    session: AsyncSession, event_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, EventProduct]:
-    rows = await session.scalars(
-        select(EventProduct).where(
-            EventProduct.event_id == event_id, EventProduct.product_id.in_(product_ids)
+    async def get_visible(self, order_id: uuid.UUID, principal: Principal) -> Order | None:
+        """The order with its lines and history if `principal` may see it, else None."""
+        stmt = (
+            self.select()
+            .where(Order.id == order_id, *visible_to(principal))
+            .options(*self.options())
+            .execution_options(populate_existing=True)
         )
-    )
-    return {entry.product_id: entry for entry in rows}
+        order: Order | None = await self.session.scalar(stmt)
+        return order
 
+    async def page_visible(
+        self, principal: Principal, query: OrderQuery
+    ) -> tuple[list[Order], str | None]:
+        """One page of the orders `principal` may see that match `query`, newest first."""
+        clauses: list[Any] = visible_to(principal)
+        if query.status is not None:
+            clauses.append(Order.status == query.status)
+        if query.event_id is not None:
+            clauses.append(Order.event_id == query.event_id)
+        stmt = self.select().where(*clauses).options(*self.options())
+        return await self.page(stmt, NEWEST, query)
 
-def _with_details(stmt: Select[Any]) -> Select[Any]:
-    return stmt.options(selectinload(Order.lines), selectinload(Order.history))
+    async def status_of(self, order_id: uuid.UUID) -> OrderStatus | None:
+        return await self.session.scalar(select(Order.status).where(Order.id == order_id))
 
-
-async def get(session: AsyncSession, order_id: uuid.UUID) -> Order | None:
-    order: Order | None = await session.scalar(
-        _with_details(select(Order).where(Order.id == order_id)).execution_options(
-            populate_existing=True
+    async def transition(
+        self,
+        order_id: uuid.UUID,
+        *,
+        from_statuses: Sequence[OrderStatus],
+        to_status: OrderStatus,
+        now: datetime,
+    ) -> OrderStatus | None:
+        """Move the order's status atomically; the status it left, or None if it was not in
+        `from_statuses` (someone else moved it first)."""
+        previous = await self.session.scalar(
+            select(Order.status).where(Order.id == order_id).with_for_update()
         )
-    )
-    return order
-
-
-def visible_to(
-    *, placed_by_key_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None
-) -> list[Any]:
-    """Where clauses limiting orders to a partner's own or to those with an owner's products."""
-    clauses: list[Any] = []
-    if placed_by_key_id is not None:
-        clauses.append(Order.placed_by_key_id == placed_by_key_id)
-    if owner_id is not None:
-        clauses.append(
-            exists().where(OrderLine.order_id == Order.id, OrderLine.owner_id == owner_id)
+        if previous is None or previous not in from_statuses:
+            return None
+        result = await self.session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == previous)
+            .values(status=to_status, updated_at=now)
+            .returning(Order.id)
+            .execution_options(synchronize_session=False)
         )
-    return clauses
+        if result.first() is None:
+            return None
+        self.session.add(
+            OrderStatusChange(order_id=order_id, from_status=previous, to_status=to_status, at=now)
+        )
+        return previous
 
+    # What an order is checked and priced against: rows of other domains, read-only here.
 
-async def page(
-    session: AsyncSession,
-    *,
-    clauses: Sequence[Any],
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[Order], str | None]:
-    stmt = _with_details(select(Order).where(*clauses))
-    rows = (await session.execute(NEWEST.apply(stmt, cursor, limit))).all()
-    return NEWEST.page(rows, limit)
+    async def products(self, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
+        rows = await self.session.scalars(select(Product).where(Product.id.in_(product_ids)))
+        return {product.id: product for product in rows}
 
+    async def event(self, event_id: uuid.UUID) -> Event | None:
+        return await self.session.get(Event, event_id)
 
-async def transition(
-    session: AsyncSession,
-    order_id: uuid.UUID,
-    *,
-    from_statuses: Sequence[OrderStatus],
-    to_status: OrderStatus,
-    now: datetime,
-) -> OrderStatus | None:
-    """Move the order's status atomically; the status it left, or None if it was not in
-    `from_statuses` (someone else moved it first)."""
-    previous = await session.scalar(
-        select(Order.status).where(Order.id == order_id).with_for_update()
-    )
-    if previous is None or previous not in from_statuses:
-        return None
-    result = await session.execute(
-        update(Order)
-        .where(Order.id == order_id, Order.status == previous)
-        .values(status=to_status, updated_at=now)
-        .returning(Order.id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.first() is None:
-        return None
-    session.add(
-        OrderStatusChange(order_id=order_id, from_status=previous, to_status=to_status, at=now)
-    )
-    return previous
+    async def event_entries(
+        self, event_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, EventProduct]:
+        rows = await self.session.scalars(
+            select(EventProduct).where(
+                EventProduct.event_id == event_id, EventProduct.product_id.in_(product_ids)
+            )
+        )
+        return {entry.product_id: entry for entry in rows}

@@ -1,25 +1,25 @@
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from starlette.responses import Response
 
 from app.api_keys.auth import AnyPrincipal, Principal, require
 from app.core.clock import ClockDep
+from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
-from app.core.pagination import CursorQuery, LimitQuery, Page
+from app.core.pagination import Page
+from app.core.zones import ZoneDep
 from app.idempotency.dependencies import IdempotencyKeyHeader
 from app.idempotency.service import fingerprint, run_idempotent
 from app.models.api_key import Role
-from app.models.order import OrderStatus
 from app.orders import service
-from app.orders.schemas import OrderCreate, OrderRead, order_read
+from app.orders.dependencies import ToCancelled, ToConfirmed, ToFulfilled, VisibleOrder
+from app.orders.schemas import OrderCreate, OrderQuery, OrderRead, order_read
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=responses(401, 403))
 
@@ -37,21 +37,17 @@ async def place_order(
     session: SessionDep,
     principal: OrderPlacer,
     clock: ClockDep,
+    settings: SettingsDep,
+    zone: ZoneDep,
     body: OrderCreate,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Place an order (partner or admin); needs an `Idempotency-Key`."""
-    settings = request.app.state.settings
     now = clock.now()
 
     async def work() -> Response:
         order = await service.place_order(
-            session,
-            principal,
-            body,
-            now=now,
-            zone=ZoneInfo(settings.timezone),
-            low_stock=settings.low_stock_threshold,
+            session, principal, body, now=now, zone=zone, low_stock=settings.low_stock_threshold
         )
         return conditional_json(
             request,
@@ -73,75 +69,33 @@ async def place_order(
 
 @router.get("", response_model=Page[OrderRead])
 async def list_orders(
-    session: SessionDep,
-    principal: AnyPrincipal,
-    status_: Annotated[
-        OrderStatus | None, Query(alias="status", description="Only this status.")
-    ] = None,
-    event_id: Annotated[uuid.UUID | None, Query(description="Only orders at this event.")] = None,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 20,
+    session: SessionDep, principal: AnyPrincipal, query: Annotated[OrderQuery, Query()]
 ) -> Page[OrderRead]:
     """List the orders this key may see, newest first."""
-    orders, next_cursor = await service.list_orders(
-        session, principal, status=status_, event_id=event_id, cursor=cursor, limit=limit
-    )
+    orders, next_cursor = await service.list_orders(session, principal, query)
     return Page[OrderRead](items=[order_read(o) for o in orders], next_cursor=next_cursor)
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=responses(304, 404))
-async def get_order(
-    request: Request, session: SessionDep, principal: AnyPrincipal, order_id: uuid.UUID
-) -> Response:
+async def get_order(request: Request, order: VisibleOrder) -> Response:
     """Read one order, with its lines and status history."""
-    order = await service.get_visible_order(session, principal, order_id)
-    return conditional_json(request, order_read(order))
-
-
-async def _move(
-    request: Request,
-    session: SessionDep,
-    principal: Principal,
-    clock: ClockDep,
-    order_id: uuid.UUID,
-    to: OrderStatus,
-) -> Response:
-    order = await service.move(session, principal, order_id, to, now=clock.now())
     return conditional_json(request, order_read(order))
 
 
 @router.post("/{order_id}/confirm", response_model=OrderRead, responses=responses(404, 409))
-async def confirm_order(
-    request: Request,
-    session: SessionDep,
-    principal: AnyPrincipal,
-    clock: ClockDep,
-    order_id: uuid.UUID,
-) -> Response:
+async def confirm_order(request: Request, session: SessionDep, move: ToConfirmed) -> Response:
     """Confirm a pending order (admin, or the owner of every line)."""
-    return await _move(request, session, principal, clock, order_id, OrderStatus.confirmed)
+    return conditional_json(request, order_read(await service.move(session, move)))
 
 
 @router.post("/{order_id}/fulfil", response_model=OrderRead, responses=responses(404, 409))
-async def fulfil_order(
-    request: Request,
-    session: SessionDep,
-    principal: AnyPrincipal,
-    clock: ClockDep,
-    order_id: uuid.UUID,
-) -> Response:
+async def fulfil_order(request: Request, session: SessionDep, move: ToFulfilled) -> Response:
     """Mark a confirmed order fulfilled (admin, or the owner of every line)."""
-    return await _move(request, session, principal, clock, order_id, OrderStatus.fulfilled)
+    return conditional_json(request, order_read(await service.move(session, move)))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead, responses=responses(404, 409))
-async def cancel_order(
-    request: Request,
-    session: SessionDep,
-    principal: AnyPrincipal,
-    clock: ClockDep,
-    order_id: uuid.UUID,
-) -> Response:
+async def cancel_order(request: Request, session: SessionDep, move: ToCancelled) -> Response:
     """Cancel a pending or confirmed order and return its stock (admin, the partner that
     placed it, or the owner of every line)."""
-    return await _move(request, session, principal, clock, order_id, OrderStatus.cancelled)
+    return conditional_json(request, order_read(await service.move(session, move)))

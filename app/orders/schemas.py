@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from app.core.pagination import PageQuery
 from app.core.schemas import (
     END,
     Email,
@@ -71,6 +72,13 @@ class OrderCreate(InputModel):
     note: LongText | None = Field(default=None, description="Free text for the seller.")
 
 
+class OrderQuery(PageQuery):
+    """The query string of `GET /v1/orders`: filters and the page."""
+
+    status: OrderStatus | None = Field(default=None, description="Only this status.")
+    event_id: uuid.UUID | None = Field(default=None, description="Only orders at this event.")
+
+
 class CustomerRead(BaseModel):
     name: str
     phone: str
@@ -113,14 +121,6 @@ class OrderRead(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
-
-
-class ShortItem(BaseModel):
-    product_id: uuid.UUID
-    name: str
-    unit: Unit
-    requested: QuantityOut
-    available: QuantityOut
 
 
 def order_read(order: Order) -> OrderRead:

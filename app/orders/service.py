@@ -3,7 +3,8 @@
 Who may do what (also in README):
 - place: partner and admin keys.
 - read: admins every order; a partner the orders it placed; an owner the orders that contain
-  one of its products. Anyone else gets 404, so an order's existence does not leak.
+  one of its products. Anyone else gets 404, so an order's existence does not leak (the rule:
+  `repository.visible_to`).
 - confirm and fulfil: admins, and an owner key when every line of the order is its own product
   (it is the seller). Partners may not (403).
 - cancel (pending or confirmed only): admins, the partner that placed the order, and an owner
@@ -14,31 +15,75 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
 from app.core import metrics
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from app.models.api_key import Role
-from app.models.event import EventStatus
+from app.models.event import Event, EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus
-from app.orders import repository
-from app.orders.schemas import OrderCreate, order_read
+from app.orders.repository import OrderRepository
+from app.orders.schemas import OrderCreate, OrderQuery, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
 
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
+Quantities = dict[uuid.UUID, Decimal]
+"""How much of each product an order asks for, its items merged, in the order they came."""
+Products = dict[uuid.UUID, Product]
+
 
 class InsufficientStock(Conflict):
     code = "insufficient_stock"
     title = "Insufficient stock"
+
+
+@dataclass(frozen=True)
+class _ItemsRefused:
+    """A refusal of some of an order's products: `error` saying how many products `what`,
+    with an error (`msg`, `kind`) for each item naming one of them, product by product."""
+
+    error: type[DomainError]
+    what: str
+    code: str
+    msg: str
+    kind: str
+
+    def of(self, data: OrderCreate, product_ids: list[uuid.UUID]) -> DomainError:
+        return self.error(
+            f"{len(product_ids)} product(s) {self.what}.",
+            code=self.code,
+            errors=[
+                {"loc": ["body", "items", i, "product_id"], "msg": self.msg, "type": self.kind}
+                for product_id in product_ids
+                for i, item in enumerate(data.items)
+                if item.product_id == product_id
+            ],
+        )
+
+
+_UNKNOWN_PRODUCTS = _ItemsRefused(
+    Unprocessable,
+    "do not exist",
+    code="unknown_product",
+    msg="no such product",
+    kind="unknown_product",
+)
+_NOT_AT_EVENT = _ItemsRefused(
+    Conflict,
+    "are not sold at this event",
+    code="product_not_at_event",
+    msg="not sold at this event",
+    kind="not_at_event",
+)
 
 
 def line_total(quantity: Decimal, unit_price_vnd: int) -> int:
@@ -52,21 +97,21 @@ def new_number(now: datetime, zone: ZoneInfo) -> str:
     return f"LS{now.astimezone(zone):%y%m%d}-{suffix}"
 
 
-def _merge_items(data: OrderCreate) -> dict[uuid.UUID, Decimal]:
-    merged: dict[uuid.UUID, Decimal] = {}
-    for item in data.items:
-        merged[item.product_id] = merged.get(item.product_id, Decimal(0)) + item.quantity
-    return merged
+def new_line(position: int, product: Product, quantity: Decimal, unit_price_vnd: int) -> OrderLine:
+    """A line keeping the product's name, unit and owner as they are when it is ordered."""
+    return OrderLine(
+        position=position,
+        product_id=product.id,
+        owner_id=product.owner_id,
+        product_name=product.name,
+        unit=product.unit,
+        quantity=quantity,
+        unit_price_vnd=unit_price_vnd,
+        line_total_vnd=line_total(quantity, unit_price_vnd),
+    )
 
 
-def _item_errors(
-    data: OrderCreate, product_id: uuid.UUID, msg: str, kind: str
-) -> list[dict[str, Any]]:
-    return [
-        {"loc": ["body", "items", i, "product_id"], "msg": msg, "type": kind}
-        for i, item in enumerate(data.items)
-        if item.product_id == product_id
-    ]
+# Placing an order: each step checks one thing, in the order the errors are reported.
 
 
 async def place_order(
@@ -84,19 +129,42 @@ async def place_order(
     row-locks the product until commit), so a best-selling product stays locked only for the
     end of each order's transaction and concurrent orders for it queue as briefly as possible.
     """
+    orders = OrderRepository(session)
     quantities = _merge_items(data)
-    products = await repository.get_products(session, list(quantities))
+    products = await _orderable_products(orders, data, quantities)
+    _check_unit_steps(data, products, quantities)
+    channel = data.channel or (OrderChannel.event if data.event_id else OrderChannel.online)
+    prices = await _prices(orders, data, products, channel, now)
+    _refuse_if_short(products, quantities)  # without waiting for any lock
+    lines = [
+        new_line(position, products[pid], quantity, prices[pid])
+        for position, (pid, quantity) in enumerate(quantities.items())
+    ]
+    order = _new_order(principal, data, channel, lines, now=now, zone=zone)
+    session.add(order)
+    await session.flush()
+    await _announce(session, "order.created", order)
+    await _take_stock(session, products, quantities, low_stock)
+    metrics.ORDERS_PLACED.labels(channel.value).inc()
+    return order
 
+
+def _merge_items(data: OrderCreate) -> Quantities:
+    merged: Quantities = {}
+    for item in data.items:
+        merged[item.product_id] = merged.get(item.product_id, Decimal(0)) + item.quantity
+    return merged
+
+
+async def _orderable_products(
+    orders: OrderRepository, data: OrderCreate, quantities: Quantities
+) -> Products:
+    """The ordered products: 422 `unknown_product` if any is missing, then 409
+    `product_unavailable` if any is archived."""
+    products = await orders.products(list(quantities))
     missing = [pid for pid in quantities if pid not in products]
     if missing:
-        errors = [
-            e
-            for pid in missing
-            for e in _item_errors(data, pid, "no such product", "unknown_product")
-        ]
-        raise Unprocessable(
-            f"{len(missing)} product(s) do not exist.", code="unknown_product", errors=errors
-        )
+        raise _UNKNOWN_PRODUCTS.of(data, missing)
     archived = [
         products[pid] for pid in quantities if products[pid].status is not ProductStatus.active
     ]
@@ -106,9 +174,18 @@ async def place_order(
             code="product_unavailable",
             product_ids=[str(p.id) for p in archived],
         )
+    return products
+
+
+def _check_unit_steps(data: OrderCreate, products: Products, quantities: Quantities) -> None:
+    """422 `invalid_quantity` for each item of a product ordered in other than its unit steps."""
     bad_steps = [pid for pid, q in quantities.items() if q % products[pid].unit_step != 0]
-    if bad_steps:
-        errors = [
+    if not bad_steps:
+        return
+    raise Unprocessable(
+        "Quantities must be multiples of each product's unit_step.",
+        code="invalid_quantity",
+        errors=[
             {
                 "loc": ["body", "items", i, "quantity"],
                 "msg": f"must be a multiple of {products[item.product_id].unit_step} "
@@ -117,18 +194,23 @@ async def place_order(
             }
             for i, item in enumerate(data.items)
             if item.product_id in bad_steps
-        ]
-        raise Unprocessable(
-            "Quantities must be multiples of each product's unit_step.",
-            code="invalid_quantity",
-            errors=errors,
-        )
+        ],
+    )
 
-    prices = {pid: products[pid].price_vnd for pid in quantities}
-    channel = data.channel or (OrderChannel.event if data.event_id else OrderChannel.online)
+
+async def _prices(
+    orders: OrderRepository,
+    data: OrderCreate,
+    products: Products,
+    channel: OrderChannel,
+    now: datetime,
+) -> dict[uuid.UUID, int]:
+    """The unit price of each product: the event's where the order names one (see
+    `_event_prices`), else the list price; the event channel needs an event."""
     if data.event_id is not None:
-        prices = await _event_prices(session, data, products, now)
-    elif channel is OrderChannel.event:
+        event = await _open_event(orders, data.event_id, now)
+        return await _event_prices(orders, data, event, products)
+    if channel is OrderChannel.event:
         raise Unprocessable(
             "An order on the event channel needs an event_id.",
             code="event_required",
@@ -140,23 +222,51 @@ async def place_order(
                 }
             ],
         )
+    return {pid: product.price_vnd for pid, product in products.items()}
 
-    _refuse_if_short(products, quantities)  # without waiting for any lock
 
-    lines = [
-        OrderLine(
-            position=position,
-            product_id=pid,
-            owner_id=products[pid].owner_id,
-            product_name=products[pid].name,
-            unit=products[pid].unit,
-            quantity=quantity,
-            unit_price_vnd=prices[pid],
-            line_total_vnd=line_total(quantity, prices[pid]),
+async def _open_event(orders: OrderRepository, event_id: uuid.UUID, now: datetime) -> Event:
+    """The order's event: 422 `unknown_event` if there is none, 409 `event_closed` if it is
+    cancelled or over."""
+    event = await orders.event(event_id)
+    if event is None:
+        raise Unprocessable(
+            f"No event {event_id}.",
+            code="unknown_event",
+            errors=[{"loc": ["body", "event_id"], "msg": "no such event", "type": "unknown_event"}],
         )
-        for position, (pid, quantity) in enumerate(quantities.items())
-    ]
-    order = Order(
+    status = event.status_at(now)
+    if status in (EventStatus.cancelled, EventStatus.ended):
+        raise Conflict(f"The event is {status}; it takes no more orders.", code="event_closed")
+    return event
+
+
+async def _event_prices(
+    orders: OrderRepository, data: OrderCreate, event: Event, products: Products
+) -> dict[uuid.UUID, int]:
+    """The price of each product at `event` (its event price, else its list price); 409
+    `product_not_at_event` if any is not entered in it."""
+    entries = await orders.event_entries(event.id, list(products))
+    absent = [pid for pid in products if pid not in entries]
+    if absent:
+        raise _NOT_AT_EVENT.of(data, absent)
+    return {
+        pid: entry.event_price_vnd if entry.event_price_vnd is not None else products[pid].price_vnd
+        for pid, entry in entries.items()
+    }
+
+
+def _new_order(
+    principal: Principal,
+    data: OrderCreate,
+    channel: OrderChannel,
+    lines: list[OrderLine],
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+) -> Order:
+    """A pending order of `lines`, placed now by `principal`'s key."""
+    return Order(
         id=uuid.uuid4(),
         number=new_number(now, zone),
         status=OrderStatus.pending,
@@ -176,52 +286,75 @@ async def place_order(
             OrderStatusChange(to_status=OrderStatus.pending, at=now, by_key_id=principal.key_id)
         ],
     )
-    session.add(order)
-    await session.flush()
+
+
+async def _announce(session: AsyncSession, event_type: str, order: Order) -> None:
+    """The order's webhook event, for admins, the partner that placed it and its lines' owners."""
     await emit(
         session,
-        "order.created",
+        event_type,
         order_read(order).model_dump(mode="json"),
-        owner_ids={line.owner_id for line in lines},
+        owner_ids={line.owner_id for line in order.lines},
         partner_key_id=order.placed_by_key_id,
     )
-    await _take_stock(session, products, quantities, low_stock)
-    metrics.ORDERS_PLACED.labels(channel.value).inc()
-    return order
 
 
-async def _event_prices(
-    session: AsyncSession, data: OrderCreate, products: dict[uuid.UUID, Product], now: datetime
-) -> dict[uuid.UUID, int]:
-    """The price of each product at the order's event, checking it takes orders and sells them."""
-    assert data.event_id is not None
-    event = await repository.get_event(session, data.event_id)
-    if event is None:
-        raise Unprocessable(
-            f"No event {data.event_id}.",
-            code="unknown_event",
-            errors=[{"loc": ["body", "event_id"], "msg": "no such event", "type": "unknown_event"}],
-        )
-    status = event.status_at(now)
-    if status in (EventStatus.cancelled, EventStatus.ended):
-        raise Conflict(f"The event is {status}; it takes no more orders.", code="event_closed")
-    entries = await repository.event_entries(session, event.id, list(products))
-    absent = [pid for pid in products if pid not in entries]
-    if absent:
-        errors = [
-            e
-            for pid in absent
-            for e in _item_errors(data, pid, "not sold at this event", "not_at_event")
-        ]
-        raise Conflict(
-            f"{len(absent)} product(s) are not sold at this event.",
-            code="product_not_at_event",
-            errors=errors,
-        )
-    return {
-        pid: entry.event_price_vnd if entry.event_price_vnd is not None else products[pid].price_vnd
-        for pid, entry in entries.items()
-    }
+# Stock: taken last, all or nothing.
+
+
+def _refuse_if_short(products: Products, quantities: Quantities) -> None:
+    """Refuse at once what the stock as read cannot cover (the UPDATE decides the rest)."""
+    short = [
+        (products[pid], q, stock)
+        for pid, q in quantities.items()
+        if (stock := products[pid].stock) is not None and stock < q
+    ]
+    if short:
+        raise _insufficient(short)
+
+
+async def _take_stock(
+    session: AsyncSession, products: Products, quantities: Quantities, low_stock: Decimal
+) -> None:
+    """Take every tracked stock or none, in id order (so concurrent orders cannot deadlock).
+
+    Each take is `UPDATE ... SET stock = stock - q WHERE stock >= q`: atomic whatever the number
+    of processes. If one fails, the caller's transaction rolls back what was already taken.
+    """
+    tracked = sorted(pid for pid in quantities if products[pid].stock is not None)
+    left: dict[uuid.UUID, Decimal] = {}
+    for pid in tracked:
+        remaining = await stock.take(session, pid, quantities[pid])
+        if remaining is None:
+            raise await _not_taken(session, products, quantities, tracked, left, pid)
+        left[pid] = remaining
+    for pid, remaining in left.items():
+        await _warn_if_low(session, products[pid], remaining, quantities[pid], low_stock)
+
+
+async def _not_taken(
+    session: AsyncSession,
+    products: Products,
+    quantities: Quantities,
+    tracked: list[uuid.UUID],
+    taken: dict[uuid.UUID, Decimal],
+    failed: uuid.UUID,
+) -> DomainError:
+    """Why the stock of `failed` could not be taken: every product short at this moment (409
+    `insufficient_stock`), or, with enough stock, that it was archived meanwhile."""
+    current = await stock.levels(session, tracked)
+    short = [
+        (products[p], quantities[p], current.get(p) or Decimal(0))
+        for p in tracked
+        if p not in taken and (current.get(p) or Decimal(0)) < quantities[p]
+    ]
+    if short:
+        return _insufficient(short)
+    return Conflict(
+        f"{products[failed].name} was archived meanwhile and cannot be ordered.",
+        code="product_unavailable",
+        product_ids=[str(failed)],
+    )
 
 
 async def _warn_if_low(
@@ -261,96 +394,31 @@ def _insufficient(shortfalls: list[tuple[Product, Decimal, Decimal]]) -> Insuffi
     )
 
 
-def _refuse_if_short(
-    products: dict[uuid.UUID, Product], quantities: dict[uuid.UUID, Decimal]
-) -> None:
-    """Refuse at once what the stock as read cannot cover (the UPDATE decides the rest)."""
-    short = [
-        (products[pid], q, stock)
-        for pid, q in quantities.items()
-        if (stock := products[pid].stock) is not None and stock < q
-    ]
-    if short:
-        raise _insufficient(short)
-
-
-async def _take_stock(
-    session: AsyncSession,
-    products: dict[uuid.UUID, Product],
-    quantities: dict[uuid.UUID, Decimal],
-    low_stock: Decimal,
-) -> None:
-    """Take every tracked stock or none, in id order (so concurrent orders cannot deadlock).
-
-    Each take is `UPDATE ... SET stock = stock - q WHERE stock >= q`: atomic whatever the number
-    of processes. If one fails, the caller's transaction rolls back what was already taken, and
-    every product short at this moment is reported.
-    """
-    tracked = sorted(pid for pid in quantities if products[pid].stock is not None)
-    left: dict[uuid.UUID, Decimal] = {}
-    for pid in tracked:
-        remaining = await stock.take(session, pid, quantities[pid])
-        if remaining is None:
-            current = await stock.levels(session, tracked)
-            short = [
-                (products[p], quantities[p], current.get(p) or Decimal(0))
-                for p in tracked
-                if p not in left and (current.get(p) or Decimal(0)) < quantities[p]
-            ]
-            if not short:  # enough stock, so it was archived meanwhile
-                raise Conflict(
-                    f"{products[pid].name} was archived meanwhile and cannot be ordered.",
-                    code="product_unavailable",
-                    product_ids=[str(pid)],
-                )
-            raise _insufficient(short)
-        left[pid] = remaining
-    for pid, remaining in left.items():
-        await _warn_if_low(session, products[pid], remaining, quantities[pid], low_stock)
-
-
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+# Reading orders.
 
 
 async def get_visible_order(
     session: AsyncSession, principal: Principal, order_id: uuid.UUID
 ) -> Order:
     """The order if this key may see it; 404 otherwise, whether or not it exists."""
-    order = await repository.get(session, order_id)
-    if order is None or not await _can_see(session, principal, order):
+    order = await OrderRepository(session).get_visible(order_id, principal)
+    if order is None:
         raise NotFound(f"No order {order_id}.")
     return order
 
 
-async def _can_see(session: AsyncSession, principal: Principal, order: Order) -> bool:
-    if principal.role is Role.admin:
-        return True
-    if principal.role is Role.partner:
-        return order.placed_by_key_id == principal.key_id
-    return principal.owner_id in {line.owner_id for line in order.lines}
-
-
 async def list_orders(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    status: OrderStatus | None,
-    event_id: uuid.UUID | None,
-    cursor: str | None,
-    limit: int,
+    session: AsyncSession, principal: Principal, query: OrderQuery
 ) -> tuple[list[Order], str | None]:
-    clauses: list[Any] = []
-    if principal.role is Role.partner:
-        clauses += repository.visible_to(placed_by_key_id=principal.key_id)
-    elif principal.role is Role.owner:
-        clauses += repository.visible_to(owner_id=principal.owner_id)
-    if status is not None:
-        clauses.append(Order.status == status)
-    if event_id is not None:
-        clauses.append(Order.event_id == event_id)
-    return await repository.page(session, clauses=clauses, cursor=cursor, limit=limit)
+    """A page of the orders this key may see, newest first."""
+    return await OrderRepository(session).page_visible(principal, query)
 
+
+# Moving an order's status.
 
 _MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
     OrderStatus.confirmed: (OrderStatus.pending,),
@@ -359,12 +427,14 @@ _MOVES: dict[OrderStatus, tuple[OrderStatus, ...]] = {
 }
 
 
-def _ensure_may_move(principal: Principal, order: Order, to_status: OrderStatus) -> None:
+def ensure_may_move(principal: Principal, order: Order, to_status: OrderStatus) -> None:
+    """403 unless this key may move an order it can see to `to_status`: admins any; a partner
+    only cancel (seeing the order, it placed it); an owner key when every line is its own."""
     if principal.role is Role.admin:
         return
     if principal.role is Role.partner:
         if to_status is OrderStatus.cancelled:
-            return  # it can see the order, so it placed it
+            return
         raise Forbidden(f"A partner key may not mark an order {to_status}.", code="forbidden_role")
     owners = {line.owner_id for line in order.lines}
     if owners != {principal.owner_id}:
@@ -374,25 +444,30 @@ def _ensure_may_move(principal: Principal, order: Order, to_status: OrderStatus)
         )
 
 
-async def move(
-    session: AsyncSession,
-    principal: Principal,
-    order_id: uuid.UUID,
-    to_status: OrderStatus,
-    *,
-    now: datetime,
-) -> Order:
-    """confirm, fulfil or cancel; a cancel returns the stock. Racing moves: one wins, the
-    others get 409, so stock is returned exactly once."""
-    order = await get_visible_order(session, principal, order_id)
-    _ensure_may_move(principal, order, to_status)
-    allowed = _MOVES[to_status]
-    previous = await repository.transition(
-        session, order.id, from_statuses=allowed, to_status=to_status, now=now
+@dataclass(frozen=True)
+class StatusMove:
+    """A move of `order` to `to_status`, at `now`, by a key allowed to make it
+    (`ensure_may_move`)."""
+
+    order: Order
+    to_status: OrderStatus
+    by: Principal
+    now: datetime
+
+
+async def move(session: AsyncSession, change: StatusMove) -> Order:
+    """confirm, fulfil or cancel an order; a cancel returns the stock. Racing moves: one wins,
+    the others get 409, so stock is returned exactly once."""
+    orders = OrderRepository(session)
+    order, to_status = change.order, change.to_status
+    previous = await orders.transition(
+        order.id,
+        from_statuses=_MOVES[to_status],
+        to_status=to_status,
+        now=change.now,
     )
     if previous is None:
-        current = await repository.get(session, order.id)
-        state = current.status if current else "gone"
+        state = await orders.status_of(order.id) or "gone"
         raise Conflict(
             f"An order that is {state} cannot become {to_status}.", code="invalid_transition"
         )
@@ -401,13 +476,6 @@ async def move(
         for line in sorted(order.lines, key=lambda line: line.product_id):
             await stock.give_back(session, line.product_id, line.quantity)
     await session.flush()
-    refreshed = await repository.get(session, order.id)
-    assert refreshed is not None
-    await emit(
-        session,
-        f"order.{to_status.value}",
-        order_read(refreshed).model_dump(mode="json"),
-        owner_ids={line.owner_id for line in refreshed.lines},
-        partner_key_id=refreshed.placed_by_key_id,
-    )
-    return refreshed
+    moved = await orders.get_or_404(order.id)
+    await _announce(session, f"order.{to_status.value}", moved)
+    return moved

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Product, ProductStatus, Role
-from app.orders import repository
+from app.orders.repository import OrderRepository
 from app.products import stock
 from tests.conftest import KeyFactory, problem, until_a_session_waits_for_a_lock
 from tests.fixtures.catalog import ProductFactory, idem, order_body
@@ -123,10 +123,10 @@ async def test_a_product_archived_while_being_ordered_is_refused(
 ) -> None:
     """The stock is taken only from a product still active when the order takes it."""
     mandarin = await make_product(stock=Decimal(10))
-    read_products = repository.get_products
+    read_products = OrderRepository.products
 
-    async def read_then_archive(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Any:
-        found = await read_products(session, ids)
+    async def read_then_archive(self: OrderRepository, ids: Sequence[uuid.UUID]) -> Any:
+        found = await read_products(self, ids)
         async with app.state.writer_sessionmaker() as admin_session:  # another request, say
             await admin_session.execute(
                 update(Product)
@@ -136,7 +136,7 @@ async def test_a_product_archived_while_being_ordered_is_refused(
             await admin_session.commit()
         return found
 
-    monkeypatch.setattr(repository, "get_products", read_then_archive)
+    monkeypatch.setattr(OrderRepository, "products", read_then_archive)
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner)
