@@ -83,9 +83,11 @@ class OrderRepository(Repository[Order]):
         from_statuses: Sequence[OrderStatus],
         to_status: OrderStatus,
         now: datetime,
+        by_key_id: uuid.UUID,
     ) -> OrderStatus | None:
-        """Move the order's status atomically; the status it left, or None if it was not in
-        `from_statuses` (someone else moved it first)."""
+        """Move the order's status atomically and record the change with the key that made it;
+        the status it left, or None if it was not in `from_statuses` (someone else moved it
+        first)."""
         previous = await self.session.scalar(
             select(Order.status).where(Order.id == order_id).with_for_update()
         )
@@ -101,7 +103,13 @@ class OrderRepository(Repository[Order]):
         if result.first() is None:
             return None
         self.session.add(
-            OrderStatusChange(order_id=order_id, from_status=previous, to_status=to_status, at=now)
+            OrderStatusChange(
+                order_id=order_id,
+                from_status=previous,
+                to_status=to_status,
+                at=now,
+                by_key_id=by_key_id,
+            )
         )
         return previous
 

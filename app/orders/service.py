@@ -456,8 +456,8 @@ class StatusMove:
 
 
 async def move(session: AsyncSession, change: StatusMove) -> Order:
-    """confirm, fulfil or cancel an order; a cancel returns the stock. Racing moves: one wins,
-    the others get 409, so stock is returned exactly once."""
+    """confirm, fulfil or cancel an order, recording the key that did; a cancel returns the
+    stock. Racing moves: one wins, the others get 409, so stock is returned exactly once."""
     orders = OrderRepository(session)
     order, to_status = change.order, change.to_status
     previous = await orders.transition(
@@ -465,6 +465,7 @@ async def move(session: AsyncSession, change: StatusMove) -> Order:
         from_statuses=_MOVES[to_status],
         to_status=to_status,
         now=change.now,
+        by_key_id=change.by.key_id,
     )
     if previous is None:
         state = await orders.status_of(order.id) or "gone"

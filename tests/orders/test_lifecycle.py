@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import OrderStatusChange, Role
+from app.core.security import split_token
+from app.models import ApiKey, OrderStatus, OrderStatusChange, Role
 from tests.conftest import FakeClock, KeyFactory, problem
 from tests.fixtures.catalog import ProductFactory, idem, order_body
 from tests.orders.test_placing import stock_of
@@ -46,6 +47,58 @@ async def test_pending_confirmed_fulfilled_with_history(
     history = fulfilled.json()["history"]
     assert [h["status"] for h in history] == ["pending", "confirmed", "fulfilled"]
     assert history[2]["at"] == clock.now().isoformat().replace("+00:00", "Z")
+
+
+async def key_id(db: AsyncSession, headers: dict[str, str]) -> uuid.UUID:
+    """The id of the API key these headers carry."""
+    parts = split_token(headers["Authorization"].removeprefix("Bearer "))
+    assert parts is not None
+    found = await db.scalar(select(ApiKey.id).where(ApiKey.prefix == parts[0]))
+    assert found is not None
+    return found
+
+
+async def test_every_status_change_records_the_key_that_made_it(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    make_key: KeyFactory,
+    make_owner: Any,
+    make_product: ProductFactory,
+    clock: FakeClock,
+    db: AsyncSession,
+) -> None:
+    seller = uuid.UUID((await make_owner(name="HTX Quýt vàng Bắc Sơn"))["id"])
+    seller_key = await make_key(Role.owner, owner_id=seller)
+    mandarin = await make_product(owner_id=seller)
+    fulfilled = await place(client, partner, (mandarin, 1))
+    clock.advance(timedelta(minutes=1))
+    cancelled = await place(client, partner, (mandarin, 1))
+
+    for order_id, move, headers in [
+        (fulfilled["id"], "confirm", seller_key),
+        (fulfilled["id"], "fulfil", admin),
+        (cancelled["id"], "cancel", partner),
+    ]:
+        clock.advance(timedelta(minutes=1))
+        response = await client.post(f"/v1/orders/{order_id}/{move}", headers=headers)
+        assert response.status_code == 200, response.text
+
+    await db.rollback()
+    rows = await db.execute(
+        select(OrderStatusChange.order_id, OrderStatusChange.to_status, OrderStatusChange.by_key_id)
+        .order_by(OrderStatusChange.at, OrderStatusChange.id)
+        .execution_options(populate_existing=True)
+    )
+    changes = [(str(order_id), status, by) for order_id, status, by in rows]
+    partner_id, admin_id, seller_id = [await key_id(db, h) for h in (partner, admin, seller_key)]
+    assert changes == [
+        (fulfilled["id"], OrderStatus.pending, partner_id),
+        (cancelled["id"], OrderStatus.pending, partner_id),
+        (fulfilled["id"], OrderStatus.confirmed, seller_id),
+        (fulfilled["id"], OrderStatus.fulfilled, admin_id),
+        (cancelled["id"], OrderStatus.cancelled, partner_id),
+    ]
 
 
 @pytest.mark.parametrize(
