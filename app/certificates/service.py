@@ -14,6 +14,7 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import PageQuery
 from app.models.product import Certificate, CertificateLevel, Product
 from app.products import service as products
+from app.products.stars import CERTIFIED_STARS
 
 VALIDITY_MONTHS = 36
 # Score bands of the OCOP evaluation (Decision 148/QĐ-TTg): stars -> inclusive score range.
@@ -31,7 +32,7 @@ def level_for(stars: int) -> CertificateLevel | None:
     """provincial for 3-4 stars, central for 5; below 3 stars a product is not certified."""
     if stars >= 5:
         return CertificateLevel.central
-    if stars >= 3:
+    if stars >= CERTIFIED_STARS:
         return CertificateLevel.provincial
     return None
 
