@@ -15,14 +15,16 @@ from app.core.pagination import Page
 from app.core.zones import TodayDep
 from app.models.product import ProductStatus
 from app.products import service
-from app.products.dependencies import OwnedProductForUpdate, OwnedProductIfMatch
+from app.products.dependencies import (
+    OwnedProductForUpdate,
+    OwnedProductUpdate,
+    OwnedStockAdjustment,
+)
 from app.products.schemas import (
     ProductCreate,
     ProductQuery,
     ProductRead,
-    ProductUpdate,
     Rated,
-    StockAdjustment,
 )
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
@@ -92,28 +94,22 @@ async def update_product(
     request: Request,
     session: SessionDep,
     principal: AdminOrOwner,
-    product: OwnedProductIfMatch,
     today: TodayDep,
-    languages: LanguageDep,
-    body: ProductUpdate,
+    write: OwnedProductUpdate,
 ) -> Response:
     """Update a product (admin, or its owner's key); honours `If-Match`."""
-    rated = await service.update_product(session, principal, product, body, today)
-    return _single(request, rated, languages)
+    rated = await service.update_product(session, principal, write.product, write.body, today)
+    return _single(request, rated, write.languages)
 
 
 def _status_change(new_status: ProductStatus, summary: str) -> Callable[..., Awaitable[Response]]:
     """An endpoint that moves the product to `new_status` (archive and restore)."""
 
     async def endpoint(
-        request: Request,
-        session: SessionDep,
-        product: OwnedProductForUpdate,
-        today: TodayDep,
-        languages: LanguageDep,
+        request: Request, session: SessionDep, today: TodayDep, write: OwnedProductForUpdate
     ) -> Response:
-        rated = await service.set_status(session, product, new_status, today)
-        return _single(request, rated, languages)
+        rated = await service.set_status(session, write.product, new_status, today)
+        return _single(request, rated, write.languages)
 
     endpoint.__doc__ = summary
     return endpoint
@@ -145,13 +141,8 @@ for _action, _status, _summary in (
     responses=responses(401, 403, 404, 409),
 )
 async def adjust_stock(
-    request: Request,
-    session: SessionDep,
-    product: OwnedProductForUpdate,
-    today: TodayDep,
-    languages: LanguageDep,
-    body: StockAdjustment,
+    request: Request, session: SessionDep, today: TodayDep, write: OwnedStockAdjustment
 ) -> Response:
     """Add or remove stock, exactly (admin or its owner); never below zero."""
-    rated = await service.adjust_stock(session, product, body.delta, today)
-    return _single(request, rated, languages)
+    rated = await service.adjust_stock(session, write.product, write.body.delta, today)
+    return _single(request, rated, write.languages)
