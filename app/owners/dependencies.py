@@ -31,7 +31,7 @@ OwnerForUpdate = Annotated[Owner, Depends(owner_for_update)]
 
 
 @dataclass(frozen=True)
-class OwnerChange:
+class OwnerWrite:
     """An owner the caller may edit, row-locked, and the change its request body asks."""
 
     owner: Owner
@@ -44,13 +44,13 @@ async def owner_update(
     principal: AdminOrOwner,
     owner_id: uuid.UUID,
     body: OwnerUpdate,
-) -> OwnerChange:
+) -> OwnerWrite:
     owner = await service.get_owner(session, owner_id, for_update=True)
     service.ensure_can_edit(principal, owner)
     check_if_match(request, OwnerRead.model_validate(owner))
-    return OwnerChange(owner, body)
+    return OwnerWrite(owner, body)
 
 
-OwnOwnerUpdate = Annotated[OwnerChange, Depends(owner_update)]
+AllowedOwnerUpdate = Annotated[OwnerWrite, Depends(owner_update)]
 """`PATCH`: the body (422), the owner (404), admin or that owner's key (403), at the version
 `If-Match` names (412)."""

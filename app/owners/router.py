@@ -13,7 +13,7 @@ from app.core.openapi import responses
 from app.core.pagination import Page
 from app.models.owner import OwnerStatus
 from app.owners import service
-from app.owners.dependencies import OwnerForUpdate, OwnOwnerUpdate
+from app.owners.dependencies import AllowedOwnerUpdate, OwnerForUpdate
 from app.owners.schemas import OwnerCreate, OwnerQuery, OwnerRead
 
 router = APIRouter(prefix="/v1/owners", tags=["owners"])
@@ -57,9 +57,11 @@ async def get_owner(request: Request, session: SessionDep, owner_id: uuid.UUID) 
 
 
 @router.patch("/{owner_id}", response_model=OwnerRead, responses=responses(401, 403, 404, 412))
-async def update_owner(request: Request, session: SessionDep, change: OwnOwnerUpdate) -> Response:
+async def update_owner(
+    request: Request, session: SessionDep, write: AllowedOwnerUpdate
+) -> Response:
     """Update an owner (admin, or the owner's own key); honours `If-Match`."""
-    owner = await service.update_owner(session, change.owner, change.body)
+    owner = await service.update_owner(session, write.owner, write.body)
     return conditional_json(request, OwnerRead.model_validate(owner))
 
 
