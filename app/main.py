@@ -17,6 +17,7 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.openapi import install_openapi
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
 from app.imports.router import router as imports_router
 from app.orders.router import router as orders_router
 from app.owners.router import router as owners_router
@@ -33,8 +34,9 @@ to tourists: owners, products and their OCOP certificates, events, orders and sa
 Authenticate with `Authorization: Bearer <api key>`. The public catalogue needs no key.
 Every error is an RFC 9457 `application/problem+json` document with a machine-readable `code`.
 
-Limits: request bodies up to 1 MiB (`OCOP_MAX_BODY_BYTES`; 413 beyond, with or without
-`Content-Length`); pages of 1..100 items; string lengths as each schema's `maxLength` says.
+Limits: request bodies up to 1 MiB (`OCOP_MAX_BODY_BYTES`), CSV imports up to 5 MiB (413
+beyond, with or without `Content-Length`); pages of 1..100 items; string lengths as each
+schema's `maxLength` says.
 Requests are rate-limited per API key by role, and per client address without a key (429 with
 `Retry-After`); every limited answer carries the `RateLimit-Policy` and `RateLimit` headers of
 draft-ietf-httpapi-ratelimit-headers. Send `X-Request-ID` (1..200 printable ASCII characters)
@@ -71,7 +73,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.clock = clock or SystemClock()
     install_handlers(app)
     # Outermost last: the request id and access log see every answer, 413 and 429 included.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, route_limits=IMPORT_BODY_LIMITS
+    )
     app.add_middleware(RateLimitMiddleware, settings=settings, limiter=limiter)
     app.add_middleware(RequestContextMiddleware)
     for router in (

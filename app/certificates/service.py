@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.certificates.repository import CertificateRepository
+from app.certificates.schemas import CertificateCreate
 from app.core.errors import Conflict, Unprocessable
-from app.core.pagination import Ordering, SortKey
+from app.core.pagination import PageQuery
 from app.models.product import Certificate, CertificateLevel, Product
+from app.products import service as products
+from app.products.stars import CERTIFIED_STARS
 
 VALIDITY_MONTHS = 36
 # Score bands of the OCOP evaluation (Decision 148/QĐ-TTg): stars -> inclusive score range.
@@ -29,29 +32,29 @@ def level_for(stars: int) -> CertificateLevel | None:
     """provincial for 3-4 stars, central for 5; below 3 stars a product is not certified."""
     if stars >= 5:
         return CertificateLevel.central
-    if stars >= 3:
+    if stars >= CERTIFIED_STARS:
         return CertificateLevel.provincial
     return None
 
 
-def check_score(stars: int, score: int | None) -> None:
-    if score is None:
-        return
+def score_fits(stars: int, score: int) -> bool:
+    """Whether the council's `score` gives `stars` (falls in its band)."""
     low, high = SCORE_BANDS[stars]
-    if not low <= score <= high:
+    return low <= score <= high
+
+
+def _check_score(stars: int, score: int | None) -> None:
+    if score is not None and not score_fits(stars, score):
+        low, high = SCORE_BANDS[stars]
         raise Unprocessable(
             f"A score of {score} does not give {stars} stars ({low}-{high} does).",
             code="score_out_of_band",
         )
 
 
-async def find(
-    session: AsyncSession, product_id: uuid.UUID, decision_no: str
-) -> Certificate | None:
-    stmt = select(Certificate).where(
-        Certificate.product_id == product_id, Certificate.decision_no == decision_no
-    )
-    return await session.scalar(stmt)
+async def has_decision(session: AsyncSession, product_id: uuid.UUID, decision_no: str) -> bool:
+    """Whether the product already has a certificate under this decision."""
+    return await CertificateRepository(session).find(product_id, decision_no) is not None
 
 
 async def add_certificate(
@@ -64,12 +67,13 @@ async def add_certificate(
     issued_on: date,
     valid_until: date | None = None,
 ) -> Certificate:
-    """Record an evaluation; the product's stars follow from it (see products.repository)."""
-    check_score(stars, score)
+    """Record an evaluation of a product locked for update; its stars follow from it
+    (`app.products.stars`)."""
+    _check_score(stars, score)
     valid_until = valid_until or add_months(issued_on, VALIDITY_MONTHS)
     if valid_until < issued_on:
         raise Unprocessable("valid_until is before issued_on.", code="invalid_validity")
-    if await find(session, product.id, decision_no) is not None:
+    if await has_decision(session, product.id, decision_no):
         raise Conflict(
             f"This product already has a certificate under decision {decision_no}.",
             code="duplicate_certificate",
@@ -88,20 +92,26 @@ async def add_certificate(
     return certificate
 
 
-HISTORY = Ordering(
-    "history",
-    (
-        SortKey(Certificate.issued_on, date, descending=True),
-        SortKey(Certificate.created_at, datetime, descending=True),
-        SortKey(Certificate.id, uuid.UUID, descending=True),
-    ),
-)
+async def certify(
+    session: AsyncSession, product_id: uuid.UUID, data: CertificateCreate
+) -> Certificate:
+    """Record a certificate for the product (404 if there is none), locked meanwhile so that
+    two certificates under one decision cannot both pass the check."""
+    product = await products.load_product(session, product_id, for_update=True)
+    return await add_certificate(
+        session,
+        product,
+        stars=data.stars,
+        score=data.score,
+        decision_no=data.decision_no,
+        issued_on=data.issued_on,
+        valid_until=data.valid_until,
+    )
 
 
 async def list_certificates(
-    session: AsyncSession, product_id: uuid.UUID, cursor: str | None, limit: int
+    session: AsyncSession, product_id: uuid.UUID, page: PageQuery
 ) -> tuple[list[Certificate], str | None]:
-    """A product's certificates, latest first."""
-    stmt = select(Certificate).where(Certificate.product_id == product_id)
-    rows = (await session.execute(HISTORY.apply(stmt, cursor, limit))).all()
-    return HISTORY.page(rows, limit)
+    """A product's certificates, latest first (404 if there is no such product)."""
+    await products.load_product(session, product_id)
+    return await CertificateRepository(session).history(product_id, page)

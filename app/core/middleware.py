@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -107,28 +108,42 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over `max_bytes` with 413: at once when `Content-Length` says so,
+    """Refuses bodies over the limit with 413: at once when `Content-Length` says so,
     otherwise as soon as the streamed bytes pass the limit. The rest is never read into memory
-    (the server discards what the client still sends)."""
+    (the server discards what the client still sends).
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    The limit is `max_bytes`, or the one `route_limits` gives an exact (method, path), for the
+    few endpoints that take larger bodies (file uploads)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        route_limits: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.route_limits = dict(route_limits or {})
 
-    def _refusal(self) -> Response:
+    def _limit(self, scope: Scope) -> int:
+        return self.route_limits.get((scope["method"], scope["path"]), self.max_bytes)
+
+    @staticmethod
+    def _refusal(limit: int) -> Response:
         return problem_response(
             413,
             "payload_too_large",
-            f"The request body is larger than the limit of {self.max_bytes} bytes.",
+            f"The request body is larger than the limit of {limit} bytes.",
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refusal()(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refusal(limit)(scope, receive, send)
             return
 
         received = 0
@@ -139,8 +154,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -155,4 +170,4 @@ class BodyLimitMiddleware:
             # Read outside the exception handlers' reach (e.g. by another middleware).
             if response_started:
                 raise
-            await self._refusal()(scope, receive, send)
+            await self._refusal(limit)(scope, receive, send)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from sqlalchemy import select
+from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates import service as certificates
@@ -125,71 +126,83 @@ def _refuse(errors: list[RowError]) -> Unprocessable:
 
 
 def _parse(text: str) -> _Plan:
+    """Every data row checked on its own; a bad header refuses the whole file at once."""
     if "\x00" in text:
         raise _refuse([RowError(1, "the file contains NUL characters")])
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey="_extra")
-    header = [name.strip() for name in reader.fieldnames or []]
-    reader.fieldnames = header
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    if missing or unknown or len(set(header)) != len(header):
-        msg = "header: " + "; ".join(
-            filter(
-                None,
-                [
-                    f"missing {', '.join(missing)}" if missing else "",
-                    f"unknown {', '.join(unknown)}" if unknown else "",
-                    "a column appears twice" if len(set(header)) != len(header) else "",
-                ],
-            )
-        )
-        raise _refuse([RowError(1, msg + f" (columns: {', '.join(COLUMNS)})")])
+    reader.fieldnames = _checked_header(reader.fieldnames or [])
     plan = _Plan()
     line = reader.line_num
     for record in reader:
+        # A quoted cell may span lines: a row starts on the line after the previous one ended.
         start, line = line + 1, reader.line_num
-        if "_extra" in record:
-            plan.errors.append(RowError(start, "more cells than header columns"))
-            continue
-        if not any((value or "").strip() for value in record.values()):
-            continue  # blank line
-        try:
-            row = ImportRow.model_validate({k: v for k, v in record.items() if v is not None})
-        except ValidationError as exc:
-            for error in exc.errors():
-                column = str(error["loc"][0]) if error["loc"] else None
-                plan.errors.append(RowError(start, f"{column}: {error['msg']}", column))
-            continue
-        given = [c for c in CERTIFICATE_COLUMNS if getattr(row, c) is not None]
-        if given and len(given) != len(CERTIFICATE_COLUMNS):
-            plan.errors.append(
-                RowError(start, "a certificate needs stars, decision_no and issued_on together")
-            )
-            continue
-        if row.score is not None and row.stars is None:
-            plan.errors.append(RowError(start, "score without stars", "score"))
-            continue
-        if row.stars is not None and row.score is not None:
-            low, high = certificates.SCORE_BANDS[row.stars]
-            if not low <= row.score <= high:
-                plan.errors.append(
-                    RowError(start, f"score {row.score} does not give {row.stars} stars", "score")
-                )
-                continue
-        plan.rows.append((start, row))
+        parsed = _parse_row(start, record)
+        if isinstance(parsed, ImportRow):
+            plan.rows.append((start, parsed))
+        else:
+            plan.errors.extend(parsed)
     if not plan.rows and not plan.errors:
         plan.errors.append(RowError(1, "the file has no data rows"))
     return plan
+
+
+def _checked_header(fieldnames: Sequence[str]) -> list[str]:
+    """The header's column names, or the whole file refused naming what is wrong with it."""
+    header = [name.strip() for name in fieldnames]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    repeated = len(set(header)) != len(header)
+    problems = [
+        f"missing {', '.join(missing)}" if missing else "",
+        f"unknown {', '.join(unknown)}" if unknown else "",
+        "a column appears twice" if repeated else "",
+    ]
+    if any(problems):
+        msg = "header: " + "; ".join(filter(None, problems))
+        raise _refuse([RowError(1, msg + f" (columns: {', '.join(COLUMNS)})")])
+    return header
+
+
+def _parse_row(line: int, record: dict[str, Any]) -> ImportRow | list[RowError]:
+    """The row, or what is wrong with it (nothing for a blank line)."""
+    if "_extra" in record:
+        return [RowError(line, "more cells than header columns")]
+    if not any((value or "").strip() for value in record.values()):
+        return []  # a blank line
+    try:
+        row = ImportRow.model_validate({k: v for k, v in record.items() if v is not None})
+    except ValidationError as exc:
+        return [_cell_error(line, error) for error in exc.errors()]
+    error = _certificate_error(line, row)
+    return row if error is None else [error]
+
+
+def _cell_error(line: int, error: ErrorDetails) -> RowError:
+    column = str(error["loc"][0]) if error["loc"] else None
+    return RowError(line, f"{column}: {error['msg']}", column)
+
+
+def _certificate_error(line: int, row: ImportRow) -> RowError | None:
+    """A certificate's cells come together, and its score within its stars' band."""
+    given = [c for c in CERTIFICATE_COLUMNS if getattr(row, c) is not None]
+    if given and len(given) != len(CERTIFICATE_COLUMNS):
+        return RowError(line, "a certificate needs stars, decision_no and issued_on together")
+    if row.score is None:
+        return None
+    if row.stars is None:
+        return RowError(line, "score without stars", "score")
+    if not certificates.score_fits(row.stars, row.score):
+        return RowError(line, f"score {row.score} does not give {row.stars} stars", "score")
+    return None
 
 
 async def _resolve_owners(session: AsyncSession, plan: _Plan) -> dict[str, Owner | None]:
     """Existing owners by folded name; None for names the file will create."""
     keys = {fold(row.owner_name) for _, row in plan.rows}
     found: dict[str, list[Owner]] = {}
-    for owner in (await session.scalars(select(Owner).where(Owner.sort_name.in_(keys)))).all():
+    for owner in await owners.owners_named(session, keys):
         found.setdefault(owner.sort_name, []).append(owner)
     resolved: dict[str, Owner | None] = {}
-    seen_products: dict[tuple[str, str], int] = {}
     for line, row in plan.rows:
         key = fold(row.owner_name)
         matches = found.get(key, [])
@@ -209,14 +222,28 @@ async def _resolve_owners(session: AsyncSession, plan: _Plan) -> dict[str, Owner
             )
         else:
             resolved.setdefault(key, None)
-        product_key = (key, fold(row.product_name))
-        if product_key in seen_products:
-            plan.errors.append(
-                RowError(line, f"same owner and product as line {seen_products[product_key]}")
-            )
-        else:
-            seen_products[product_key] = line
     return resolved
+
+
+def _repeated_products(plan: _Plan) -> list[RowError]:
+    """Rows naming the same owner and product as an earlier row."""
+    first_lines: dict[tuple[str, str], int] = {}
+    errors = []
+    for line, row in plan.rows:
+        first = first_lines.setdefault((fold(row.owner_name), fold(row.product_name)), line)
+        if first != line:
+            errors.append(RowError(line, f"same owner and product as line {first}"))
+    return errors
+
+
+def _english(row: ImportRow) -> dict[str, str] | None:
+    """The row's English translation, if it gives one."""
+    if row.name_en is None:
+        return None
+    english = {"name": row.name_en}
+    if row.description_en is not None:
+        english["description"] = row.description_en
+    return english
 
 
 def _changes(product: Product, row: ImportRow) -> dict[str, Any]:
@@ -227,80 +254,90 @@ def _changes(product: Product, row: ImportRow) -> dict[str, Any]:
         wanted["commune"] = row.commune
     if row.description is not None:
         wanted["description"] = row.description
-    if row.name_en is not None:
-        english = {"name": row.name_en}
-        if row.description_en is not None:
-            english["description"] = row.description_en
+    if (english := _english(row)) is not None:
         wanted["translations"] = {**(product.translations or {}), "en": english}
     return {k: v for k, v in wanted.items() if getattr(product, k) != v}
 
 
-async def _apply(
-    session: AsyncSession,
-    plan: _Plan,
-    resolved: dict[str, Owner | None],
-    result: ImportResult,
-    *,
-    update_existing: bool,
-) -> None:
-    for _line, row in plan.rows:
+def _new_product(row: ImportRow, owner: Owner) -> Product:
+    english = _english(row)
+    return Product(
+        id=uuid.uuid4(),
+        owner_id=owner.id,
+        name=row.product_name,
+        description=row.description,
+        translations={} if english is None else {"en": english},
+        group=row.group,
+        unit=row.unit,
+        unit_step=row.unit_step or Decimal(1),
+        price_vnd=row.price_vnd,
+        stock=row.stock,
+        commune=row.commune or owner.commune,
+        province=owner.province,
+    )
+
+
+@dataclass
+class _Writer:
+    """Writes a checked plan's rows, counting what it does in `result`."""
+
+    session: AsyncSession
+    resolved: dict[str, Owner | None]
+    result: ImportResult
+    update_existing: bool
+
+    async def write(self, plan: _Plan) -> None:
+        for _line, row in plan.rows:
+            product = await self._product(row, await self._owner(row))
+            await self._certificate(product, row)
+
+    async def _owner(self, row: ImportRow) -> Owner:
+        """The row's owner, created the first time the file names a missing one."""
         key = fold(row.owner_name)
-        owner = resolved[key]
+        owner = self.resolved[key]
         if owner is None:
             assert row.owner_kind is not None
             assert row.commune is not None
             owner = await owners.create_owner(
-                session,
+                self.session,
                 OwnerCreate(name=row.owner_name, kind=row.owner_kind, commune=row.commune),
             )
-            resolved[key] = owner
-            result.owners_created += 1
-        product = await products.find_by_owner_and_name(session, owner.id, row.product_name)
+            self.resolved[key] = owner
+            self.result.owners_created += 1
+        return owner
+
+    async def _product(self, row: ImportRow, owner: Owner) -> Product:
+        """The owner's product of this name, created or brought up to date with the row."""
+        product = await products.find_by_owner_and_name(self.session, owner.id, row.product_name)
         if product is None:
-            translations: dict[str, Any] = {}
-            if row.name_en is not None:
-                translations["en"] = {"name": row.name_en}
-                if row.description_en is not None:
-                    translations["en"]["description"] = row.description_en
-            product = Product(
-                id=uuid.uuid4(),
-                owner_id=owner.id,
-                name=row.product_name,
-                description=row.description,
-                translations=translations,
-                group=row.group,
-                unit=row.unit,
-                unit_step=row.unit_step or Decimal(1),
-                price_vnd=row.price_vnd,
-                stock=row.stock,
-                commune=row.commune or owner.commune,
-                province=owner.province,
-            )
-            session.add(product)
-            await session.flush()
-            result.products_created += 1
-        elif update_existing and (changes := _changes(product, row)):
+            product = _new_product(row, owner)
+            self.session.add(product)
+            await self.session.flush()
+            self.result.products_created += 1
+        elif self.update_existing and (changes := _changes(product, row)):
             for name, value in changes.items():
                 setattr(product, name, value)
-            await session.flush()
-            result.products_updated += 1
+            await self.session.flush()
+            self.result.products_updated += 1
         else:
-            result.products_unchanged += 1
-        if (
-            row.stars is not None
-            and row.decision_no is not None
-            and row.issued_on is not None
-            and await certificates.find(session, product.id, row.decision_no) is None
-        ):
-            await certificates.add_certificate(
-                session,
-                product,
-                stars=row.stars,
-                score=row.score,
-                decision_no=row.decision_no,
-                issued_on=row.issued_on,
-            )
-            result.certificates_created += 1
+            self.result.products_unchanged += 1
+        return product
+
+    async def _certificate(self, product: Product, row: ImportRow) -> None:
+        """The row's certificate, unless the product already has one under its decision."""
+        if row.stars is None or row.decision_no is None or row.issued_on is None:
+            return
+        if await certificates.has_decision(self.session, product.id, row.decision_no):
+            return
+        await certificates.add_certificate(
+            self.session,
+            product,
+            stars=row.stars,
+            score=row.score,
+            decision_no=row.decision_no,
+            issued_on=row.issued_on,
+        )
+        self.result.certificates_created += 1
 
 
 async def import_csv(
@@ -315,6 +352,7 @@ async def import_csv(
     # Owners and products are matched by folded name: imports must not interleave.
     await take_turns(session, "products.import")
     resolved = await _resolve_owners(session, plan) if plan.rows else {}
+    plan.errors.extend(_repeated_products(plan))
     if plan.errors:
         raise _refuse(sorted(plan.errors, key=lambda e: e.line))
     result = ImportResult(
@@ -326,13 +364,14 @@ async def import_csv(
         products_unchanged=0,
         certificates_created=0,
     )
+    writer = _Writer(session, resolved, result, update_existing)
     if dry_run:
         # Do the very same work inside a savepoint and roll it back: the counts are exact.
         savepoint = await session.begin_nested()
         try:
-            await _apply(session, plan, resolved, result, update_existing=update_existing)
+            await writer.write(plan)
         finally:
             await savepoint.rollback()
     else:
-        await _apply(session, plan, resolved, result, update_existing=update_existing)
+        await writer.write(plan)
     return result

@@ -1,52 +1,43 @@
+"""Owner queries."""
+
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import Ordering, SortKey
+from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
-from app.models.owner import Owner, OwnerKind, OwnerStatus
+from app.models.owner import Owner
+from app.owners.schemas import OwnerQuery
 
 BY_NAME = Ordering("name", (SortKey(Owner.sort_name, str), SortKey(Owner.id, uuid.UUID)))
 
 
-async def get(
-    session: AsyncSession, owner_id: uuid.UUID, *, for_update: bool = False
-) -> Owner | None:
-    stmt = select(Owner).where(Owner.id == owner_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+class OwnerRepository(Repository[Owner]):
+    model = Owner
+    noun = "owner"
 
+    def filtered(self, query: OwnerQuery) -> Select[tuple[Owner]]:
+        """Owners matching every filter of `query`."""
+        stmt = self.select().where(Owner.status == query.status)
+        if query.kind is not None:
+            stmt = stmt.where(Owner.kind == query.kind)
+        if query.commune is not None:
+            stmt = stmt.where(Owner.commune_key == fold(query.commune))
+        if query.province is not None:
+            stmt = stmt.where(Owner.province_key == fold(query.province))
+        for term in search_terms(query.q or ""):
+            stmt = stmt.where(Owner.search_text.like(like_pattern(term), escape="\\"))
+        return stmt
 
-def filtered(
-    *,
-    kind: OwnerKind | None = None,
-    commune: str | None = None,
-    province: str | None = None,
-    q: str | None = None,
-    status: OwnerStatus | None = None,
-) -> Select[Any]:
-    stmt = select(Owner)
-    if kind is not None:
-        stmt = stmt.where(Owner.kind == kind)
-    if commune is not None:
-        stmt = stmt.where(Owner.commune_key == fold(commune))
-    if province is not None:
-        stmt = stmt.where(Owner.province_key == fold(province))
-    if status is not None:
-        stmt = stmt.where(Owner.status == status)
-    for term in search_terms(q or ""):
-        stmt = stmt.where(Owner.search_text.like(like_pattern(term), escape="\\"))
-    return stmt
+    async def search(self, query: OwnerQuery) -> tuple[list[Owner], str | None]:
+        """One page of `query`, by name."""
+        return await self.page(self.filtered(query), BY_NAME, query)
 
-
-async def page(
-    session: AsyncSession, stmt: Select[Any], cursor: str | None, limit: int
-) -> tuple[Sequence[Owner], str | None]:
-    rows = (await session.execute(BY_NAME.apply(stmt, cursor, limit))).all()
-    return BY_NAME.page(rows, limit)
+    async def named(self, folded_names: Collection[str]) -> list[Owner]:
+        """Every owner whose folded name is one of these."""
+        stmt = select(Owner).where(Owner.sort_name.in_(folded_names))
+        return list((await self.session.scalars(stmt)).all())

@@ -6,8 +6,10 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
+    QUERY_TEXT,
     Email,
     InputModel,
     LongText,
@@ -72,3 +74,24 @@ class OwnerRead(BaseModel):
     status: OwnerStatus = Field(description="active, or inactive once deactivated by an admin.")
     created_at: datetime
     updated_at: datetime
+
+
+class OwnerQuery(PageQuery):
+    """`GET /v1/owners`: the filters (all combine), with the page."""
+
+    kind: OwnerKind | None = Field(default=None, description="Only owners of this kind.")
+    commune: str | None = Field(
+        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
+    )
+    province: str | None = Field(
+        default=None, max_length=100, pattern=QUERY_TEXT, description="Province, accents optional."
+    )
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=QUERY_TEXT,
+        description="Words in the name or representative; accents optional.",
+    )
+    status: OwnerStatus = Field(
+        default=OwnerStatus.active, description="active (the default) or inactive."
+    )

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
-from app.core.errors import Forbidden, NotFound
-from app.models.owner import Owner, OwnerKind, OwnerStatus
-from app.owners import repository
-from app.owners.schemas import OwnerCreate, OwnerUpdate
+from app.models.owner import Owner, OwnerStatus
+from app.owners.repository import OwnerRepository
+from app.owners.schemas import OwnerCreate, OwnerQuery, OwnerUpdate
 
 
 async def get_owner(
@@ -21,25 +20,16 @@ async def get_owner(
     for_update: bool = False,
     code: str | None = None,
 ) -> Owner:
-    owner = await repository.get(session, owner_id, for_update=for_update)
-    if owner is None:
-        raise NotFound(f"No owner {owner_id}.", code=code)
-    return owner
+    return await OwnerRepository(session).get_or_404(owner_id, for_update=for_update, code=code)
 
 
-async def list_owners(
-    session: AsyncSession,
-    *,
-    kind: OwnerKind | None,
-    commune: str | None,
-    province: str | None,
-    q: str | None,
-    status: OwnerStatus | None,
-    cursor: str | None,
-    limit: int,
-) -> tuple[Sequence[Owner], str | None]:
-    stmt = repository.filtered(kind=kind, commune=commune, province=province, q=q, status=status)
-    return await repository.page(session, stmt, cursor, limit)
+async def list_owners(session: AsyncSession, query: OwnerQuery) -> tuple[list[Owner], str | None]:
+    return await OwnerRepository(session).search(query)
+
+
+async def owners_named(session: AsyncSession, folded_names: Collection[str]) -> list[Owner]:
+    """The owners whose folded name (`app.core.text.fold`) is one of these."""
+    return await OwnerRepository(session).named(folded_names)
 
 
 async def create_owner(session: AsyncSession, data: OwnerCreate) -> Owner:
@@ -51,8 +41,9 @@ async def create_owner(session: AsyncSession, data: OwnerCreate) -> Owner:
 
 def ensure_can_edit(principal: Principal, owner: Owner) -> None:
     """Admins edit any owner; an owner key only the owner it is bound to."""
-    if not principal.acts_for(owner.id):
-        raise Forbidden("This key may not edit this owner.", code="not_your_owner")
+    principal.ensure_acts_for(
+        owner.id, detail="This key may not edit this owner.", code="not_your_owner"
+    )
 
 
 async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -> Owner:

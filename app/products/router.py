@@ -1,34 +1,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api_keys.auth import AdminOrOwner
 from app.core.db import SessionDep
-from app.core.http import check_if_match, conditional_json
+from app.core.http import conditional_json
 from app.core.i18n import LanguageDep, language_headers
 from app.core.openapi import responses
-from app.core.pagination import CursorQuery, LimitQuery, Page
-from app.core.schemas import QUERY_TEXT
+from app.core.pagination import Page
 from app.core.zones import TodayDep
-from app.models.product import ProductGroup, ProductStatus
+from app.models.product import ProductStatus
 from app.products import service
-from app.products.repository import ProductSort
+from app.products.dependencies import (
+    OwnedProductForUpdate,
+    OwnedProductUpdate,
+    OwnedStockAdjustment,
+)
 from app.products.schemas import (
-    MAX_PRICE_VND,
     ProductCreate,
+    ProductQuery,
     ProductRead,
-    ProductUpdate,
-    StockAdjustment,
+    Rated,
 )
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
 
 def _single(
-    request: Request, rated: service.Rated, languages: LanguageDep, status_code: int = 200
+    request: Request, rated: Rated, languages: LanguageDep, status_code: int = 200
 ) -> Response:
     model = service.read(*rated, languages)
     headers = language_headers([model.language])
@@ -43,56 +46,10 @@ async def list_products(
     session: SessionDep,
     today: TodayDep,
     languages: LanguageDep,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=QUERY_TEXT,
-            description="Words in the name, a translation or the owner's name; accents optional.",
-        ),
-    ] = None,
-    group: Annotated[ProductGroup | None, Query(description="Only this OCOP group.")] = None,
-    min_stars: Annotated[
-        int | None, Query(ge=1, le=5, description="Only products with at least these stars.")
-    ] = None,
-    certified: Annotated[
-        bool | None,
-        Query(description="true: only products with a valid 3+ star certificate; false: without."),
-    ] = None,
-    commune: Annotated[
-        str | None,
-        Query(max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."),
-    ] = None,
-    owner_id: Annotated[uuid.UUID | None, Query(description="Only this owner's.")] = None,
-    event_id: Annotated[
-        uuid.UUID | None, Query(description="Only products entered in this event.")
-    ] = None,
-    min_price_vnd: Annotated[int | None, Query(ge=0, le=MAX_PRICE_VND)] = None,
-    max_price_vnd: Annotated[int | None, Query(ge=0, le=MAX_PRICE_VND)] = None,
-    sort: Annotated[
-        ProductSort,
-        Query(description="newest (default), name, price, -price (dearest first) or stars."),
-    ] = ProductSort.newest,
-    cursor: CursorQuery = None,
-    limit: LimitQuery = 20,
+    query: Annotated[ProductQuery, Query()],
 ) -> Page[ProductRead]:
     """List active products; `q` and filters combine."""
-    rated, next_cursor = await service.list_products(
-        session,
-        today,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-        q=q,
-        group=group,
-        min_stars=min_stars,
-        certified=certified,
-        commune=commune,
-        owner_id=owner_id,
-        event_id=event_id,
-        min_price_vnd=min_price_vnd,
-        max_price_vnd=max_price_vnd,
-    )
+    rated, next_cursor = await service.list_products(session, query, today)
     items = [service.read(product, stars, languages) for product, stars in rated]
     # The languages this page's names and descriptions are in (RFC 9110 allows a list).
     response.headers.update(language_headers(item.language for item in items))
@@ -138,65 +95,44 @@ async def update_product(
     session: SessionDep,
     principal: AdminOrOwner,
     today: TodayDep,
-    languages: LanguageDep,
-    product_id: uuid.UUID,
-    body: ProductUpdate,
+    write: OwnedProductUpdate,
 ) -> Response:
     """Update a product (admin, or its owner's key); honours `If-Match`."""
-    product, stars = await service.get_product(session, product_id, today, for_update=True)
-    service.ensure_owner_may_act_for(principal, product.owner_id)
-    check_if_match(request, service.read(product, stars, languages))
-    rated = await service.update_product(session, principal, product, body, today)
-    return _single(request, rated, languages)
+    rated = await service.update_product(session, principal, write.product, write.body, today)
+    return _single(request, rated, write.languages)
 
 
-async def _set_status(
-    request: Request,
-    session: SessionDep,
-    principal: AdminOrOwner,
-    today: TodayDep,
-    languages: LanguageDep,
-    product_id: uuid.UUID,
-    new_status: ProductStatus,
-) -> Response:
-    product, _stars = await service.get_product(session, product_id, today, for_update=True)
-    service.ensure_owner_may_act_for(principal, product.owner_id)
-    rated = await service.set_status(session, product, new_status, today)
-    return _single(request, rated, languages)
+def _status_change(new_status: ProductStatus, summary: str) -> Callable[..., Awaitable[Response]]:
+    """An endpoint that moves the product to `new_status` (archive and restore)."""
+
+    async def endpoint(
+        request: Request, session: SessionDep, today: TodayDep, write: OwnedProductForUpdate
+    ) -> Response:
+        rated = await service.set_status(session, write.product, new_status, today)
+        return _single(request, rated, write.languages)
+
+    endpoint.__doc__ = summary
+    return endpoint
 
 
-@router.post(
-    "/{product_id:uuid}/archive", response_model=ProductRead, responses=responses(401, 403, 404)
-)
-async def archive_product(
-    request: Request,
-    session: SessionDep,
-    principal: AdminOrOwner,
-    today: TodayDep,
-    languages: LanguageDep,
-    product_id: uuid.UUID,
-) -> Response:
-    """Archive a product (admin or its owner): out of public lists, still readable by id."""
-    return await _set_status(
-        request, session, principal, today, languages, product_id, ProductStatus.archived
-    )
-
-
-@router.post(
-    "/{product_id:uuid}/restore", response_model=ProductRead, responses=responses(401, 403, 404)
-)
-async def restore_product(
-    request: Request,
-    session: SessionDep,
-    principal: AdminOrOwner,
-    today: TodayDep,
-    languages: LanguageDep,
-    product_id: uuid.UUID,
-) -> Response:
-    """Restore an archived product to the public lists (admin or its owner)."""
-    return await _set_status(
-        request, session, principal, today, languages, product_id, ProductStatus.active
-    )
+for _action, _status, _summary in (
+    (
+        "archive",
+        ProductStatus.archived,
+        "Archive a product (admin or its owner): out of public lists, still readable by id.",
+    ),
+    (
+        "restore",
+        ProductStatus.active,
+        "Restore an archived product to the public lists (admin or its owner).",
+    ),
+):
+    router.post(
+        f"/{{product_id:uuid}}/{_action}",
+        response_model=ProductRead,
+        responses=responses(401, 403, 404),
+        name=f"{_action}_product",
+    )(_status_change(_status, _summary))
 
 
 @router.post(
@@ -205,16 +141,8 @@ async def restore_product(
     responses=responses(401, 403, 404, 409),
 )
 async def adjust_stock(
-    request: Request,
-    session: SessionDep,
-    principal: AdminOrOwner,
-    today: TodayDep,
-    languages: LanguageDep,
-    product_id: uuid.UUID,
-    body: StockAdjustment,
+    request: Request, session: SessionDep, today: TodayDep, write: OwnedStockAdjustment
 ) -> Response:
     """Add or remove stock, exactly (admin or its owner); never below zero."""
-    product, _stars = await service.get_product(session, product_id, today, for_update=True)
-    service.ensure_owner_may_act_for(principal, product.owner_id)
-    rated = await service.adjust_stock(session, product, body.delta, today)
-    return _single(request, rated, languages)
+    rated = await service.adjust_stock(session, write.product, write.body.delta, today)
+    return _single(request, rated, write.languages)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -14,8 +15,10 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.i18n import LanguageTag, translations_field
+from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
+    QUERY_TEXT,
     InputModel,
     LongText,
     Name,
@@ -25,13 +28,56 @@ from app.core.schemas import (
     QuantityIn,
     QuantityOut,
 )
-from app.models.product import ProductGroup, ProductStatus, Unit
+from app.models.product import Product, ProductGroup, ProductStatus, Unit
 
 MAX_PRICE_VND = 10**12
+
+Rated = tuple[Product, int | None]
+"""A product with its current stars (computed in SQL for a given day)."""
 
 PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class ProductSort(StrEnum):
+    newest = "newest"
+    name = "name"
+    price = "price"
+    price_desc = "-price"
+    stars = "stars"
+
+
+class ProductQuery(PageQuery):
+    """`GET /v1/products`: the filters (all combine) and the sort, with the page."""
+
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=QUERY_TEXT,
+        description="Words in the name, a translation or the owner's name; accents optional.",
+    )
+    group: ProductGroup | None = Field(default=None, description="Only this OCOP group.")
+    min_stars: int | None = Field(
+        default=None, ge=1, le=5, description="Only products with at least these stars."
+    )
+    certified: bool | None = Field(
+        default=None,
+        description="true: only products with a valid 3+ star certificate; false: without.",
+    )
+    commune: str | None = Field(
+        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
+    )
+    owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's.")
+    event_id: uuid.UUID | None = Field(
+        default=None, description="Only products entered in this event."
+    )
+    min_price_vnd: PriceVnd | None = None
+    max_price_vnd: PriceVnd | None = None
+    sort: ProductSort = Field(
+        default=ProductSort.newest,
+        description="newest (default), name, price, -price (dearest first) or stars.",
+    )
 
 
 class ProductTranslation(InputModel):

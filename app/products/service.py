@@ -10,18 +10,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import Forbidden
 from app.core.i18n import LanguagePreference, localize
-from app.models.api_key import Role
-from app.models.product import Product, ProductGroup, ProductStatus
+from app.models.product import Product, ProductStatus
 from app.owners import service as owners
-from app.products import repository, stock
-from app.products.repository import ProductSort
-from app.products.schemas import OwnerRef, ProductCreate, ProductRead, ProductUpdate
+from app.products import stock
+from app.products.repository import ProductRepository
+from app.products.schemas import (
+    OwnerRef,
+    ProductCreate,
+    ProductQuery,
+    ProductRead,
+    ProductUpdate,
+    Rated,
+)
 from app.webhooks.outbox import emit
-
-Rated = tuple[Product, int | None]
-"""A product with its current stars (computed in SQL for a given day)."""
 
 
 def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
@@ -58,49 +61,28 @@ def read(product: Product, stars: int | None, languages: LanguagePreference) -> 
 async def get_product(
     session: AsyncSession, product_id: uuid.UUID, today: date, *, for_update: bool = False
 ) -> Rated:
-    found = await repository.get(session, product_id, today, for_update=for_update)
-    if found is None:
-        raise NotFound(f"No product {product_id}.")
-    return found
+    return await ProductRepository(session).get_rated(product_id, today, for_update=for_update)
+
+
+async def load_product(
+    session: AsyncSession, product_id: uuid.UUID, *, for_update: bool = False
+) -> Product:
+    """The product with its owner but not its stars, or `NotFound`."""
+    return await ProductRepository(session).get_or_404(product_id, for_update=for_update)
 
 
 async def list_products(
-    session: AsyncSession,
-    today: date,
-    *,
-    sort: ProductSort,
-    cursor: str | None,
-    limit: int,
-    q: str | None = None,
-    group: ProductGroup | None = None,
-    min_stars: int | None = None,
-    certified: bool | None = None,
-    commune: str | None = None,
-    owner_id: uuid.UUID | None = None,
-    event_id: uuid.UUID | None = None,
-    min_price_vnd: int | None = None,
-    max_price_vnd: int | None = None,
+    session: AsyncSession, query: ProductQuery, today: date
 ) -> tuple[list[Rated], str | None]:
-    """Active products, filtered; one SQL statement whatever the page size."""
-    stmt = repository.filtered(
-        today,
-        q=q,
-        group=group,
-        min_stars=min_stars,
-        certified=certified,
-        commune=commune,
-        owner_id=owner_id,
-        event_id=event_id,
-        min_price_vnd=min_price_vnd,
-        max_price_vnd=max_price_vnd,
-    )
-    return await repository.page(session, stmt, repository.ordering(sort, today), cursor, limit)
+    """Active products matching `query`, one page of them."""
+    return await ProductRepository(session).search(query, today)
 
 
 def ensure_owner_may_act_for(principal: Principal, owner_id: uuid.UUID) -> None:
     """Admins act for any owner; an owner key only for the owner it is bound to."""
-    if not principal.acts_for(owner_id):
-        raise Forbidden("This key may not act for this owner's products.", code="not_your_product")
+    principal.ensure_acts_for(
+        owner_id, detail="This key may not act for this owner's products.", code="not_your_product"
+    )
 
 
 async def _ensure_owner_exists(session: AsyncSession, owner_id: uuid.UUID) -> None:
@@ -128,31 +110,31 @@ async def update_product(
         changes["translations"] = data.model_dump(mode="json", exclude_none=True)["translations"]
     new_owner = changes.get("owner_id")
     if new_owner is not None and new_owner != product.owner_id:
-        if principal.role is not Role.admin:
+        if not principal.is_admin:
             raise Forbidden(
                 "Only an admin may move a product to another owner.", code="not_your_product"
             )
         await _ensure_owner_exists(session, new_owner)
     for field, value in changes.items():
         setattr(product, field, value)
+    return await _announce_change(session, product, today)
+
+
+async def _announce_change(session: AsyncSession, product: Product, today: date) -> Rated:
+    """Write the change, read the product back and send `product.updated` to admins and its
+    owner, in this transaction."""
     await session.flush()
-    return await _announce(session, await get_product(session, product.id, today))
-
-
-async def _announce(session: AsyncSession, rated: Rated) -> Rated:
-    """`product.updated` to admins and the product's owner, in this transaction."""
-    product, stars = rated
+    product, stars = await get_product(session, product.id, today)
     body = read(product, stars, LanguagePreference.parse(None)).model_dump(mode="json")
     await emit(session, "product.updated", body, owner_ids=[product.owner_id])
-    return rated
+    return product, stars
 
 
 async def set_status(
     session: AsyncSession, product: Product, status: ProductStatus, today: date
 ) -> Rated:
     product.status = status
-    await session.flush()
-    return await _announce(session, await get_product(session, product.id, today))
+    return await _announce_change(session, product, today)
 
 
 async def adjust_stock(
@@ -160,12 +142,11 @@ async def adjust_stock(
 ) -> Rated:
     """Add (or remove) exact units; stock never goes below zero."""
     stock.adjust(product, delta)
-    await session.flush()
-    return await _announce(session, await get_product(session, product.id, today))
+    return await _announce_change(session, product, today)
 
 
 async def find_by_owner_and_name(
     session: AsyncSession, owner_id: uuid.UUID, name: str
 ) -> Product | None:
     """The owner's product with this name (accents and case aside), if any."""
-    return await repository.find_by_owner_and_name(session, owner_id, name)
+    return await ProductRepository(session).find_by_owner_and_name(owner_id, name)

@@ -16,25 +16,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
 from app.models.product import Product
-from app.products import repository
+from app.products.repository import ProductRepository
 
 
 async def take(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) -> Decimal | None:
     """Take `quantity` from an active product's tracked stock: what is left, or None (and
     nothing taken) if there is too little or the product is no longer active."""
-    return await repository.take_stock(session, product_id, quantity)
+    return await ProductRepository(session).take_stock(product_id, quantity)
 
 
 async def give_back(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) -> None:
     """Return `quantity` to a product's tracked stock (nothing if it is not tracked)."""
-    await repository.return_stock(session, product_id, quantity)
+    await ProductRepository(session).return_stock(product_id, quantity)
 
 
 async def levels(
     session: AsyncSession, product_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Decimal | None]:
     """The stock of each product now (None: not tracked)."""
-    return await repository.stock_levels(session, product_ids)
+    return await ProductRepository(session).stock_levels(product_ids)
 
 
 def adjust(product: Product, delta: Decimal) -> None:

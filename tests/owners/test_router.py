@@ -182,6 +182,24 @@ async def test_owner_key_cannot_edit_another_owner(
     assert (await client.get(f"/v1/owners/{theirs['id']}")).json() == theirs
 
 
+async def test_a_bad_body_is_422_before_the_owner_is_looked_at(
+    client: httpx.AsyncClient, admin: dict[str, str], make_key: KeyFactory, make_owner: OwnerFactory
+) -> None:
+    mine = await make_owner(name="Hợp tác xã Của Tôi")
+    theirs = await make_owner(**NGOC_QUE)
+    intruder = await make_key(Role.owner, owner_id=uuid.UUID(mine["id"]))
+
+    for owner_id, headers in [
+        (uuid.uuid4(), admin),  # no such owner
+        (theirs["id"], intruder),  # not its own
+        (theirs["id"], {**admin, "If-Match": '"stale"'}),
+    ]:
+        response = await client.patch(f"/v1/owners/{owner_id}", json={"name": ""}, headers=headers)
+
+        assert response.status_code == 422
+        assert {tuple(e["loc"][:2]) for e in problem(response)["errors"]} == {("body", "name")}
+
+
 async def test_partner_key_cannot_edit_an_owner(
     client: httpx.AsyncClient, partner: dict[str, str], make_owner: OwnerFactory
 ) -> None:

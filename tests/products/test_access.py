@@ -76,6 +76,38 @@ async def test_owner_key_cannot_touch_another_owners_product(
     assert await snapshot(db) == before
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "loc"),
+    [
+        ("PATCH", "", {"price_vnd": -1}, {}, ["body", "price_vnd"]),
+        ("POST", "/stock-adjustments", {"delta": "x"}, {}, ["body", "delta"]),
+        ("POST", "/archive", None, {"Accept-Language": "x" * 501}, ["header", "accept-language"]),
+    ],
+)
+async def test_bad_input_is_422_before_the_product_is_looked_at(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    intruder: dict[str, str],
+    victim: dict[str, Any],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    headers: dict[str, str],
+    loc: list[str],
+) -> None:
+    for product_id, key in [
+        (uuid.uuid4(), admin),  # no such product
+        (victim["id"], intruder),  # another owner's
+        (victim["id"], {**admin, "If-Match": '"stale"'}),
+    ]:
+        response = await client.request(
+            method, f"/v1/products/{product_id}{path}", json=body, headers={**key, **headers}
+        )
+
+        assert response.status_code == 422
+        assert {tuple(e["loc"][:2]) for e in problem(response)["errors"]} == {tuple(loc)}
+
+
 async def test_owner_key_cannot_create_for_another_owner(
     client: httpx.AsyncClient, db: AsyncSession, intruder: dict[str, str], owner: dict[str, Any]
 ) -> None:

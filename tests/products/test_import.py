@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +226,106 @@ async def test_import_needs_text_csv(client: httpx.AsyncClient, admin: dict[str,
 
     assert response.status_code == 415
     assert problem(response)["code"] == "unsupported_media_type"
+
+
+MIB = 1024 * 1024
+GLOBAL_LIMIT = MIB  # OCOP_MAX_BODY_BYTES's default
+IMPORT_LIMIT = 5 * MIB
+
+
+def large_csv(size: int) -> tuple[bytes, int]:
+    """A valid file of at least `size` bytes, each row a new product with a long description,
+    and how many rows it has."""
+    header = "owner_name,product_name,group,unit,price_vnd,owner_kind,commune,description\n"
+    owner = "Hợp tác xã Lớn"
+    description = ("Quýt vàng Bắc Sơn, ngọt thơm, vỏ mỏng. " * 130)[:4900]
+    lines = [header]
+    total = len(header.encode())
+    while total < size:
+        product = f"Sản phẩm {len(lines)}"
+        row = f'{owner},{product},food,kg,45000,cooperative,Bắc Sơn,"{description}"\n'
+        lines.append(row)
+        total += len(row.encode())
+    return "".join(lines).encode(), len(lines) - 1
+
+
+async def in_chunks(body: bytes, size: int = 65_536) -> AsyncIterator[bytes]:
+    """The body streamed, without a Content-Length."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "streamed"])
+async def test_a_2_mib_file_is_taken_although_other_bodies_stop_at_1_mib(
+    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession, streamed: bool
+) -> None:
+    body, rows = large_csv(2 * MIB)
+
+    response = await client.post(
+        "/v1/products/import",
+        content=in_chunks(body) if streamed else body,
+        params={"dry_run": "true"},
+        headers={**admin, "content-type": "text/csv"},
+    )
+
+    assert len(body) > 2 * MIB
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["rows"] == rows
+    assert response.json()["products_created"] == rows
+    assert await counts(db) == (0, 0, 0)
+
+
+async def test_a_file_of_exactly_5_mib_is_taken(
+    client: httpx.AsyncClient, admin: dict[str, str], make_owner: OwnerFactory
+) -> None:
+    await make_owner(name="Hợp tác xã Na Chi Lăng", commune="Chi Lăng")
+    body = (HEADER + "Hợp tác xã Na Chi Lăng,Na Chi Lăng,food,kg,60000,,,\n").encode()
+    body += b"\n" * (IMPORT_LIMIT - len(body))  # blank lines are skipped
+
+    response = await client.post(
+        "/v1/products/import",
+        content=body,
+        params={"dry_run": "true"},
+        headers={**admin, "content-type": "text/csv"},
+    )
+
+    assert len(body) == IMPORT_LIMIT
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["rows"] == 1
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "streamed"])
+async def test_a_file_over_5_mib_is_413(
+    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession, streamed: bool
+) -> None:
+    body, _rows = large_csv(IMPORT_LIMIT + 1)
+
+    response = await client.post(
+        "/v1/products/import",
+        content=in_chunks(body) if streamed else body,
+        headers={**admin, "content-type": "text/csv"},
+    )
+
+    assert response.status_code == 413
+    assert problem(response)["code"] == "payload_too_large"
+    assert str(IMPORT_LIMIT) in problem(response)["detail"]
+    assert await counts(db) == (0, 0, 0)
+
+
+async def test_a_2_mib_body_elsewhere_is_still_413(
+    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession
+) -> None:
+    padding = "x" * (2 * MIB)
+    body = f'{{"name": "HTX", "kind": "cooperative", "commune": "Bac Son", "x": "{padding}"}}'
+
+    response = await client.post(
+        "/v1/owners", content=body.encode(), headers={**admin, "content-type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert problem(response)["code"] == "payload_too_large"
+    assert str(GLOBAL_LIMIT) in problem(response)["detail"]
+    assert await counts(db) == (0, 0, 0)
 
 
 def ocop(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

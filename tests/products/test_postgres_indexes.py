@@ -8,16 +8,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.products import repository
-from app.products.repository import ProductSort
+from app.products.repository import ProductRepository, ordering
+from app.products.schemas import ProductQuery, ProductSort
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres_only]
 
 
 async def plan_of(db: AsyncSession, q: str) -> str:
     today = date(2026, 6, 15)
-    stmt = repository.ordering(ProductSort.name, today).apply(
-        repository.filtered(today, q=q), None, 20
+    query = ProductQuery(q=q, sort=ProductSort.name)
+    stmt = ordering(query.sort, today).apply(
+        ProductRepository(db).filtered(query, today), query.cursor, query.limit
     )
     dialect = (await db.connection()).dialect
     sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
