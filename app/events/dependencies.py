@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.api_keys.auth import AdminOrOwner
+from app.api_keys.auth import AdminOrOwner, Principal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import check_if_match
@@ -28,7 +28,15 @@ from app.events.schemas import (
 from app.models.event import Event, EventProduct
 from app.models.product import Product
 
-NOT_YOUR_PRODUCT = "This key may not act for this owner's products."
+
+def _ensure_sells(principal: Principal, product: Product) -> None:
+    """Entries are the admins' and the product's owner's to make, change and remove."""
+    principal.ensure_acts_for(
+        product.owner_id,
+        detail="This key may not act for this owner's products.",
+        code="not_your_product",
+    )
+
 
 TzQuery = Annotated[TimeZoneName, Query(description=TZ_DESCRIPTION)]
 
@@ -85,7 +93,7 @@ async def entering(
 ) -> Entering:
     event = await service.get_event(session, event_id, for_update=True)
     product = await service.product_to_enter(session, body.product_id)
-    principal.ensure_acts_for(product.owner_id, detail=NOT_YOUR_PRODUCT, code="not_your_product")
+    _ensure_sells(principal, product)
     return Entering(event, product, body)
 
 
@@ -97,9 +105,7 @@ async def owned_entry(
 ) -> EventProduct:
     """The entry, locked, if the caller may act for its product's owner."""
     entry = await service.get_entry(session, event_id, product_id, for_update=True)
-    principal.ensure_acts_for(
-        entry.product.owner_id, detail=NOT_YOUR_PRODUCT, code="not_your_product"
-    )
+    _ensure_sells(principal, entry.product)
     return entry
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response, status
 
@@ -35,6 +35,15 @@ from app.events.schemas import (
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
+Localized = TypeVar("Localized", EventRead, EventProductRead)
+
+
+def _page(response: Response, items: list[Localized], next_cursor: str | None) -> Page[Localized]:
+    """A page whose `Content-Language` names every language its items are in."""
+    response.headers.update(language_headers(item.language for item in items))
+    return Page(items=items, next_cursor=next_cursor)
+
+
 def _event_response(
     request: Request,
     read: EventRead,
@@ -56,9 +65,7 @@ async def list_events(
     """List events, soonest first (nearest first with `near`)."""
     view = EventView(now=clock.now(), zone=query.zone_info, languages=languages)
     rows, next_cursor = await service.list_events(session, query, view.now)
-    items = [view.read(event, distance) for event, distance in rows]
-    response.headers.update(language_headers(item.language for item in items))
-    return Page[EventRead](items=items, next_cursor=next_cursor)
+    return _page(response, [view.read(event, distance) for event, distance in rows], next_cursor)
 
 
 @router.post(
@@ -136,8 +143,7 @@ async def list_event_products(
     """List the (active) products shown and sold at an event, by name, with their prices."""
     entries, next_cursor = await service.list_entries(session, event_id, query)
     items = [EventProductRead.of(entry, languages=languages) for entry in entries]
-    response.headers.update(language_headers(item.language for item in items))
-    return Page[EventProductRead](items=items, next_cursor=next_cursor)
+    return _page(response, items, next_cursor)
 
 
 @router.post(

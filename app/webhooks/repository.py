@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from app.core.pagination import Ordering, PageQuery, SortKey
+from app.core.pagination import PageQuery, newest_first
 from app.core.repository import Repository
 from app.models.api_key import ApiKey
 from app.models.webhook import (
@@ -21,20 +21,8 @@ from app.models.webhook import (
     WebhookEndpoint,
 )
 
-NEWEST_ENDPOINTS = Ordering(
-    "newest",
-    (
-        SortKey(WebhookEndpoint.created_at, datetime, descending=True),
-        SortKey(WebhookEndpoint.id, uuid.UUID, descending=True),
-    ),
-)
-NEWEST_DELIVERIES = Ordering(
-    "newest",
-    (
-        SortKey(WebhookDelivery.created_at, datetime, descending=True),
-        SortKey(WebhookDelivery.id, uuid.UUID, descending=True),
-    ),
-)
+NEWEST_ENDPOINTS = newest_first(WebhookEndpoint.created_at, WebhookEndpoint.id)
+NEWEST_DELIVERIES = newest_first(WebhookDelivery.created_at, WebhookDelivery.id)
 
 
 class EndpointRepository(Repository[WebhookEndpoint]):
