@@ -90,10 +90,10 @@ def _named_by(system: str, external_id: str) -> ColumnElement[bool]:
 
 def _conditions(query: EventQuery, now: datetime) -> Iterator[ColumnElement[bool]]:
     """The WHERE clauses of the query's filters (the events overlapping its window)."""
-    if query.starts_before is not None:
-        yield Event.starts_at < query.starts_before
-    if query.ends_after is not None:
-        yield Event.ends_at > query.ends_after
+    if (starts_before := query.starts_before) is not None:
+        yield Event.starts_at < starts_before
+    if (ends_after := query.ends_after) is not None:
+        yield Event.ends_at > ends_after
     if query.kind is not None:
         yield Event.kind == query.kind
     if query.commune is not None:
@@ -102,8 +102,8 @@ def _conditions(query: EventQuery, now: datetime) -> Iterator[ColumnElement[bool
         yield status_is(query.status, now)
     for term in search_terms(query.q or ""):
         yield Event.search_text.like(like_pattern(term), escape="\\")
-    if query.ref is not None:
-        yield Event.id.in_(select(EventExternalRef.event_id).where(_named_by(*query.ref)))
+    if (ref := query.ref) is not None:
+        yield Event.id.in_(select(EventExternalRef.event_id).where(_named_by(*ref)))
 
 
 class EventRepository(Repository[Event]):

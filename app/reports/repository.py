@@ -18,6 +18,8 @@ from app.models.owner import Owner
 from app.models.product import Certificate, Product, ProductStatus, Unit
 from app.products.stars import CERTIFIED_STARS, current_stars
 
+Ts = TypeVarTuple("Ts")
+
 
 @dataclass(frozen=True)
 class ProductRow:
@@ -70,17 +72,26 @@ class Sales:
             clauses.append(Order.event_id == event_id)
         return cls(_counted(*clauses), lines=True)
 
+    @property
+    def amount(self) -> Any:
+        """What a counted order brings in: its total, or its counted lines' totals."""
+        return OrderLine.line_total_vnd if self.lines else Order.total_vnd
 
-Ts = TypeVarTuple("Ts")
+    def counted_in(self, stmt: Select[*Ts]) -> Select[*Ts]:
+        """`stmt` over what counts: whole orders, or the counted lines of orders."""
+        return self.over_lines(stmt) if self.lines else stmt.where(*self.where)
+
+    def over_lines(self, stmt: Select[*Ts]) -> Select[*Ts]:
+        """`stmt` over the lines of the counted orders (the counted lines only)."""
+        return (
+            stmt.select_from(OrderLine)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(*self.where)
+        )
 
 
 def _counted(*clauses: ColumnElement[bool]) -> tuple[ColumnElement[bool], ...]:
     return (Order.status != OrderStatus.cancelled, *clauses)
-
-
-def _lines(stmt: Select[*Ts]) -> Select[*Ts]:
-    """`stmt` over order lines joined to their orders."""
-    return stmt.select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
 
 
 class SalesRepository(Repository[Order]):
@@ -89,33 +100,24 @@ class SalesRepository(Repository[Order]):
     model = Order
     noun = "order"
 
-    def _revenue(self, sales: Sales) -> Any:
-        return OrderLine.line_total_vnd if sales.lines else Order.total_vnd
-
     async def totals(self, sales: Sales) -> tuple[int, int]:
         """Orders and revenue (of whole orders, or of the counted lines)."""
-        stmt = select(
-            func.count(distinct(Order.id)), func.coalesce(func.sum(self._revenue(sales)), 0)
-        )
-        if sales.lines:
-            stmt = _lines(stmt)
-        row = (await self.session.execute(stmt.where(*sales.where))).one()
+        stmt = select(func.count(distinct(Order.id)), func.coalesce(func.sum(sales.amount), 0))
+        row = (await self.session.execute(sales.counted_in(stmt))).one()
         return int(row[0]), int(row[1])
 
     async def by_product(self, sales: Sales) -> list[ProductRow]:
         revenue = func.sum(OrderLine.line_total_vnd)
-        stmt = _lines(
-            select(
-                OrderLine.product_id,
-                func.max(OrderLine.product_name),
-                OrderLine.unit,
-                func.count(distinct(Order.id)),
-                func.sum(OrderLine.quantity),
-                revenue,
-            )
+        stmt = select(
+            OrderLine.product_id,
+            func.max(OrderLine.product_name),
+            OrderLine.unit,
+            func.count(distinct(Order.id)),
+            func.sum(OrderLine.quantity),
+            revenue,
         )
         rows = await self.session.execute(
-            stmt.where(*sales.where)
+            sales.over_lines(stmt)
             .group_by(OrderLine.product_id, OrderLine.unit)
             .order_by(revenue.desc(), OrderLine.product_id)
         )
@@ -124,20 +126,16 @@ class SalesRepository(Repository[Order]):
     async def by_day(self, sales: Sales, zone: str) -> list[DayRow]:
         """Per local day in `zone`: orders and revenue."""
         day = local_date(Order.created_at, zone)
-        stmt = select(day, func.count(distinct(Order.id)), func.sum(self._revenue(sales)))
-        if sales.lines:
-            stmt = _lines(stmt)
-        rows = await self.session.execute(stmt.where(*sales.where).group_by(day).order_by(day))
+        stmt = select(day, func.count(distinct(Order.id)), func.sum(sales.amount))
+        rows = await self.session.execute(sales.counted_in(stmt).group_by(day).order_by(day))
         return [DayRow(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def by_owner(self, sales: Sales) -> list[OwnerRow]:
         revenue = func.sum(OrderLine.line_total_vnd)
-        stmt = _lines(
-            select(OrderLine.owner_id, Owner.name, func.count(distinct(Order.id)), revenue)
-        )
+        stmt = select(OrderLine.owner_id, Owner.name, func.count(distinct(Order.id)), revenue)
         rows = await self.session.execute(
-            stmt.join(Owner, Owner.id == OrderLine.owner_id)
-            .where(*sales.where)
+            sales.over_lines(stmt)
+            .join(Owner, Owner.id == OrderLine.owner_id)
             .group_by(OrderLine.owner_id, Owner.name)
             .order_by(revenue.desc(), OrderLine.owner_id)
         )
