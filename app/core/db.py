@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -52,6 +53,12 @@ def create_sessionmaker(
     SQLite) whenever they start, including after a commit."""
     bind = engine.execution_options(**{WRITE_TRANSACTION: True}) if writer else engine
     return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise unless the database answers (a trivial query on a connection of the pool)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 async def begin_write(session: AsyncSession) -> None:

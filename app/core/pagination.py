@@ -154,3 +154,13 @@ class Ordering:
                 "The cursor is not valid for this list; start again without it.",
                 code="invalid_cursor",
             ) from exc
+
+
+def newest_first(
+    created_at: QueryableAttribute[datetime], id_: QueryableAttribute[uuid.UUID]
+) -> Ordering:
+    """Newest first: by `created_at`, then `id`, both descending (cursors named "newest")."""
+    return Ordering(
+        "newest",
+        (SortKey(created_at, datetime, descending=True), SortKey(id_, uuid.UUID, descending=True)),
+    )

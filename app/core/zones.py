@@ -3,7 +3,7 @@ stored UTC timestamps (computed in SQL on both backends), and local days as UTC 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -78,8 +78,11 @@ def _local_date_sqlite(element: local_date, compiler: SQLCompiler, **kw: Any) ->
     return f"date({compiler.process(column, **kw)}, '{minutes:+d} minutes')"
 
 
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """The UTC instant the local day `day` begins in `zone`."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
 def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants from the start of `first` to the end of `last`, local days inclusive."""
-    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
-    return start, end
+    return day_start(first, zone), day_start(last + timedelta(days=1), zone)

@@ -12,14 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.text import fold
 from app.events import service as events
 from app.events.schemas import EventCreate, EventTranslation, ExternalRef
-from app.models.event import Event, EventKind, EventProduct
-from app.models.product import Product
+from app.models.event import EventKind
 
 VN = timezone(timedelta(hours=7))
 SAMPLE_NOTE = "Sample record for the demo; not taken from the provincial report."
@@ -205,32 +203,25 @@ async def seed_events(
 ) -> None:
     """Insert the demo events and entries that are missing; `count(kind, n)` is told what."""
     demo = [*FIXED_EVENTS, *upcoming_samples(now)]
-    by_name = {e.name: e for e in (await session.scalars(select(Event))).all()}
-    products = {_product_key(p.name): p for p in (await session.scalars(select(Product))).all()}
+    by_name = await events.events_named(session, (item.event.name for item in demo))
+    products = {_product_key(p.name): p for p in await events.all_products(session)}
     for item in demo:
         event = by_name.get(item.event.name)
         if event is None:
             event = await events.create_event(session, item.event)
             count("events", 1)
-        entered = set(
-            (
-                await session.scalars(
-                    select(EventProduct.product_id).where(EventProduct.event_id == event.id)
-                )
-            ).all()
-        )
+        entered = await events.entered_product_ids(session, event.id)
         for entry in item.entries:
             product = products.get(_product_key(entry.product))
             if product is None or product.id in entered:
                 continue
-            # Directly, not through the service: past demo events are closed to new entries.
-            session.add(
-                EventProduct(
-                    event_id=event.id,
-                    product_id=product.id,
-                    booth=entry.booth,
-                    event_price_vnd=entry.event_price_vnd,
-                )
+            # Not through `enter_product`: past demo events are closed to new entries.
+            events.record_entry(
+                session,
+                event,
+                product.id,
+                booth=entry.booth,
+                event_price_vnd=entry.event_price_vnd,
             )
             entered.add(product.id)
             count("event products", 1)

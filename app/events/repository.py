@@ -1,33 +1,34 @@
+"""Events and their entries: the calendar's filters and orders, ticketing links, sellers."""
+
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Float, Select, and_, case, cast, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import Ordering, SortKey
+from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
-from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
+from app.events.schemas import EntryQuery, EventQuery, Near
+from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 
 BY_START = Ordering("start", (SortKey(Event.starts_at, datetime), SortKey(Event.id, uuid.UUID)))
+BY_PRODUCT_NAME = Ordering(
+    "product_name", (SortKey(Product.sort_name, str), SortKey(Product.id, uuid.UUID))
+)
 
-
-@dataclass(frozen=True)
-class Near:
-    latitude: float
-    longitude: float
-    radius_km: float
+Located = tuple[Event, float | None]
+"""An event and its distance from `near` in km (None without `near`)."""
 
 
 def distance_km(near: Near) -> ColumnElement[float]:
@@ -48,6 +49,15 @@ def distance_km(near: Near) -> ColumnElement[float]:
     return cast(2 * EARTH_RADIUS_KM * func.asin(func.sqrt(a)), Float)
 
 
+def _longitude_band(west: float, east: float) -> ColumnElement[bool]:
+    """Longitudes from `west` to `east`, wrapping around the antimeridian."""
+    if west < -180:
+        return or_(Event.longitude >= west + 360, Event.longitude <= east)
+    if east > 180:
+        return or_(Event.longitude >= west, Event.longitude <= east - 360)
+    return Event.longitude.between(west, east)
+
+
 def _bounding_box(near: Near) -> ColumnElement[bool]:
     """A cheap prefilter (index-friendly) that holds every point within the radius."""
     dlat = near.radius_km / KM_PER_DEGREE
@@ -58,13 +68,7 @@ def _bounding_box(near: Near) -> ColumnElement[bool]:
     if cos_lat > 1e-9:
         dlon = near.radius_km / (KM_PER_DEGREE * cos_lat)
         if dlon < 180:
-            west, east = near.longitude - dlon, near.longitude + dlon
-            if west < -180:
-                clauses.append(or_(Event.longitude >= west + 360, Event.longitude <= east))
-            elif east > 180:
-                clauses.append(or_(Event.longitude >= west, Event.longitude <= east - 360))
-            else:
-                clauses.append(Event.longitude.between(west, east))
+            clauses.append(_longitude_band(near.longitude - dlon, near.longitude + dlon))
     return and_(*clauses)
 
 
@@ -80,151 +84,124 @@ def status_is(status: EventStatus, now: datetime) -> ColumnElement[bool]:
     return and_(live, Event.ends_at <= now)
 
 
-async def get(
-    session: AsyncSession, event_id: uuid.UUID, *, for_update: bool = False
-) -> Event | None:
-    stmt = select(Event).where(Event.id == event_id).options(selectinload(Event.external_refs))
-    if for_update:
-        stmt = stmt.with_for_update()
-    return await session.scalar(stmt)
+def _named_by(system: str, external_id: str) -> ColumnElement[bool]:
+    return and_(EventExternalRef.system == system, EventExternalRef.external_id == external_id)
 
 
-def filtered(
-    *,
-    now: datetime,
-    starts_before: datetime | None = None,
-    ends_after: datetime | None = None,
-    kind: EventKind | None = None,
-    commune: str | None = None,
-    status: EventStatus | None = None,
-    q: str | None = None,
-    external_ref: tuple[str, str] | None = None,
-) -> Select[Any]:
-    stmt = select(Event)
-    if starts_before is not None:
-        stmt = stmt.where(Event.starts_at < starts_before)
-    if ends_after is not None:
-        stmt = stmt.where(Event.ends_at > ends_after)
-    if kind is not None:
-        stmt = stmt.where(Event.kind == kind)
-    if commune is not None:
-        stmt = stmt.where(Event.commune_key == fold(commune))
-    if status is not None:
-        stmt = stmt.where(status_is(status, now))
-    for term in search_terms(q or ""):
-        stmt = stmt.where(Event.search_text.like(like_pattern(term), escape="\\"))
-    if external_ref is not None:
-        system, external_id = external_ref
-        stmt = stmt.where(
-            Event.id.in_(
-                select(EventExternalRef.event_id).where(
-                    EventExternalRef.system == system,
-                    EventExternalRef.external_id == external_id,
-                )
-            )
+def _conditions(query: EventQuery, now: datetime) -> Iterator[ColumnElement[bool]]:
+    """The WHERE clauses of the query's filters (the events overlapping its window)."""
+    if (starts_before := query.starts_before) is not None:
+        yield Event.starts_at < starts_before
+    if (ends_after := query.ends_after) is not None:
+        yield Event.ends_at > ends_after
+    if query.kind is not None:
+        yield Event.kind == query.kind
+    if query.commune is not None:
+        yield Event.commune_key == fold(query.commune)
+    if query.status is not None:
+        yield status_is(query.status, now)
+    for term in search_terms(query.q or ""):
+        yield Event.search_text.like(like_pattern(term), escape="\\")
+    if (ref := query.ref) is not None:
+        yield Event.id.in_(select(EventExternalRef.event_id).where(_named_by(*ref)))
+
+
+class EventRepository(Repository[Event]):
+    model = Event
+    noun = "event"
+
+    def options(self) -> Sequence[ExecutableOption]:
+        return (selectinload(Event.external_refs),)
+
+    async def page_matching(
+        self, query: EventQuery, now: datetime
+    ) -> tuple[list[Located], str | None]:
+        """A page of the events matching `query`, soonest first, or nearest first with `near`."""
+        stmt = self.select().where(*_conditions(query, now)).options(*self.options())
+        near = query.point
+        if near is None:
+            events, next_cursor = await self.page(stmt, BY_START, query)
+            return [(event, None) for event in events], next_cursor
+        distance = distance_km(near)
+        ordering = Ordering("near", (SortKey(distance, float), SortKey(Event.id, uuid.UUID)))
+        stmt = stmt.add_columns(distance).where(
+            Event.latitude.is_not(None), _bounding_box(near), distance <= near.radius_km
         )
-    return stmt
+        rows, next_cursor = await self.page_rows(stmt, ordering, query)
+        return [(event, float(km)) for event, km in rows], next_cursor
 
+    async def taken_refs(
+        self, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
+    ) -> list[EventExternalRef]:
+        """Which of these (system, id) pairs already name an event other than `exclude`."""
+        if not pairs:
+            return []
+        stmt = select(EventExternalRef).where(or_(*(_named_by(s, i) for s, i in pairs)))
+        if exclude is not None:
+            stmt = stmt.where(EventExternalRef.event_id != exclude)
+        return list((await self.session.scalars(stmt)).all())
 
-async def page(
-    session: AsyncSession,
-    stmt: Select[Any],
-    cursor: str | None,
-    limit: int,
-    near: Near | None = None,
-) -> tuple[list[tuple[Event, float | None]], str | None]:
-    """A page of events, soonest first, or nearest first with `near`, each with its distance."""
-    stmt = stmt.options(selectinload(Event.external_refs))
-    if near is None:
-        rows = (await session.execute(BY_START.apply(stmt, cursor, limit))).all()
-        events, next_cursor = BY_START.page(rows, limit)
-        return [(event, None) for event in events], next_cursor
-    distance = distance_km(near)
-    ordering = Ordering("near", (SortKey(distance, float), SortKey(Event.id, uuid.UUID)))
-    stmt = stmt.add_columns(distance).where(
-        Event.latitude.is_not(None), _bounding_box(near), distance <= near.radius_km
-    )
-    rows = (await session.execute(ordering.apply(stmt, cursor, limit))).all()
-    items, next_cursor = ordering.page(rows, limit)
-    return [(event, float(km)) for event, km in items], next_cursor
-
-
-async def taken_refs(
-    session: AsyncSession, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
-) -> list[EventExternalRef]:
-    """Which of these (system, id) pairs already name an event other than `exclude`."""
-    if not pairs:
-        return []
-    stmt = select(EventExternalRef).where(
-        or_(
-            *(
-                and_(EventExternalRef.system == s, EventExternalRef.external_id == i)
-                for s, i in pairs
-            )
+    async def seller_ids(self, event_id: uuid.UUID) -> set[uuid.UUID]:
+        """The owners whose products are entered in the event."""
+        rows = await self.session.scalars(
+            select(Product.owner_id)
+            .join(EventProduct, EventProduct.product_id == Product.id)
+            .where(EventProduct.event_id == event_id)
+            .distinct()
         )
-    )
-    if exclude is not None:
-        stmt = stmt.where(EventExternalRef.event_id != exclude)
-    return list((await session.scalars(stmt)).all())
+        return set(rows)
+
+    async def named(self, names: Iterable[str]) -> list[Event]:
+        """The events with these (exact) names."""
+        stmt = select(Event).where(Event.name.in_(list(names))).options(*self.options())
+        return list((await self.session.scalars(stmt)).all())
 
 
-# ---------------------------------------------------------------------------------------------
-# Products at an event
+class EntryRepository(Repository[EventProduct]):
+    """Products entered in events, each read with its product and the product's owner."""
 
-BY_PRODUCT_NAME = Ordering(
-    "product_name", (SortKey(Product.sort_name, str), SortKey(Product.id, uuid.UUID))
-)
+    model = EventProduct
+    noun = "entry"
 
+    def options(self) -> Sequence[ExecutableOption]:
+        return (selectinload(EventProduct.product).selectinload(Product.owner),)
 
-def _with_product() -> Any:
-    return selectinload(EventProduct.product).selectinload(Product.owner)
+    async def find(
+        self, event_id: uuid.UUID, product_id: uuid.UUID, *, for_update: bool = False
+    ) -> EventProduct | None:
+        stmt = (
+            select(EventProduct)
+            .where(EventProduct.event_id == event_id, EventProduct.product_id == product_id)
+            .options(*self.options())
+        )
+        if for_update:
+            stmt = stmt.with_for_update(of=EventProduct)
+        return await self.session.scalar(stmt)
 
+    async def page_of(
+        self, event_id: uuid.UUID, query: EntryQuery
+    ) -> tuple[list[EventProduct], str | None]:
+        """An event's entries of active products, by product name."""
+        stmt = (
+            self.select()
+            .join(Product, Product.id == EventProduct.product_id)
+            .where(EventProduct.event_id == event_id, Product.status == ProductStatus.active)
+            .options(*self.options())
+        )
+        if query.owner_id is not None:
+            stmt = stmt.where(Product.owner_id == query.owner_id)
+        return await self.page(stmt, BY_PRODUCT_NAME, query)
 
-async def get_product(session: AsyncSession, product_id: uuid.UUID) -> Product | None:
-    stmt = select(Product).where(Product.id == product_id).options(selectinload(Product.owner))
-    return await session.scalar(stmt)
+    async def product_ids(self, event_id: uuid.UUID) -> set[uuid.UUID]:
+        """The products entered in the event."""
+        stmt = select(EventProduct.product_id).where(EventProduct.event_id == event_id)
+        return set((await self.session.scalars(stmt)).all())
 
+    async def product(self, product_id: uuid.UUID) -> Product | None:
+        """A product to enter, with its owner."""
+        stmt = select(Product).where(Product.id == product_id).options(selectinload(Product.owner))
+        return await self.session.scalar(stmt)
 
-async def get_entry(
-    session: AsyncSession, event_id: uuid.UUID, product_id: uuid.UUID, *, for_update: bool = False
-) -> EventProduct | None:
-    stmt = (
-        select(EventProduct)
-        .where(EventProduct.event_id == event_id, EventProduct.product_id == product_id)
-        .options(_with_product())
-    )
-    if for_update:
-        stmt = stmt.with_for_update(of=EventProduct)
-    return await session.scalar(stmt)
-
-
-async def entries_page(
-    session: AsyncSession,
-    event_id: uuid.UUID,
-    *,
-    owner_id: uuid.UUID | None,
-    cursor: str | None,
-    limit: int,
-) -> tuple[Sequence[EventProduct], str | None]:
-    """An event's entries of active products, by product name, with product and owner loaded."""
-    stmt = (
-        select(EventProduct)
-        .join(Product, Product.id == EventProduct.product_id)
-        .where(EventProduct.event_id == event_id, Product.status == ProductStatus.active)
-        .options(_with_product())
-    )
-    if owner_id is not None:
-        stmt = stmt.where(Product.owner_id == owner_id)
-    rows = (await session.execute(BY_PRODUCT_NAME.apply(stmt, cursor, limit))).all()
-    return BY_PRODUCT_NAME.page(rows, limit)
-
-
-async def seller_ids(session: AsyncSession, event_id: uuid.UUID) -> set[uuid.UUID]:
-    """The owners whose products are entered in the event."""
-    rows = await session.scalars(
-        select(Product.owner_id)
-        .join(EventProduct, EventProduct.product_id == Product.id)
-        .where(EventProduct.event_id == event_id)
-        .distinct()
-    )
-    return set(rows)
+    async def products(self) -> list[Product]:
+        """Every product, archived ones too."""
+        return list((await self.session.scalars(select(Product))).all())

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -19,10 +20,12 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
+from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
     END,
     NO_NUL,
+    QUERY_TEXT,
     InputModel,
     LongText,
     Name,
@@ -30,6 +33,7 @@ from app.core.schemas import (
     ShortText,
     trim,
 )
+from app.core.zones import day_start, zone
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
 
@@ -42,11 +46,6 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 # ---------------------------------------------------------------------------------------------
 # Time zones and time windows
-
-
-@cache
-def zone(name: str) -> tzinfo:
-    return ZoneInfo(name)
 
 
 @cache
@@ -98,11 +97,9 @@ def instant(value: datetime | date, tz: tzinfo, *, end_of_day: bool = False) -> 
     try:
         if isinstance(value, datetime):
             moment = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+            moment = moment.astimezone(UTC)
         else:
-            moment = datetime.combine(value, time(), tzinfo=tz)
-            if end_of_day:
-                moment += timedelta(days=1)
-        moment = moment.astimezone(UTC)
+            moment = day_start(value + timedelta(days=1) if end_of_day else value, tz)
     except OverflowError:
         return EARLIEST if value.year < 2000 else LATEST
     return min(max(moment, EARLIEST), LATEST)
@@ -234,6 +231,95 @@ class EventUpdate(EventFields):
         return self
 
 
+_LAT = r"-?(90(\.0{1,15})?|[1-8]?[0-9](\.[0-9]{1,15})?)"
+_LON = r"-?(180(\.0{1,15})?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]{1,15})?)"
+TZ_DESCRIPTION = "IANA time zone the times are shown in (and dates are read in)."
+
+
+@dataclass(frozen=True)
+class Near:
+    latitude: float
+    longitude: float
+    radius_km: float
+
+
+class EventQuery(PageQuery):
+    """`GET /v1/events`: the filters, the zone the times are read and shown in, and the page."""
+
+    window_from: Moment | None = Field(
+        default=None,
+        alias="from",
+        description="Only events still running at or after this moment (`ends_at > from`). "
+        "A date means the start of that day in `tz`.",
+    )
+    window_to: Moment | None = Field(
+        default=None,
+        alias="to",
+        description="Only events that start before this moment (`starts_at < to`). A date "
+        "includes that whole day in `tz`.",
+    )
+    kind: EventKind | None = Field(default=None, description="Only events of this kind.")
+    commune: str | None = Field(
+        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
+    )
+    status: EventStatus | None = Field(default=None, description="Only events in this status now.")
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=QUERY_TEXT,
+        description="Words in the name (any language) or venue; accents optional.",
+    )
+    external_ref: str | None = Field(
+        default=None,
+        max_length=251,
+        pattern=EXTERNAL_REF_QUERY,
+        description="`system:id`: the event a ticketing system knows by this id.",
+    )
+    near: str | None = Field(
+        default=None,
+        max_length=50,
+        pattern=rf"^{_LAT},{_LON}$",
+        description="`lat,lon`: only events within `radius_km` of this point, nearest "
+        "first, each with `distance_km`.",
+    )
+    radius_km: float = Field(
+        default=25.0, gt=0, le=20000, description="Radius for `near`, in km (great-circle)."
+    )
+    tz: TimeZoneName = Field(default=DEFAULT_TZ, description=TZ_DESCRIPTION)
+
+    @property
+    def zone_info(self) -> tzinfo:
+        return zone(self.tz)
+
+    @property
+    def ends_after(self) -> datetime | None:
+        """`from` as a UTC instant."""
+        return None if self.window_from is None else instant(self.window_from, self.zone_info)
+
+    @property
+    def starts_before(self) -> datetime | None:
+        """`to` as a UTC instant (a date counts whole)."""
+        if self.window_to is None:
+            return None
+        return instant(self.window_to, self.zone_info, end_of_day=True)
+
+    @property
+    def point(self) -> Near | None:
+        """`near` and `radius_km` as a circle."""
+        if self.near is None:
+            return None
+        latitude, longitude = (float(part) for part in self.near.split(","))
+        return Near(latitude=latitude, longitude=longitude, radius_km=self.radius_km)
+
+    @property
+    def ref(self) -> tuple[str, str] | None:
+        """`external_ref` as (system, id)."""
+        if self.external_ref is None:
+            return None
+        system, _, external_id = self.external_ref.partition(":")
+        return system, external_id
+
+
 class ExternalRefRead(BaseModel):
     system: str = Field(description="The ticketing system.")
     id: str = Field(description="The event's id in that system.")
@@ -307,6 +393,20 @@ class EventRead(BaseModel):
         )
 
 
+@dataclass(frozen=True)
+class EventView:
+    """How a caller reads events: as of `now`, times in `zone`, texts in `languages`."""
+
+    now: datetime
+    zone: tzinfo
+    languages: LanguagePreference
+
+    def read(self, event: Event, distance_km: float | None = None) -> EventRead:
+        return EventRead.of(
+            event, now=self.now, tz=self.zone, languages=self.languages, distance_km=distance_km
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Products at an event
 
@@ -327,6 +427,12 @@ class EventProductUpdate(InputModel):
 
     booth: Booth | None = Field(default=None, description="New booth.")
     event_price_vnd: EventPrice | None = Field(default=None, description="New event price, VND.")
+
+
+class EntryQuery(PageQuery):
+    """`GET /v1/events/{id}/products`: an owner's products only, and the page."""
+
+    owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's products.")
 
 
 class OwnerRef(BaseModel):

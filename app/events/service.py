@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api_keys.auth import Principal
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.i18n import LanguagePreference
-from app.events import repository
-from app.events.repository import Near
+from app.core.zones import zone
+from app.events.repository import EntryRepository, EventRepository, Located
 from app.events.schemas import (
     DEFAULT_TZ,
+    EntryQuery,
     EventCreate,
     EventProductCreate,
     EventProductUpdate,
-    EventRead,
+    EventQuery,
     EventUpdate,
+    EventView,
     ExternalRef,
-    zone,
 )
-from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
-from app.models.product import ProductStatus
-from app.products.service import ensure_owner_may_act_for
+from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
+from app.models.product import Product, ProductStatus
 from app.webhooks.outbox import emit
 
 EXTERNAL_REF_TABLE = "event_external_refs"
@@ -43,39 +43,27 @@ def _violates_unique(exc: IntegrityError, table: str) -> bool:
 async def get_event(
     session: AsyncSession, event_id: uuid.UUID, *, for_update: bool = False
 ) -> Event:
-    event = await repository.get(session, event_id, for_update=for_update)
-    if event is None:
-        raise NotFound(f"No event {event_id}.")
-    return event
+    """The event with its ticketing links; `for_update` locks it. 404 if there is none."""
+    return await EventRepository(session).get_or_404(event_id, for_update=for_update)
 
 
 async def list_events(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    window_from: datetime | None,
-    window_to: datetime | None,
-    kind: EventKind | None,
-    commune: str | None,
-    status: EventStatus | None,
-    q: str | None,
-    external_ref: tuple[str, str] | None,
-    near: Near | None,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[tuple[Event, float | None]], str | None]:
-    """Events overlapping [window_from, window_to), soonest first (nearest first with `near`)."""
-    stmt = repository.filtered(
-        now=now,
-        starts_before=window_to,
-        ends_after=window_from,
-        kind=kind,
-        commune=commune,
-        status=status,
-        q=q,
-        external_ref=external_ref,
+    session: AsyncSession, query: EventQuery, now: datetime
+) -> tuple[list[Located], str | None]:
+    """Events overlapping the query's window, soonest first (nearest first with `near`)."""
+    return await EventRepository(session).page_matching(query, now)
+
+
+def _taken(refs: Sequence[EventExternalRef]) -> Conflict:
+    return Conflict(
+        "An external ref already names another event: "
+        + ", ".join(f"{ref.system}:{ref.external_id}" for ref in refs),
+        code="external_ref_taken",
+        external_refs=[
+            {"system": ref.system, "id": ref.external_id, "event_id": str(ref.event_id)}
+            for ref in refs
+        ],
     )
-    return await repository.page(session, stmt, cursor, limit, near)
 
 
 async def _write_refs(
@@ -97,16 +85,7 @@ async def _write_refs(
         if not _violates_unique(exc, EXTERNAL_REF_TABLE):
             raise
         pairs = [(ref.system, ref.id) for ref in refs]
-        taken = await repository.taken_refs(session, pairs, exclude=event_id)
-        raise Conflict(
-            "An external ref already names another event: "
-            + ", ".join(f"{ref.system}:{ref.external_id}" for ref in taken),
-            code="external_ref_taken",
-            external_refs=[
-                {"system": ref.system, "id": ref.external_id, "event_id": str(ref.event_id)}
-                for ref in taken
-            ],
-        ) from exc
+        raise _taken(await EventRepository(session).taken_refs(pairs, exclude=event_id)) from exc
 
 
 async def create_event(session: AsyncSession, data: EventCreate) -> Event:
@@ -125,19 +104,15 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
 
 async def _announce(session: AsyncSession, event: Event, now: datetime) -> None:
     """`event.updated` to admins and to the owners selling at the event."""
-    body = EventRead.of(
-        event, now=now, tz=zone(DEFAULT_TZ), languages=LanguagePreference()
-    ).model_dump(mode="json")
+    view = EventView(now=now, zone=zone(DEFAULT_TZ), languages=LanguagePreference())
+    sellers = await EventRepository(session).seller_ids(event.id)
     await emit(
-        session, "event.updated", body, owner_ids=await repository.seller_ids(session, event.id)
+        session, "event.updated", view.read(event).model_dump(mode="json"), owner_ids=sellers
     )
 
 
-async def update_event(
-    session: AsyncSession, event: Event, data: EventUpdate, now: datetime
-) -> Event:
-    """Apply a partial update; `external_refs` given replaces the event's set of links."""
-    changes = data.model_dump(exclude_unset=True, exclude={"external_refs"})
+def _check_update(event: Event, changes: dict[str, Any]) -> None:
+    """The rules the update's fields must keep together with the event's other fields."""
     starts_at = changes.get("starts_at", event.starts_at)
     ends_at = changes.get("ends_at", event.ends_at)
     if ends_at <= starts_at:
@@ -148,21 +123,32 @@ async def update_event(
         raise Unprocessable(
             "Give latitude and longitude together, or neither.", code="incomplete_coordinates"
         )
+
+
+def _replace_refs(event: Event, refs: Sequence[ExternalRef]) -> None:
+    wanted = {(ref.system, ref.id) for ref in refs}
+    # Keep the links that stay: a delete and re-insert of one pair would trip the unique
+    # constraint, since the unit of work inserts before it deletes.
+    kept = [ref for ref in event.external_refs if (ref.system, ref.external_id) in wanted]
+    have = {(ref.system, ref.external_id) for ref in kept}
+    event.external_refs = kept + [
+        EventExternalRef(system=s, external_id=i) for s, i in sorted(wanted - have)
+    ]
+
+
+async def update_event(
+    session: AsyncSession, event: Event, data: EventUpdate, now: datetime
+) -> Event:
+    """Apply a partial update; `external_refs` given replaces the event's set of links."""
+    changes = data.model_dump(exclude_unset=True, exclude={"external_refs"})
+    _check_update(event, changes)
     refs = data.external_refs
 
     def change() -> None:
         for field, value in changes.items():
             setattr(event, field, value)
-        if refs is None:
-            return
-        wanted = {(ref.system, ref.id) for ref in refs}
-        # Keep the links that stay: a delete and re-insert of one pair would trip the unique
-        # constraint, since the unit of work inserts before it deletes.
-        kept = [ref for ref in event.external_refs if (ref.system, ref.external_id) in wanted]
-        have = {(ref.system, ref.external_id) for ref in kept}
-        event.external_refs = kept + [
-            EventExternalRef(system=s, external_id=i) for s, i in sorted(wanted - have)
-        ]
+        if refs is not None:
+            _replace_refs(event, refs)
 
     await _write_refs(session, event, refs or [], change)
     await _announce(session, event, now)
@@ -197,51 +183,52 @@ def _ensure_open(event: Event, now: datetime) -> None:
 
 
 async def list_entries(
-    session: AsyncSession,
-    event_id: uuid.UUID,
-    *,
-    owner_id: uuid.UUID | None,
-    cursor: str | None,
-    limit: int,
-) -> tuple[Sequence[EventProduct], str | None]:
+    session: AsyncSession, event_id: uuid.UUID, query: EntryQuery
+) -> tuple[list[EventProduct], str | None]:
+    """The event's entries of active products, by name; 404 for an unknown event."""
     await get_event(session, event_id)
-    return await repository.entries_page(
-        session, event_id, owner_id=owner_id, cursor=cursor, limit=limit
-    )
+    return await EntryRepository(session).page_of(event_id, query)
 
 
 async def get_entry(
     session: AsyncSession, event_id: uuid.UUID, product_id: uuid.UUID, *, for_update: bool = False
 ) -> EventProduct:
-    entry = await repository.get_entry(session, event_id, product_id, for_update=for_update)
+    entry = await EntryRepository(session).find(event_id, product_id, for_update=for_update)
     if entry is None:
         raise NotFound(f"Product {product_id} is not entered in event {event_id}.")
     return entry
 
 
+async def product_to_enter(session: AsyncSession, product_id: uuid.UUID) -> Product:
+    """The product named in an entry, with its owner; 404 `unknown_product` if none."""
+    product = await EntryRepository(session).product(product_id)
+    if product is None:
+        raise NotFound(f"No product {product_id}.", code="unknown_product")
+    return product
+
+
+def _already_entered(product_id: uuid.UUID) -> Conflict:
+    return Conflict(
+        f"Product {product_id} is already entered in this event; PATCH it instead.",
+        code="already_entered",
+    )
+
+
 async def enter_product(
     session: AsyncSession,
-    principal: Principal,
-    event_id: uuid.UUID,
+    event: Event,
+    product: Product,
     data: EventProductCreate,
     now: datetime,
 ) -> EventProduct:
-    """Enter a product in an open event (admin, or the product's owner)."""
-    event = await get_event(session, event_id, for_update=True)
-    product = await repository.get_product(session, data.product_id)
-    if product is None:
-        raise NotFound(f"No product {data.product_id}.", code="unknown_product")
-    ensure_owner_may_act_for(principal, product.owner_id)
+    """Enter an active product in an open event (the event locked, the caller checked)."""
     _ensure_open(event, now)
     if product.status is ProductStatus.archived:
         raise Conflict("An archived product cannot be entered.", code="product_archived")
-    if await repository.get_entry(session, event_id, product.id) is not None:
+    if await EntryRepository(session).find(event.id, product.id) is not None:
         raise _already_entered(product.id)
     entry = EventProduct(
-        event_id=event.id,
-        product=product,
-        booth=data.booth,
-        event_price_vnd=data.event_price_vnd,
+        event_id=event.id, product=product, booth=data.booth, event_price_vnd=data.event_price_vnd
     )
     session.add(entry)
     try:
@@ -254,22 +241,10 @@ async def enter_product(
     return entry
 
 
-def _already_entered(product_id: uuid.UUID) -> Conflict:
-    return Conflict(
-        f"Product {product_id} is already entered in this event; PATCH it instead.",
-        code="already_entered",
-    )
-
-
 async def update_entry(
-    session: AsyncSession,
-    principal: Principal,
-    entry: EventProduct,
-    data: EventProductUpdate,
-    now: datetime,
+    session: AsyncSession, entry: EventProduct, data: EventProductUpdate, now: datetime
 ) -> EventProduct:
-    """Change an entry's booth or event price (admin, or the product's owner)."""
-    ensure_owner_may_act_for(principal, entry.product.owner_id)
+    """Change an entry's booth or event price, while its event is open."""
     _ensure_open(await get_event(session, entry.event_id), now)
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(entry, field, value)
@@ -277,11 +252,45 @@ async def update_entry(
     return entry
 
 
-async def remove_entry(
-    session: AsyncSession, principal: Principal, entry: EventProduct, now: datetime
-) -> None:
-    """Take a product out of an open event (admin, or the product's owner)."""
-    ensure_owner_may_act_for(principal, entry.product.owner_id)
+async def remove_entry(session: AsyncSession, entry: EventProduct, now: datetime) -> None:
+    """Take a product out of an event, while it is open."""
     _ensure_open(await get_event(session, entry.event_id), now)
     await session.delete(entry)
     await session.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo's seeding
+
+
+async def events_named(session: AsyncSession, names: Iterable[str]) -> dict[str, Event]:
+    """The events with these names, by name."""
+    return {event.name: event for event in await EventRepository(session).named(names)}
+
+
+async def entered_product_ids(session: AsyncSession, event_id: uuid.UUID) -> set[uuid.UUID]:
+    return await EntryRepository(session).product_ids(event_id)
+
+
+async def all_products(session: AsyncSession) -> list[Product]:
+    """Every product, archived ones too: what the demo's entries are matched against."""
+    return await EntryRepository(session).products()
+
+
+def record_entry(
+    session: AsyncSession,
+    event: Event,
+    product_id: uuid.UUID,
+    *,
+    booth: str | None,
+    event_price_vnd: int | None,
+) -> None:
+    """Add an entry without the open-event rule: the demo's past events are closed."""
+    session.add(
+        EventProduct(
+            event_id=event.id,
+            product_id=product_id,
+            booth=booth,
+            event_price_vnd=event_price_vnd,
+        )
+    )

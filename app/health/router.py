@@ -4,12 +4,11 @@ import logging
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from app.core import metrics
-from app.core.db import SessionDep
+from app.core.db import SessionDep, ping
 from app.core.errors import problem_response
 from app.core.openapi import responses
 from app.webhooks import service as webhooks
@@ -32,8 +31,7 @@ async def healthz() -> Health:
 async def readyz(request: Request) -> Health | Response:
     """Readiness: the database answers."""
     try:
-        async with request.app.state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(request.app.state.engine)
     except (SQLAlchemyError, OSError) as exc:
         logger.warning("readiness check failed: %s", exc)
         return problem_response(503, "database_unavailable", "The database does not answer.")

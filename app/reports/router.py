@@ -1,19 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from app.api_keys.auth import AdminOrOwner, AdminPrincipal
+from app.api_keys.auth import AdminPrincipal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
-from app.core.zones import TodayDep
+from app.core.zones import TodayDep, ZoneDep
 from app.reports import csv_format, service
+from app.reports.dependencies import OwnerSalesAskedDep
 from app.reports.schemas import CatalogReport, EventSalesReport, OwnerSalesReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=responses(401, 403, 404))
@@ -61,12 +61,11 @@ async def event_sales(
     session: SessionDep,
     _admin: AdminPrincipal,
     clock: ClockDep,
+    zone: ZoneDep,
     event_id: uuid.UUID,
 ) -> Response:
     """What an event sold, by product, local day and owner (admin)."""
-    report = await service.event_sales(
-        session, event_id, zone=request.app.state.settings.timezone, now=clock.now()
-    )
+    report = await service.event_sales(session, event_id, zone=zone, now=clock.now())
     return _answer(request, report, f"event-{event_id}-sales")
 
 
@@ -74,25 +73,14 @@ async def event_sales(
 async def owner_sales(
     request: Request,
     session: SessionDep,
-    principal: AdminOrOwner,
     clock: ClockDep,
-    owner_id: uuid.UUID,
-    first: Annotated[date, Query(alias="from", description="First local date (YYYY-MM-DD).")],
-    last: Annotated[date, Query(alias="to", description="Last local date, inclusive.")],
-    event_id: Annotated[uuid.UUID | None, Query(description="Only sales at this event.")] = None,
+    zone: ZoneDep,
+    asked: OwnerSalesAskedDep,
 ) -> Response:
     """An owner's sales over a date range (admin, or that owner's key)."""
-    report = await service.owner_sales(
-        session,
-        principal,
-        owner_id,
-        first=first,
-        last=last,
-        event_id=event_id,
-        zone=request.app.state.settings.timezone,
-        now=clock.now(),
-    )
-    return _answer(request, report, f"owner-{owner_id}-sales-{first}-{last}")
+    query = asked.query
+    report = await service.owner_sales(session, asked.owner_id, query, zone=zone, now=clock.now())
+    return _answer(request, report, f"owner-{asked.owner_id}-sales-{query.first}-{query.last}")
 
 
 @router.get("/catalog", response_model=CatalogReport, responses=_CSV_RESPONSE)

@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api_keys.auth import Principal
-from app.core.errors import Forbidden, NotFound, Unprocessable
+from app.core.errors import Unprocessable
 from app.core.zones import day_bounds
-from app.models.event import Event
+from app.events import service as events
 from app.models.owner import Owner
-from app.models.product import Product, ProductGroup
+from app.models.product import Certificate, Product, ProductGroup
+from app.owners import service as owners
 from app.reports import repository
+from app.reports.repository import CatalogRepository, Sales, SalesRepository
 from app.reports.schemas import (
     CatalogReport,
     CommuneCount,
@@ -24,6 +25,7 @@ from app.reports.schemas import (
     ExpiringCertificate,
     GroupCount,
     OwnerSales,
+    OwnerSalesQuery,
     OwnerSalesReport,
     ProductSales,
     StarsCount,
@@ -55,75 +57,97 @@ def _days(rows: list[repository.DayRow]) -> list[DaySales]:
     return [DaySales(date=r.day, orders=r.orders, revenue_vnd=r.revenue_vnd) for r in rows]
 
 
+def _owners(rows: list[repository.OwnerRow]) -> list[OwnerSales]:
+    return [
+        OwnerSales(owner_id=r.owner_id, name=r.name, orders=r.orders, revenue_vnd=r.revenue_vnd)
+        for r in rows
+    ]
+
+
 async def event_sales(
-    session: AsyncSession, event_id: uuid.UUID, *, zone: str, now: datetime
+    session: AsyncSession, event_id: uuid.UUID, *, zone: ZoneInfo, now: datetime
 ) -> EventSalesReport:
     """Orders, revenue and quantities of an event, by product, local day and owner."""
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise NotFound(f"No event {event_id}.")
-    where = repository.for_event(event_id)
-    orders, revenue = await repository.totals(session, where)
+    event = await events.get_event(session, event_id)
+    sales = Sales.of_event(event_id)
+    repo = SalesRepository(session)
+    orders, revenue = await repo.totals(sales)
     return EventSalesReport(
         event_id=event.id,
         event_name=event.name,
         orders=orders,
         revenue_vnd=revenue,
-        by_product=_products(await repository.by_product(session, where)),
-        by_day=_days(await repository.by_day(session, where, zone, lines=False)),
-        by_owner=[
-            OwnerSales(owner_id=r.owner_id, name=r.name, orders=r.orders, revenue_vnd=r.revenue_vnd)
-            for r in await repository.by_owner(session, where)
-        ],
+        by_product=_products(await repo.by_product(sales)),
+        by_day=_days(await repo.by_day(sales, zone.key)),
+        by_owner=_owners(await repo.by_owner(sales)),
         generated_at=now,
     )
 
 
-async def owner_sales(
-    session: AsyncSession,
-    principal: Principal,
-    owner_id: uuid.UUID,
-    *,
-    first: date,
-    last: date,
-    event_id: uuid.UUID | None,
-    zone: str,
-    now: datetime,
-) -> OwnerSalesReport:
-    """An owner's sales (its own lines only) over local dates `first`..`last`."""
-    if not principal.acts_for(owner_id):
-        raise Forbidden("An owner key sees only its own owner's sales.", code="not_your_owner")
+def _check_range(first: date, last: date) -> None:
     if last < first or (last - first).days >= MAX_RANGE_DAYS:
         raise Unprocessable(
             f"`to` must be on or after `from`, at most {MAX_RANGE_DAYS} days later.",
             errors=[{"loc": ["query", "to"], "msg": "invalid date range", "type": "date_range"}],
         )
-    owner = await session.get(Owner, owner_id)
-    if owner is None:
-        raise NotFound(f"No owner {owner_id}.")
-    start, end = day_bounds(first, last, ZoneInfo(zone))
-    where = repository.for_owner(owner_id, start, end, event_id)
-    orders, revenue = await repository.line_totals(session, where)
+
+
+async def owner_sales(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    query: OwnerSalesQuery,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+) -> OwnerSalesReport:
+    """An owner's sales (its own lines only) over local dates `from`..`to`."""
+    _check_range(query.first, query.last)
+    owner = await owners.get_owner(session, owner_id)
+    start, end = day_bounds(query.first, query.last, zone)
+    sales = Sales.of_owner(owner_id, start, end, query.event_id)
+    repo = SalesRepository(session)
+    orders, revenue = await repo.totals(sales)
     return OwnerSalesReport(
         owner_id=owner.id,
         owner_name=owner.name,
-        date_from=first,
-        date_to=last,
-        event_id=event_id,
+        date_from=query.first,
+        date_to=query.last,
+        event_id=query.event_id,
         orders=orders,
         revenue_vnd=revenue,
-        by_product=_products(await repository.by_product(session, where)),
-        by_day=_days(await repository.by_day(session, where, zone, lines=True)),
+        by_product=_products(await repo.by_product(sales)),
+        by_day=_days(await repo.by_day(sales, zone.key)),
         generated_at=now,
     )
 
 
+def _expiring(
+    rows: list[tuple[Certificate, Product, Owner]], today: date
+) -> list[ExpiringCertificate]:
+    return [
+        ExpiringCertificate(
+            certificate_id=certificate.id,
+            product_id=product.id,
+            product_name=product.name,
+            owner_id=owner.id,
+            owner_name=owner.name,
+            stars=certificate.stars,
+            level=certificate.level,
+            decision_no=certificate.decision_no,
+            valid_until=certificate.valid_until,
+            days_left=(certificate.valid_until - today).days,
+        )
+        for certificate, product, owner in rows
+    ]
+
+
 async def catalog(session: AsyncSession, *, today: date, days: int, now: datetime) -> CatalogReport:
     """Active products by stars, group and commune, and certificates expiring within `days`."""
-    by_stars = dict(await repository.products_by_stars(session, today))
-    by_group = await repository.products_by(session, today, Product.group)
-    by_commune = await repository.products_by(session, today, Product.commune)
-    expiring = await repository.expiring(session, today, today + timedelta(days=days))
+    repo = CatalogRepository(session)
+    by_stars = dict(await repo.by_stars(today))
+    by_group = await repo.by(today, Product.group)
+    by_commune = await repo.by(today, Product.commune)
+    expiring = await repo.expiring(today, today + timedelta(days=days))
     return CatalogReport(
         today=today,
         days=days,
@@ -138,20 +162,6 @@ async def catalog(session: AsyncSession, *, today: date, days: int, now: datetim
         by_commune=[
             CommuneCount(commune=commune, products=n, certified=c) for commune, n, c in by_commune
         ],
-        expiring=[
-            ExpiringCertificate(
-                certificate_id=certificate.id,
-                product_id=product.id,
-                product_name=product.name,
-                owner_id=owner.id,
-                owner_name=owner.name,
-                stars=certificate.stars,
-                level=certificate.level,
-                decision_no=certificate.decision_no,
-                valid_until=certificate.valid_until,
-                days_left=(certificate.valid_until - today).days,
-            )
-            for certificate, product, owner in expiring
-        ],
+        expiring=_expiring(expiring, today),
         generated_at=now,
     )

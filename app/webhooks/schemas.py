@@ -15,7 +15,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import END, InputModel, ShortText
-from app.models.webhook import DeliveryStatus, EndpointStatus
+from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery
+from app.webhooks import signing
 from app.webhooks.outbox import EVENT_TYPES, EventType
 from app.webhooks.targets import MAX_URL_LENGTH
 
@@ -116,3 +117,21 @@ class DeliveryRead(BaseModel):
     created_at: datetime
     delivered_at: datetime | None
     attempt_log: list[AttemptRead] = Field(description="Every attempt, oldest first.")
+
+    @classmethod
+    def of(cls, delivery: WebhookDelivery) -> DeliveryRead:
+        """The delivery with its event's type and every attempt (both loaded)."""
+        return cls(
+            id=delivery.id,
+            webhook_id=signing.webhook_id(delivery.id),
+            event_id=delivery.event_id,
+            event_type=delivery.event.type,
+            status=delivery.status,
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            created_at=delivery.created_at,
+            delivered_at=delivery.delivered_at,
+            attempt_log=[AttemptRead.model_validate(a) for a in delivery.attempt_log],
+        )

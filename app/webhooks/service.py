@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
 from app.core.errors import NotFound, Unprocessable
+from app.core.pagination import PageQuery
 from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery, WebhookEndpoint
-from app.webhooks import repository, signing, targets
+from app.webhooks import signing, targets
+from app.webhooks.repository import DeliveryRepository, EndpointRepository
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 
@@ -46,8 +47,8 @@ async def get(
     session: AsyncSession, principal: Principal, endpoint_id: uuid.UUID, *, for_update: bool = False
 ) -> WebhookEndpoint:
     """One of the key's own endpoints; 404 for anyone else's (their existence does not leak)."""
-    endpoint = await repository.get_endpoint(
-        session, endpoint_id, principal.key_id, for_update=for_update
+    endpoint = await EndpointRepository(session).get_of_key(
+        endpoint_id, principal.key_id, for_update=for_update
     )
     if endpoint is None:
         raise NotFound(f"No webhook endpoint {endpoint_id}.")
@@ -55,9 +56,10 @@ async def get(
 
 
 async def list_endpoints(
-    session: AsyncSession, principal: Principal, cursor: str | None, limit: int
-) -> tuple[Sequence[WebhookEndpoint], str | None]:
-    return await repository.page_endpoints(session, principal.key_id, cursor, limit)
+    session: AsyncSession, principal: Principal, page: PageQuery
+) -> tuple[list[WebhookEndpoint], str | None]:
+    """The key's own endpoints, newest first."""
+    return await EndpointRepository(session).page_of_key(principal.key_id, page)
 
 
 async def update(
@@ -90,16 +92,17 @@ async def rotate_secret(session: AsyncSession, endpoint: WebhookEndpoint) -> Web
 
 
 async def list_deliveries(
-    session: AsyncSession, endpoint: WebhookEndpoint, cursor: str | None, limit: int
-) -> tuple[Sequence[WebhookDelivery], str | None]:
-    return await repository.page_deliveries(session, endpoint.id, cursor, limit)
+    session: AsyncSession, endpoint: WebhookEndpoint, page: PageQuery
+) -> tuple[list[WebhookDelivery], str | None]:
+    """The endpoint's deliveries, newest first, each with its attempts."""
+    return await DeliveryRepository(session).page_of_endpoint(endpoint.id, page)
 
 
 async def resend(
     session: AsyncSession, endpoint: WebhookEndpoint, delivery_id: uuid.UUID, now: datetime
 ) -> WebhookDelivery:
     """Queue a delivery again, now, with a fresh retry schedule and the same `webhook-id`."""
-    delivery = await repository.get_delivery(session, endpoint.id, delivery_id)
+    delivery = await DeliveryRepository(session).get_of_endpoint(endpoint.id, delivery_id)
     if delivery is None:
         raise NotFound(f"No delivery {delivery_id} for this endpoint.")
     delivery.status = DeliveryStatus.pending
@@ -111,4 +114,4 @@ async def resend(
 
 async def backlog(session: AsyncSession) -> int:
     """Deliveries still to make (to active endpoints), and events not yet fanned out."""
-    return await repository.backlog(session)
+    return await DeliveryRepository(session).backlog()

@@ -11,10 +11,16 @@ import base64
 import hashlib
 import hmac
 import secrets
+import uuid
 from collections.abc import Mapping
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE_S = 5 * 60
+
+
+def webhook_id(delivery_id: uuid.UUID) -> str:
+    """A delivery's `webhook-id`: the same on every retry, so receivers can drop repeats."""
+    return f"msg_{delivery_id.hex}"
 
 
 def generate_secret() -> str:

@@ -22,13 +22,12 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,7 +35,7 @@ from app.core import metrics
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
 from app.core.db import begin_write
-from app.models.api_key import ApiKey, Role
+from app.models.api_key import Role
 from app.models.webhook import (
     DeliveryStatus,
     EndpointStatus,
@@ -46,6 +45,7 @@ from app.models.webhook import (
     WebhookEndpoint,
 )
 from app.webhooks import signing, targets
+from app.webhooks.repository import DeliveryRepository, EndpointRepository, OutboxRepository
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Claimed:
 
     @property
     def msg_id(self) -> str:
-        return f"msg_{self.delivery_id.hex}"
+        return signing.webhook_id(self.delivery_id)
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,23 @@ def event_body(event: OutboxEvent) -> bytes:
         "data": event.payload,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _fan_out(
+    event: OutboxEvent, endpoints: Sequence[WebhookEndpoint], now: datetime
+) -> list[WebhookDelivery]:
+    """A delivery, due now, to each endpoint that hears the event."""
+    return [
+        WebhookDelivery(
+            endpoint_id=endpoint.id,
+            event_id=event.id,
+            status=DeliveryStatus.pending,
+            attempts=0,
+            next_attempt_at=now,
+        )
+        for endpoint in endpoints
+        if hears(endpoint, event)
+    ]
 
 
 class DeliveryWorker:
@@ -157,38 +174,11 @@ class DeliveryWorker:
         now = self.clock.now()
         async with self.sessionmaker() as session:
             await begin_write(session)
-            events = (
-                await session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.dispatched_at.is_(None))
-                    .order_by(OutboxEvent.created_at)
-                    .limit(self.batch_size * 5)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            events = await OutboxRepository(session).undispatched(self.batch_size * 5)
             if events:
-                endpoints = (
-                    await session.scalars(
-                        select(WebhookEndpoint)
-                        .join(ApiKey, ApiKey.id == WebhookEndpoint.api_key_id)
-                        .where(
-                            WebhookEndpoint.status == EndpointStatus.active,
-                            ApiKey.revoked_at.is_(None),
-                        )
-                    )
-                ).all()
+                listening = await EndpointRepository(session).listening()
                 for event in events:
-                    for endpoint in endpoints:
-                        if hears(endpoint, event):
-                            session.add(
-                                WebhookDelivery(
-                                    endpoint_id=endpoint.id,
-                                    event_id=event.id,
-                                    status=DeliveryStatus.pending,
-                                    attempts=0,
-                                    next_attempt_at=now,
-                                )
-                            )
+                    session.add_all(_fan_out(event, listening, now))
                     event.dispatched_at = now
             await session.commit()
         return len(events)
@@ -198,24 +188,10 @@ class DeliveryWorker:
         now = self.clock.now()
         async with self.sessionmaker() as session:
             await begin_write(session)
-            rows = (
-                await session.execute(
-                    select(WebhookDelivery, WebhookEndpoint, OutboxEvent)
-                    .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                    .join(OutboxEvent, OutboxEvent.id == WebhookDelivery.event_id)
-                    .where(
-                        WebhookDelivery.status == DeliveryStatus.pending,
-                        WebhookDelivery.next_attempt_at <= now,
-                        WebhookEndpoint.status == EndpointStatus.active,
-                    )
-                    .order_by(WebhookDelivery.next_attempt_at)
-                    .limit(self.batch_size)
-                    .with_for_update(of=WebhookDelivery, skip_locked=True)
-                )
-            ).all()
+            due = await DeliveryRepository(session).due(now, self.batch_size)
             lease_until = now + timedelta(seconds=self.settings.webhooks_lease_s)
             claimed = []
-            for delivery, endpoint, event in rows:
+            for delivery, endpoint, event in due:
                 delivery.next_attempt_at = lease_until
                 claimed.append(
                     Claimed(
@@ -241,24 +217,10 @@ class DeliveryWorker:
         except targets.UnsafeTarget as exc:
             return Outcome(None, f"refused target: {exc}"[:500], None, elapsed_ms())
         now = self.clock.now()
-        headers = {
-            **signing.headers(claimed.secret, claimed.msg_id, int(now.timestamp()), claimed.body),
-            "content-type": "application/json",
-            "user-agent": USER_AGENT,
-        }
         unreachable = "the host resolves to no address"
         for address in addresses[:MAX_ADDRESSES]:
-            url, host, extensions = targets.pinned_request(claimed.url, address)
             try:
-                async with self.http.stream(
-                    "POST",
-                    url,
-                    content=claimed.body,
-                    headers={**headers, **host},
-                    extensions=extensions,
-                ) as response:
-                    status = response.status_code
-                    retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+                status, retry_after = await self._post(claimed, address, now)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 unreachable = f"{type(exc).__name__} ({address}): {exc}"
                 continue
@@ -268,6 +230,23 @@ class DeliveryWorker:
             return Outcome(status, error, retry_after, elapsed_ms())
         return Outcome(None, unreachable[:500], None, elapsed_ms())
 
+    async def _post(
+        self, claimed: Claimed, address: targets.Address, now: datetime
+    ) -> tuple[int, float | None]:
+        """POST the signed body to `address`, kept under the URL's host name; the status and
+        the `Retry-After` seconds of the answer."""
+        url, host, extensions = targets.pinned_request(claimed.url, address)
+        headers = {
+            **signing.headers(claimed.secret, claimed.msg_id, int(now.timestamp()), claimed.body),
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            **host,
+        }
+        async with self.http.stream(
+            "POST", url, content=claimed.body, headers=headers, extensions=extensions
+        ) as response:
+            return response.status_code, parse_retry_after(response.headers.get("retry-after"), now)
+
     async def record(self, claimed: Claimed, outcome: Outcome) -> str | None:
         """Store the attempt and decide what follows; the outcome label, None if the
         delivery is gone (its endpoint was deleted meanwhile)."""
@@ -276,8 +255,8 @@ class DeliveryWorker:
             await begin_write(session)
             # The endpoint, then its delivery: the order in which deleting an endpoint locks
             # them (its deliveries go by ON DELETE CASCADE), so the two cannot deadlock.
-            endpoint = await session.get(WebhookEndpoint, claimed.endpoint_id, with_for_update=True)
-            delivery = await session.get(WebhookDelivery, claimed.delivery_id, with_for_update=True)
+            endpoint = await EndpointRepository(session).get_for_update(claimed.endpoint_id)
+            delivery = await DeliveryRepository(session).get_for_update(claimed.delivery_id)
             if delivery is None or endpoint is None:
                 return None
             session.add(

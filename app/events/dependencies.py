@@ -1,0 +1,135 @@
+"""The resources event routes act on, loaded once: locked for a change, checked against who
+calls ("admin, or the product's owner") and against `If-Match`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from app.api_keys.auth import AdminOrOwner, Principal
+from app.core.clock import ClockDep
+from app.core.db import SessionDep
+from app.core.http import check_if_match
+from app.core.i18n import LanguageDep, LanguagePreference
+from app.core.zones import zone
+from app.events import service
+from app.events.schemas import (
+    DEFAULT_TZ,
+    TZ_DESCRIPTION,
+    EventProductCreate,
+    EventProductRead,
+    EventRead,
+    EventView,
+    TimeZoneName,
+)
+from app.models.event import Event, EventProduct
+from app.models.product import Product
+
+
+def _ensure_sells(principal: Principal, product: Product) -> None:
+    """Entries are the admins' and the product's owner's to make, change and remove."""
+    principal.ensure_acts_for(
+        product.owner_id,
+        detail="This key may not act for this owner's products.",
+        code="not_your_product",
+    )
+
+
+TzQuery = Annotated[TimeZoneName, Query(description=TZ_DESCRIPTION)]
+
+
+async def event_view(
+    clock: ClockDep, languages: LanguageDep, tz: TzQuery = DEFAULT_TZ
+) -> EventView:
+    """How this caller reads events: now, in the zone `tz`, in its languages."""
+    return EventView(now=clock.now(), zone=zone(tz), languages=languages)
+
+
+EventViewDep = Annotated[EventView, Depends(event_view)]
+
+
+@dataclass(frozen=True)
+class LockedEvent:
+    """An event locked until the request's transaction ends, and the caller's view of it."""
+
+    event: Event
+    view: EventView
+
+    def read(self) -> EventRead:
+        return self.view.read(self.event)
+
+
+async def locked_event(session: SessionDep, view: EventViewDep, event_id: uuid.UUID) -> LockedEvent:
+    return LockedEvent(await service.get_event(session, event_id, for_update=True), view)
+
+
+LockedEventDep = Annotated[LockedEvent, Depends(locked_event)]
+
+
+async def event_for_change(request: Request, locked: LockedEventDep) -> LockedEvent:
+    """The locked event, if `If-Match` names its current version (as read with the same `tz`
+    and `Accept-Language`)."""
+    check_if_match(request, locked.read())
+    return locked
+
+
+EventForChange = Annotated[LockedEvent, Depends(event_for_change)]
+
+
+@dataclass(frozen=True)
+class Entering:
+    """What `POST /v1/events/{id}/products` enters: the locked event, the caller's product."""
+
+    event: Event
+    product: Product
+    data: EventProductCreate
+
+
+async def entering(
+    session: SessionDep, principal: AdminOrOwner, event_id: uuid.UUID, body: EventProductCreate
+) -> Entering:
+    event = await service.get_event(session, event_id, for_update=True)
+    product = await service.product_to_enter(session, body.product_id)
+    _ensure_sells(principal, product)
+    return Entering(event, product, body)
+
+
+EnteringDep = Annotated[Entering, Depends(entering)]
+
+
+async def owned_entry(
+    session: SessionDep, principal: AdminOrOwner, event_id: uuid.UUID, product_id: uuid.UUID
+) -> EventProduct:
+    """The entry, locked, if the caller may act for its product's owner."""
+    entry = await service.get_entry(session, event_id, product_id, for_update=True)
+    _ensure_sells(principal, entry.product)
+    return entry
+
+
+OwnedEntry = Annotated[EventProduct, Depends(owned_entry)]
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    """An entry and the languages the caller reads it in."""
+
+    entry: EventProduct
+    languages: LanguagePreference
+
+    def read(self) -> EventProductRead:
+        return EventProductRead.of(self.entry, languages=self.languages)
+
+
+async def entry_for_change(
+    request: Request, languages: LanguageDep, entry: OwnedEntry
+) -> ShownEntry:
+    """The caller's locked entry, if `If-Match` names its current version."""
+    shown = ShownEntry(entry, languages)
+    check_if_match(request, shown.read())
+    return shown
+
+
+EntryForChange = Annotated[ShownEntry, Depends(entry_for_change)]
