@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.repository import KeyRepository
 from app.core.clock import ClockDep
+from app.core.config import SettingsDep
 from app.core.db import SAFE_METHODS, SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import hash_secret, split_token
@@ -76,6 +77,7 @@ async def optional_principal(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     """The caller's principal, None without a key; 401 for a key that is unknown or revoked."""
@@ -94,7 +96,7 @@ async def optional_principal(
     if key.revoked_at is not None:
         raise Unauthorized("This API key has been revoked.", code="revoked_key")
     now = clock.now()
-    interval = timedelta(seconds=request.app.state.settings.api_key_touch_interval_s)
+    interval = timedelta(seconds=settings.api_key_touch_interval_s)
     if key.last_used_at is None or now - key.last_used_at >= interval:
         await _touch(request, session, key.id, now)
     principal = Principal(key_id=key.id, role=key.role, owner_id=key.owner_id)

@@ -15,9 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import QueryableAttribute
@@ -27,18 +26,6 @@ from app.core.errors import BadRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-
-
-# Transitional: routers move to `PageQuery` subclasses; remove once none uses these.
-LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1..{MAX_LIMIT}.")]
-CursorQuery = Annotated[
-    str | None,
-    Query(
-        max_length=1000,
-        pattern=r"^[A-Za-z0-9_-]*$",
-        description="Opaque cursor from the previous page's `next_cursor`.",
-    ),
-]
 
 
 class PageQuery(BaseModel):
