@@ -32,7 +32,7 @@ class Repository(Generic[M]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def select(self) -> Select[tuple[M]]:
+    def select(self) -> Select[M]:
         """The base query of this repository's reads; override to join or load what every
         read needs."""
         return select(self.model)
@@ -72,7 +72,7 @@ class Repository(Generic[M]):
         return found is not None
 
     async def page(
-        self, stmt: Select[tuple[T]], ordering: Ordering, page: PageQuery
+        self, stmt: Select[T], ordering: Ordering, page: PageQuery
     ) -> tuple[list[T], str | None]:
         """One keyset page of `stmt` in `ordering`, and the cursor of the next page."""
         rows = (await self.session.execute(ordering.apply(stmt, page.cursor, page.limit))).all()

@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.text import fold
 from app.demo import data
 from app.demo import products as demo_products
 from app.demo.events import seed_events
 from app.demo.orders import seed_orders
 from app.imports import products as importer
-from app.models.owner import Owner
 from app.owners import service as owners
 
 
@@ -30,7 +29,8 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> SeedR
 
     `now` places the upcoming sample events (default: the current time)."""
     report = SeedReport()
-    existing = set((await session.scalars(select(Owner.name))).all())
+    wanted = {fold(owner.name) for owner in data.OWNERS}
+    existing = {owner.name for owner in await owners.owners_named(session, wanted)}
     for owner in data.OWNERS:
         if owner.name not in existing:
             await owners.create_owner(session, owner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
@@ -20,7 +20,7 @@ class OwnerRepository(Repository[Owner]):
     model = Owner
     noun = "owner"
 
-    def filtered(self, query: OwnerQuery) -> Select[tuple[Owner]]:
+    def filtered(self, query: OwnerQuery) -> Select[Owner]:
         """Owners matching every filter of `query`."""
         stmt = self.select().where(Owner.status == query.status)
         if query.kind is not None:
@@ -39,5 +39,5 @@ class OwnerRepository(Repository[Owner]):
 
     async def named(self, folded_names: Collection[str]) -> list[Owner]:
         """Every owner whose folded name is one of these."""
-        stmt = select(Owner).where(Owner.sort_name.in_(folded_names))
+        stmt = self.select().where(Owner.sort_name.in_(folded_names))
         return list((await self.session.scalars(stmt)).all())
