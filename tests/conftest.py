@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -13,7 +10,6 @@ import pytest
 import redis
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys import service as keys
@@ -22,28 +18,13 @@ from app.core.db import begin_write
 from app.main import create_app
 from app.models.api_key import Role
 from tests import database
+from tests.helpers import FakeClock, KeyFactory, OwnerFactory
 
 pytest_plugins = ["anyio", "tests.fixtures.catalog"]
 
 REDIS_URL = os.environ.get("OCOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Tests that are not about rate limits must never meet one.
 HIGH_RATE_LIMIT = "1000000/second"
-
-
-class FakeClock:
-    """A clock tests move by hand: no sleeps, no flakiness."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self.current = now or datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-    def set(self, moment: datetime) -> None:
-        self.current = moment
 
 
 def pytest_report_header() -> str:
@@ -166,9 +147,6 @@ async def db(app: FastAPI) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-KeyFactory = Callable[..., Awaitable[dict[str, str]]]
-
-
 @pytest.fixture
 def make_key(app: FastAPI) -> KeyFactory:
     """Issue a key and return the `Authorization` header that carries it."""
@@ -195,9 +173,6 @@ async def partner(make_key: KeyFactory) -> dict[str, str]:
     return await make_key(Role.partner, name="test partner")
 
 
-OwnerFactory = Callable[..., Awaitable[dict[str, Any]]]
-
-
 @pytest.fixture
 def make_owner(client: httpx.AsyncClient, admin: dict[str, str]) -> OwnerFactory:
     """Create an owner through the API and return its JSON."""
@@ -215,33 +190,3 @@ def make_owner(client: httpx.AsyncClient, admin: dict[str, str]) -> OwnerFactory
         return owner
 
     return factory
-
-
-def problem(response: httpx.Response) -> dict[str, Any]:
-    """The problem+json body of an error response, checked for shape."""
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    body: dict[str, Any] = response.json()
-    assert body["status"] == response.status_code
-    assert {"type", "title", "status", "detail", "code"} <= body.keys()
-    return body
-
-
-async def until_a_session_waits_for_a_lock(app: FastAPI, timeout_s: float = 10) -> None:
-    """Return once a session of the test database waits for a lock (PostgreSQL only).
-
-    Asked in a new transaction each time: PostgreSQL keeps pg_stat_activity as it was when a
-    transaction first read it."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    async with asyncio.timeout(timeout_s):
-        while True:
-            async with app.state.sessionmaker() as session:
-                if await session.scalar(query):
-                    return
-            await asyncio.sleep(0.01)
-
-
-def tmp_sqlite_url(tmp: Path) -> str:
-    return database.sqlite_url(tmp / "ocop.db")
