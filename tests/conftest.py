@@ -69,6 +69,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The slowest tests first: with xdist, no worker is left alone with one at the end.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if database.IS_POSTGRES:
         reason = database.postgres_unreachable_reason()
         if reason is not None:

@@ -193,6 +193,7 @@ async def test_without_redis_requests_are_served_unlimited(
     assert "rate limiter unavailable" in caplog.text
 
 
+@pytest.mark.slow
 def test_two_api_processes_share_one_limit_through_redis(
     database_url: str, redis_url: str, redis_prefix: str
 ) -> None:

@@ -68,6 +68,7 @@ async def _post_all(
         )
 
 
+@pytest.mark.slow
 @pytest.mark.postgres_only
 async def test_200_orders_for_50_in_stock_on_two_processes(
     database_url: str, insert_product: InsertProduct, make_key: KeyFactory, db: AsyncSession
@@ -87,6 +88,7 @@ async def test_200_orders_for_50_in_stock_on_two_processes(
     assert await order_count(db) == 50
 
 
+@pytest.mark.slow
 @pytest.mark.postgres_only
 async def test_100_orders_sent_3_times_at_once_create_100(
     database_url: str, insert_product: InsertProduct, make_key: KeyFactory, db: AsyncSession

@@ -220,6 +220,7 @@ SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sort", list(SORT_KEYS))
 async def test_deep_page_in_10000_products_equals_walking_there(
     client: httpx.AsyncClient, db: AsyncSession, owner: dict[str, Any], sort: str

@@ -295,6 +295,7 @@ async def test_too_many_failures_in_a_row_disable_the_endpoint(
     assert len(receiver.received) == 3
 
 
+@pytest.mark.slow
 async def test_a_delivery_is_given_up_after_about_three_days(
     app: FastAPI,
     client: httpx.AsyncClient,
