@@ -3,7 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
-PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# The PostgreSQL server for the suite, through its maintenance database: the suite only runs
+# CREATE/DROP DATABASE there, for databases of its own (ocop_test_<run>_<worker>).
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+# pytest-xdist processes for test-sqlite and test-postgres: 2 (what `auto` gives on a 2-core
+# machine; a fixed number keeps the multi-process tests' load the same everywhere), `auto`
+# for one per CPU, or 0 to run in this process.
+TEST_WORKERS ?= 2
 export OCOP_ENVIRONMENT ?= development
 
 .PHONY: run test lint typecheck test-sqlite test-postgres install install-dev lock clean bench
@@ -39,10 +45,10 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 test-sqlite: install-dev
-	OCOP_TEST_DATABASE=sqlite $(BIN)/pytest
+	OCOP_TEST_DATABASE=sqlite $(BIN)/pytest -n $(TEST_WORKERS)
 
 test-postgres: install-dev
-	OCOP_TEST_DATABASE=postgres OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest
+	OCOP_TEST_DATABASE=postgres OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(TEST_WORKERS)
 
 ## bench: order placement and catalogue reads against real API processes (prints figures)
 bench: install-dev

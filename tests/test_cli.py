@@ -60,6 +60,7 @@ async def test_owner_key_needs_owner_id(database_url: str) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 async def test_seed_demo_is_safe_to_run_twice(
     database_url: str, client: httpx.AsyncClient, app: FastAPI
 ) -> None:

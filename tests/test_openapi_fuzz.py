@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.models.api_key import Role
 from tests.servers import api_server, issue_key
 
@@ -18,6 +20,7 @@ TESTS = Path(__file__).resolve().parent
 MAX_EXAMPLES = os.environ.get("OCOP_FUZZ_EXAMPLES", "20")
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_failure(database_url: str, tmp_path: Path) -> None:
     token = issue_key(database_url, Role.admin, name="fuzzer")
     with api_server(database_url) as server:

@@ -86,6 +86,7 @@ def test_the_counters_later_work_needs_are_defined() -> None:
     assert "ocop_webhook_delivery_attempts_total" in text
 
 
+@pytest.mark.slow
 def test_several_workers_report_one_sum(database_url: str, tmp_path: Path) -> None:
     port = free_port()
     env = {

@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models.api_key import Role
 from app.ratelimit.middleware import MemoryLimiter, Rate, RedisLimiter
-from tests.conftest import KeyFactory, problem
+from tests.helpers import KeyFactory, problem
 from tests.servers import api_server
 
 pytestmark = pytest.mark.anyio
@@ -193,6 +193,7 @@ async def test_without_redis_requests_are_served_unlimited(
     assert "rate limiter unavailable" in caplog.text
 
 
+@pytest.mark.slow
 def test_two_api_processes_share_one_limit_through_redis(
     database_url: str, redis_url: str, redis_prefix: str
 ) -> None:
