@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: str = Field(
+        default="",
+        max_length=2000,
+        description="Addresses (comma-separated; `*` for any) of the proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto `ocop serve` trusts; empty: none.",
+    )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
     log_level: str = "info"
     redis_url: SecretStr | None = Field(
