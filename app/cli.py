@@ -19,7 +19,6 @@ from app.core.errors import DomainError
 from app.models.api_key import Role
 
 T = TypeVar("T")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _out(line: str) -> None:
@@ -47,9 +46,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from alembic import command
     from alembic.config import Config
 
+    from app.core.migrations import alembic_ini
+
     # The source tree's alembic.ini, or the working directory's (an installed package, e.g. Docker).
-    candidates = [PROJECT_ROOT / "alembic.ini", Path.cwd() / "alembic.ini"]
-    ini = next((path for path in candidates if path.is_file()), None)
+    ini = alembic_ini()
     if ini is None:
         _err("alembic.ini not found; run from the project directory")
         return 2
