@@ -15,21 +15,27 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.main import create_app
+from app.models import Order
 from tests import database
 from tests.conftest import problem
+from tests.fixtures.catalog import ProductFactory, idem, order_body
+from tests.orders.test_placing import order_count, stock_of
 from tests.tcp_proxy import TcpProxy
 from tests.test_migrations import _admin_execute
 
@@ -174,6 +180,61 @@ async def test_the_service_heals_without_a_restart(
     await until_ready(client)
     answers = await asyncio.gather(*(client.get("/v1/products") for _ in range(6)))
     assert [r.status_code for r in answers] == [200] * 6
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("fault", ["stop", "freeze"])
+async def test_an_order_cut_off_by_an_outage_is_placed_once_when_retried(
+    proxied: tuple[FastAPI, httpx.AsyncClient],
+    proxy: TcpProxy,
+    partner: dict[str, str],
+    make_product: ProductFactory,
+    db: AsyncSession,
+    fault: str,
+) -> None:
+    """The database goes away while the order is being written, after its Idempotency-Key was
+    claimed; the client retries with the same key, honouring Retry-After, once it is back."""
+    app, client = proxied
+    mandarin = await make_product(stock=Decimal(10), unit_step=Decimal(1))
+    headers, body = idem(partner), order_body((mandarin, 2))
+
+    cut: list[str] = []
+
+    def outage(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith(f"INSERT INTO {Order.__tablename__} "):
+            event.remove(app.state.engine.sync_engine, "before_cursor_execute", outage)
+            cut.append(statement)
+            proxy.cut() if fault == "stop" else proxy.freeze()
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", outage)
+    with Timer() as cut_off:
+        async with asyncio.timeout(10):
+            during = await client.post("/v1/orders", json=body, headers=headers)
+    assert cut, "the outage never happened"
+    assert_unavailable(during)
+    assert cut_off.seconds < (1 if fault == "stop" else COMMAND_TIMEOUT_S + 1)
+    # While it is down, retries are refused (in bounded time), and still place nothing.
+    async with asyncio.timeout(10):
+        assert_unavailable(await client.post("/v1/orders", json=body, headers=headers))
+
+    if fault == "stop":
+        await proxy.start()
+    else:
+        proxy.resume()
+    with Timer() as recovery:
+        retried = await client.post("/v1/orders", json=body, headers=headers)
+        while retried.status_code in (409, 503):
+            assert recovery.started + 10 > time.monotonic(), retried.text
+            await asyncio.sleep(float(retried.headers["retry-after"]))
+            retried = await client.post("/v1/orders", json=body, headers=headers)
+    again = await client.post("/v1/orders", json=body, headers=headers)
+
+    assert retried.status_code == 201, retried.text
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == retried.json()["id"]
+    assert await order_count(db) == 1
+    assert await stock_of(db, mandarin) == Decimal(8)
 
 
 @pytest.mark.postgres_only
