@@ -50,9 +50,10 @@ test-sqlite: install-dev
 test-postgres: install-dev
 	OCOP_TEST_DATABASE=postgres OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(TEST_WORKERS)
 
-## bench: order placement and catalogue reads against real API processes (prints figures)
+## bench: order placement, catalogue reads, and reads beside hostile searches (prints figures)
 bench: install-dev
 	$(BIN)/python -m bench.orders
+	$(BIN)/python -m bench.search
 
 ## lock: re-pin every dependency (needs the dev environment's uv: pip install uv)
 lock:

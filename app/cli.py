@@ -9,17 +9,16 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.db import begin_write, create_engine, create_sessionmaker
 from app.core.errors import DomainError
 from app.models.api_key import Role
 
 T = TypeVar("T")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _out(line: str) -> None:
@@ -47,9 +46,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from alembic import command
     from alembic.config import Config
 
+    from app.core.migrations import alembic_ini
+
     # The source tree's alembic.ini, or the working directory's (an installed package, e.g. Docker).
-    candidates = [PROJECT_ROOT / "alembic.ini", Path.cwd() / "alembic.ini"]
-    ini = next((path for path in candidates if path.is_file()), None)
+    ini = alembic_ini()
     if ini is None:
         _err("alembic.ini not found; run from the project directory")
         return 2
@@ -57,24 +57,34 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """The options `ocop serve` gives uvicorn."""
+    from app.core.logging import log_config
+
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
+        "workers": args.workers or settings.workers,
+        "log_level": settings.log_level,
+        "log_config": log_config(settings.log_level),
+        # One JSON line per request comes from the app's own access log (logger `app.access`).
+        "access_log": False,
+    }
+    # X-Forwarded-For names the client only when a proxy we know wrote it. uvicorn's default
+    # trusts 127.0.0.1, so anyone on the same host could name any address and walk past the
+    # anonymous rate limit: trust no one unless OCOP_FORWARDED_ALLOW_IPS says whom.
+    if settings.forwarded_allow_ips.strip():
+        options.update(proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+    else:
+        options.update(proxy_headers=False)
+    return options
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.core.logging import log_config
-
-    settings = get_settings()
-    # One JSON line per request comes from the app's own access log (logger `app.access`).
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers or settings.workers,
-        log_level=settings.log_level,
-        log_config=log_config(settings.log_level),
-        access_log=False,
-        proxy_headers=True,
-    )
+    uvicorn.run("app.main:create_app", **serve_options(get_settings(), args))
     return 0
 
 

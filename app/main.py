@@ -14,6 +14,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
 from app.events.router import router as events_router
 from app.health.router import router as health_router
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.writer_sessionmaker = create_sessionmaker(engine, writer=True)
+        app.state.schema_head = head_revision()  # what /readyz expects of the database
         try:
             yield
         finally:

@@ -46,6 +46,11 @@ def api_server(database_url: str, **env: str) -> Iterator[Server]:
         "OCOP_WEBHOOKS_ALLOW_PRIVATE": "true",
         # High limits unless a test sets its own: fuzzing must not meet a 429.
         **{f"OCOP_RATE_LIMIT_{role}": "1000000/second" for role in _ROLES},
+        # Generous waits: these servers prove correctness under contention (hundreds of
+        # orders for one product at once) on a shared test machine, not latency; the defaults
+        # would rightly answer some of them 503 there.
+        "OCOP_DATABASE_POOL_TIMEOUT_S": "60",
+        "OCOP_DATABASE_STATEMENT_TIMEOUT_MS": "60000",
         **env,
     }
     process = subprocess.Popen(

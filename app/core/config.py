@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SQLITE_PATH = Path("var") / "ocop.db"
 # "N/period", e.g. "600/minute"; see app.ratelimit.middleware.Rate.parse.
 RATE_PATTERN = r"^[1-9][0-9]{0,8}/(second|minute|hour|day)$"
+COMMAND_TIMEOUT_MARGIN_S = 1.0
 
 
 class Environment(StrEnum):
@@ -40,11 +41,40 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_echo: bool = False
+    database_connect_timeout_s: float = Field(
+        default=3, gt=0, le=60, description="How long opening a database connection may take."
+    )
+    database_statement_timeout_ms: int = Field(
+        default=5000,
+        ge=1,
+        le=3_600_000,
+        description="PostgreSQL: the longest a statement may run (lock waits included) before "
+        "the server cancels it (503 database_timeout).",
+    )
+    database_idle_in_transaction_timeout_ms: int = Field(
+        default=30_000,
+        ge=1,
+        le=3_600_000,
+        description="PostgreSQL: how long the server keeps a transaction whose client went "
+        "silent (its locks with it) before ending that session.",
+    )
+    database_pool_timeout_s: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="How long a request waits for a free database connection (503 beyond).",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long a SQLite writer waits for the lock."
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: str = Field(
+        default="",
+        max_length=2000,
+        description="Addresses (comma-separated; `*` for any) of the proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto `ocop serve` trusts; empty: none.",
+    )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
     log_level: str = "info"
     redis_url: SecretStr | None = Field(
@@ -113,6 +143,14 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="The province's time zone for local dates."
     )
+
+    @property
+    def database_command_timeout_s(self) -> float:
+        """How long the client waits for any answer from PostgreSQL before it gives the
+        connection up as lost. A second more than the statement timeout, so that a merely slow
+        statement is cancelled by the server (a clean error on a connection that stays usable)
+        and only a database that does not answer at all meets this one."""
+        return self.database_statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_S
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -2,20 +2,28 @@
 
 Services raise `DomainError` subclasses; one set of handlers, installed by `install_handlers`,
 turns them (and FastAPI's own validation and routing errors) into `application/problem+json`.
+
+Database errors are sorted here too (`database_fault`): a database that cannot be reached, does
+not answer in time, or lacks the schema is a fault of the environment, answered 503 with
+`Retry-After`; any other database error is a bug, answered 500 and logged with its traceback,
+like every unexpected exception (`internal_error`, once per request).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
+from starlette.types import Scope
 
 logger = logging.getLogger("app.errors")
 
@@ -118,12 +126,117 @@ class Unprocessable(DomainError):
     status, code, title = 422, "validation_error", "Invalid input"
 
 
+class ServiceUnavailable(DomainError):
+    """The service cannot answer now, through no fault of the request: retry shortly."""
+
+    status, code, title = 503, "service_unavailable", "Service unavailable"
+    retry_after_s: ClassVar[int] = 2
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, dropped the connection, or has no connection free."""
+
+    code, title = "database_unavailable", "Database unavailable"
+
+
+class DatabaseTimeout(ServiceUnavailable):
+    """A statement ran past `OCOP_DATABASE_STATEMENT_TIMEOUT_MS` and the server cancelled it."""
+
+    code, title = "database_timeout", "Database timeout"
+
+
+class SchemaNotCurrent(ServiceUnavailable):
+    """The database's schema is not the one this release was built for (`ocop migrate`)."""
+
+    code, title = "schema_not_current", "Database schema not current"
+    retry_after_s = 10
+
+
+# PostgreSQL SQLSTATEs (Appendix A of its manual) that are faults of the database, not bugs.
+_PG_UNAVAILABLE_CLASSES = ("08",)  # connection exception
+_PG_UNAVAILABLE = frozenset(
+    {
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now (starting up, recovering)
+        "57P05",  # idle_session_timeout
+        "53300",  # too_many_connections
+        "25P03",  # idle_in_transaction_session_timeout
+    }
+)
+_PG_TIMEOUT = frozenset({"57014"})  # query_canceled: statement_timeout
+_PG_SCHEMA = frozenset({"42P01", "42703", "3F000"})  # undefined table, column; no such schema
+# SQLite says it in words.
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_SQLITE_UNAVAILABLE = ("unable to open database file", "disk i/o error")
+_SQLITE_SCHEMA = ("no such table", "no such column")
+
+
+def database_fault(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 a database error stands for, or None when it is a bug (or no database error).
+
+    `app.core.db` makes every lost connection arrive here as a `DBAPIError` with
+    `connection_invalidated` (a command timeout or a reset included) and every failed connect
+    as an `OperationalError`; a full pool raises SQLAlchemy's own `TimeoutError`.
+    """
+    if isinstance(exc, sa_exc.TimeoutError):
+        return DatabaseUnavailable("No database connection became free in time; retry shortly.")
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return None
+    unavailable = DatabaseUnavailable("The database cannot be reached; retry shortly.")
+    if exc.connection_invalidated:
+        return unavailable
+    original = exc.orig
+    if isinstance(original, sqlite3.Error):
+        message = str(original).lower()
+        if message.startswith(_SQLITE_BUSY):
+            return DatabaseUnavailable("The database is busy; retry shortly.")
+        if message.startswith(_SQLITE_UNAVAILABLE):
+            return unavailable
+        if message.startswith(_SQLITE_SCHEMA):
+            return SchemaNotCurrent("The database schema is not current; run `ocop migrate`.")
+        return None
+    sqlstate = getattr(original, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        if sqlstate in _PG_UNAVAILABLE or sqlstate.startswith(_PG_UNAVAILABLE_CLASSES):
+            return unavailable
+        if sqlstate in _PG_TIMEOUT:
+            return DatabaseTimeout("The database took too long to answer; retry shortly.")
+        if sqlstate in _PG_SCHEMA:
+            return SchemaNotCurrent("The database schema is not current; run `ocop migrate`.")
+        return None
+    # An OperationalError without a SQLSTATE is one app.core.db made of a failed connect.
+    return unavailable if isinstance(exc, sa_exc.OperationalError) else None
+
+
+def _request_id(scope: Scope) -> str | None:
+    request_id = (scope.get("state") or {}).get("request_id")
+    return request_id if isinstance(request_id, str) else None
+
+
+def internal_error(scope: Scope, exc: BaseException) -> Response:
+    """Log an unexpected exception once, with its traceback and the request id, and answer a
+    500 that carries no internals."""
+    logger.error(
+        "unhandled error on %s %s",
+        scope.get("method"),
+        scope.get("path"),
+        exc_info=exc,
+        extra={"request_id": _request_id(scope)},
+    )
+    return problem_response(
+        500, "internal_error", "An unexpected error occurred; it has been logged."
+    )
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
-async def _domain_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
+def _problem(exc: DomainError) -> Response:
     return problem_response(
         exc.status,
         exc.instance_code,
@@ -132,6 +245,11 @@ async def _domain_error(_request: Request, exc: Exception) -> Response:
         headers=exc.headers(),
         **exc.extra,
     )
+
+
+async def _domain_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return _problem(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
@@ -197,15 +315,33 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(exc.status_code, code, detail, headers=headers)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem_response(
-        500, "internal_error", "An unexpected error occurred; it has been logged."
+def unexpected_error(scope: Scope, exc: BaseException) -> Response:
+    """The answer to an exception no `DomainError` handler took: 503 for a database fault
+    (logged as a one-line warning), else a 500 (`internal_error`)."""
+    fault = database_fault(exc)
+    if fault is None:
+        return internal_error(scope, exc)
+    logger.warning(
+        "%s on %s %s: %r",
+        fault.instance_code,
+        scope.get("method"),
+        scope.get("path"),
+        # The driver's message alone: SQLAlchemy's text adds the statement and parameters.
+        getattr(exc, "orig", None) or exc,
+        extra={"request_id": _request_id(scope)},
     )
+    return _problem(fault)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    return unexpected_error(request.scope, exc)
 
 
 def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sa_exc.SQLAlchemyError, _unexpected_error)
+    # Reached only by what escapes RequestContextMiddleware, which answers every other
+    # exception (from a middleware, say) itself with `unexpected_error` (app.core.middleware).
     app.add_exception_handler(Exception, _unexpected_error)

@@ -1,4 +1,9 @@
-"""Locks for work the database's constraints cannot serialise on their own."""
+"""Locks for work the database's constraints cannot serialise on their own.
+
+PostgreSQL transaction-scoped advisory locks, named by any string (hashed to the lock's 64-bit
+key), released when the transaction ends, however it ends: a commit, a rollback, or the server
+ending a session whose client is gone. SQLite has none; see each function for what stands in.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,14 @@ import hashlib
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def _is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 async def take_turns(session: AsyncSession, name: str) -> None:
@@ -17,6 +30,18 @@ async def take_turns(session: AsyncSession, name: str) -> None:
     transaction-scoped advisory lock. SQLite: nothing to add, a writer transaction
     (`begin_write`, BEGIN IMMEDIATE) already excludes every other writer.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-        await session.execute(select(func.pg_advisory_xact_lock(key)))
+    if _is_postgresql(session):
+        await session.execute(select(func.pg_advisory_xact_lock(_key(name))))
+
+
+async def is_free(session: AsyncSession, name: str) -> bool:
+    """Whether no other transaction holds `name` (`take_turns`) now. PostgreSQL only: SQLite
+    cannot tell, and answers False.
+
+    When it answers True, the session's transaction holds `name` until it ends, so a
+    transaction asking this (or calling `take_turns`) at the same time waits or answers False.
+    """
+    if not _is_postgresql(session):
+        return False
+    free = await session.scalar(select(func.pg_try_advisory_xact_lock(_key(name))))
+    return bool(free)

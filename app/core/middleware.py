@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
-from app.core.errors import problem_response
+from app.core.errors import problem_response, unexpected_error
 from app.core.security import split_token
 
 access_logger = logging.getLogger("app.access")
@@ -58,7 +58,15 @@ def _key_prefix(scope: Scope) -> str | None:
 
 class RequestContextMiddleware:
     """Gives each request an id (echoed as `X-Request-ID`), writes one access-log line and
-    records the request metrics."""
+    records the request metrics.
+
+    It is also where an exception no handler took ends (one from a middleware inside, or a
+    bug): answered here by `unexpected_error` (503 for a database fault, else a 500 logged once
+    with its traceback), so that the answer passes through `send_with_id` and carries the id
+    like any other, and the server has nothing left to log a second time. (Starlette's own
+    last-resort handler sits outside every middleware and re-raises to the server after
+    answering.)
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -72,16 +80,22 @@ class RequestContextMiddleware:
         request_id = given if given is not None and valid_request_id(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if response_started:
+                raise  # too late to answer; the server logs it and drops the connection
+            await unexpected_error(scope, exc)(scope, receive, send_with_id)
         finally:
             duration = time.perf_counter() - started
             route = route_template(scope)

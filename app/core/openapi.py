@@ -22,10 +22,13 @@ _DESCRIPTIONS = {
     422: "The input failed validation; `errors` lists each field.",
     429: "Rate limit exceeded; wait `Retry-After` seconds.",
     500: "Unexpected error; the body carries no internals.",
+    503: "The database cannot be reached, took too long, or lacks this release's schema "
+    "(`database_unavailable`, `database_timeout`, `schema_not_current`); retry after "
+    "`Retry-After` seconds.",
 }
 
 # Every operation can answer these, whatever it does.
-ALWAYS = (400, 413, 422, 429, 500)
+ALWAYS = (400, 413, 422, 429, 500, 503)
 
 _HEADER = {"schema": {"type": "string"}}
 # Sent on every rate-limited answer (draft-ietf-httpapi-ratelimit-headers), and on the 429.
@@ -73,13 +76,15 @@ def install_openapi(app: FastAPI) -> None:
                 operation_responses = operation.setdefault("responses", {})
                 for code in ALWAYS:
                     operation_responses.setdefault(str(code), {"description": _DESCRIPTIONS[code]})
+                retry_after = {
+                    "schema": {"type": "integer"},
+                    "description": "Seconds to wait before trying again.",
+                }
                 operation_responses["429"]["headers"] = {
-                    "Retry-After": {
-                        "schema": {"type": "integer"},
-                        "description": "Seconds to wait before trying again.",
-                    },
+                    "Retry-After": retry_after,
                     **RATE_LIMIT_HEADERS,
                 }
+                operation_responses["503"]["headers"] = {"Retry-After": retry_after}
                 for code, response in operation_responses.items():
                     if code.isdigit() and int(code) >= 400:
                         response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}

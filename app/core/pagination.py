@@ -3,6 +3,11 @@
 A list is ordered by a tuple of sort keys ending in a unique one (the id). The cursor carries the
 last row's key values; the next page asks for rows strictly after them, so a deep page costs the
 same as the first and rows inserted meanwhile are neither skipped nor repeated.
+
+A cursor is base64url of `{"s": ordering name, "v": [one JSON value per key]}`. It is opaque to
+clients but not secret, so anyone can hand-make one: decoding checks every value strictly
+against its key's type (`CODECS`) before it goes near a query, and refuses anything else with
+400 `invalid_cursor`.
 """
 
 from __future__ import annotations
@@ -10,10 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -55,32 +62,119 @@ class Page(BaseModel, Generic[T]):
     )
 
 
-Parser = Callable[[Any], Any]
-
-_PARSERS: dict[type, Parser] = {
-    str: str,
-    int: int,
-    float: float,
-    uuid.UUID: uuid.UUID,
-    datetime: datetime.fromisoformat,
-    date: date.fromisoformat,
-    Decimal: Decimal,
-}
+INT64 = (-(2**63), 2**63 - 1)
+MAX_CURSOR_TEXT = 500
+"""The longest text a cursor may carry (sort keys are names of at most 200 characters)."""
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_DECIMAL = re.compile(r"^-?[0-9]{1,30}(\.[0-9]{1,30})?\Z")
 
 
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, date):  # and datetime, a subclass
-        return value.isoformat()
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
+class CursorValueError(ValueError):
+    """A cursor's value that is not one of its key's type."""
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How one sort key's type travels in a cursor: to a JSON value, and strictly back."""
+
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], Any]
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise CursorValueError("not a string")
+    if len(value) > MAX_CURSOR_TEXT or "\x00" in value:
+        raise CursorValueError("too long, or holds a NUL character")
+    try:
+        value.encode("utf-8")  # lone surrogates ("\ud800" in the JSON) cannot be sent
+    except UnicodeEncodeError as exc:
+        raise CursorValueError("not Unicode text") from exc
     return value
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int or not INT64[0] <= value <= INT64[1]:
+        raise CursorValueError("not a 64-bit integer")
+    return value
+
+
+def _float(value: Any) -> float:
+    if type(value) not in (int, float):
+        raise CursorValueError("not a number")
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise CursorValueError("not a finite number") from exc
+    if not math.isfinite(number):
+        raise CursorValueError("not a finite number")
+    return number
+
+
+def _decimal(value: Any) -> Decimal:
+    if not isinstance(value, str) or not _DECIMAL.match(value):
+        raise CursorValueError("not a plain decimal")
+    return Decimal(value)
+
+
+def _encode_decimal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    if not isinstance(value, str) or not _UUID.match(value):
+        raise CursorValueError("not a UUID in canonical form")
+    return uuid.UUID(value)
+
+
+def _encode_datetime(value: datetime) -> str:
+    if value.utcoffset() is None:
+        raise TypeError("a cursor's datetime must carry its offset")
+    return value.isoformat()
+
+
+def _datetime(value: Any) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise CursorValueError("not a timestamp")
+    moment = datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise CursorValueError("a timestamp without an offset")
+    try:
+        return moment.astimezone(UTC)  # out of range once in UTC: year 1 at +05:00, say
+    except OverflowError as exc:
+        raise CursorValueError("a timestamp out of range") from exc
+
+
+def _date(value: Any) -> date:
+    if not isinstance(value, str) or len(value) > 10:
+        raise CursorValueError("not a date")
+    return date.fromisoformat(value)
+
+
+CODECS: dict[type, Codec] = {
+    str: Codec(str, _text),
+    int: Codec(int, _int),
+    float: Codec(float, _float),
+    Decimal: Codec(_encode_decimal, _decimal),
+    uuid.UUID: Codec(str, _uuid),
+    datetime: Codec(_encode_datetime, _datetime),
+    date: Codec(date.isoformat, _date),
+}
+"""The sort key types a cursor can carry."""
 
 
 @dataclass(frozen=True)
 class SortKey:
+    """One column of an ordering; `type` (a key of `CODECS`) is what its values are, and the
+    only thing a cursor may hold for it."""
+
     expr: ColumnElement[Any] | QueryableAttribute[Any]
     type: type
     descending: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type not in CODECS:
+            raise TypeError(f"no cursor codec for sort keys of type {self.type.__name__}")
 
     def ordered(self) -> ColumnElement[Any]:
         return self.expr.desc() if self.descending else self.expr.asc()
@@ -104,7 +198,7 @@ class Ordering:
         """
         stmt = stmt.add_columns(*(key.expr for key in self.keys))
         if cursor is not None:
-            values = self._decode(cursor)
+            values = self.decode(cursor)
             # (a, b, c) > (x, y, z) spelled out, so each key may have its own direction.
             clauses = []
             for i, key in enumerate(self.keys):
@@ -120,23 +214,37 @@ class Ordering:
         items = [row[0] if len(row) == width + 1 else tuple(row[:-width]) for row in visible]
         next_cursor = None
         if len(rows) > limit:
-            next_cursor = self._encode(list(visible[-1][-width:]))
+            next_cursor = self.encode(visible[-1][-width:])
         return items, next_cursor
 
-    def _encode(self, values: list[Any]) -> str:
-        raw = json.dumps({"s": self.name, "v": [_encode_value(v) for v in values]})
+    def encode(self, values: Sequence[Any]) -> str:
+        """The cursor that resumes after a row with these key values."""
+        payload = {
+            "s": self.name,
+            "v": [CODECS[key.type].encode(v) for key, v in zip(self.keys, values, strict=True)],
+        }
+        # Compact, and UTF-8 rather than \u escapes, to keep cursors short.
+        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
-    def _decode(self, cursor: str) -> list[Any]:
+    def decode(self, cursor: str) -> list[Any]:
+        """The key values a cursor of this ordering carries, each checked strictly against its
+        key's type; anything else is 400 `invalid_cursor`, never a query."""
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
             data = json.loads(raw)
-            if data["s"] != self.name or len(data["v"]) != len(self.keys):
-                raise ValueError("cursor from another list")
+            if not isinstance(data, dict) or data.keys() != {"s", "v"}:
+                raise CursorValueError("not a cursor")
+            values = data["v"]
+            if data["s"] != self.name or not isinstance(values, list):
+                raise CursorValueError("a cursor of another list")
+            if len(values) != len(self.keys):
+                raise CursorValueError("a cursor of another list")
             return [
-                _PARSERS[key.type](value) for key, value in zip(self.keys, data["v"], strict=True)
+                CODECS[key.type].decode(value) for key, value in zip(self.keys, values, strict=True)
             ]
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        except (ValueError, binascii.Error, RecursionError) as exc:
+            # ValueError covers JSON, Unicode and ISO format errors, and CursorValueError.
             raise BadRequest(
                 "The cursor is not valid for this list; start again without it.",
                 code="invalid_cursor",

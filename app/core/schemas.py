@@ -8,6 +8,7 @@ before a final newline). Leading and trailing spaces are trimmed after validatio
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -21,6 +22,9 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
+
+from app.core.text import MAX_SEARCH_TERMS
 
 SPACE = " \t\n\r\f\v"
 END = r"(?![\s\S])"  # end of input, in both engines
@@ -30,6 +34,37 @@ NO_NUL = rf"^[^\x00]*{END}"
 NOT_BLANK = rf"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*{END}"
 # Query parameters are checked by pydantic's default (Rust) engine, whose `$` is end of input.
 QUERY_TEXT = r"^[^\x00]*$"
+
+# A search's words are separated by exactly the characters Python's `\s` matches (what
+# `app.core.text.fold` splits on), spelled out because the engines' `\s` differ. Folding never
+# turns another character into one of these, so a search has at most as many terms as words.
+_SEARCH_SPACE = r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_S, _W = f"[{_SEARCH_SPACE}]", f"[^\\x00{_SEARCH_SPACE}]"
+SEARCH_TEXT_MAX_LENGTH = 200
+SEARCH_TEXT = rf"^{_S}*(?:{_W}+{_S}+){{0,{MAX_SEARCH_TERMS - 1}}}(?:{_W}+{_S}*)?$"
+"""No NUL and at most `MAX_SEARCH_TERMS` words. Unambiguous, so that no engine backtracks."""
+_SEARCH_TEXT = re.compile(SEARCH_TEXT.removesuffix("$") + r"\Z")
+
+
+def _search_text(value: str) -> str:
+    if _SEARCH_TEXT.match(value) is None:
+        if "\x00" in value:
+            raise PydanticCustomError("nul_character", "must not contain NUL characters")
+        raise PydanticCustomError(
+            "too_many_words", "at most {max_words} words", {"max_words": MAX_SEARCH_TERMS}
+        )
+    return value
+
+
+SearchText = Annotated[
+    str,
+    StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH),
+    AfterValidator(_search_text),
+    WithJsonSchema({"type": "string", "maxLength": SEARCH_TEXT_MAX_LENGTH, "pattern": SEARCH_TEXT}),
+]
+"""A search query (`q`): at most 200 characters, no NUL, and at most `MAX_SEARCH_TERMS` words
+(422 `validation_error` naming the field beyond). The schema's pattern states the same rule, so
+what the OpenAPI document allows is exactly what is accepted."""
 
 DEFAULT_PROVINCE = "Lạng Sơn"
 """The province this service serves: the default `province` of owners, products and events."""

@@ -30,6 +30,7 @@ from app.core.schemas import (
     LongText,
     Name,
     Place,
+    SearchText,
     ShortText,
     trim,
 )
@@ -263,10 +264,8 @@ class EventQuery(PageQuery):
         default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
     )
     status: EventStatus | None = Field(default=None, description="Only events in this status now.")
-    q: str | None = Field(
+    q: SearchText | None = Field(
         default=None,
-        max_length=200,
-        pattern=QUERY_TEXT,
         description="Words in the name (any language) or venue; accents optional.",
     )
     external_ref: str | None = Field(

@@ -4,12 +4,10 @@ import logging
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import Response
 
 from app.core import metrics
-from app.core.db import SessionDep, ping
-from app.core.errors import problem_response
+from app.core.db import SessionDep, check_ready
 from app.core.openapi import responses
 from app.webhooks import service as webhooks
 
@@ -28,13 +26,11 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, responses=responses(503))
-async def readyz(request: Request) -> Health | Response:
-    """Readiness: the database answers."""
-    try:
-        await ping(request.app.state.engine)
-    except (SQLAlchemyError, OSError) as exc:
-        logger.warning("readiness check failed: %s", exc)
-        return problem_response(503, "database_unavailable", "The database does not answer.")
+async def readyz(request: Request) -> Health:
+    """Readiness: the database answers (within 1.5 s) and its schema is this release's."""
+    fault = await check_ready(request.app.state.engine, request.app.state.schema_head)
+    if fault is not None:
+        raise fault
     return Health(status="ok")
 
 

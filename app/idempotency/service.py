@@ -9,15 +9,36 @@ The key is scoped to the API key that sent it. Step by step:
 3. Replay: the same key with the same request later gets the stored answer again, with
    `Idempotent-Replayed: true`; with a different request, 422.
 
-If the work fails (a domain error), the claim is released so the client may retry with the same
-key. If the process dies mid-way, the claim expires after `idempotency_lock_s` and a retry takes
-it over with a new token; a late completion under the old token then fails instead of doubling.
+Safety never rests on timing: an answer is stored only under the claim's current token, in the
+transaction that did the work, so whatever happens to a claim, at most one piece of work commits.
+The rest is about giving a key back as soon as it is safe, so that a retry succeeds:
+
+- A request that fails in any way (a domain error, a bug, a statement timeout) releases its
+  claim at once, in a transaction of its own, best effort and within `RELEASE_TIMEOUT_S`.
+  Except when the database itself is unreachable: the release would fail the same way, and
+  only delay the 503.
+- The working transaction holds a PostgreSQL advisory lock named after the key
+  (`app.core.locking.take_turns`) until it ends. The server drops it when that transaction
+  ends in any way, the client's connection reset or lost included (the
+  `idle_in_transaction_session_timeout` of `app.core.db` ends a session whose client went
+  silent). So a retry that finds the key still in progress asks whether the lock is free
+  (`is_free`): free means nobody works under the claim any more (a process or a database
+  connection died mid-way), and the retry takes it over at once. Held means the first request
+  is alive: 409. A claim younger than `HOLDER_GRACE` is left alone, as its request may not
+  have reached its work yet.
+- Otherwise (SQLite, which has no such locks; a lock held by a session the server has not yet
+  ended) the claim expires after `idempotency_lock_s`, and a retry takes it over then.
+
+A takeover gives the claim a new token; the former holder, if it was alive after all, then
+fails to store its answer and its transaction, work included, rolls back instead of doubling.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,11 +48,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.core.errors import BadRequest, Conflict, DomainError, Unprocessable
+from app.core import locking
+from app.core.errors import BadRequest, Conflict, DatabaseUnavailable, Unprocessable, database_fault
 from app.idempotency.repository import IdempotencyRepository
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 
+logger = logging.getLogger(__name__)
+
 REPLAYED_HEADER = "Idempotent-Replayed"
+RELEASE_TIMEOUT_S = 2.0
+HOLDER_GRACE = timedelta(seconds=2)
 _STORED_HEADERS = ("location", "etag", "content-type")
 
 
@@ -52,6 +78,11 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     """A digest of what the request asks for, blind to JSON key order and spacing."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def _holder_lock(api_key_id: uuid.UUID, key: str) -> str:
+    """The advisory lock the working transaction of (API key, key) holds."""
+    return f"idempotency:{api_key_id}:{key}"
 
 
 def _replay(record: IdempotencyRecord) -> Response:
@@ -110,8 +141,18 @@ async def claim(
     if record.status is IdempotencyStatus.completed:
         await session.commit()
         return _replay(record)
-    # Still in progress: take it over only if the holder's lock has run out.
+    # Still in progress: take it over if the holder's lock has run out, or if nobody works
+    # under it any more (see the module docstring).
     took_over = await records.take_over(record.id, token, now=now, until=now + lock)
+    if (
+        not took_over
+        and now - record.created_at >= HOLDER_GRACE
+        and await locking.is_free(session, _holder_lock(api_key_id, key))
+    ):
+        # As of the claim's own expiry: a takeover meanwhile moved it, and then wins.
+        took_over = await records.take_over(
+            record.id, token, now=record.locked_until, until=now + lock
+        )
     await session.commit()
     if not took_over:
         raise IdempotencyInProgress(
@@ -165,12 +206,23 @@ async def run_idempotent(
     if isinstance(outcome, Response):
         return outcome
     try:
+        await locking.take_turns(session, _holder_lock(api_key_id, key))
         response = await work()
         await complete(session, outcome, response, now)
-    except DomainError:
-        await release(session, outcome)
+    except Exception as exc:
+        if not isinstance(database_fault(exc), DatabaseUnavailable):
+            await _release_quietly(session, outcome)
         raise
     return response
+
+
+async def _release_quietly(session: AsyncSession, claim_: Claim) -> None:
+    """`release`, best effort: if it fails, the claim waits for a retry to take it over."""
+    try:
+        async with asyncio.timeout(RELEASE_TIMEOUT_S):
+            await release(session, claim_)
+    except Exception:
+        logger.warning("could not release an Idempotency-Key claim", exc_info=True)
 
 
 async def purge(session: AsyncSession, *, older_than: datetime) -> int:

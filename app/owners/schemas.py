@@ -16,6 +16,7 @@ from app.core.schemas import (
     Name,
     Phone,
     Place,
+    SearchText,
     ShortText,
     Url,
 )
@@ -86,10 +87,8 @@ class OwnerQuery(PageQuery):
     province: str | None = Field(
         default=None, max_length=100, pattern=QUERY_TEXT, description="Province, accents optional."
     )
-    q: str | None = Field(
+    q: SearchText | None = Field(
         default=None,
-        max_length=200,
-        pattern=QUERY_TEXT,
         description="Words in the name or representative; accents optional.",
     )
     status: OwnerStatus = Field(

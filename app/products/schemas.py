@@ -27,6 +27,7 @@ from app.core.schemas import (
     PositiveQuantityIn,
     QuantityIn,
     QuantityOut,
+    SearchText,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 
@@ -51,10 +52,8 @@ class ProductSort(StrEnum):
 class ProductQuery(PageQuery):
     """`GET /v1/products`: the filters (all combine) and the sort, with the page."""
 
-    q: str | None = Field(
+    q: SearchText | None = Field(
         default=None,
-        max_length=200,
-        pattern=QUERY_TEXT,
         description="Words in the name, a translation or the owner's name; accents optional.",
     )
     group: ProductGroup | None = Field(default=None, description="Only this OCOP group.")

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import text
 
+from app.core.db import SessionDep
 from tests.helpers import problem
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -75,3 +80,68 @@ async def test_openapi_declares_problem_json_for_errors(client: httpx.AsyncClien
         "$ref": "#/components/schemas/Problem"
     }
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+async def test_a_500_carries_the_request_id_and_its_traceback_is_logged_once(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Served by a real uvicorn, whose own logs are captured too: the server must have nothing
+    left to log, and the answer goes through the request-id middleware like any other."""
+
+    async def explode() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/explode", explode)
+    server = uvicorn.Server(
+        uvicorn.Config(app, port=free_port(), lifespan="off", log_config=None, access_log=False)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+            await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{server.config.port}/v1/explode"
+        with caplog.at_level(logging.INFO):
+            async with httpx.AsyncClient() as client:
+                response = await client.get(url, headers={"X-Request-ID": "boom-1"})
+    finally:
+        server.should_exit = True
+        await serving
+
+    assert response.status_code == 500
+    assert problem(response)["code"] == "internal_error"
+    assert response.headers["x-request-id"] == "boom-1"
+    tracebacks = [r for r in caplog.records if r.exc_info is not None]
+    assert [(r.name, r.__dict__.get("request_id")) for r in tracebacks] == [
+        ("app.errors", "boom-1")
+    ]
+    assert "Traceback" not in "".join(r.getMessage() for r in caplog.records)
+    (access,) = [r for r in caplog.records if r.name == "app.access"]
+    assert access.__dict__["http"]["status"] == 500
+
+
+async def test_an_unexpected_exception_does_not_escape_the_app(app: FastAPI) -> None:
+    async def explode() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/v1/explode", explode)
+    transport = httpx.ASGITransport(app=app)  # raises what the app raises
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/v1/explode")
+
+    assert response.status_code == 500
+    assert response.headers["x-request-id"]
+
+
+async def test_a_database_error_that_is_a_bug_is_a_logged_500(
+    client: httpx.AsyncClient, app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def bad_sql(session: SessionDep) -> None:
+        await session.execute(text("SELECT no_such_function()"))
+
+    app.add_api_route("/v1/bad-sql", bad_sql)
+    with caplog.at_level(logging.ERROR, logger="app.errors"):
+        response = await client.get("/v1/bad-sql")
+
+    assert response.status_code == 500
+    assert problem(response)["code"] == "internal_error"
+    assert len([r for r in caplog.records if r.exc_info is not None]) == 1
