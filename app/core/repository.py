@@ -61,8 +61,15 @@ class Repository(Generic[M]):
         """The row with this id, or `NotFound` naming it."""
         row = await self.get(id_, for_update=for_update)
         if row is None:
-            raise NotFound(f"No {self.noun} {id_}.", code=code)
+            raise self.not_found(id_, code=code)
         return row
+
+    @classmethod
+    def not_found(cls, id_: uuid.UUID, *, code: str | None = None) -> NotFound:
+        """The 404 of a missing (or, to this caller, invisible) row: "No product 7f0c...".
+
+        For reads that load more than `get` does, or filter by who may see the row."""
+        return NotFound(f"No {cls.noun} {id_}.", code=code)
 
     async def get_for_update(self, id_: uuid.UUID) -> M | None:
         return await self.get(id_, for_update=True)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
 from app.core import metrics
-from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, DomainError, Forbidden, Unprocessable
 from app.models.api_key import Role
 from app.models.event import Event, EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
@@ -407,7 +407,7 @@ async def get_visible_order(
     """The order if this key may see it; 404 otherwise, whether or not it exists."""
     order = await OrderRepository(session).get_visible(order_id, principal)
     if order is None:
-        raise NotFound(f"No order {order_id}.")
+        raise OrderRepository.not_found(order_id)
     return order
 
 

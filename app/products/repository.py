@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Select, func, select, union, update
 from sqlalchemy.orm import aliased, contains_eager
 
-from app.core.errors import NotFound
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
@@ -93,7 +92,7 @@ class ProductRepository(Repository[Product]):
             stmt = stmt.with_for_update(of=Product)
         row = (await self.session.execute(stmt)).one_or_none()
         if row is None:
-            raise NotFound(f"No {self.noun} {product_id}.")
+            raise self.not_found(product_id)
         return row[0], row[1]
 
     def filtered(self, query: ProductQuery, today: date) -> Select[Any]:

@@ -51,7 +51,7 @@ async def get(
         endpoint_id, principal.key_id, for_update=for_update
     )
     if endpoint is None:
-        raise NotFound(f"No webhook endpoint {endpoint_id}.")
+        raise EndpointRepository.not_found(endpoint_id)
     return endpoint
 
 
