@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
-PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+# The PostgreSQL server for the suite, through its maintenance database: the suite only runs
+# CREATE/DROP DATABASE there, for databases of its own (ocop_test_<run>_<worker>).
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 export OCOP_ENVIRONMENT ?= development
 
 .PHONY: run test lint typecheck test-sqlite test-postgres install install-dev lock clean bench

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -13,7 +10,6 @@ import pytest
 import redis
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys import service as keys
@@ -22,6 +18,7 @@ from app.core.db import begin_write
 from app.main import create_app
 from app.models.api_key import Role
 from tests import database
+from tests.helpers import FakeClock, KeyFactory, OwnerFactory
 
 pytest_plugins = ["anyio", "tests.fixtures.catalog"]
 
@@ -30,39 +27,55 @@ REDIS_URL = os.environ.get("OCOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 HIGH_RATE_LIMIT = "1000000/second"
 
 
-class FakeClock:
-    """A clock tests move by hand: no sleeps, no flakiness."""
-
-    def __init__(self, now: datetime | None = None) -> None:
-        self.current = now or datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-    def set(self, moment: datetime) -> None:
-        self.current = moment
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
 
 
-def pytest_report_header() -> str:
-    url = database.POSTGRES_URL if database.IS_POSTGRES else "sqlite (temporary file)"
-    return f"ocop test database: {database.BACKEND} ({url})"
+def _unreachable_banner(reason: str) -> str:
+    return (
+        "\n" + "!" * 78 + "\n"
+        f"PostgreSQL is NOT reachable at {database.server_description()}\n  ({reason})\n"
+        "The PostgreSQL half of the suite did NOT run.\n" + "!" * 78 + "\n"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One run id for the xdist controller and all its workers, so that one run's databases
+    # share a name (ocop_test_<run id>_gw0, _gw1, ...).
+    if not database.IS_XDIST_WORKER and getattr(config.option, "testrunuid", "") is None:
+        config.option.testrunuid = database.RUN_ID
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if not database.IS_POSTGRES:
+        return "ocop test database: sqlite (a temporary file per process)"
+    run_id = database.run_id(getattr(config.option, "testrunuid", None) or database.RUN_ID)
+    return (
+        f"ocop test database: postgres on {database.server_description()}: each process "
+        f"creates {database.PREFIX}{run_id}_<xdist worker, or main> and drops it at the end"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before any xdist worker starts: say so, loudly, if PostgreSQL cannot be used."""
+    if not database.IS_POSTGRES or database.IS_XDIST_WORKER:
+        return
+    reason = database.postgres_unreachable_reason()
+    if reason is not None:
+        if _under_ci():
+            pytest.exit(_unreachable_banner(reason) + "Under CI this is a failure.", returncode=3)
+        session.config.get_terminal_writer().line(_unreachable_banner(reason), red=True, bold=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if database.IS_POSTGRES:
         reason = database.postgres_unreachable_reason()
         if reason is not None:
-            banner = (
-                "\n" + "!" * 78 + "\n"
-                f"PostgreSQL is NOT reachable at {database.POSTGRES_URL}\n  ({reason})\n"
-                "The PostgreSQL half of the suite did NOT run.\n" + "!" * 78 + "\n"
-            )
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.exit(banner + "Under CI this is a failure.", returncode=3)
-            config.get_terminal_writer().line(banner, red=True, bold=True)
+            if _under_ci():
+                pytest.exit(
+                    _unreachable_banner(reason) + "Under CI this is a failure.", returncode=3
+                )
             skip = pytest.mark.skip(reason="PostgreSQL not reachable")
             for item in items:
                 item.add_marker(skip)
@@ -73,21 +86,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if database.IS_POSTGRES and not database.IS_XDIST_WORKER:
+        reason = database.postgres_unreachable_reason()
+        if reason is not None:
+            terminalreporter.write_line(_unreachable_banner(reason), red=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The suite's database, migrated to head once per session."""
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This process's own database, migrated to head once per session.
+
+    PostgreSQL: a database this process creates (`ocop_test_<run id>_<worker>`) and drops when
+    the session ends. SQLite: a file in this process's temporary directory."""
     if database.IS_POSTGRES:
-        url = database.POSTGRES_URL
-        database.reset_postgres_schema(url)
+        with database.temporary_database(database.session_database_name()) as url:
+            database.migrate(url)
+            yield url
     else:
-        url = database.sqlite_url(tmp_path_factory.mktemp("db") / "ocop.db")
-    database.migrate(url)
-    return url
+        path = tmp_path_factory.mktemp("db") / f"ocop-{database.WORKER}.db"
+        url = database.sqlite_url(path)
+        database.migrate(url)
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -166,9 +191,6 @@ async def db(app: FastAPI) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-KeyFactory = Callable[..., Awaitable[dict[str, str]]]
-
-
 @pytest.fixture
 def make_key(app: FastAPI) -> KeyFactory:
     """Issue a key and return the `Authorization` header that carries it."""
@@ -195,9 +217,6 @@ async def partner(make_key: KeyFactory) -> dict[str, str]:
     return await make_key(Role.partner, name="test partner")
 
 
-OwnerFactory = Callable[..., Awaitable[dict[str, Any]]]
-
-
 @pytest.fixture
 def make_owner(client: httpx.AsyncClient, admin: dict[str, str]) -> OwnerFactory:
     """Create an owner through the API and return its JSON."""
@@ -215,33 +234,3 @@ def make_owner(client: httpx.AsyncClient, admin: dict[str, str]) -> OwnerFactory
         return owner
 
     return factory
-
-
-def problem(response: httpx.Response) -> dict[str, Any]:
-    """The problem+json body of an error response, checked for shape."""
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    body: dict[str, Any] = response.json()
-    assert body["status"] == response.status_code
-    assert {"type", "title", "status", "detail", "code"} <= body.keys()
-    return body
-
-
-async def until_a_session_waits_for_a_lock(app: FastAPI, timeout_s: float = 10) -> None:
-    """Return once a session of the test database waits for a lock (PostgreSQL only).
-
-    Asked in a new transaction each time: PostgreSQL keeps pg_stat_activity as it was when a
-    transaction first read it."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    async with asyncio.timeout(timeout_s):
-        while True:
-            async with app.state.sessionmaker() as session:
-                if await session.scalar(query):
-                    return
-            await asyncio.sleep(0.01)
-
-
-def tmp_sqlite_url(tmp: Path) -> str:
-    return database.sqlite_url(tmp / "ocop.db")

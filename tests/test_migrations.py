@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -30,29 +29,15 @@ def table_names(url: str) -> set[str]:
     return asyncio.run(names())
 
 
-def _admin_execute(sql: str) -> None:
-    async def run() -> None:
-        url = make_url(database.POSTGRES_URL).set(database="postgres")
-        engine = create_async_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
-
-    asyncio.run(run())
-
-
 @pytest.fixture
 def scratch_url(tmp_path: Path) -> Iterator[str]:
     """An empty database of the suite's kind, apart from the one the other tests use."""
     if not database.IS_POSTGRES:
         yield database.sqlite_url(tmp_path / "scratch.db")
         return
-    # Named after the suite's database, so suites on different databases can run side by side.
-    name = f"{make_url(database.POSTGRES_URL).database}_migrations_scratch"
-    _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    _admin_execute(f"CREATE DATABASE {name}")
-    yield make_url(database.POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    _admin_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    # A database of its own, created here and dropped after the test.
+    with database.temporary_database() as url:
+        yield url
 
 
 def test_upgrade_downgrade_upgrade(scratch_url: str) -> None:

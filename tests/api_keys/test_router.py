@@ -11,8 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.repository import KeyRepository
 from app.models import ApiKey, Role
-from tests.conftest import FakeClock, KeyFactory, OwnerFactory, problem
-from tests.fixtures.catalog import ProductFactory, idem, order_body
+from tests.helpers import (
+    FakeClock,
+    InsertProduct,
+    KeyFactory,
+    OwnerFactory,
+    idem,
+    order_body,
+    problem,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -64,13 +71,13 @@ async def test_a_request_does_not_wait_for_another_that_touched_the_same_key(
     app: FastAPI,
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
 ) -> None:
     # Another request with this key is mid-transaction and has touched last_used_at, so it
     # holds the key's row. This one must skip the touch rather than queue, and placing an
     # order (its rows reference the key) must not wait for that row either.
-    mandarin = await make_product()
+    mandarin = await insert_product()
     token = partner["Authorization"].removeprefix("Bearer ")
     async with app.state.writer_sessionmaker() as other:
         key_id = await other.scalar(select(ApiKey.id).where(ApiKey.prefix == token.split("_")[1]))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Owner
-from tests.conftest import problem
+from tests.helpers import problem
 from tests.servers import api_server
 
 pytestmark = pytest.mark.anyio

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import problem
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ from asgi_lifespan import LifespanManager
 
 from app.core.config import Environment, Settings
 from app.main import create_app
-from tests.conftest import problem
+from tests.helpers import problem
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,7 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.idempotency.housekeeping import Housekeeper
 from app.models import IdempotencyRecord
-from tests.conftest import FakeClock
-from tests.fixtures.catalog import ProductFactory, idem, order_body
+from tests.helpers import FakeClock, InsertProduct, idem, order_body
 
 pytestmark = pytest.mark.anyio
 
@@ -30,12 +29,12 @@ async def stale_order(
     settings: Settings,
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
 ) -> dict[str, Any]:
     """An order placed with Idempotency-Key "old", its stored answer now just past retention;
     the order's body."""
-    body = order_body((await make_product(), 1))
+    body = order_body((await insert_product(), 1))
     await client.post("/v1/orders", json=body, headers=idem(partner, "old"))
     clock.advance(timedelta(hours=settings.idempotency_retention_h, minutes=1))
     return body

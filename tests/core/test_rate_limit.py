@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models.api_key import Role
 from app.ratelimit.middleware import MemoryLimiter, Rate, RedisLimiter
-from tests.conftest import KeyFactory, problem
+from tests.helpers import KeyFactory, problem
 from tests.servers import api_server
 
 pytestmark = pytest.mark.anyio

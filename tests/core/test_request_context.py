@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,7 +24,10 @@ async def test_a_request_id_is_generated_and_echoed(client: httpx.AsyncClient) -
     second = await client.get("/healthz")
 
     assert len(first.headers["x-request-id"]) == 32
-    assert int(first.headers["x-request-id"], 16) >= 0
+    # A random UUID's hex form: 32 lowercase hex digits, version 4, RFC 4122 variant.
+    assert re.fullmatch(
+        r"[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}", first.headers["x-request-id"]
+    )
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
 
 

@@ -1,25 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 
-VN = timezone(timedelta(hours=7))
-
-
-def vn(day: int, hour: int = 0, month: int = 11, year: int = 2025) -> datetime:
-    """A moment in November 2025, Vietnam time."""
-    return datetime(year, month, day, hour, tzinfo=VN)
-
-
-EventFactory = Callable[..., Awaitable[dict[str, Any]]]
+from tests.helpers import CreateEventViaApi, vn
 
 
 @pytest.fixture
-def make_event(client: httpx.AsyncClient, admin: dict[str, str]) -> EventFactory:
+def create_event_via_api(client: httpx.AsyncClient, admin: dict[str, str]) -> CreateEventViaApi:
     """Create an event through the API and return its JSON."""
 
     async def factory(**fields: Any) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from app.core.db import begin_write
 from app.demo import events as demo
 from app.demo.seed import SeedReport, seed_demo
 from app.models import Owner
-from tests.conftest import FakeClock
-from tests.events.conftest import vn
+from tests.helpers import FakeClock, vn
 
 pytestmark = pytest.mark.anyio
 

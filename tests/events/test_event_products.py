@@ -14,9 +14,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import EventProduct, Product, ProductStatus, Role, Unit
-from tests.conftest import FakeClock, KeyFactory, OwnerFactory, problem
-from tests.events.conftest import EventFactory, vn
-from tests.fixtures.catalog import ProductFactory
+from tests.helpers import (
+    CreateEventViaApi,
+    FakeClock,
+    InsertProduct,
+    KeyFactory,
+    OwnerFactory,
+    problem,
+    vn,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -55,12 +61,12 @@ async def owner_key(make_key: KeyFactory, owner: dict[str, Any]) -> dict[str, st
 async def test_admin_enters_a_product_with_booth_and_festival_price(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"], price_vnd=60_000)
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"], price_vnd=60_000)
 
     response = await client.post(
         f"/v1/events/{event['id']}/products",
@@ -89,14 +95,14 @@ async def test_admin_enters_a_product_with_booth_and_festival_price(
 async def test_list_shows_owner_booth_and_the_price_that_applies(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     ngoc_que: dict[str, Any],
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"], price_vnd=60_000)
-    tea = await make_product(
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"], price_vnd=60_000)
+    tea = await insert_product(
         ngoc_que["id"], name="Trà Bổ Khai Ngọc Quế túi lọc", unit=Unit.box, price_vnd=85_000
     )
     url = f"/v1/events/{event['id']}/products"
@@ -137,15 +143,15 @@ async def test_list_runs_the_same_queries_whatever_the_page_size(
     app: FastAPI,
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     make_owner: OwnerFactory,
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
     url = f"/v1/events/{event['id']}/products"
     for i in range(6):
         owner = await make_owner(name=f"Hộ {i}")
-        product = await make_product(owner["id"], name=f"Sản phẩm {i}")
+        product = await insert_product(owner["id"], name=f"Sản phẩm {i}")
         await client.post(url, json={"product_id": str(product.id)}, headers=admin)
 
     with count_queries(app) as one:
@@ -160,12 +166,12 @@ async def test_list_runs_the_same_queries_whatever_the_page_size(
 async def test_owner_enters_its_own_product(
     client: httpx.AsyncClient,
     make_key: KeyFactory,
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"], price_vnd=60_000)
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"], price_vnd=60_000)
 
     response = await client.post(
         f"/v1/events/{event['id']}/products",
@@ -181,14 +187,14 @@ async def test_owner_enters_its_own_product(
 async def test_owner_cannot_enter_another_owners_product(
     client: httpx.AsyncClient,
     make_key: KeyFactory,
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     ngoc_que: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
 
     response = await client.post(
         f"/v1/events/{event['id']}/products",
@@ -206,14 +212,14 @@ async def test_owner_cannot_change_or_remove_another_owners_entry(
     client: httpx.AsyncClient,
     admin: dict[str, str],
     make_key: KeyFactory,
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     ngoc_que: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
     url = f"/v1/events/{event['id']}/products"
     await client.post(
         url,
@@ -236,13 +242,13 @@ async def test_owner_cannot_change_or_remove_another_owners_entry(
 async def test_owner_changes_and_removes_its_own_entry(
     client: httpx.AsyncClient,
     make_key: KeyFactory,
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
     key = await owner_key(make_key, growers)
     url = f"/v1/events/{event['id']}/products"
     await client.post(url, json={"product_id": str(mandarin.id)}, headers=key)
@@ -269,12 +275,12 @@ async def test_owner_changes_and_removes_its_own_entry(
 async def test_clearing_the_event_price_falls_back_to_the_products(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"], price_vnd=60_000)
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"], price_vnd=60_000)
     url = f"/v1/events/{event['id']}/products"
     await client.post(
         url, json={"product_id": str(mandarin.id), "event_price_vnd": 1}, headers=admin
@@ -291,13 +297,13 @@ async def test_clearing_the_event_price_falls_back_to_the_products(
 async def test_entering_a_product_twice_is_409(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
     url = f"/v1/events/{event['id']}/products"
     await client.post(url, json={"product_id": str(mandarin.id), "booth": "A"}, headers=admin)
 
@@ -314,13 +320,13 @@ async def test_entering_a_product_twice_is_409(
 async def test_an_archived_product_cannot_be_entered(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    old = await make_product(growers["id"], status=ProductStatus.archived)
+    event = await create_event_via_api()
+    old = await insert_product(growers["id"], status=ProductStatus.archived)
 
     response = await client.post(
         f"/v1/events/{event['id']}/products", json={"product_id": str(old.id)}, headers=admin
@@ -333,9 +339,12 @@ async def test_an_archived_product_cannot_be_entered(
 
 @pytest.mark.usefixtures("festival_time")
 async def test_an_unknown_product_is_404(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    db: AsyncSession,
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
 
     response = await client.post(
         f"/v1/events/{event['id']}/products", json={"product_id": str(uuid.uuid4())}, headers=admin
@@ -349,10 +358,10 @@ async def test_an_unknown_product_is_404(
 async def test_an_unknown_event_is_404(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
 ) -> None:
-    mandarin = await make_product(growers["id"])
+    mandarin = await insert_product(growers["id"])
 
     posted = await client.post(
         f"/v1/events/{uuid.uuid4()}/products", json={"product_id": str(mandarin.id)}, headers=admin
@@ -366,16 +375,16 @@ async def test_an_unknown_event_is_404(
 async def test_an_ended_event_takes_no_entries(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     clock: FakeClock,
     db: AsyncSession,
     moment: Any,
 ) -> None:
     clock.set(vn(1))
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
     clock.set(moment)
 
     response = await client.post(
@@ -393,14 +402,14 @@ async def test_an_ended_event_takes_no_entries(
 async def test_an_ongoing_event_takes_entries(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     clock: FakeClock,
 ) -> None:
     clock.set(vn(5))
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
 
     response = await client.post(
         f"/v1/events/{event['id']}/products", json={"product_id": str(mandarin.id)}, headers=admin
@@ -413,14 +422,14 @@ async def test_an_ongoing_event_takes_entries(
 async def test_a_cancelled_event_takes_no_entries_nor_changes(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
-    tea = await make_product(growers["id"], name="Trà")
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
+    tea = await insert_product(growers["id"], name="Trà")
     url = f"/v1/events/{event['id']}/products"
     await client.post(url, json={"product_id": str(tea.id), "booth": "A"}, headers=admin)
     await client.post(f"/v1/events/{event['id']}/cancel", headers=admin)
@@ -438,12 +447,12 @@ async def test_a_cancelled_event_takes_no_entries_nor_changes(
 async def test_partner_key_cannot_enter_products(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
 
     response = await client.post(
         f"/v1/events/{event['id']}/products", json={"product_id": str(mandarin.id)}, headers=partner
@@ -456,13 +465,13 @@ async def test_partner_key_cannot_enter_products(
 async def test_archived_products_leave_the_public_list(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
     url = f"/v1/events/{event['id']}/products"
     await client.post(url, json={"product_id": str(mandarin.id)}, headers=admin)
     await db.execute(
@@ -477,13 +486,13 @@ async def test_archived_products_leave_the_public_list(
 async def test_two_concurrent_entries_of_one_product_one_wins(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_event: EventFactory,
-    make_product: ProductFactory,
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
     growers: dict[str, Any],
     db: AsyncSession,
 ) -> None:
-    event = await make_event()
-    mandarin = await make_product(growers["id"])
+    event = await create_event_via_api()
+    mandarin = await insert_product(growers["id"])
     url = f"/v1/events/{event['id']}/products"
 
     responses = await asyncio.gather(

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event, Role
-from tests.conftest import FakeClock, KeyFactory, OwnerFactory, problem
-from tests.events.conftest import EventFactory, vn
+from tests.helpers import CreateEventViaApi, FakeClock, KeyFactory, OwnerFactory, problem, vn
 
 pytestmark = pytest.mark.anyio
 
@@ -55,18 +54,20 @@ async def test_admin_creates_event(
 
 
 async def test_times_given_in_another_offset_are_shown_in_vietnam_time(
-    make_event: EventFactory,
+    create_event_via_api: CreateEventViaApi,
 ) -> None:
-    event = await make_event(starts_at="2025-11-03T01:00:00Z", ends_at="2025-11-04T01:00:00Z")
+    event = await create_event_via_api(
+        starts_at="2025-11-03T01:00:00Z", ends_at="2025-11-04T01:00:00Z"
+    )
 
     assert event["starts_at"] == "2025-11-03T08:00:00+07:00"
     assert event["ends_at"] == "2025-11-04T08:00:00+07:00"
 
 
 async def test_tz_shows_times_in_the_zone_asked_for(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
 
     response = await client.get(f"/v1/events/{event['id']}", params={"tz": "Europe/Paris"})
 
@@ -75,9 +76,9 @@ async def test_tz_shows_times_in_the_zone_asked_for(
 
 
 async def test_unknown_time_zone_is_422(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
 
     response = await client.get(f"/v1/events/{event['id']}", params={"tz": "Mars/Olympus"})
 
@@ -86,9 +87,9 @@ async def test_unknown_time_zone_is_422(
 
 
 async def test_accept_language_picks_the_translation(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event(**GOLDEN_SEASON)
+    event = await create_event_via_api(**GOLDEN_SEASON)
 
     response = await client.get(
         f"/v1/events/{event['id']}", headers={"Accept-Language": "en-US,en;q=0.9"}
@@ -132,9 +133,9 @@ async def test_translation_tags_follow_the_products_rule(
 
 
 async def test_language_without_translation_falls_back_to_vietnamese(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event(**GOLDEN_SEASON)
+    event = await create_event_via_api(**GOLDEN_SEASON)
 
     response = await client.get(f"/v1/events/{event['id']}", headers={"Accept-Language": "fr"})
 
@@ -142,8 +143,10 @@ async def test_language_without_translation_falls_back_to_vietnamese(
     assert response.headers["content-language"] == "vi"
 
 
-async def test_etag_gives_304(client: httpx.AsyncClient, make_event: EventFactory) -> None:
-    event = await make_event()
+async def test_etag_gives_304(
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
+) -> None:
+    event = await create_event_via_api()
     first = await client.get(f"/v1/events/{event['id']}")
 
     again = await client.get(
@@ -188,9 +191,9 @@ async def test_invalid_event_is_422_and_writes_nothing(
 
 
 async def test_admin_updates_event_with_if_match(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
     etag = (await client.get(f"/v1/events/{event['id']}")).headers["etag"]
 
     response = await client.patch(
@@ -207,9 +210,9 @@ async def test_admin_updates_event_with_if_match(
 
 
 async def test_stale_if_match_is_412_and_changes_nothing(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
 
     response = await client.patch(
         f"/v1/events/{event['id']}",
@@ -222,9 +225,9 @@ async def test_stale_if_match_is_412_and_changes_nothing(
 
 
 async def test_update_that_ends_before_start_is_422(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
 
     response = await client.patch(
         f"/v1/events/{event['id']}", json={"ends_at": "2025-11-02T00:00:00+07:00"}, headers=admin
@@ -236,10 +239,13 @@ async def test_update_that_ends_before_start_is_422(
 
 
 async def test_cancel_keeps_the_event_with_status_cancelled(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory, clock: FakeClock
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    clock: FakeClock,
 ) -> None:
     clock.set(vn(1))
-    event = await make_event()
+    event = await create_event_via_api()
 
     response = await client.post(f"/v1/events/{event['id']}/cancel", headers=admin)
 
@@ -250,10 +256,13 @@ async def test_cancel_keeps_the_event_with_status_cancelled(
 
 
 async def test_cancelling_twice_is_409(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory, clock: FakeClock
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    clock: FakeClock,
 ) -> None:
     clock.set(vn(1))
-    event = await make_event()
+    event = await create_event_via_api()
     await client.post(f"/v1/events/{event['id']}/cancel", headers=admin)
 
     response = await client.post(f"/v1/events/{event['id']}/cancel", headers=admin)
@@ -263,10 +272,13 @@ async def test_cancelling_twice_is_409(
 
 
 async def test_an_ended_event_cannot_be_cancelled(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory, clock: FakeClock
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    clock: FakeClock,
 ) -> None:
     clock.set(vn(20))
-    event = await make_event()
+    event = await create_event_via_api()
 
     response = await client.post(f"/v1/events/{event['id']}/cancel", headers=admin)
 
@@ -275,9 +287,9 @@ async def test_an_ended_event_cannot_be_cancelled(
 
 
 async def test_reads_need_no_key_but_writes_do(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event()
+    event = await create_event_via_api()
 
     assert (await client.get("/v1/events")).status_code == 200
     assert (await client.post("/v1/events", json=GOLDEN_SEASON)).status_code == 401
@@ -288,13 +300,13 @@ async def test_owner_key_cannot_create_change_or_cancel_events(
     client: httpx.AsyncClient,
     make_key: KeyFactory,
     make_owner: OwnerFactory,
-    make_event: EventFactory,
+    create_event_via_api: CreateEventViaApi,
     clock: FakeClock,
 ) -> None:
     clock.set(vn(1))
     owner = await make_owner()
     key = await make_key(Role.owner, owner_id=uuid.UUID(owner["id"]))
-    event = await make_event()
+    event = await create_event_via_api()
 
     created = await client.post("/v1/events", json=GOLDEN_SEASON, headers=key)
     changed = await client.patch(f"/v1/events/{event['id']}", json={"venue": "X"}, headers=key)
@@ -306,10 +318,10 @@ async def test_owner_key_cannot_create_change_or_cancel_events(
 
 
 async def test_list_says_which_languages_its_items_are_in(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(**GOLDEN_SEASON)
-    await make_event(
+    await create_event_via_api(**GOLDEN_SEASON)
+    await create_event_via_api(
         name="Hội chợ",
         starts_at="2025-11-20T08:00:00+07:00",
         ends_at="2025-11-21T08:00:00+07:00",

@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event, EventExternalRef
-from tests.conftest import problem
-from tests.events.conftest import EventFactory, vn
+from tests.helpers import CreateEventViaApi, problem, vn
 
 pytestmark = pytest.mark.anyio
 
@@ -32,9 +31,12 @@ async def count(db: AsyncSession, model: type[Event] | type[EventExternalRef]) -
 
 
 async def test_a_taken_pair_is_409_and_names_the_holder(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    db: AsyncSession,
 ) -> None:
-    holder = await make_event(external_refs=[TICKET])
+    holder = await create_event_via_api(external_refs=[TICKET])
 
     response = await client.post(
         "/v1/events",
@@ -50,9 +52,9 @@ async def test_a_taken_pair_is_409_and_names_the_holder(
 
 
 async def test_same_id_in_another_system_is_fine(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(external_refs=[TICKET])
+    await create_event_via_api(external_refs=[TICKET])
 
     response = await client.post(
         "/v1/events",
@@ -94,9 +96,9 @@ async def test_many_concurrent_creates_with_one_pair_one_wins(
 
 
 async def test_patch_replaces_the_refs_keeping_those_that_stay(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_event_via_api: CreateEventViaApi
 ) -> None:
-    event = await make_event(external_refs=[TICKET, {"system": "vnpay", "id": "9"}])
+    event = await create_event_via_api(external_refs=[TICKET, {"system": "vnpay", "id": "9"}])
 
     response = await client.patch(
         f"/v1/events/{event['id']}",
@@ -111,10 +113,10 @@ async def test_patch_replaces_the_refs_keeping_those_that_stay(
 
 
 async def test_patch_to_a_taken_pair_is_409_and_changes_nothing(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_event_via_api: CreateEventViaApi
 ) -> None:
-    holder = await make_event(external_refs=[TICKET])
-    other = await make_event(name="other", venue="here")
+    holder = await create_event_via_api(external_refs=[TICKET])
+    other = await create_event_via_api(name="other", venue="here")
 
     response = await client.patch(
         f"/v1/events/{other['id']}",

@@ -5,8 +5,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from tests.conftest import FakeClock, problem
-from tests.events.conftest import EventFactory, vn
+from tests.helpers import CreateEventViaApi, FakeClock, problem, vn
 
 pytestmark = pytest.mark.anyio
 
@@ -26,9 +25,9 @@ async def names(client: httpx.AsyncClient, **params: str | int | float) -> list[
 
 
 async def test_window_overlapping_the_end_of_an_event_finds_it(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(
+    await create_event_via_api(
         name="3rd to 9th", starts_at=vn(3, 8).isoformat(), ends_at=vn(9, 22).isoformat()
     )
 
@@ -36,9 +35,9 @@ async def test_window_overlapping_the_end_of_an_event_finds_it(
 
 
 async def test_window_after_an_event_does_not_find_it(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(
+    await create_event_via_api(
         name="3rd to 9th", starts_at=vn(3, 8).isoformat(), ends_at=vn(9, 22).isoformat()
     )
 
@@ -46,10 +45,10 @@ async def test_window_after_an_event_does_not_find_it(
 
 
 async def test_window_dates_are_whole_local_days(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
     # Opens late on the 12th, Vietnam time (which is still the 12th in UTC, 16:00).
-    await make_event(
+    await create_event_via_api(
         name="evening", starts_at=vn(12, 23).isoformat(), ends_at=vn(13, 2).isoformat()
     )
 
@@ -58,9 +57,9 @@ async def test_window_dates_are_whole_local_days(
 
 
 async def test_window_bounds_are_exclusive_for_timestamps(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(
+    await create_event_via_api(
         name="3rd to 9th", starts_at=vn(3, 8).isoformat(), ends_at=vn(9, 22).isoformat()
     )
 
@@ -78,10 +77,12 @@ async def test_bad_window_bound_is_422(client: httpx.AsyncClient) -> None:
 
 
 async def test_status_follows_the_clock(
-    client: httpx.AsyncClient, make_event: EventFactory, clock: FakeClock
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi, clock: FakeClock
 ) -> None:
     clock.set(vn(1))
-    event = await make_event(starts_at=vn(3, 8).isoformat(), ends_at=vn(9, 22).isoformat())
+    event = await create_event_via_api(
+        starts_at=vn(3, 8).isoformat(), ends_at=vn(9, 22).isoformat()
+    )
     url = f"/v1/events/{event['id']}"
     seen = [(await client.get(url)).json()["status"]]
 
@@ -96,12 +97,17 @@ async def test_status_follows_the_clock(
 
 
 async def test_status_filter_follows_the_clock(
-    client: httpx.AsyncClient, admin: dict[str, str], make_event: EventFactory, clock: FakeClock
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    clock: FakeClock,
 ) -> None:
     clock.set(vn(1))
-    await make_event(name="early", starts_at=vn(3).isoformat(), ends_at=vn(5).isoformat())
-    await make_event(name="late", starts_at=vn(10).isoformat(), ends_at=vn(12).isoformat())
-    dropped = await make_event(
+    await create_event_via_api(name="early", starts_at=vn(3).isoformat(), ends_at=vn(5).isoformat())
+    await create_event_via_api(
+        name="late", starts_at=vn(10).isoformat(), ends_at=vn(12).isoformat()
+    )
+    dropped = await create_event_via_api(
         name="dropped", starts_at=vn(4).isoformat(), ends_at=vn(6).isoformat()
     )
     await client.post(f"/v1/events/{dropped['id']}/cancel", headers=admin)
@@ -117,19 +123,21 @@ async def test_status_filter_follows_the_clock(
 
 
 async def test_default_order_is_soonest_first(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
     for name, day in (("b", 10), ("c", 20), ("a", 3)):
-        await make_event(name=name, starts_at=vn(day).isoformat(), ends_at=vn(day + 1).isoformat())
+        await create_event_via_api(
+            name=name, starts_at=vn(day).isoformat(), ends_at=vn(day + 1).isoformat()
+        )
 
     assert await names(client) == ["a", "b", "c"]
 
 
 async def test_kind_commune_and_q_filters(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(name="Lễ hội Mùa vàng Bắc Sơn", kind="festival", commune="Bắc Sơn")
-    await make_event(name="Hội chợ OCOP Lạng Sơn", kind="trade_fair", commune="Đông Kinh")
+    await create_event_via_api(name="Lễ hội Mùa vàng Bắc Sơn", kind="festival", commune="Bắc Sơn")
+    await create_event_via_api(name="Hội chợ OCOP Lạng Sơn", kind="trade_fair", commune="Đông Kinh")
 
     assert await names(client, kind="trade_fair") == ["Hội chợ OCOP Lạng Sơn"]
     assert await names(client, commune="dong kinh") == ["Hội chợ OCOP Lạng Sơn"]
@@ -138,19 +146,19 @@ async def test_kind_commune_and_q_filters(
 
 
 async def test_q_searches_translated_names(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(translations={"en": {"name": "Golden Season"}})
+    await create_event_via_api(translations={"en": {"name": "Golden Season"}})
 
     assert await names(client, q="golden") == ["Lễ hội Mùa vàng Bắc Sơn"]
 
 
 async def test_near_finds_what_lies_within_the_radius_nearest_first(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
     for name, (lat, lon) in (("Hữu Lũng", HUU_LUNG), ("Bắc Sơn", BAC_SON), ("city", LANG_SON_CITY)):
-        await make_event(name=name, latitude=lat, longitude=lon)
-    await make_event(name="nowhere in particular")
+        await create_event_via_api(name=name, latitude=lat, longitude=lon)
+    await create_event_via_api(name="nowhere in particular")
 
     # From Bắc Sơn: itself (0 km), Hữu Lũng (~44.6 km), Lạng Sơn city (~45.8 km).
     response = await client.get("/v1/events", params={"near": "21.90,106.32", "radius_km": 50})
@@ -168,9 +176,9 @@ async def test_near_finds_what_lies_within_the_radius_nearest_first(
 
 
 async def test_near_distance_is_the_great_circle_distance(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(name="city", latitude=LANG_SON_CITY[0], longitude=LANG_SON_CITY[1])
+    await create_event_via_api(name="city", latitude=LANG_SON_CITY[0], longitude=LANG_SON_CITY[1])
 
     response = await client.get("/v1/events", params={"near": "21.90,106.32", "radius_km": 100})
 
@@ -198,11 +206,11 @@ async def walk(client: httpx.AsyncClient, **params: str | int | float) -> list[l
 
 
 async def test_pages_soonest_first_with_equal_start_times(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
     for i in range(7):
         day = 3 + i // 2  # pairs share a start time: the id breaks the tie
-        await make_event(
+        await create_event_via_api(
             name=f"e{i}", starts_at=vn(day).isoformat(), ends_at=vn(day + 1).isoformat()
         )
 
@@ -219,10 +227,12 @@ async def test_pages_soonest_first_with_equal_start_times(
     ]
 
 
-async def test_pages_nearest_first(client: httpx.AsyncClient, make_event: EventFactory) -> None:
+async def test_pages_nearest_first(
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
+) -> None:
     # Five events stepping north from Hữu Lũng, two at the same spot (a distance tie).
     for i, lat in enumerate((21.50, 21.55, 21.60, 21.60, 21.70)):
-        await make_event(name=f"n{i}", latitude=lat, longitude=106.35)
+        await create_event_via_api(name=f"n{i}", latitude=lat, longitude=106.35)
 
     pages = await walk(client, near="21.50,106.35", radius_km=30, limit=2)
 
@@ -234,10 +244,10 @@ async def test_pages_nearest_first(client: httpx.AsyncClient, make_event: EventF
 
 
 async def test_external_ref_finds_the_event(
-    client: httpx.AsyncClient, make_event: EventFactory
+    client: httpx.AsyncClient, create_event_via_api: CreateEventViaApi
 ) -> None:
-    await make_event(name="a", external_refs=[{"system": "ticketbox", "id": "EVT:1"}])
-    await make_event(name="b", external_refs=[{"system": "vnpay", "id": "EVT:1"}])
+    await create_event_via_api(name="a", external_refs=[{"system": "ticketbox", "id": "EVT:1"}])
+    await create_event_via_api(name="b", external_refs=[{"system": "vnpay", "id": "EVT:1"}])
 
     assert await names(client, external_ref="ticketbox:EVT:1") == ["a"]
     assert await names(client, external_ref="ticketbox:EVT:2") == []

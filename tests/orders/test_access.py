@@ -13,9 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Order, OrderStatus, Role
-from tests.conftest import KeyFactory, OwnerFactory
-from tests.fixtures.catalog import ProductFactory, idem, order_body
-from tests.orders.test_placing import order_count, stock_of
+from tests.helpers import (
+    InsertProduct,
+    KeyFactory,
+    OwnerFactory,
+    idem,
+    order_body,
+    order_count,
+    stock_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -43,13 +49,13 @@ async def world(
     client: httpx.AsyncClient,
     make_key: KeyFactory,
     make_owner: OwnerFactory,
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
 ) -> World:
     seller = uuid.UUID((await make_owner(name="Người bán"))["id"])
     other = uuid.UUID((await make_owner(name="Người khác"))["id"])
     co_seller = uuid.UUID((await make_owner(name="Đồng bán"))["id"])
-    product = await make_product(owner_id=seller, stock=Decimal(100))
-    co_product = await make_product(owner_id=co_seller, name="Hồi", stock=Decimal(100))
+    product = await insert_product(owner_id=seller, stock=Decimal(100))
+    co_product = await insert_product(owner_id=co_seller, name="Hồi", stock=Decimal(100))
     headers = {
         "anonymous": {},
         "admin": await make_key(Role.admin),

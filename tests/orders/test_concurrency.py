@@ -18,9 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Product, ProductStatus, Role
 from app.orders.repository import OrderRepository
 from app.products import stock
-from tests.conftest import KeyFactory, problem, until_a_session_waits_for_a_lock
-from tests.fixtures.catalog import ProductFactory, idem, order_body
-from tests.orders.test_placing import order_count, stock_of
+from tests.helpers import (
+    InsertProduct,
+    KeyFactory,
+    idem,
+    order_body,
+    order_count,
+    problem,
+    stock_of,
+    until_a_session_waits_for_a_lock,
+)
 from tests.servers import api_server
 
 pytestmark = pytest.mark.anyio
@@ -29,11 +36,11 @@ pytestmark = pytest.mark.anyio
 async def test_32_concurrent_orders_never_oversell(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
     """Through one process: on SQLite, writers queue for the lock instead of failing."""
-    mandarin = await make_product(stock=Decimal(20), unit_step=Decimal(1))
+    mandarin = await insert_product(stock=Decimal(20), unit_step=Decimal(1))
 
     responses = await asyncio.gather(
         *(
@@ -64,9 +71,9 @@ async def _post_all(
 
 @pytest.mark.postgres_only
 async def test_200_orders_for_50_in_stock_on_two_processes(
-    database_url: str, make_product: ProductFactory, make_key: KeyFactory, db: AsyncSession
+    database_url: str, insert_product: InsertProduct, make_key: KeyFactory, db: AsyncSession
 ) -> None:
-    mandarin = await make_product(stock=Decimal(50), unit_step=Decimal(1))
+    mandarin = await insert_product(stock=Decimal(50), unit_step=Decimal(1))
     auth = await make_key(Role.partner, name="load")
 
     with api_server(database_url) as one, api_server(database_url) as two:
@@ -83,9 +90,9 @@ async def test_200_orders_for_50_in_stock_on_two_processes(
 
 @pytest.mark.postgres_only
 async def test_100_orders_sent_3_times_at_once_create_100(
-    database_url: str, make_product: ProductFactory, make_key: KeyFactory, db: AsyncSession
+    database_url: str, insert_product: InsertProduct, make_key: KeyFactory, db: AsyncSession
 ) -> None:
-    mandarin = await make_product(stock=Decimal(1000), unit_step=Decimal(1))
+    mandarin = await insert_product(stock=Decimal(1000), unit_step=Decimal(1))
     auth = await make_key(Role.partner, name="retrying app")
     keys = [uuid.uuid4().hex for _ in range(100)]
     sends = [(idem(auth, key), order_body((mandarin, 1))) for key in keys for _ in range(3)]
@@ -117,12 +124,12 @@ async def test_a_product_archived_while_being_ordered_is_refused(
     app: FastAPI,
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The stock is taken only from a product still active when the order takes it."""
-    mandarin = await make_product(stock=Decimal(10))
+    mandarin = await insert_product(stock=Decimal(10))
     read_products = OrderRepository.products
 
     async def read_then_archive(self: OrderRepository, ids: Sequence[uuid.UUID]) -> Any:
@@ -154,12 +161,12 @@ async def test_a_cancel_and_an_order_locking_the_same_products_do_not_deadlock(
     client: httpx.AsyncClient,
     admin: dict[str, str],
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
     """Stock is taken and returned in one order of products (by id), whatever the lines'."""
     first, second = sorted(
-        [await make_product(stock=Decimal(10)) for _ in range(2)], key=lambda p: p.id
+        [await insert_product(stock=Decimal(10)) for _ in range(2)], key=lambda p: p.id
     )
     placed = await client.post(
         "/v1/orders", json=order_body((second, 1), (first, 1)), headers=idem(partner)

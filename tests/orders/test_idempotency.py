@@ -14,9 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.idempotency.service import fingerprint, purge
 from app.models import ApiKey, IdempotencyRecord, IdempotencyStatus, Order, Role
 from app.orders.schemas import OrderCreate
-from tests.conftest import FakeClock, KeyFactory, problem
-from tests.fixtures.catalog import ProductFactory, idem, order_body
-from tests.orders.test_placing import order_count, stock_of
+from tests.helpers import (
+    FakeClock,
+    InsertProduct,
+    KeyFactory,
+    idem,
+    order_body,
+    order_count,
+    problem,
+    stock_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -24,10 +31,10 @@ pytestmark = pytest.mark.anyio
 async def test_missing_key_is_400_and_writes_nothing(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
 
     response = await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=partner)
 
@@ -39,10 +46,10 @@ async def test_missing_key_is_400_and_writes_nothing(
 async def test_same_key_same_body_replays_the_stored_answer(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(10))
+    mandarin = await insert_product(stock=Decimal(10))
     headers = idem(partner)
 
     first = await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=headers)
@@ -60,10 +67,10 @@ async def test_same_key_same_body_replays_the_stored_answer(
 async def test_same_key_other_body_is_422(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(10))
+    mandarin = await insert_product(stock=Decimal(10))
     headers = idem(partner)
     await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=headers)
 
@@ -76,9 +83,9 @@ async def test_same_key_other_body_is_422(
 
 
 async def test_keys_are_scoped_to_the_api_key(
-    client: httpx.AsyncClient, make_key: KeyFactory, make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient, make_key: KeyFactory, insert_product: InsertProduct, db: AsyncSession
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     shop = await make_key(Role.partner, name="shop")
     app_backend = await make_key(Role.partner, name="app")
 
@@ -126,11 +133,11 @@ async def test_key_still_in_progress_is_409(
     app: FastAPI,
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     body = order_body((mandarin, 1))
     await _claim_in_progress(app, partner, "busy", body, timedelta(seconds=30), clock)
 
@@ -146,12 +153,12 @@ async def test_abandoned_claim_is_taken_over_after_its_lock(
     app: FastAPI,
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
     db: AsyncSession,
 ) -> None:
     """A process that died mid-request leaves a claim; once its lock runs out a retry proceeds."""
-    mandarin = await make_product()
+    mandarin = await insert_product()
     body = order_body((mandarin, 1))
     first = await client.post("/v1/orders", json=body, headers=idem(partner, "crashed"))
     assert first.status_code == 201
@@ -175,11 +182,11 @@ async def test_abandoned_claim_is_taken_over_after_its_lock(
 async def test_failed_attempt_releases_the_key(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     app: FastAPI,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(1))
+    mandarin = await insert_product(stock=Decimal(1))
     headers = idem(partner)
     body = order_body((mandarin, 2))
     refused = await client.post("/v1/orders", json=body, headers=headers)
@@ -200,10 +207,10 @@ async def test_failed_attempt_releases_the_key(
 async def test_concurrent_duplicates_create_one_order(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(100))
+    mandarin = await insert_product(stock=Decimal(100))
     headers = idem(partner)
     body = order_body((mandarin, 1))
 
@@ -222,10 +229,10 @@ async def test_purge_keeps_recent_answers(
     app: FastAPI,
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner, "old"))
     clock.advance(timedelta(hours=30))
     await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner, "new"))

@@ -13,9 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import split_token
 from app.models import ApiKey, OrderStatus, OrderStatusChange, Role
-from tests.conftest import FakeClock, KeyFactory, problem
-from tests.fixtures.catalog import ProductFactory, idem, order_body
-from tests.orders.test_placing import stock_of
+from tests.helpers import FakeClock, InsertProduct, KeyFactory, idem, order_body, problem, stock_of
 
 pytestmark = pytest.mark.anyio
 
@@ -31,10 +29,10 @@ async def test_pending_confirmed_fulfilled_with_history(
     client: httpx.AsyncClient,
     partner: dict[str, str],
     admin: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     order = await place(client, partner, (mandarin, 1))
 
     clock.advance(timedelta(minutes=5))
@@ -64,13 +62,13 @@ async def test_every_status_change_records_the_key_that_made_it(
     admin: dict[str, str],
     make_key: KeyFactory,
     make_owner: Any,
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
     db: AsyncSession,
 ) -> None:
     seller = uuid.UUID((await make_owner(name="HTX Quýt vàng Bắc Sơn"))["id"])
     seller_key = await make_key(Role.owner, owner_id=seller)
-    mandarin = await make_product(owner_id=seller)
+    mandarin = await insert_product(owner_id=seller)
     fulfilled = await place(client, partner, (mandarin, 1))
     clock.advance(timedelta(minutes=1))
     cancelled = await place(client, partner, (mandarin, 1))
@@ -115,11 +113,11 @@ async def test_other_moves_are_409(
     client: httpx.AsyncClient,
     partner: dict[str, str],
     admin: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     moves: list[str],
     refused: str,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     order = await place(client, partner, (mandarin, 1))
     for move in moves[:-1]:
         assert (
@@ -137,10 +135,10 @@ async def test_other_moves_are_409(
 async def test_cancel_returns_the_stock(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(10))
+    mandarin = await insert_product(stock=Decimal(10))
     order = await place(client, partner, (mandarin, 2.5))
     assert await stock_of(db, mandarin) == Decimal("7.5")
 
@@ -155,10 +153,10 @@ async def test_two_concurrent_cancels_return_the_stock_once(
     client: httpx.AsyncClient,
     partner: dict[str, str],
     admin: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(10))
+    mandarin = await insert_product(stock=Decimal(10))
     order = await place(client, partner, (mandarin, 4))
 
     responses = await asyncio.gather(
@@ -181,14 +179,14 @@ async def test_order_lists_show_only_what_a_key_may_see(
     client: httpx.AsyncClient,
     make_key: KeyFactory,
     admin: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     make_owner: Any,
     clock: FakeClock,
 ) -> None:
     ngoc_que = uuid.UUID((await make_owner(name="Công ty TNHH MTV Ngọc Quế"))["id"])
     bac_son = uuid.UUID((await make_owner(name="HTX Quýt vàng Bắc Sơn"))["id"])
-    tea = await make_product(owner_id=ngoc_que, name="Trà", unit="box", unit_step=Decimal(1))
-    mandarin = await make_product(owner_id=bac_son)
+    tea = await insert_product(owner_id=ngoc_que, name="Trà", unit="box", unit_step=Decimal(1))
+    mandarin = await insert_product(owner_id=bac_son)
     shop = await make_key(Role.partner, name="shop")
     app_backend = await make_key(Role.partner, name="app")
     tea_order = await place(client, shop, (tea, 1))
@@ -213,10 +211,10 @@ async def test_order_list_pages_and_filters(
     client: httpx.AsyncClient,
     partner: dict[str, str],
     admin: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     clock: FakeClock,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     ids = []
     for _ in range(5):
         ids.append((await place(client, partner, (mandarin, 1)))["id"])

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ApiKey, OutboxEvent
-from tests.fixtures.catalog import EventFactory, ProductFactory, idem, order_body
+from tests.helpers import InsertEvent, InsertProduct, idem, order_body
 
 pytestmark = pytest.mark.anyio
 
@@ -32,10 +32,10 @@ async def key_id(db: AsyncSession, headers: dict[str, str]) -> uuid.UUID:
 async def test_placing_an_order_announces_it_to_its_partner_and_sellers(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(100))
+    mandarin = await insert_product(stock=Decimal(100))
 
     order = (
         await client.post("/v1/orders", json=order_body((mandarin, 2)), headers=idem(partner))
@@ -51,10 +51,10 @@ async def test_placing_an_order_announces_it_to_its_partner_and_sellers(
 async def test_a_refused_order_announces_nothing(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(1))
+    mandarin = await insert_product(stock=Decimal(1))
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 2)), headers=idem(partner)
@@ -68,10 +68,10 @@ async def test_status_changes_are_announced(
     client: httpx.AsyncClient,
     partner: dict[str, str],
     admin: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     order = (
         await client.post("/v1/orders", json=order_body((mandarin, 1)), headers=idem(partner))
     ).json()
@@ -88,10 +88,10 @@ async def test_status_changes_are_announced(
 async def test_stock_low_is_announced_once_as_the_stock_crosses_the_threshold(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(15), unit_step=Decimal(1))  # threshold: 10
+    mandarin = await insert_product(stock=Decimal(15), unit_step=Decimal(1))  # threshold: 10
 
     for quantity in (4, 2, 1):  # 11 left, then 9 (crossing), then 8
         response = await client.post(
@@ -114,12 +114,12 @@ async def test_stock_low_is_announced_once_as_the_stock_crosses_the_threshold(
 async def test_event_changes_are_announced_to_its_sellers(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_product: ProductFactory,
-    make_event: EventFactory,
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product()
-    festival = await make_event(products={mandarin.id: None})
+    mandarin = await insert_product()
+    festival = await insert_event(products={mandarin.id: None})
 
     patched = await client.patch(
         f"/v1/events/{festival.id}", json={"venue": "Sân vận động Bắc Sơn"}, headers=admin
@@ -135,9 +135,12 @@ async def test_event_changes_are_announced_to_its_sellers(
 
 
 async def test_product_changes_are_announced_to_its_owner(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
 
     response = await client.patch(
         f"/v1/products/{mandarin.id}", json={"price_vnd": 40_000}, headers=admin
@@ -152,9 +155,9 @@ async def test_product_changes_are_announced_to_its_owner(
 
 
 async def test_metrics_count_orders_and_refusals(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, partner: dict[str, str], insert_product: InsertProduct
 ) -> None:
-    mandarin = await make_product(stock=Decimal(1), unit_step=Decimal(1))
+    mandarin = await insert_product(stock=Decimal(1), unit_step=Decimal(1))
 
     def value(text: str, name: str) -> float:
         return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))

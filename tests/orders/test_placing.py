@@ -1,44 +1,34 @@
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Order, Product, ProductStatus
-from tests.conftest import FakeClock, problem
-from tests.fixtures.catalog import EventFactory, ProductFactory, idem, order_body
+from app.models import ProductStatus
+from tests.helpers import (
+    FakeClock,
+    InsertEvent,
+    InsertProduct,
+    idem,
+    order_body,
+    order_count,
+    problem,
+    stock_of,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | None:
-    product_id = product.id if isinstance(product, Product) else product
-    # Each check reads in a transaction of its own: one left open would keep an old snapshot.
-    await db.rollback()
-    return await db.scalar(
-        select(Product.stock)
-        .where(Product.id == product_id)
-        .execution_options(populate_existing=True)
-    )
-
-
-async def order_count(db: AsyncSession) -> int:
-    await db.rollback()
-    return int(await db.scalar(select(func.count()).select_from(Order)) or 0)
 
 
 async def test_partner_places_an_order(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(100))
+    mandarin = await insert_product(stock=Decimal(100))
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 2.5)), headers=idem(partner)
@@ -67,10 +57,10 @@ async def test_partner_places_an_order(
 async def test_quantities_are_exact(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    tea = await make_product(
+    tea = await insert_product(
         name="Trà", unit_step=Decimal("0.1"), stock=Decimal("0.3"), price_vnd=10
     )
 
@@ -84,9 +74,9 @@ async def test_quantities_are_exact(
 
 
 async def test_fractional_totals_round_half_up(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, partner: dict[str, str], insert_product: InsertProduct
 ) -> None:
-    herb = await make_product(unit_step=Decimal("0.001"), price_vnd=1001, stock=None)
+    herb = await insert_product(unit_step=Decimal("0.001"), price_vnd=1001, stock=None)
 
     response = await client.post("/v1/orders", json=order_body((herb, 0.5)), headers=idem(partner))
 
@@ -94,9 +84,9 @@ async def test_fractional_totals_round_half_up(
 
 
 async def test_items_of_one_product_are_merged(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, partner: dict[str, str], insert_product: InsertProduct
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 1), (mandarin, 1.5)), headers=idem(partner)
@@ -110,10 +100,10 @@ async def test_items_of_one_product_are_merged(
 async def test_quantity_off_the_unit_step_is_422_and_takes_nothing(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(10))
+    mandarin = await insert_product(stock=Decimal(10))
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 0.3)), headers=idem(partner)
@@ -131,11 +121,11 @@ async def test_quantity_off_the_unit_step_is_422_and_takes_nothing(
 async def test_invalid_quantity_is_422(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
     quantity: float | str,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, quantity)), headers=idem(partner)
@@ -149,14 +139,14 @@ async def test_invalid_quantity_is_422(
 async def test_insufficient_stock_names_each_short_product_and_takes_nothing(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product(stock=Decimal(5))
-    tea = await make_product(
+    mandarin = await insert_product(stock=Decimal(5))
+    tea = await insert_product(
         name="Trà Bổ Khai", unit="box", unit_step=Decimal(1), stock=Decimal(1), price_vnd=120_000
     )
-    plenty = await make_product(name="Na Chi Lăng", stock=Decimal(1000))
+    plenty = await insert_product(name="Na Chi Lăng", stock=Decimal(1000))
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 6), (tea, 2), (plenty, 1)), headers=idem(partner)
@@ -190,10 +180,10 @@ async def test_insufficient_stock_names_each_short_product_and_takes_nothing(
 async def test_untracked_stock_is_never_short(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    temple = await make_product(
+    temple = await insert_product(
         name="Di tích Đình Bắc Lệ", unit="visit", unit_step=Decimal(1), stock=None, price_vnd=0
     )
 
@@ -208,10 +198,10 @@ async def test_untracked_stock_is_never_short(
 async def test_archived_or_unknown_products_cannot_be_ordered(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    archived = await make_product(status=ProductStatus.archived)
+    archived = await insert_product(status=ProductStatus.archived)
     unknown = "00000000-0000-4000-8000-000000000000"
 
     archived_response = await client.post(
@@ -239,12 +229,12 @@ async def test_archived_or_unknown_products_cannot_be_ordered(
 async def test_event_price_applies_at_the_event(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
-    make_event: EventFactory,
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
 ) -> None:
-    mandarin = await make_product(price_vnd=35_000)
-    tea = await make_product(name="Trà", unit="box", unit_step=Decimal(1), price_vnd=120_000)
-    festival = await make_event(products={mandarin.id: 30_000, tea.id: None})
+    mandarin = await insert_product(price_vnd=35_000)
+    tea = await insert_product(name="Trà", unit="box", unit_step=Decimal(1), price_vnd=120_000)
+    festival = await insert_event(products={mandarin.id: 30_000, tea.id: None})
 
     response = await client.post(
         "/v1/orders",
@@ -263,13 +253,13 @@ async def test_event_price_applies_at_the_event(
 async def test_products_not_entered_in_the_event_are_refused(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
-    make_event: EventFactory,
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product()
-    outsider = await make_product(name="Hồi Văn Quan")
-    festival = await make_event(products={mandarin.id: None})
+    mandarin = await insert_product()
+    outsider = await insert_product(name="Hồi Văn Quan")
+    festival = await insert_event(products={mandarin.id: None})
 
     response = await client.post(
         "/v1/orders",
@@ -288,19 +278,19 @@ async def test_products_not_entered_in_the_event_are_refused(
 async def test_closed_events_take_no_orders(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
-    make_event: EventFactory,
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
     clock: FakeClock,
     db: AsyncSession,
     state: str,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
     if state == "ended":
-        festival = await make_event(
+        festival = await insert_event(
             products={mandarin.id: None}, starts_at=clock.now() - timedelta(days=10)
         )
     else:
-        festival = await make_event(products={mandarin.id: None}, cancelled_at=clock.now())
+        festival = await insert_event(products={mandarin.id: None}, cancelled_at=clock.now())
 
     response = await client.post(
         "/v1/orders",
@@ -314,9 +304,9 @@ async def test_closed_events_take_no_orders(
 
 
 async def test_event_channel_needs_an_event(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, partner: dict[str, str], insert_product: InsertProduct
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 1), channel="event"), headers=idem(partner)
@@ -329,10 +319,10 @@ async def test_event_channel_needs_an_event(
 async def test_unknown_fields_are_refused(
     client: httpx.AsyncClient,
     partner: dict[str, str],
-    make_product: ProductFactory,
+    insert_product: InsertProduct,
     db: AsyncSession,
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
 
     response = await client.post(
         "/v1/orders", json=order_body((mandarin, 1), total_vnd=1), headers=idem(partner)
@@ -344,9 +334,9 @@ async def test_unknown_fields_are_refused(
 
 
 async def test_too_many_lines_is_422(
-    client: httpx.AsyncClient, partner: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, partner: dict[str, str], insert_product: InsertProduct
 ) -> None:
-    mandarin = await make_product()
+    mandarin = await insert_product()
 
     response = await client.post(
         "/v1/orders", json=order_body(*[(mandarin, 1)] * 51), headers=idem(partner)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import OwnerFactory, problem
+from tests.helpers import OwnerFactory, problem
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Owner, Role
-from tests.conftest import KeyFactory, OwnerFactory, problem
+from tests.helpers import KeyFactory, OwnerFactory, problem
 
 pytestmark = pytest.mark.anyio
 

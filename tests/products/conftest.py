@@ -1,16 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import OwnerFactory
-
-ProductFactory = Callable[..., Awaitable[dict[str, Any]]]
-CertificateFactory = Callable[..., Awaitable[dict[str, Any]]]
+from tests.helpers import CertificateFactory, CreateProductViaApi, OwnerFactory
 
 SCORES = {1: 20, 2: 40, 3: 60, 4: 80, 5: 95}
 
@@ -21,9 +17,9 @@ async def owner(make_owner: OwnerFactory) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_product(
+def create_product_via_api(
     client: httpx.AsyncClient, admin: dict[str, str], owner: dict[str, Any]
-) -> ProductFactory:
+) -> CreateProductViaApi:
     """Create a product through the API (as admin) and return its JSON."""
 
     async def factory(**fields: Any) -> dict[str, Any]:

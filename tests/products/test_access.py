@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Certificate, Product, Role
-from tests.conftest import KeyFactory, OwnerFactory, problem
-from tests.products.conftest import ProductFactory
+from tests.helpers import CreateProductViaApi, KeyFactory, OwnerFactory, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -39,8 +38,8 @@ async def intruder(make_owner: OwnerFactory, make_key: KeyFactory) -> dict[str, 
 
 
 @pytest.fixture
-async def victim(make_product: ProductFactory) -> dict[str, Any]:
-    return await make_product()
+async def victim(create_product_via_api: CreateProductViaApi) -> dict[str, Any]:
+    return await create_product_via_api()
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import products as demo
 from app.models import Certificate, Owner, Product
-from tests.conftest import OwnerFactory, problem
 from tests.database import PROJECT_ROOT
+from tests.helpers import OwnerFactory, problem
 
 pytestmark = pytest.mark.anyio
 

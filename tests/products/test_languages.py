@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from app.core.i18n import LanguagePreference
-from tests.products.conftest import ProductFactory
+from tests.helpers import CreateProductViaApi
 
 pytestmark = pytest.mark.anyio
 
@@ -17,8 +17,10 @@ TRANSLATIONS = {
 
 
 @pytest.fixture
-async def mandarin(make_product: ProductFactory) -> dict[str, Any]:
-    return await make_product(description="Quýt ngọt, vỏ mỏng.", translations=TRANSLATIONS)
+async def mandarin(create_product_via_api: CreateProductViaApi) -> dict[str, Any]:
+    return await create_product_via_api(
+        description="Quýt ngọt, vỏ mỏng.", translations=TRANSLATIONS
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,9 +73,9 @@ async def test_etag_differs_by_language(
 
 
 async def test_list_is_localised_and_says_so(
-    client: httpx.AsyncClient, mandarin: dict[str, Any], make_product: ProductFactory
+    client: httpx.AsyncClient, mandarin: dict[str, Any], create_product_via_api: CreateProductViaApi
 ) -> None:
-    await make_product(name="Trà Bổ Khai")
+    await create_product_via_api(name="Trà Bổ Khai")
 
     response = await client.get(
         "/v1/products", params={"sort": "name"}, headers={"Accept-Language": "en"}

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Product
-from tests.conftest import problem
-from tests.products.conftest import ProductFactory
+from tests.helpers import CreateProductViaApi, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -49,9 +48,9 @@ async def test_admin_creates_product_with_owner_embedded(
 
 
 async def test_product_is_readable_by_anyone_with_etag(
-    client: httpx.AsyncClient, make_product: ProductFactory
+    client: httpx.AsyncClient, create_product_via_api: CreateProductViaApi
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
 
     response = await client.get(f"/v1/products/{product['id']}")
 
@@ -133,9 +132,9 @@ async def test_invalid_product_is_422_and_writes_nothing(
 
 
 async def test_quantities_are_exact_through_the_api(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
-    product = await make_product(unit_step=0.1, stock=0.1)
+    product = await create_product_via_api(unit_step=0.1, stock=0.1)
 
     response = await client.post(
         f"/v1/products/{product['id']}/stock-adjustments", json={"delta": 0.2}, headers=admin
@@ -147,9 +146,12 @@ async def test_quantities_are_exact_through_the_api(
 
 
 async def test_stock_cannot_go_below_zero(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory, db: AsyncSession
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_product_via_api: CreateProductViaApi,
+    db: AsyncSession,
 ) -> None:
-    product = await make_product(stock=1.5)
+    product = await create_product_via_api(stock=1.5)
 
     response = await client.post(
         f"/v1/products/{product['id']}/stock-adjustments", json={"delta": -1.501}, headers=admin
@@ -163,9 +165,9 @@ async def test_stock_cannot_go_below_zero(
 
 
 async def test_untracked_stock_cannot_be_adjusted(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
-    product = await make_product(group="tourism", unit="visit", unit_step=1, stock=None)
+    product = await create_product_via_api(group="tourism", unit="visit", unit_step=1, stock=None)
 
     response = await client.post(
         f"/v1/products/{product['id']}/stock-adjustments", json={"delta": 1}, headers=admin
@@ -176,9 +178,9 @@ async def test_untracked_stock_cannot_be_adjusted(
 
 
 async def test_patch_with_current_etag_updates(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     etag = (await client.get(f"/v1/products/{product['id']}")).headers["etag"]
 
     response = await client.patch(
@@ -193,9 +195,9 @@ async def test_patch_with_current_etag_updates(
 
 
 async def test_patch_with_stale_etag_is_412_and_changes_nothing(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     etag = (await client.get(f"/v1/products/{product['id']}")).headers["etag"]
     await client.patch(f"/v1/products/{product['id']}", json={"price_vnd": 1}, headers=admin)
 
@@ -210,9 +212,9 @@ async def test_patch_with_stale_etag_is_412_and_changes_nothing(
 
 
 async def test_patch_rejects_null_for_required_field(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
 
     response = await client.patch(
         f"/v1/products/{product['id']}", json={"name": None}, headers=admin
@@ -222,9 +224,12 @@ async def test_patch_rejects_null_for_required_field(
 
 
 async def test_admin_moves_product_to_another_owner(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory, make_owner: Any
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_product_via_api: CreateProductViaApi,
+    make_owner: Any,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     other = await make_owner(name="Công ty TNHH MTV Ngọc Quế", commune="Hữu Lũng")
 
     response = await client.patch(
@@ -236,10 +241,10 @@ async def test_admin_moves_product_to_another_owner(
 
 
 async def test_archived_product_is_readable_but_not_listed(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
-    kept = await make_product(name="Trà Bổ Khai")
-    archived = await make_product()
+    kept = await create_product_via_api(name="Trà Bổ Khai")
+    archived = await create_product_via_api()
 
     response = await client.post(f"/v1/products/{archived['id']}/archive", headers=admin)
 
@@ -251,9 +256,9 @@ async def test_archived_product_is_readable_but_not_listed(
 
 
 async def test_restored_product_is_listed_again(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory
+    client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     await client.post(f"/v1/products/{product['id']}/archive", headers=admin)
 
     response = await client.post(f"/v1/products/{product['id']}/restore", headers=admin)

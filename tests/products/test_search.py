@@ -12,9 +12,8 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event, EventKind, EventProduct, Product
-from tests.conftest import OwnerFactory
 from tests.database import IS_POSTGRES
-from tests.products.conftest import ProductFactory
+from tests.helpers import CreateProductViaApi, OwnerFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -26,16 +25,16 @@ async def names(client: httpx.AsyncClient, **params: Any) -> list[str]:
 
 
 @pytest.fixture
-async def catalogue(make_product: ProductFactory, make_owner: OwnerFactory) -> None:
+async def catalogue(create_product_via_api: CreateProductViaApi, make_owner: OwnerFactory) -> None:
     ngoc_que = await make_owner(
         name="Công ty TNHH MTV Ngọc Quế", kind="company", commune="Hữu Lũng"
     )
-    await make_product(name="Quýt vàng Bắc Sơn", price_vnd=45000)
+    await create_product_via_api(name="Quýt vàng Bắc Sơn", price_vnd=45000)
     for name, price in (
         ("Trà Bổ Khai Ngọc Quế, túi lọc", 120000),
         ("Trà Bổ Khai Ngọc Quế, hòa tan", 95000),
     ):
-        await make_product(
+        await create_product_via_api(
             owner_id=ngoc_que["id"],
             name=name,
             group="beverage",
@@ -47,7 +46,7 @@ async def catalogue(make_product: ProductFactory, make_owner: OwnerFactory) -> N
     dao = await make_owner(
         name="Hộ kinh doanh Lương Thị Đào", kind="household", commune="Đồng Đăng"
     )
-    await make_product(
+    await create_product_via_api(
         owner_id=dao["id"], name="Đậu đen Đồng Đăng", price_vnd=30000, commune="Đồng Đăng"
     )
 
@@ -111,10 +110,10 @@ async def test_sort_by_price(client: httpx.AsyncClient, sort: str, expected: lis
 
 
 async def test_newest_first_by_default(
-    client: httpx.AsyncClient, make_product: ProductFactory
+    client: httpx.AsyncClient, create_product_via_api: CreateProductViaApi
 ) -> None:
     for name in ("Một", "Hai", "Ba"):
-        await make_product(name=name)
+        await create_product_via_api(name=name)
 
     assert [p["name"] for p in (await client.get("/v1/products")).json()["items"]] == [
         "Ba",
@@ -124,20 +123,20 @@ async def test_newest_first_by_default(
 
 
 async def test_owner_filter(
-    client: httpx.AsyncClient, make_product: ProductFactory, make_owner: OwnerFactory
+    client: httpx.AsyncClient, create_product_via_api: CreateProductViaApi, make_owner: OwnerFactory
 ) -> None:
     other = await make_owner(name="Hợp tác xã Na Chi Lăng", commune="Chi Lăng")
-    await make_product(name="Quýt")
-    await make_product(name="Na", owner_id=other["id"])
+    await create_product_via_api(name="Quýt")
+    await create_product_via_api(name="Na", owner_id=other["id"])
 
     assert await names(client, owner_id=other["id"]) == ["Na"]
 
 
 async def test_event_filter_lists_products_entered_in_the_event(
-    client: httpx.AsyncClient, db: AsyncSession, make_product: ProductFactory
+    client: httpx.AsyncClient, db: AsyncSession, create_product_via_api: CreateProductViaApi
 ) -> None:
-    entered = await make_product(name="Quýt vàng Bắc Sơn")
-    await make_product(name="Không tham gia")
+    entered = await create_product_via_api(name="Quýt vàng Bắc Sơn")
+    await create_product_via_api(name="Không tham gia")
     festival = Event(
         name="Mùa vàng Bắc Sơn",
         kind=EventKind.festival,
@@ -158,14 +157,16 @@ async def test_event_filter_lists_products_entered_in_the_event(
 async def test_a_list_runs_the_same_statements_whatever_the_page_size(
     client: httpx.AsyncClient,
     app: FastAPI,
-    make_product: ProductFactory,
+    create_product_via_api: CreateProductViaApi,
     make_owner: OwnerFactory,
     sort: str,
 ) -> None:
     for i in range(3):
         owner = await make_owner(name=f"Hợp tác xã {i}")
         for j in range(20):
-            await make_product(owner_id=owner["id"], name=f"Sản phẩm {i}-{j}", price_vnd=1000 * j)
+            await create_product_via_api(
+                owner_id=owner["id"], name=f"Sản phẩm {i}-{j}", price_vnd=1000 * j
+            )
     statements: list[str] = []
 
     def count(*args: Any) -> None:

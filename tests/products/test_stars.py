@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import FakeClock, problem
-from tests.products.conftest import CertificateFactory, ProductFactory
+from tests.helpers import CertificateFactory, CreateProductViaApi, FakeClock, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -35,9 +34,11 @@ async def listed(client: httpx.AsyncClient, **params: Any) -> list[str]:
 
 
 async def test_a_valid_certificate_gives_its_stars(
-    client: httpx.AsyncClient, make_product: ProductFactory, add_certificate: CertificateFactory
+    client: httpx.AsyncClient,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     certificate = await add_certificate(product["id"], 4, date(2025, 9, 30))
 
     assert await stars(client, product) == 4
@@ -46,9 +47,11 @@ async def test_a_valid_certificate_gives_its_stars(
 
 
 async def test_certificate_expired_yesterday_no_longer_counts(
-    client: httpx.AsyncClient, make_product: ProductFactory, add_certificate: CertificateFactory
+    client: httpx.AsyncClient,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     await add_certificate(
         product["id"], 4, date(2023, 6, 1), valid_until=(TODAY - timedelta(days=1)).isoformat()
     )
@@ -59,10 +62,10 @@ async def test_certificate_expired_yesterday_no_longer_counts(
 async def test_certificate_counts_through_its_last_day_then_stops(
     client: httpx.AsyncClient,
     clock: FakeClock,
-    make_product: ProductFactory,
+    create_product_via_api: CreateProductViaApi,
     add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     await add_certificate(product["id"], 4, date(2023, 6, 1), valid_until=TODAY.isoformat())
     assert await stars(client, product) == 4
 
@@ -73,9 +76,11 @@ async def test_certificate_counts_through_its_last_day_then_stops(
 
 
 async def test_a_newer_3_star_certificate_replaces_an_older_4_star(
-    client: httpx.AsyncClient, make_product: ProductFactory, add_certificate: CertificateFactory
+    client: httpx.AsyncClient,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     await add_certificate(product["id"], 4, date(2024, 9, 30))
     await add_certificate(product["id"], 3, date(2025, 9, 30))
 
@@ -84,9 +89,11 @@ async def test_a_newer_3_star_certificate_replaces_an_older_4_star(
 
 
 async def test_a_newer_2_star_evaluation_means_not_certified(
-    client: httpx.AsyncClient, make_product: ProductFactory, add_certificate: CertificateFactory
+    client: httpx.AsyncClient,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     await add_certificate(product["id"], 3, date(2024, 9, 30))
     two = await add_certificate(product["id"], 2, date(2025, 9, 30))
 
@@ -95,22 +102,26 @@ async def test_a_newer_2_star_evaluation_means_not_certified(
 
 
 async def test_a_certificate_issued_in_the_future_does_not_count_yet(
-    client: httpx.AsyncClient, make_product: ProductFactory, add_certificate: CertificateFactory
+    client: httpx.AsyncClient,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     await add_certificate(product["id"], 5, TODAY + timedelta(days=1))
 
     assert await stars(client, product) is None
 
 
 async def test_certified_and_min_stars_agree_with_stars(
-    client: httpx.AsyncClient, make_product: ProductFactory, add_certificate: CertificateFactory
+    client: httpx.AsyncClient,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
 ) -> None:
-    three = await make_product(name="A ba sao")
-    four = await make_product(name="B bốn sao")
-    five = await make_product(name="C năm sao")
-    expired = await make_product(name="D hết hạn")
-    await make_product(name="E chưa có")
+    three = await create_product_via_api(name="A ba sao")
+    four = await create_product_via_api(name="B bốn sao")
+    five = await create_product_via_api(name="C năm sao")
+    expired = await create_product_via_api(name="D hết hạn")
+    await create_product_via_api(name="E chưa có")
     await add_certificate(three["id"], 3, date(2025, 9, 30))
     await add_certificate(four["id"], 4, date(2025, 9, 30))
     await add_certificate(five["id"], 5, date(2025, 9, 30))
@@ -145,9 +156,9 @@ async def test_certified_and_min_stars_agree_with_stars(
 
 
 async def test_five_stars_is_central_and_defaults_to_36_months(
-    make_product: ProductFactory, add_certificate: CertificateFactory
+    create_product_via_api: CreateProductViaApi, add_certificate: CertificateFactory
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
 
     certificate = await add_certificate(product["id"], 5, date(2024, 2, 29))
 
@@ -167,11 +178,11 @@ async def test_five_stars_is_central_and_defaults_to_36_months(
 async def test_inconsistent_certificates_are_refused(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_product: ProductFactory,
+    create_product_via_api: CreateProductViaApi,
     body: dict[str, Any],
     status: int,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     payload = {"decision_no": "1/QĐ-UBND", "issued_on": "2025-09-30", **body}
 
     response = await client.post(
@@ -187,10 +198,10 @@ async def test_inconsistent_certificates_are_refused(
 async def test_same_decision_twice_is_409(
     client: httpx.AsyncClient,
     admin: dict[str, str],
-    make_product: ProductFactory,
+    create_product_via_api: CreateProductViaApi,
     add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     first = await add_certificate(product["id"], 4, date(2025, 9, 30))
 
     response = await client.post(
@@ -209,9 +220,11 @@ async def test_same_decision_twice_is_409(
 
 
 async def test_certificate_history_is_public_latest_first(
-    client: httpx.AsyncClient, make_product: ProductFactory, add_certificate: CertificateFactory
+    client: httpx.AsyncClient,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
 ) -> None:
-    product = await make_product()
+    product = await create_product_via_api()
     older = await add_certificate(product["id"], 3, date(2022, 9, 30))
     newer = await add_certificate(product["id"], 4, date(2025, 9, 30))
 

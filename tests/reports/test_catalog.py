@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from app.models import Product, ProductGroup, ProductStatus, Role
-from tests.conftest import FakeClock, KeyFactory
-from tests.fixtures.catalog import ProductFactory
+from tests.helpers import FakeClock, InsertProduct, KeyFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -44,15 +43,18 @@ async def certify(
 
 @pytest.fixture
 async def catalogue(
-    client: httpx.AsyncClient, admin: dict[str, str], make_product: ProductFactory, clock: FakeClock
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    insert_product: InsertProduct,
+    clock: FakeClock,
 ) -> dict[str, Any]:
     clock.set(datetime(2026, 6, 15, 3, 0, tzinfo=UTC))  # 10:00 on 15 June in Lang Son
-    tea = await make_product(name="Trà", group=ProductGroup.beverage, commune="Hữu Lũng")
-    mandarin = await make_product(name="Quýt", commune="Bắc Sơn")
-    anise = await make_product(name="Hồi", group=ProductGroup.herbal, commune="Văn Quan")
-    plain = await make_product(name="Na", commune="Chi Lăng")
-    lapsed = await make_product(name="Miến", commune="Bắc Sơn")
-    archived = await make_product(name="Cũ", commune="Bắc Sơn", status=ProductStatus.archived)
+    tea = await insert_product(name="Trà", group=ProductGroup.beverage, commune="Hữu Lũng")
+    mandarin = await insert_product(name="Quýt", commune="Bắc Sơn")
+    anise = await insert_product(name="Hồi", group=ProductGroup.herbal, commune="Văn Quan")
+    plain = await insert_product(name="Na", commune="Chi Lăng")
+    lapsed = await insert_product(name="Miến", commune="Bắc Sơn")
+    archived = await insert_product(name="Cũ", commune="Bắc Sơn", status=ProductStatus.archived)
     await certify(client, admin, tea, 5, date(2025, 9, 20))
     await certify(client, admin, mandarin, 4, date(2024, 9, 20))
     expiring = await certify(client, admin, anise, 3, date(2023, 7, 10))  # until 10 July 2026

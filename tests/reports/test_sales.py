@@ -11,8 +11,16 @@ import httpx
 import pytest
 
 from app.models import Role
-from tests.conftest import FakeClock, KeyFactory, OwnerFactory, problem
-from tests.fixtures.catalog import EventFactory, ProductFactory, idem, order_body
+from tests.helpers import (
+    FakeClock,
+    InsertEvent,
+    InsertProduct,
+    KeyFactory,
+    OwnerFactory,
+    idem,
+    order_body,
+    problem,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -43,15 +51,15 @@ async def festival(
     partner: dict[str, str],
     admin: dict[str, str],
     make_owner: OwnerFactory,
-    make_product: ProductFactory,
-    make_event: EventFactory,
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
     clock: FakeClock,
 ) -> dict[str, Any]:
     """A festival with three days of known orders (one cancelled) and one order elsewhere."""
     growers = uuid.UUID((await make_owner(name="Hợp tác xã Quýt vàng Bắc Sơn"))["id"])
     ngoc_que = uuid.UUID((await make_owner(name="Công ty TNHH MTV Ngọc Quế"))["id"])
-    mandarin = await make_product(owner_id=growers, stock=Decimal(20_000), price_vnd=35_000)
-    tea = await make_product(
+    mandarin = await insert_product(owner_id=growers, stock=Decimal(20_000), price_vnd=35_000)
+    tea = await insert_product(
         owner_id=ngoc_que,
         name="Trà Bổ Khai",
         unit="box",
@@ -59,7 +67,9 @@ async def festival(
         stock=None,
         price_vnd=120_000,
     )
-    event = await make_event(products={mandarin.id: 30_000, tea.id: None}, starts_at=FESTIVAL_START)
+    event = await insert_event(
+        products={mandarin.id: 30_000, tea.id: None}, starts_at=FESTIVAL_START
+    )
     at = str(event.id)
     # Day 1 (3 Nov local): 2500.5 kg of mandarins at the festival price, and 2 boxes of tea.
     await place(
@@ -221,12 +231,12 @@ async def test_more_than_ten_tonnes_shows_in_tonnes(
     client: httpx.AsyncClient,
     partner: dict[str, str],
     admin: dict[str, str],
-    make_product: ProductFactory,
-    make_event: EventFactory,
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
     clock: FakeClock,
 ) -> None:
-    mandarin = await make_product(stock=None, unit_step=Decimal("0.5"))
-    event = await make_event(products={mandarin.id: None}, starts_at=FESTIVAL_START)
+    mandarin = await insert_product(stock=None, unit_step=Decimal("0.5"))
+    event = await insert_event(products={mandarin.id: None}, starts_at=FESTIVAL_START)
     for day in range(7):
         await place(
             client,

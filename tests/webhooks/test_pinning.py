@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -36,12 +35,6 @@ class Resolver:
 
 def claimed(url: str) -> Claimed:
     return Claimed(uuid.uuid4(), uuid.uuid4(), url, "whsec_" + "A" * 32, b'{"type":"test"}')
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running(Receiver()) as r:
-        yield r
 
 
 def test_a_pinned_request_keeps_the_name_for_host_and_tls() -> None:

@@ -15,7 +15,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models import WebhookEndpoint
 from app.models.api_key import Role
-from tests.conftest import KeyFactory, OwnerFactory, problem
+from tests.helpers import KeyFactory, OwnerFactory, problem
 
 pytestmark = pytest.mark.anyio
 

@@ -27,16 +27,10 @@ from app.models.api_key import Role
 from app.webhooks import signing
 from app.webhooks.outbox import emit
 from app.webhooks.worker import MAX_ATTEMPTS, DeliveryWorker, Outcome, retry_delay
-from tests.conftest import FakeClock, KeyFactory, OwnerFactory, until_a_session_waits_for_a_lock
+from tests.helpers import FakeClock, KeyFactory, OwnerFactory, until_a_session_waits_for_a_lock
 from tests.webhooks.receiver import Receiver, running
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    async with running(Receiver()) as r:
-        yield r
 
 
 @pytest.fixture

@@ -1,0 +1,120 @@
+"""Plain helpers and types the tests share.
+
+Fixtures live in `conftest.py` files and the `tests/fixtures/` plugins; everything here is a
+plain function, class or type, imported by name. No test module imports another test module
+or a conftest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Event, Order, Product
+from tests import database
+
+# What the factory fixtures return. `insert_*` write rows straight to the database and return
+# the ORM object; `create_*_via_api` go through the HTTP API (as admin) and return its JSON.
+KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+OwnerFactory = Callable[..., Awaitable[dict[str, Any]]]
+InsertProduct = Callable[..., Awaitable[Product]]
+InsertEvent = Callable[..., Awaitable[Event]]
+CreateProductViaApi = Callable[..., Awaitable[dict[str, Any]]]
+CreateEventViaApi = Callable[..., Awaitable[dict[str, Any]]]
+CertificateFactory = Callable[..., Awaitable[dict[str, Any]]]
+
+VN = timezone(timedelta(hours=7))
+
+
+class FakeClock:
+    """A clock tests move by hand: no sleeps, no flakiness."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+def vn(day: int, hour: int = 0, month: int = 11, year: int = 2025) -> datetime:
+    """A moment in November 2025, Vietnam time."""
+    return datetime(year, month, day, hour, tzinfo=VN)
+
+
+def problem(response: httpx.Response) -> dict[str, Any]:
+    """The problem+json body of an error response, checked for shape."""
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    body: dict[str, Any] = response.json()
+    assert body["status"] == response.status_code
+    assert {"type", "title", "status", "detail", "code"} <= body.keys()
+    return body
+
+
+def order_body(
+    *items: tuple[Product | uuid.UUID | str, float | int | str], **fields: Any
+) -> dict[str, Any]:
+    return {
+        "items": [
+            {"product_id": str(p.id if isinstance(p, Product) else p), "quantity": q}
+            for p, q in items
+        ],
+        "customer": {"name": "Nguyễn Văn An", "phone": "0912 345 678", "country": "VN"},
+        **fields,
+    }
+
+
+def idem(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": key or uuid.uuid4().hex}
+
+
+async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | None:
+    product_id = product.id if isinstance(product, Product) else product
+    # Each check reads in a transaction of its own: one left open would keep an old snapshot.
+    await db.rollback()
+    return await db.scalar(
+        select(Product.stock)
+        .where(Product.id == product_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def order_count(db: AsyncSession) -> int:
+    await db.rollback()
+    return int(await db.scalar(select(func.count()).select_from(Order)) or 0)
+
+
+async def until_a_session_waits_for_a_lock(app: FastAPI, timeout_s: float = 10) -> None:
+    """Return once a session of the test database waits for a lock (PostgreSQL only).
+
+    Asked in a new transaction each time: PostgreSQL keeps pg_stat_activity as it was when a
+    transaction first read it."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(timeout_s):
+        while True:
+            async with app.state.sessionmaker() as session:
+                if await session.scalar(query):
+                    return
+            await asyncio.sleep(0.01)
+
+
+def tmp_sqlite_url(tmp: Path) -> str:
+    return database.sqlite_url(tmp / "ocop.db")
