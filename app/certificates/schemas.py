@@ -76,7 +76,10 @@ class CertificateRead(BaseModel):
     id: uuid.UUID
     product_id: uuid.UUID
     stars: int = Field(description="1..5.")
-    score: int = Field(description="0..100, within the stars' band.")
+    score: int | None = Field(
+        description="The council's score, 0..100, within the stars' band; null when the source "
+        "did not give one (imported certificates, the demo data)."
+    )
     decision_no: str
     issued_on: date
     valid_until: date
