@@ -8,7 +8,8 @@ Who may do what (also in README):
 - confirm and fulfil: admins, and an owner key when every line of the order is its own product
   (it is the seller). Partners may not (403).
 - cancel (pending or confirmed only): admins, the partner that placed the order, and an owner
-  key when every line is its own. Cancelling returns the stock, exactly once.
+  key when every line is its own. Cancelling returns the stock each line took (none where the
+  stock was not tracked when it was ordered), exactly once.
 """
 
 from __future__ import annotations
@@ -97,8 +98,16 @@ def new_number(now: datetime, zone: ZoneInfo) -> str:
     return f"LS{now.astimezone(zone):%y%m%d}-{suffix}"
 
 
-def new_line(position: int, product: Product, quantity: Decimal, unit_price_vnd: int) -> OrderLine:
-    """A line keeping the product's name, unit and owner as they are when it is ordered."""
+def new_line(
+    position: int,
+    product: Product,
+    quantity: Decimal,
+    unit_price_vnd: int,
+    *,
+    stock_taken: Decimal,
+) -> OrderLine:
+    """A line keeping the product's name, unit and owner as they are when it is ordered, and
+    how much of its stock it takes (what a cancel gives back)."""
     return OrderLine(
         position=position,
         product_id=product.id,
@@ -106,6 +115,7 @@ def new_line(position: int, product: Product, quantity: Decimal, unit_price_vnd:
         product_name=product.name,
         unit=product.unit,
         quantity=quantity,
+        stock_taken=stock_taken,
         unit_price_vnd=unit_price_vnd,
         line_total_vnd=line_total(quantity, unit_price_vnd),
     )
@@ -137,14 +147,21 @@ async def place_order(
     prices = await _prices(orders, data, products, channel, now)
     _refuse_if_short(products, quantities)  # without waiting for any lock
     lines = [
-        new_line(position, products[pid], quantity, prices[pid])
+        new_line(
+            position,
+            products[pid],
+            quantity,
+            prices[pid],
+            # Tracked stock (as read) is taken below, all of it or the order fails.
+            stock_taken=quantity if products[pid].stock is not None else Decimal(0),
+        )
         for position, (pid, quantity) in enumerate(quantities.items())
     ]
     order = _new_order(principal, data, channel, lines, now=now, zone=zone)
     session.add(order)
     await session.flush()
     await _announce(session, "order.created", order)
-    await _take_stock(session, products, quantities, low_stock)
+    await _take_stock(session, products, lines, low_stock)
     metrics.ORDERS_PLACED.labels(channel.value).inc()
     return order
 
@@ -314,14 +331,17 @@ def _refuse_if_short(products: Products, quantities: Quantities) -> None:
 
 
 async def _take_stock(
-    session: AsyncSession, products: Products, quantities: Quantities, low_stock: Decimal
+    session: AsyncSession, products: Products, lines: list[OrderLine], low_stock: Decimal
 ) -> None:
-    """Take every tracked stock or none, in id order (so concurrent orders cannot deadlock).
+    """Take each line's `stock_taken` or none of them, in product id order (so concurrent
+    orders cannot deadlock).
 
     Each take is `UPDATE ... SET stock = stock - q WHERE stock >= q`: atomic whatever the number
-    of processes. If one fails, the caller's transaction rolls back what was already taken.
+    of processes. If one fails, the caller's transaction rolls back what was already taken (and
+    the lines that recorded it).
     """
-    tracked = sorted(pid for pid in quantities if products[pid].stock is not None)
+    quantities = {line.product_id: line.stock_taken for line in lines}
+    tracked = sorted(pid for pid, taken in quantities.items() if taken > 0)
     left: dict[uuid.UUID, Decimal] = {}
     for pid in tracked:
         remaining = await stock.take(session, pid, quantities[pid])
@@ -473,9 +493,11 @@ async def move(session: AsyncSession, change: StatusMove) -> Order:
             f"An order that is {state} cannot become {to_status}.", code="invalid_transition"
         )
     if to_status is OrderStatus.cancelled:
-        # In product id order, as stock is taken, so a cancel and an order cannot deadlock.
+        # Exactly what each line took (nothing where the stock was not tracked then), in
+        # product id order, as stock is taken, so a cancel and an order cannot deadlock.
         for line in sorted(order.lines, key=lambda line: line.product_id):
-            await stock.give_back(session, line.product_id, line.quantity)
+            if line.stock_taken > 0:
+                await stock.give_back(session, line.product_id, line.stock_taken)
     await session.flush()
     moved = await orders.get_or_404(order.id)
     await _announce(session, f"order.{to_status.value}", moved)
