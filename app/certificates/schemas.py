@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
-from app.core.schemas import InputModel
+from app.core.schemas import Day, InputModel
 from app.models.product import CertificateLevel
 
 
@@ -16,8 +16,8 @@ class _CertificateFields(InputModel):
     decision_no: Annotated[
         str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\x00 ][^\x00]*")
     ] = Field(description="Number of the decision that awarded it, e.g. `1234/QĐ-UBND`.")
-    issued_on: date = Field(description="Date of the decision.")
-    valid_until: date | None = Field(
+    issued_on: Day = Field(description="Date of the decision (1970..2199).")
+    valid_until: Day | None = Field(
         default=None, description="Last valid day; default 36 months after `issued_on`."
     )
 

@@ -8,6 +8,7 @@ before a final newline). Leading and trailing spaces are trimmed after validatio
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -131,3 +132,68 @@ def quantity_schema(
     if le is not None:
         schema["maximum"] = float(le)
     return WithJsonSchema(schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates and times: 1970-01-01 to 2199-12-31, everywhere a client gives one. Beyond, they are
+# certainly mistakes, and turning a local day into UTC in some zone (or a day after the last)
+# overflows Python's datetime, in year 1 as in year 9999. Within, every zone's bounds of every
+# day are computable. The schema says so too: a pattern holds the year to 1970..2199.
+
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The first instant of `EARLIEST_DAY` in UTC."""
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""The instant `LATEST_DAY` ends in UTC."""
+DAY_RANGE = f"from {EARLIEST_DAY} to {LATEST_DAY}"
+
+_YEAR = r"(19[7-9][0-9]|2[01][0-9]{2})"
+_DAY = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+_OFFSET = r"(Z|z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+DAY_SCHEMA: dict[str, Any] = {"type": "string", "format": "date", "pattern": rf"^{_DAY}$"}
+"""A day, as the OpenAPI document states it (a JSON Schema pattern: `$` is end of input)."""
+TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": rf"^{_DAY}[Tt]{_CLOCK}{_OFFSET}$",
+}
+"""An RFC 3339 timestamp with its offset, as the OpenAPI document states it."""
+LOCAL_TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": rf"^{_DAY}[Tt]{_CLOCK}{_OFFSET}?$",
+}
+"""A timestamp whose offset may be left out (it is then local to a zone the request names)."""
+
+
+def day_in_range(value: date) -> date:
+    """`value` (a day, or a timestamp's own calendar day) if it lies in the supported range."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must be a date {DAY_RANGE}")
+    return value
+
+
+def instant_in_range(value: datetime) -> datetime:
+    """An aware `value` if it falls between the start of `EARLIEST_DAY` and the end of
+    `LATEST_DAY`, in UTC."""
+    day_in_range(value)
+    if not EARLIEST <= value.astimezone(UTC) < LATEST:
+        raise ValueError(f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return value
+
+
+def _day_text(value: object) -> object:
+    # The schema says a string: pydantic alone would also take a number as a Unix time.
+    if not isinstance(value, str | date) or isinstance(value, datetime):
+        raise ValueError("must be a date (YYYY-MM-DD)")
+    return value
+
+
+Day = Annotated[
+    date, BeforeValidator(_day_text), AfterValidator(day_in_range), WithJsonSchema(DAY_SCHEMA)
+]
+"""A calendar day a client gives (`YYYY-MM-DD`), from 1970-01-01 to 2199-12-31: the shared type
+of every date in a request, in a body or a query."""

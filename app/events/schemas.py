@@ -22,15 +22,23 @@ from pydantic.json_schema import SkipJsonSchema
 from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
 from app.core.pagination import PageQuery
 from app.core.schemas import (
+    DAY_RANGE,
+    DAY_SCHEMA,
     DEFAULT_PROVINCE,
+    EARLIEST,
     END,
+    LATEST,
+    LOCAL_TIMESTAMP_SCHEMA,
     NO_NUL,
     QUERY_TEXT,
+    TIMESTAMP_SCHEMA,
     InputModel,
     LongText,
     Name,
     Place,
     ShortText,
+    day_in_range,
+    instant_in_range,
     trim,
 )
 from app.core.zones import day_start, zone
@@ -38,10 +46,6 @@ from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
-# Times outside this range are certainly mistakes, and converting them between zones can
-# overflow Python's datetime.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,7 +71,8 @@ TimeZoneName = Annotated[
 
 
 def _parse_moment(value: object) -> datetime | date:
-    """An RFC 3339 timestamp (its offset may be left out: then it is local to `tz`) or a date.
+    """An RFC 3339 timestamp (its offset may be left out: then it is local to `tz`) or a date,
+    on a day from 1970-01-01 to 2199-12-31 (the shared range, `app.core.schemas.Day`).
 
     Parsed here rather than by pydantic, which would also take a bare number as a Unix time.
     """
@@ -75,44 +80,34 @@ def _parse_moment(value: object) -> datetime | date:
         raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)")
     try:
         if "t" in value.lower():
-            return datetime.fromisoformat(value)
-        return date.fromisoformat(value)
-    except ValueError:
+            return day_in_range(datetime.fromisoformat(value))
+        return day_in_range(date.fromisoformat(value))
+    except ValueError as exc:
+        if DAY_RANGE in str(exc):
+            raise
         raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)") from None
 
 
 Moment = Annotated[
     datetime | date,
     BeforeValidator(_parse_moment),
-    WithJsonSchema(
-        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
-    ),
+    WithJsonSchema({"anyOf": [LOCAL_TIMESTAMP_SCHEMA, DAY_SCHEMA]}),
 ]
+"""A window bound: a day or a timestamp, on a day of the shared range (so its bounds in any
+zone are computable)."""
 
 
 def instant(value: datetime | date, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     """The UTC instant a window bound names: a date is the start of that local day (or, for
     `to`, the start of the next one, so dates are inclusive); a timestamp without an offset is
-    local to `tz`. Bounds beyond the supported range are clamped to it."""
-    try:
-        if isinstance(value, datetime):
-            moment = value if value.tzinfo is not None else value.replace(tzinfo=tz)
-            moment = moment.astimezone(UTC)
-        else:
-            moment = day_start(value + timedelta(days=1) if end_of_day else value, tz)
-    except OverflowError:
-        return EARLIEST if value.year < 2000 else LATEST
+    local to `tz`. A `Moment` lies on a day of the shared range, so this never overflows; a
+    bound a few hours beyond the range's instants (in a far zone) is clamped to them."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        moment = moment.astimezone(UTC)
+    else:
+        moment = day_start(value + timedelta(days=1) if end_of_day else value, tz)
     return min(max(moment, EARLIEST), LATEST)
-
-
-def _in_range(value: datetime) -> datetime:
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("must lie between 1970 and 2200") from None
-    if not EARLIEST <= utc < LATEST:
-        raise ValueError("must lie between 1970 and 2200")
-    return value
 
 
 def _text_only(value: object) -> object:
@@ -122,7 +117,14 @@ def _text_only(value: object) -> object:
     return value
 
 
-EventTime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_in_range)]
+EventTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_text_only),
+    AfterValidator(instant_in_range),
+    WithJsonSchema(TIMESTAMP_SCHEMA),
+]
+"""When an event opens or closes: an RFC 3339 timestamp with its offset, within the shared
+range (1970-01-01T00:00Z to 2200-01-01T00:00Z)."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.certificates import service as certificates
 from app.core.errors import Unprocessable
 from app.core.locking import take_turns
-from app.core.schemas import QUANTITY_MAX, LongText, Name, Place
+from app.core.schemas import QUANTITY_MAX, Day, LongText, Name, Place
 from app.core.text import fold
 from app.imports.schemas import ImportResult
 from app.models.owner import Owner, OwnerKind
@@ -82,7 +81,7 @@ class ImportRow(BaseModel):
     stars: Annotated[_Stars | None, Cell] = None
     score: Annotated[_Score | None, Cell] = None
     decision_no: Annotated[_Decision | None, Cell] = None
-    issued_on: Annotated[date | None, Cell] = None
+    issued_on: Annotated[Day | None, Cell] = None
     name_en: Annotated[Name | None, Cell] = None
     description_en: Annotated[LongText | None, Cell] = None
     description: Annotated[LongText | None, Cell] = None

@@ -297,6 +297,26 @@ async def test_a_malformed_file_is_422_naming_the_line(
     assert await counts(db) == before
 
 
+@pytest.mark.parametrize("issued_on", ["0001-01-01", "9999-12-31"])
+async def test_a_certificate_date_out_of_range_is_422_naming_the_cell(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_owner: OwnerFactory,
+    db: AsyncSession,
+    issued_on: str,
+) -> None:
+    await make_owner(name="Hợp tác xã Na Chi Lăng", commune="Chi Lăng")
+    body = HEADER + ROW + f"Hợp tác xã Na Chi Lăng,Mứt na,food,jar,1,4,1/QĐ-UBND,{issued_on}\n"
+
+    response = await post_csv(client, admin, body)
+
+    assert response.status_code == 422, response.text
+    [error] = problem(response)["errors"]
+    assert error["loc"] == ["body", 3, "issued_on"]
+    assert "from 1970-01-01 to 2199-12-31" in error["msg"]
+    assert await counts(db) == (1, 0, 0)
+
+
 async def test_import_needs_text_csv(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     response = await client.post("/v1/products/import", json={"rows": []}, headers=admin)
 
