@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +32,7 @@ from app.models.event import Event, EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus
 from app.orders.repository import OrderRepository
-from app.orders.schemas import OrderCreate, OrderQuery, order_read
+from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
 
@@ -142,7 +143,7 @@ async def place_order(
     orders = OrderRepository(session)
     quantities = _merge_items(data)
     products = await _orderable_products(orders, data, quantities)
-    _check_unit_steps(data, products, quantities)
+    _check_quantities(data, products, quantities)
     channel = data.channel or (OrderChannel.event if data.event_id else OrderChannel.online)
     prices = await _prices(orders, data, products, channel, now)
     _refuse_if_short(products, quantities)  # without waiting for any lock
@@ -194,25 +195,38 @@ async def _orderable_products(
     return products
 
 
-def _check_unit_steps(data: OrderCreate, products: Products, quantities: Quantities) -> None:
-    """422 `invalid_quantity` for each item of a product ordered in other than its unit steps."""
-    bad_steps = [pid for pid, q in quantities.items() if q % products[pid].unit_step != 0]
-    if not bad_steps:
-        return
-    raise Unprocessable(
-        "Quantities must be multiples of each product's unit_step.",
-        code="invalid_quantity",
-        errors=[
-            {
-                "loc": ["body", "items", i, "quantity"],
-                "msg": f"must be a multiple of {products[item.product_id].unit_step} "
-                f"{products[item.product_id].unit}",
-                "type": "unit_step",
-            }
-            for i, item in enumerate(data.items)
-            if item.product_id in bad_steps
-        ],
-    )
+def _check_quantities(data: OrderCreate, products: Products, quantities: Quantities) -> None:
+    """422 `invalid_quantity` naming each item off its product's unit step (each item, not only
+    their sum: 0.3 + 0.2 of a 0.5 kg step is two wrong items), and every item of a product whose
+    items come to more than `MAX_QUANTITY` together (as each item may not alone)."""
+    errors: list[dict[str, Any]] = []
+    for i, item in enumerate(data.items):
+        product = products[item.product_id]
+        loc = ["body", "items", i, "quantity"]
+        if item.quantity % product.unit_step != 0:
+            errors.append(
+                {
+                    "loc": loc,
+                    "msg": f"must be a multiple of {product.unit_step} {product.unit}",
+                    "type": "unit_step",
+                }
+            )
+        if (merged := quantities[item.product_id]) > MAX_QUANTITY:
+            errors.append(
+                {
+                    "loc": loc,
+                    "msg": f"the items of this product come to {_number(merged)} {product.unit}, "
+                    f"over the {MAX_QUANTITY} maximum",
+                    "type": "max_quantity",
+                }
+            )
+    if errors:
+        raise Unprocessable(
+            "Each quantity must be a multiple of its product's unit_step, and the items of one "
+            f"product may come to at most {MAX_QUANTITY}.",
+            code="invalid_quantity",
+            errors=errors,
+        )
 
 
 async def _prices(
