@@ -168,3 +168,45 @@ async def test_event_times_out_of_range_are_422(
     response = await client.post("/v1/events", json=body, headers=admin)
 
     assert locs(response) == [["body", field]]
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("to", "1970-01-01T00:00"),  # RFC 3339 has seconds
+        ("from", "2025-11-03T10:00Z"),
+        ("from", "2025-11-03 10:00:00Z"),
+        ("from", "20251103"),
+        ("to", "2025-W45"),
+    ],
+)
+async def test_event_windows_are_written_as_the_schema_says(
+    client: httpx.AsyncClient, param: str, value: str
+) -> None:
+    response = await client.get("/v1/events", params={param: value})
+
+    assert locs(response) == [["query", param]]
+
+
+async def test_event_times_are_written_as_the_schema_says(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    body = {
+        "name": "Lễ hội",
+        "kind": "festival",
+        "starts_at": "1970-01-01T00:00Z",
+        "ends_at": "2025-11-09T22:00:00+07:00",
+        "commune": "Bắc Sơn",
+    }
+
+    response = await client.post("/v1/events", json=body, headers=admin)
+
+    assert locs(response) == [["body", "starts_at"]]
+
+
+@pytest.mark.parametrize("value", ["2025-1-5", "2025-01-05T00:00:00Z", 1700000000, "+2025-01-05"])
+def test_a_day_is_written_as_the_schema_says(value: object) -> None:
+    from app.core.schemas import Day
+
+    with pytest.raises(ValidationError):
+        TypeAdapter(Day).validate_python(value)

@@ -8,6 +8,7 @@ before a final newline). Leading and trailing spaces are trimmed after validatio
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -81,9 +82,29 @@ QuantityOut = Annotated[
 
 
 def number_only(value: object) -> object:
+    """The one check that a request body's number is a JSON number: not a boolean (JSON
+    `true` is not 1, `false` is no price of 0) nor a string (`"12"`). Every numeric input type
+    below runs it before its own validation."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be a JSON number")
     return value
+
+
+NumberOnly = BeforeValidator(number_only)
+"""Marks a number in a request body as a JSON number only (`number_only`). Put it last in the
+`Annotated`, after the bounds: `Annotated[int, Field(ge=0), NumberOnly]`. (Bounds given outside
+it would still hold, but pydantic would state them in the JSON Schema as `ge`/`le`, which no
+client understands, instead of `minimum`/`maximum`.) Query parameters, which are text, keep
+plain `int`."""
+
+MAX_PRICE_VND = 10**12
+PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND), NumberOnly]
+"""A price in a request body: whole VND, a JSON integer (`12` or `12.0`), never `true`, `false`
+or `"12"`."""
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), NumberOnly]
+"""A WGS 84 latitude in a request body, a JSON number."""
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), NumberOnly]
+"""A WGS 84 longitude in a request body, a JSON number."""
 
 
 # Quantities have at most 15 digits, 3 of them decimals. The schema states the bounds as well as
@@ -150,22 +171,36 @@ DAY_RANGE = f"from {EARLIEST_DAY} to {LATEST_DAY}"
 
 _YEAR = r"(19[7-9][0-9]|2[01][0-9]{2})"
 _DAY = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
 _OFFSET = r"(Z|z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+_TIMESTAMP = rf"{_DAY}[Tt]{_CLOCK}{_OFFSET}"
+_LOCAL_TIMESTAMP = rf"{_DAY}[Tt]{_CLOCK}{_OFFSET}?"
+# Each text is checked against its pattern (whole) before it is parsed, so what is accepted is
+# what the schema states (in JSON Schema `$` is the end of input; Python's `fullmatch` is used).
 DAY_SCHEMA: dict[str, Any] = {"type": "string", "format": "date", "pattern": rf"^{_DAY}$"}
-"""A day, as the OpenAPI document states it (a JSON Schema pattern: `$` is end of input)."""
+"""A day, as the OpenAPI document states it."""
 TIMESTAMP_SCHEMA: dict[str, Any] = {
     "type": "string",
     "format": "date-time",
-    "pattern": rf"^{_DAY}[Tt]{_CLOCK}{_OFFSET}$",
+    "pattern": rf"^{_TIMESTAMP}$",
 }
 """An RFC 3339 timestamp with its offset, as the OpenAPI document states it."""
 LOCAL_TIMESTAMP_SCHEMA: dict[str, Any] = {
     "type": "string",
     "format": "date-time",
-    "pattern": rf"^{_DAY}[Tt]{_CLOCK}{_OFFSET}?$",
+    "pattern": rf"^{_LOCAL_TIMESTAMP}$",
 }
 """A timestamp whose offset may be left out (it is then local to a zone the request names)."""
+
+
+def is_day(text: str) -> bool:
+    """Whether `text` is written as `DAY_SCHEMA` says (`YYYY-MM-DD`, years 1970..2199)."""
+    return re.fullmatch(_DAY, text) is not None
+
+
+def is_timestamp(text: str, *, offset_optional: bool = False) -> bool:
+    """Whether `text` is written as `TIMESTAMP_SCHEMA` (or `LOCAL_TIMESTAMP_SCHEMA`) says."""
+    return re.fullmatch(_LOCAL_TIMESTAMP if offset_optional else _TIMESTAMP, text) is not None
 
 
 def day_in_range(value: date) -> date:
@@ -187,8 +222,10 @@ def instant_in_range(value: datetime) -> datetime:
 
 def _day_text(value: object) -> object:
     # The schema says a string: pydantic alone would also take a number as a Unix time.
-    if not isinstance(value, str | date) or isinstance(value, datetime):
-        raise ValueError("must be a date (YYYY-MM-DD)")
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not is_day(value):
+        raise ValueError(f"must be a date (YYYY-MM-DD) {DAY_RANGE}")
     return value
 
 

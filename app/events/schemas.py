@@ -33,12 +33,17 @@ from app.core.schemas import (
     QUERY_TEXT,
     TIMESTAMP_SCHEMA,
     InputModel,
+    Latitude,
+    Longitude,
     LongText,
     Name,
     Place,
+    PriceVnd,
     ShortText,
     day_in_range,
     instant_in_range,
+    is_day,
+    is_timestamp,
     trim,
 )
 from app.core.zones import day_start, zone
@@ -76,16 +81,17 @@ def _parse_moment(value: object) -> datetime | date:
 
     Parsed here rather than by pydantic, which would also take a bare number as a Unix time.
     """
+    wrong = f"must be an RFC 3339 timestamp or a date (YYYY-MM-DD) {DAY_RANGE}"
     if not isinstance(value, str):
-        raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)")
+        raise ValueError(wrong)
     try:
-        if "t" in value.lower():
+        if is_timestamp(value, offset_optional=True):
             return day_in_range(datetime.fromisoformat(value))
-        return day_in_range(date.fromisoformat(value))
-    except ValueError as exc:
-        if DAY_RANGE in str(exc):
-            raise
-        raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)") from None
+        if is_day(value):
+            return day_in_range(date.fromisoformat(value))
+    except ValueError:
+        pass
+    raise ValueError(wrong)
 
 
 Moment = Annotated[
@@ -112,8 +118,10 @@ def instant(value: datetime | date, tz: tzinfo, *, end_of_day: bool = False) -> 
 
 def _text_only(value: object) -> object:
     # Pydantic would also take a number as a Unix time; the schema says an RFC 3339 string.
-    if not isinstance(value, str | datetime):
-        raise ValueError("must be an RFC 3339 timestamp with an offset")
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not is_timestamp(value):
+        raise ValueError(f"must be an RFC 3339 timestamp with an offset, {DAY_RANGE}")
     return value
 
 
@@ -171,8 +179,6 @@ ExternalRefs = Annotated[
         "event only.",
     ),
 ]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 def _unique_refs(refs: list[ExternalRef] | None) -> None:
@@ -413,13 +419,12 @@ class EventView:
 # Products at an event
 
 Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterValidator(trim)]
-EventPrice = Annotated[int, Field(ge=0, le=10**12)]
 
 
 class EventProductCreate(InputModel):
     product_id: uuid.UUID = Field(description="The product to show and sell at the event.")
     booth: Booth | None = Field(default=None, description="Where, e.g. `A12`.")
-    event_price_vnd: EventPrice | None = Field(
+    event_price_vnd: PriceVnd | None = Field(
         default=None, description="The price at this event, VND; null: the product's own price."
     )
 
@@ -428,7 +433,7 @@ class EventProductUpdate(InputModel):
     """Fields to change; absent fields stay as they are, null clears."""
 
     booth: Booth | None = Field(default=None, description="New booth.")
-    event_price_vnd: EventPrice | None = Field(default=None, description="New event price, VND.")
+    event_price_vnd: PriceVnd | None = Field(default=None, description="New event price, VND.")
 
 
 class EntryQuery(PageQuery):

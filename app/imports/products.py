@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.certificates import service as certificates
 from app.core.errors import Unprocessable
 from app.core.locking import take_turns
-from app.core.schemas import QUANTITY_MAX, Day, LongText, Name, Place
+from app.core.schemas import MAX_PRICE_VND, QUANTITY_MAX, Day, LongText, Name, Place
 from app.core.text import fold
 from app.imports.schemas import ImportResult
 from app.models.owner import Owner, OwnerKind
@@ -32,7 +32,6 @@ from app.models.product import Product, ProductGroup, Unit
 from app.owners import service as owners
 from app.owners.schemas import OwnerCreate
 from app.products import service as products
-from app.products.schemas import MAX_PRICE_VND
 
 REQUIRED_COLUMNS = ("owner_name", "product_name", "group", "unit", "price_vnd")
 OPTIONAL_COLUMNS = (

@@ -18,26 +18,26 @@ from app.core.i18n import LanguageTag, translations_field
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
+    MAX_PRICE_VND,
     QUERY_TEXT,
     InputModel,
+    Latitude,
+    Longitude,
     LongText,
     Name,
     NonNegativeQuantityIn,
     Place,
     PositiveQuantityIn,
+    PriceVnd,
     QuantityIn,
     QuantityOut,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 
-MAX_PRICE_VND = 10**12
-
 Rated = tuple[Product, int | None]
 """A product with its current stars (computed in SQL for a given day)."""
 
-PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
+PriceVndQuery = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
 
 
 class ProductSort(StrEnum):
@@ -72,8 +72,8 @@ class ProductQuery(PageQuery):
     event_id: uuid.UUID | None = Field(
         default=None, description="Only products entered in this event."
     )
-    min_price_vnd: PriceVnd | None = None
-    max_price_vnd: PriceVnd | None = None
+    min_price_vnd: PriceVndQuery | None = None
+    max_price_vnd: PriceVndQuery | None = None
     sort: ProductSort = Field(
         default=ProductSort.newest,
         description="newest (default), name, price, -price (dearest first) or stars.",
