@@ -23,6 +23,7 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic_core import to_jsonable_python
 
 SPACE = " \t\n\r\f\v"
 END = r"(?![\s\S])"  # end of input, in both engines
@@ -139,6 +140,24 @@ PositiveQuantityIn = Annotated[
     WithJsonSchema({**_QUANTITY_SCHEMA, "exclusiveMinimum": 0, "maximum": float(QUANTITY_MAX)}),
 ]
 """A quantity greater than zero (a unit step, an ordered amount)."""
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return to_jsonable_python(value)
+
+
+def canonical(model: BaseModel) -> Any:
+    """A validated request as JSON data in which equal requests are equal, to compare them (an
+    `Idempotency-Key`'s fingerprint): exact quantities in their normal form, so `1`, `1.0`,
+    `1.000` and `1e0` are all `"1"` while `1` and `2` still differ; texts as validated (trimmed,
+    NFC)."""
+    return _canonical(model.model_dump())
 
 
 def quantity_schema(
