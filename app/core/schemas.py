@@ -206,10 +206,10 @@ TIMESTAMP_SCHEMA: dict[str, Any] = {
 """An RFC 3339 timestamp with its offset, as the OpenAPI document states it."""
 LOCAL_TIMESTAMP_SCHEMA: dict[str, Any] = {
     "type": "string",
-    "format": "date-time",
-    "pattern": rf"^{_LOCAL_TIMESTAMP}$",
+    "pattern": rf"^{_DAY}[Tt]{_CLOCK}$",
 }
-"""A timestamp whose offset may be left out (it is then local to a zone the request names)."""
+"""A timestamp without its offset (local to a zone the request names): not an RFC 3339
+`date-time`, which always has one, so only its pattern states it."""
 
 
 def is_day(text: str) -> bool:

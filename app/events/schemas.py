@@ -97,7 +97,7 @@ def _parse_moment(value: object) -> datetime | date:
 Moment = Annotated[
     datetime | date,
     BeforeValidator(_parse_moment),
-    WithJsonSchema({"anyOf": [LOCAL_TIMESTAMP_SCHEMA, DAY_SCHEMA]}),
+    WithJsonSchema({"anyOf": [TIMESTAMP_SCHEMA, LOCAL_TIMESTAMP_SCHEMA, DAY_SCHEMA]}),
 ]
 """A window bound: a day or a timestamp, on a day of the shared range (so its bounds in any
 zone are computable)."""
