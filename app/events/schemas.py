@@ -414,6 +414,11 @@ class EventView:
             event, now=self.now, tz=self.zone, languages=self.languages, distance_km=distance_km
         )
 
+    def version(self, event: Event) -> EventRead:
+        """The event in its version representation (Vietnamese, UTC, with every translation):
+        what its ETag's version, and so `If-Match`, is about, however it is read."""
+        return EventRead.of(event, now=self.now, tz=UTC, languages=LanguagePreference())
+
 
 # ---------------------------------------------------------------------------------------------
 # Products at an event
@@ -463,6 +468,11 @@ class EventProductRead(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def version(cls, entry: EventProduct) -> EventProductRead:
+        """The entry in its version representation (the product's Vietnamese name)."""
+        return cls.of(entry, languages=LanguagePreference())
 
     @classmethod
     def of(cls, entry: EventProduct, *, languages: LanguagePreference) -> EventProductRead:
