@@ -15,13 +15,15 @@ from pydantic import (
     Tag,
 )
 
-from app.core.schemas import Day, InputModel, NumberOnly
+from app.core.schemas import NFC, Day, InputModel, NumberOnly
 from app.models.product import CertificateLevel
 
 
 class _CertificateFields(InputModel):
     decision_no: Annotated[
-        str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\x00 ][^\x00]*")
+        str,
+        StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\x00 ][^\x00]*"),
+        NFC,
     ] = Field(description="Number of the decision that awarded it, e.g. `1234/QĐ-UBND`.")
     issued_on: Day = Field(description="Date of the decision (1970..2199).")
     valid_until: Day | None = Field(

@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import to_jsonable_python
 
+from app.core.text import nfc
+
 SPACE = " \t\n\r\f\v"
 END = r"(?![\s\S])"  # end of input, in both engines
 # No NUL characters anywhere (PostgreSQL text cannot hold them) ...
@@ -49,25 +51,45 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
+NFC = BeforeValidator(nfc)
+"""Normalises a text to Unicode NFC before anything else checks it (lengths count NFC
+characters). Put it last in the `Annotated`, so it runs first. Every text type a request may
+store or search with carries it: `Bắc Sơn` typed in NFD (letters and combining marks) is
+stored, matched and compared as the NFC `Bắc Sơn`."""
+
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), AfterValidator(trim)
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK),
+    AfterValidator(trim),
+    NFC,
 ]
 Place = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), AfterValidator(trim)
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK),
+    AfterValidator(trim),
+    NFC,
 ]
-ShortText = Annotated[str, StringConstraints(max_length=300, pattern=NO_NUL), AfterValidator(trim)]
-LongText = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]
+ShortText = Annotated[
+    str, StringConstraints(max_length=300, pattern=NO_NUL), AfterValidator(trim), NFC
+]
+LongText = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL), NFC]
 Phone = Annotated[
     str,
     StringConstraints(max_length=30, pattern=rf"^\+?[0-9 ().-]{{6,30}}{END}"),
     AfterValidator(trim),
 ]
 Email = Annotated[
-    str, StringConstraints(max_length=254, pattern=rf"^{_TOKEN}@{_TOKEN}\.{_TOKEN}{END}")
+    str, StringConstraints(max_length=254, pattern=rf"^{_TOKEN}@{_TOKEN}\.{_TOKEN}{END}"), NFC
 ]
 Url = Annotated[
-    str, StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}")
+    str,
+    StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}"),
+    NFC,
 ]
+SearchText = Annotated[str, StringConstraints(max_length=200, pattern=QUERY_TEXT), NFC]
+"""`q`: words to search for (query parameter), in NFC."""
+PlaceQuery = Annotated[str, StringConstraints(max_length=100, pattern=QUERY_TEXT), NFC]
+"""A commune or province to filter on (query parameter), in NFC."""
 
 
 def _quantity_json(value: Decimal) -> int | float:

@@ -29,8 +29,8 @@ from app.core.schemas import (
     END,
     LATEST,
     LOCAL_TIMESTAMP_SCHEMA,
+    NFC,
     NO_NUL,
-    QUERY_TEXT,
     TIMESTAMP_SCHEMA,
     InputModel,
     Latitude,
@@ -38,7 +38,9 @@ from app.core.schemas import (
     LongText,
     Name,
     Place,
+    PlaceQuery,
     PriceVnd,
+    SearchText,
     ShortText,
     day_in_range,
     instant_in_range,
@@ -161,9 +163,14 @@ ExternalSystem = Annotated[
     str, StringConstraints(min_length=1, max_length=50, pattern=rf"^[a-z0-9][a-z0-9_.-]*{END}")
 ]
 ExternalId = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}")
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}"),
+    NFC,
 ]
 EXTERNAL_REF_QUERY = r"^[a-z0-9][a-z0-9_.-]{0,49}:[^\x00-\x20\x7f]{1,200}$"
+ExternalRefQuery = Annotated[
+    str, StringConstraints(max_length=251, pattern=EXTERNAL_REF_QUERY), NFC
+]
 
 
 class ExternalRef(InputModel):
@@ -267,21 +274,13 @@ class EventQuery(PageQuery):
         "includes that whole day in `tz`.",
     )
     kind: EventKind | None = Field(default=None, description="Only events of this kind.")
-    commune: str | None = Field(
-        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
-    )
+    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
     status: EventStatus | None = Field(default=None, description="Only events in this status now.")
-    q: str | None = Field(
-        default=None,
-        max_length=200,
-        pattern=QUERY_TEXT,
-        description="Words in the name (any language) or venue; accents optional.",
+    q: SearchText | None = Field(
+        default=None, description="Words in the name (any language) or venue; accents optional."
     )
-    external_ref: str | None = Field(
-        default=None,
-        max_length=251,
-        pattern=EXTERNAL_REF_QUERY,
-        description="`system:id`: the event a ticketing system knows by this id.",
+    external_ref: ExternalRefQuery | None = Field(
+        default=None, description="`system:id`: the event a ticketing system knows by this id."
     )
     near: str | None = Field(
         default=None,
@@ -423,7 +422,7 @@ class EventView:
 # ---------------------------------------------------------------------------------------------
 # Products at an event
 
-Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterValidator(trim)]
+Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterValidator(trim), NFC]
 
 
 class EventProductCreate(InputModel):

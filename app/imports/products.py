@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.certificates import service as certificates
 from app.core.errors import Unprocessable
 from app.core.locking import take_turns
-from app.core.schemas import MAX_PRICE_VND, QUANTITY_MAX, Day, LongText, Name, Place
+from app.core.schemas import MAX_PRICE_VND, NFC, QUANTITY_MAX, Day, LongText, Name, Place
 from app.core.text import fold
 from app.imports.schemas import ImportResult
 from app.models.owner import Owner, OwnerKind
@@ -60,7 +60,7 @@ _Step = Annotated[Decimal, Field(gt=0, le=QUANTITY_MAX, decimal_places=3)]
 _Stock = Annotated[Decimal, Field(ge=0, le=QUANTITY_MAX, decimal_places=3)]
 _Stars = Annotated[int, Field(ge=1, le=5)]
 _Score = Annotated[int, Field(ge=0, le=100)]
-_Decision = Annotated[str, Field(max_length=100)]
+_Decision = Annotated[str, Field(max_length=100), NFC]
 
 
 class ImportRow(BaseModel):

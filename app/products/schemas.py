@@ -19,7 +19,7 @@ from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
     MAX_PRICE_VND,
-    QUERY_TEXT,
+    NFC,
     InputModel,
     Latitude,
     Longitude,
@@ -27,10 +27,12 @@ from app.core.schemas import (
     Name,
     NonNegativeQuantityIn,
     Place,
+    PlaceQuery,
     PositiveQuantityIn,
     PriceVnd,
     QuantityIn,
     QuantityOut,
+    SearchText,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 
@@ -51,10 +53,8 @@ class ProductSort(StrEnum):
 class ProductQuery(PageQuery):
     """`GET /v1/products`: the filters (all combine) and the sort, with the page."""
 
-    q: str | None = Field(
+    q: SearchText | None = Field(
         default=None,
-        max_length=200,
-        pattern=QUERY_TEXT,
         description="Words in the name, a translation or the owner's name; accents optional.",
     )
     group: ProductGroup | None = Field(default=None, description="Only this OCOP group.")
@@ -65,9 +65,7 @@ class ProductQuery(PageQuery):
         default=None,
         description="true: only products with a valid 3+ star certificate; false: without.",
     )
-    commune: str | None = Field(
-        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
-    )
+    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
     owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's.")
     event_id: uuid.UUID | None = Field(
         default=None, description="Only products entered in this event."
@@ -98,8 +96,9 @@ Translations = Annotated[
 class ProductFields(InputModel):
     description: LongText | None = Field(default=None, description="Description in Vietnamese.")
     translations: Translations = Field(default_factory=dict)
-    subgroup: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*(?![\s\S])")] | (
-        None
+    subgroup: (
+        Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*(?![\s\S])"), NFC]
+        | None
     ) = Field(default=None, description="Optional sub-group, e.g. `fresh fruit`, `herbal tea`.")
     stock: NonNegativeQuantityIn | None = Field(
         default=None, description="Stock in units (exact, <= 3 decimals); null: not tracked."
