@@ -213,7 +213,7 @@ DAY_RANGE = f"from {EARLIEST_DAY} to {LATEST_DAY}"
 _YEAR = r"(19[7-9][0-9]|2[01][0-9]{2})"
 _DAY = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
-_OFFSET = r"(Z|z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+_OFFSET = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
 _TIMESTAMP = rf"{_DAY}[Tt]{_CLOCK}{_OFFSET}"
 _LOCAL_TIMESTAMP = rf"{_DAY}[Tt]{_CLOCK}{_OFFSET}?"
 # Each text is checked against its pattern (whole) before it is parsed, so what is accepted is
