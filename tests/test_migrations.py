@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import inspect, select
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from app.models import Base
+from app.models import Base, OrderStatus
 from tests import database
+
+T = TypeVar("T")
 
 
 def table_names(url: str) -> set[str]:
@@ -73,3 +79,146 @@ def test_revision_files_are_named_by_date_and_slug() -> None:
     script = ScriptDirectory.from_config(database.alembic_config("sqlite://"))
     history = [Path(rev.path).name for rev in reversed(list(script.walk_revisions()))]
     assert history == names
+
+
+STOCK_TAKEN_REVISION = "4e9a7c2d1f05"
+
+
+def _run(url: str, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                return await work(conn)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_order_lines_already_there_get_a_conservative_stock_taken(scratch_url: str) -> None:
+    config = database.alembic_config(scratch_url)
+    previous = ScriptDirectory.from_config(config).get_revision(STOCK_TAKEN_REVISION).down_revision
+    assert isinstance(previous, str)
+    command.upgrade(config, previous)
+    now = datetime(2025, 11, 3, tzinfo=UTC)
+    owner_id, key_id = uuid.uuid4(), uuid.uuid4()
+    tracked, untracked = uuid.uuid4(), uuid.uuid4()
+    orders = {status: uuid.uuid4() for status in OrderStatus}
+    t = Base.metadata.tables
+    stamps = {"created_at": now, "updated_at": now}
+
+    async def old_rows(conn: AsyncConnection) -> None:
+        await conn.execute(
+            t["owners"].insert(),
+            [
+                {
+                    "id": owner_id,
+                    "name": "Hợp tác xã",
+                    "kind": "cooperative",
+                    "commune": "Bắc Sơn",
+                    "province": "Lạng Sơn",
+                    "status": "active",
+                    "sort_name": "hop tac xa",
+                    "search_text": "hop tac xa",
+                    "commune_key": "bac son",
+                    "province_key": "lang son",
+                    **stamps,
+                }
+            ],
+        )
+        product = {
+            "owner_id": owner_id,
+            "translations": {},
+            "group": "food",
+            "unit": "kg",
+            "unit_step": Decimal(1),
+            "price_vnd": 1000,
+            "commune": "Bắc Sơn",
+            "province": "Lạng Sơn",
+            "status": "active",
+            "sort_name": "x",
+            "search_text": "x",
+            "commune_key": "bac son",
+            **stamps,
+        }
+        await conn.execute(
+            t["products"].insert(),
+            [
+                {**product, "id": tracked, "name": "tracked", "stock": Decimal(10)},
+                {**product, "id": untracked, "name": "untracked", "stock": None},
+            ],
+        )
+        await conn.execute(
+            t["api_keys"].insert(),
+            [
+                {
+                    "id": key_id,
+                    "name": "k",
+                    "role": "partner",
+                    "prefix": "abc",
+                    "secret_hash": "0" * 64,
+                    "created_at": now,
+                }
+            ],
+        )
+        for status, order_id in orders.items():
+            await conn.execute(
+                t["orders"].insert(),
+                [
+                    {
+                        "id": order_id,
+                        "number": f"LS-{status}",
+                        "status": status.value,
+                        "channel": "online",
+                        "placed_by_key_id": key_id,
+                        "customer_name": "An",
+                        "customer_phone": "0912345678",
+                        "total_vnd": 0,
+                        **stamps,
+                    }
+                ],
+            )
+            for position, product_id in enumerate((tracked, untracked)):
+                await conn.execute(
+                    t["order_lines"].insert(),
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "order_id": order_id,
+                            "position": position,
+                            "product_id": product_id,
+                            "owner_id": owner_id,
+                            "product_name": "x",
+                            "unit": "kg",
+                            "quantity": Decimal("2.5"),
+                            "unit_price_vnd": 0,
+                            "line_total_vnd": 0,
+                        }
+                    ],
+                )
+
+    _run(scratch_url, old_rows)
+    command.upgrade(config, STOCK_TAKEN_REVISION)
+
+    async def taken(conn: AsyncConnection) -> set[tuple[str, str, Decimal]]:
+        lines, products = t["order_lines"], t["products"]
+        rows = await conn.execute(
+            select(t["orders"].c.status, products.c.name, lines.c.stock_taken)
+            .join(t["orders"], t["orders"].c.id == lines.c.order_id)
+            .join(products, products.c.id == lines.c.product_id)
+        )
+        return {(str(status), name, stock_taken) for status, name, stock_taken in rows}
+
+    assert _run(scratch_url, taken) == {
+        ("pending", "tracked", Decimal("2.5")),
+        ("confirmed", "tracked", Decimal("2.5")),
+        ("fulfilled", "tracked", Decimal(0)),
+        ("cancelled", "tracked", Decimal(0)),
+        ("pending", "untracked", Decimal(0)),
+        ("confirmed", "untracked", Decimal(0)),
+        ("fulfilled", "untracked", Decimal(0)),
+        ("cancelled", "untracked", Decimal(0)),
+    }
+    command.downgrade(config, previous)
+    command.upgrade(config, "head")

@@ -6,11 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.schemas import NOT_BLANK, InputModel, trim
+from app.core.schemas import NFC, NOT_BLANK, InputModel, trim
 from app.models.api_key import Role
 
 KeyName = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), AfterValidator(trim)
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK),
+    AfterValidator(trim),
+    NFC,
 ]
 
 

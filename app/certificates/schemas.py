@@ -6,45 +6,68 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+)
 
-from app.core.schemas import InputModel
+from app.core.schemas import NFC, Day, InputModel, NumberOnly
 from app.models.product import CertificateLevel
 
 
 class _CertificateFields(InputModel):
     decision_no: Annotated[
-        str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\x00 ][^\x00]*")
+        str,
+        StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00]*[^\x00 ][^\x00]*"),
+        NFC,
     ] = Field(description="Number of the decision that awarded it, e.g. `1234/QĐ-UBND`.")
-    issued_on: date = Field(description="Date of the decision.")
-    valid_until: date | None = Field(
+    issued_on: Day = Field(description="Date of the decision (1970..2199).")
+    valid_until: Day | None = Field(
         default=None, description="Last valid day; default 36 months after `issued_on`."
     )
 
 
 class OneStar(_CertificateFields):
-    stars: Literal[1] = Field(description="Stars, 1..5; below 3 is not certified.")
-    score: int = Field(ge=0, le=29, description="Council score: 0-29 for 1 star.")
+    stars: Annotated[Literal[1], NumberOnly] = Field(
+        description="Stars, 1..5; below 3 is not certified."
+    )
+    score: Annotated[int, Field(ge=0, le=29), NumberOnly] = Field(
+        description="Council score: 0-29 for 1 star."
+    )
 
 
 class TwoStars(_CertificateFields):
-    stars: Literal[2] = Field(description="Stars, 1..5; below 3 is not certified.")
-    score: int = Field(ge=30, le=49, description="Council score: 30-49 for 2 stars.")
+    stars: Annotated[Literal[2], NumberOnly] = Field(
+        description="Stars, 1..5; below 3 is not certified."
+    )
+    score: Annotated[int, Field(ge=30, le=49), NumberOnly] = Field(
+        description="Council score: 30-49 for 2 stars."
+    )
 
 
 class ThreeStars(_CertificateFields):
-    stars: Literal[3] = Field(description="Stars, 1..5.")
-    score: int = Field(ge=50, le=69, description="Council score: 50-69 for 3 stars.")
+    stars: Annotated[Literal[3], NumberOnly] = Field(description="Stars, 1..5.")
+    score: Annotated[int, Field(ge=50, le=69), NumberOnly] = Field(
+        description="Council score: 50-69 for 3 stars."
+    )
 
 
 class FourStars(_CertificateFields):
-    stars: Literal[4] = Field(description="Stars, 1..5.")
-    score: int = Field(ge=70, le=89, description="Council score: 70-89 for 4 stars.")
+    stars: Annotated[Literal[4], NumberOnly] = Field(description="Stars, 1..5.")
+    score: Annotated[int, Field(ge=70, le=89), NumberOnly] = Field(
+        description="Council score: 70-89 for 4 stars."
+    )
 
 
 class FiveStars(_CertificateFields):
-    stars: Literal[5] = Field(description="Stars, 1..5.")
-    score: int = Field(ge=90, le=100, description="Council score: 90-100 for 5 stars.")
+    stars: Annotated[Literal[5], NumberOnly] = Field(description="Stars, 1..5.")
+    score: Annotated[int, Field(ge=90, le=100), NumberOnly] = Field(
+        description="Council score: 90-100 for 5 stars."
+    )
 
 
 def _stars_tag(value: Any) -> str | None:
@@ -76,7 +99,10 @@ class CertificateRead(BaseModel):
     id: uuid.UUID
     product_id: uuid.UUID
     stars: int = Field(description="1..5.")
-    score: int = Field(description="0..100, within the stars' band.")
+    score: int | None = Field(
+        description="The council's score, 0..100, within the stars' band; null when the source "
+        "did not give one (imported certificates, the demo data)."
+    )
     decision_no: str
     issued_on: date
     valid_until: date

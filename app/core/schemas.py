@@ -9,6 +9,7 @@ before a final newline). Leading and trailing spaces are trimmed after validatio
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -22,9 +23,9 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, to_jsonable_python
 
-from app.core.text import MAX_SEARCH_TERMS
+from app.core.text import MAX_SEARCH_TERMS, nfc
 
 SPACE = " \t\n\r\f\v"
 END = r"(?![\s\S])"  # end of input, in both engines
@@ -56,16 +57,6 @@ def _search_text(value: str) -> str:
     return value
 
 
-SearchText = Annotated[
-    str,
-    StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH),
-    AfterValidator(_search_text),
-    WithJsonSchema({"type": "string", "maxLength": SEARCH_TEXT_MAX_LENGTH, "pattern": SEARCH_TEXT}),
-]
-"""A search query (`q`): at most 200 characters, no NUL, and at most `MAX_SEARCH_TERMS` words
-(422 `validation_error` naming the field beyond). The schema's pattern states the same rule, so
-what the OpenAPI document allows is exactly what is accepted."""
-
 DEFAULT_PROVINCE = "Lạng Sơn"
 """The province this service serves: the default `province` of owners, products and events."""
 _TOKEN = r"[^@\x00 \t\n\r\f\v]+"
@@ -81,25 +72,54 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
 
+NFC = BeforeValidator(nfc)
+"""Normalises a text to Unicode NFC before anything else checks it (lengths count NFC
+characters). Put it last in the `Annotated`, so it runs first. Every text type a request may
+store or search with carries it: `Bắc Sơn` typed in NFD (letters and combining marks) is
+stored, matched and compared as the NFC `Bắc Sơn`."""
+
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK), AfterValidator(trim)
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=NOT_BLANK),
+    AfterValidator(trim),
+    NFC,
 ]
 Place = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), AfterValidator(trim)
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK),
+    AfterValidator(trim),
+    NFC,
 ]
-ShortText = Annotated[str, StringConstraints(max_length=300, pattern=NO_NUL), AfterValidator(trim)]
-LongText = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL)]
+ShortText = Annotated[
+    str, StringConstraints(max_length=300, pattern=NO_NUL), AfterValidator(trim), NFC
+]
+LongText = Annotated[str, StringConstraints(max_length=5000, pattern=NO_NUL), NFC]
 Phone = Annotated[
     str,
     StringConstraints(max_length=30, pattern=rf"^\+?[0-9 ().-]{{6,30}}{END}"),
     AfterValidator(trim),
 ]
 Email = Annotated[
-    str, StringConstraints(max_length=254, pattern=rf"^{_TOKEN}@{_TOKEN}\.{_TOKEN}{END}")
+    str, StringConstraints(max_length=254, pattern=rf"^{_TOKEN}@{_TOKEN}\.{_TOKEN}{END}"), NFC
 ]
 Url = Annotated[
-    str, StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}")
+    str,
+    StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}"),
+    NFC,
 ]
+SearchText = Annotated[
+    str,
+    StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH),
+    AfterValidator(_search_text),
+    NFC,
+    WithJsonSchema({"type": "string", "maxLength": SEARCH_TEXT_MAX_LENGTH, "pattern": SEARCH_TEXT}),
+]
+"""A search query (`q`): at most 200 characters, no NUL, and at most `MAX_SEARCH_TERMS` words
+(422 `validation_error` naming the field beyond). The schema's pattern states the same rule, so
+what the OpenAPI document allows is exactly what is accepted. Normalised to NFC."""
+
+PlaceQuery = Annotated[str, StringConstraints(max_length=100, pattern=QUERY_TEXT), NFC]
+"""A commune or province to filter on (query parameter), in NFC."""
 
 
 def _quantity_json(value: Decimal) -> int | float:
@@ -115,9 +135,29 @@ QuantityOut = Annotated[
 
 
 def number_only(value: object) -> object:
+    """The one check that a request body's number is a JSON number: not a boolean (JSON
+    `true` is not 1, `false` is no price of 0) nor a string (`"12"`). Every numeric input type
+    below runs it before its own validation."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise ValueError("must be a JSON number")
     return value
+
+
+NumberOnly = BeforeValidator(number_only)
+"""Marks a number in a request body as a JSON number only (`number_only`). Put it last in the
+`Annotated`, after the bounds: `Annotated[int, Field(ge=0), NumberOnly]`. (Bounds given outside
+it would still hold, but pydantic would state them in the JSON Schema as `ge`/`le`, which no
+client understands, instead of `minimum`/`maximum`.) Query parameters, which are text, keep
+plain `int`."""
+
+MAX_PRICE_VND = 10**12
+PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND), NumberOnly]
+"""A price in a request body: whole VND, a JSON integer (`12` or `12.0`), never `true`, `false`
+or `"12"`."""
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), NumberOnly]
+"""A WGS 84 latitude in a request body, a JSON number."""
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), NumberOnly]
+"""A WGS 84 longitude in a request body, a JSON number."""
 
 
 # Quantities have at most 15 digits, 3 of them decimals. The schema states the bounds as well as
@@ -154,6 +194,24 @@ PositiveQuantityIn = Annotated[
 """A quantity greater than zero (a unit step, an ordered amount)."""
 
 
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return to_jsonable_python(value)
+
+
+def canonical(model: BaseModel) -> Any:
+    """A validated request as JSON data in which equal requests are equal, to compare them (an
+    `Idempotency-Key`'s fingerprint): exact quantities in their normal form, so `1`, `1.0`,
+    `1.000` and `1e0` are all `"1"` while `1` and `2` still differ; texts as validated (trimmed,
+    NFC)."""
+    return _canonical(model.model_dump())
+
+
 def quantity_schema(
     *, gt: Decimal | None = None, ge: Decimal | None = None, le: Decimal | None = None
 ) -> WithJsonSchema:
@@ -166,3 +224,84 @@ def quantity_schema(
     if le is not None:
         schema["maximum"] = float(le)
     return WithJsonSchema(schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates and times: 1970-01-01 to 2199-12-31, everywhere a client gives one. Beyond, they are
+# certainly mistakes, and turning a local day into UTC in some zone (or a day after the last)
+# overflows Python's datetime, in year 1 as in year 9999. Within, every zone's bounds of every
+# day are computable. The schema says so too: a pattern holds the year to 1970..2199.
+
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The first instant of `EARLIEST_DAY` in UTC."""
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""The instant `LATEST_DAY` ends in UTC."""
+DAY_RANGE = f"from {EARLIEST_DAY} to {LATEST_DAY}"
+
+_YEAR = r"(19[7-9][0-9]|2[01][0-9]{2})"
+_DAY = rf"{_YEAR}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+_OFFSET = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+_TIMESTAMP = rf"{_DAY}[Tt]{_CLOCK}{_OFFSET}"
+_LOCAL_TIMESTAMP = rf"{_DAY}[Tt]{_CLOCK}{_OFFSET}?"
+# Each text is checked against its pattern (whole) before it is parsed, so what is accepted is
+# what the schema states (in JSON Schema `$` is the end of input; Python's `fullmatch` is used).
+DAY_SCHEMA: dict[str, Any] = {"type": "string", "format": "date", "pattern": rf"^{_DAY}$"}
+"""A day, as the OpenAPI document states it."""
+TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": rf"^{_TIMESTAMP}$",
+}
+"""An RFC 3339 timestamp with its offset, as the OpenAPI document states it."""
+LOCAL_TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": rf"^{_DAY}[Tt]{_CLOCK}$",
+}
+"""A timestamp without its offset (local to a zone the request names): not an RFC 3339
+`date-time`, which always has one, so only its pattern states it."""
+
+
+def is_day(text: str) -> bool:
+    """Whether `text` is written as `DAY_SCHEMA` says (`YYYY-MM-DD`, years 1970..2199)."""
+    return re.fullmatch(_DAY, text) is not None
+
+
+def is_timestamp(text: str, *, offset_optional: bool = False) -> bool:
+    """Whether `text` is written as `TIMESTAMP_SCHEMA` (or `LOCAL_TIMESTAMP_SCHEMA`) says."""
+    return re.fullmatch(_LOCAL_TIMESTAMP if offset_optional else _TIMESTAMP, text) is not None
+
+
+def day_in_range(value: date) -> date:
+    """`value` (a day, or a timestamp's own calendar day) if it lies in the supported range."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must be a date {DAY_RANGE}")
+    return value
+
+
+def instant_in_range(value: datetime) -> datetime:
+    """An aware `value` if it falls between the start of `EARLIEST_DAY` and the end of
+    `LATEST_DAY`, in UTC."""
+    day_in_range(value)
+    if not EARLIEST <= value.astimezone(UTC) < LATEST:
+        raise ValueError(f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()}")
+    return value
+
+
+def _day_text(value: object) -> object:
+    # The schema says a string: pydantic alone would also take a number as a Unix time.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not is_day(value):
+        raise ValueError(f"must be a date (YYYY-MM-DD) {DAY_RANGE}")
+    return value
+
+
+Day = Annotated[
+    date, BeforeValidator(_day_text), AfterValidator(day_in_range), WithJsonSchema(DAY_SCHEMA)
+]
+"""A calendar day a client gives (`YYYY-MM-DD`), from 1970-01-01 to 2199-12-31: the shared type
+of every date in a request, in a body or a query."""

@@ -19,6 +19,13 @@ _LETTERS = str.maketrans({"đ": "d", "Đ": "d"})
 _SPACES = re.compile(r"\s+")
 
 
+def nfc(value: object) -> object:
+    """Text in Unicode NFC (precomposed: "ắ" is one character, however it was typed); anything
+    else unchanged (for a validator to refuse). Every text a client sends is stored this way, so
+    one name typed two ways is one name."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ -> d) and collapse whitespace: "Ngọc Quế" -> "ngoc que"."""
     decomposed = unicodedata.normalize("NFD", text.translate(_LETTERS))

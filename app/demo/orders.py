@@ -93,7 +93,9 @@ def _order(
 ) -> Order:
     name, phone, country = _customer(rng)
     order_lines = [
-        new_line(i, product, quantity, price) for i, (product, quantity, price) in enumerate(lines)
+        # History: placed without taking today's stock.
+        new_line(i, product, quantity, price, stock_taken=Decimal(0))
+        for i, (product, quantity, price) in enumerate(lines)
     ]
     return Order(
         id=uuid.uuid4(),

@@ -58,8 +58,8 @@ class LockedEvent:
     event: Event
     view: EventView
 
-    def read(self) -> EventRead:
-        return self.view.read(self.event)
+    def version(self) -> EventRead:
+        return self.view.version(self.event)
 
 
 async def locked_event(session: SessionDep, view: EventViewDep, event_id: uuid.UUID) -> LockedEvent:
@@ -70,9 +70,9 @@ LockedEventDep = Annotated[LockedEvent, Depends(locked_event)]
 
 
 async def event_for_change(request: Request, locked: LockedEventDep) -> LockedEvent:
-    """The locked event, if `If-Match` names its current version (as read with the same `tz`
-    and `Accept-Language`)."""
-    check_if_match(request, locked.read())
+    """The locked event, if `If-Match` names its current version (read in any language and
+    zone)."""
+    check_if_match(request, locked.version())
     return locked
 
 
@@ -119,16 +119,17 @@ class ShownEntry:
     entry: EventProduct
     languages: LanguagePreference
 
-    def read(self) -> EventProductRead:
-        return EventProductRead.of(self.entry, languages=self.languages)
+    def version(self) -> EventProductRead:
+        return EventProductRead.version(self.entry)
 
 
 async def entry_for_change(
     request: Request, languages: LanguageDep, entry: OwnedEntry
 ) -> ShownEntry:
-    """The caller's locked entry, if `If-Match` names its current version."""
+    """The caller's locked entry, if `If-Match` names its current version (read in any
+    language)."""
     shown = ShownEntry(entry, languages)
-    check_if_match(request, shown.read())
+    check_if_match(request, shown.version())
     return shown
 
 

@@ -9,7 +9,7 @@ from app.api_keys.auth import AdminPrincipal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
-from app.core.i18n import LanguageDep, language_headers
+from app.core.i18n import LanguageDep, LanguagePreference, language_headers
 from app.core.openapi import responses
 from app.core.pagination import Page
 from app.events import service
@@ -31,6 +31,7 @@ from app.events.schemas import (
     EventUpdate,
     EventView,
 )
+from app.models.event import Event, EventProduct
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -46,12 +47,16 @@ def _page(response: Response, items: list[Localized], next_cursor: str | None) -
 
 def _event_response(
     request: Request,
-    read: EventRead,
+    view: EventView,
+    event: Event,
     status_code: int = 200,
     extra: dict[str, str] | None = None,
 ) -> Response:
+    read = view.read(event)
     headers = {**language_headers([read.language]), **(extra or {})}
-    return conditional_json(request, read, status_code=status_code, headers=headers)
+    return conditional_json(
+        request, read, version=view.version(event), status_code=status_code, headers=headers
+    )
 
 
 @router.get("", response_model=Page[EventRead])
@@ -83,7 +88,7 @@ async def create_event(
 ) -> Response:
     """Create an event (admin); 409 if an external ref already names another event."""
     event = await service.create_event(session, body)
-    return _event_response(request, view.read(event), 201, {"Location": f"/v1/events/{event.id}"})
+    return _event_response(request, view, event, 201, {"Location": f"/v1/events/{event.id}"})
 
 
 @router.get("/{event_id}", response_model=EventRead, responses=responses(304, 404))
@@ -91,7 +96,7 @@ async def get_event(
     request: Request, session: SessionDep, view: EventViewDep, event_id: uuid.UUID
 ) -> Response:
     """Read one event."""
-    return _event_response(request, view.read(await service.get_event(session, event_id)))
+    return _event_response(request, view, await service.get_event(session, event_id))
 
 
 @router.patch("/{event_id}", response_model=EventRead, responses=responses(401, 403, 404, 409, 412))
@@ -102,10 +107,10 @@ async def update_event(
     target: EventForChange,
     body: EventUpdate,
 ) -> Response:
-    """Update an event (admin); honours `If-Match` (the ETag of a read with the same `tz`
-    and `Accept-Language`)."""
+    """Update an event (admin); honours `If-Match` (the ETag of a read in any language and
+    `tz`)."""
     await service.update_event(session, target.event, body, target.view.now)
-    return _event_response(request, target.read())
+    return _event_response(request, target.view, target.event)
 
 
 @router.post(
@@ -116,7 +121,7 @@ async def cancel_event(
 ) -> Response:
     """Cancel an event (admin): it stays listed, with status `cancelled`."""
     await service.cancel_event(session, target.event, target.view.now)
-    return _event_response(request, target.read())
+    return _event_response(request, target.view, target.event)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,12 +129,23 @@ async def cancel_event(
 
 
 def _entry_response(
-    request: Request, read: EventProductRead, status_code: int = 200, location: bool = False
+    request: Request,
+    entry: EventProduct,
+    languages: LanguagePreference,
+    status_code: int = 200,
+    location: bool = False,
 ) -> Response:
+    read = EventProductRead.of(entry, languages=languages)
     headers = language_headers([read.language])
     if location:
         headers["Location"] = f"/v1/events/{read.event_id}/products/{read.product_id}"
-    return conditional_json(request, read, status_code=status_code, headers=headers)
+    return conditional_json(
+        request,
+        read,
+        version=EventProductRead.version(entry),
+        status_code=status_code,
+        headers=headers,
+    )
 
 
 @router.get("/{event_id}/products", response_model=Page[EventProductRead], responses=responses(404))
@@ -163,8 +179,7 @@ async def enter_product(
     entry = await service.enter_product(
         session, entering.event, entering.product, entering.data, clock.now()
     )
-    read = EventProductRead.of(entry, languages=languages)
-    return _entry_response(request, read, 201, location=True)
+    return _entry_response(request, entry, languages, 201, location=True)
 
 
 @router.get(
@@ -181,7 +196,7 @@ async def get_event_product(
 ) -> Response:
     """Read one product's entry in an event."""
     entry = await service.get_entry(session, event_id, product_id)
-    return _entry_response(request, EventProductRead.of(entry, languages=languages))
+    return _entry_response(request, entry, languages)
 
 
 @router.patch(
@@ -199,7 +214,7 @@ async def update_event_product(
     """Change a product's booth or event price (admin, or the product's owner); honours
     `If-Match`."""
     await service.update_entry(session, target.entry, body, clock.now())
-    return _entry_response(request, target.read())
+    return _entry_response(request, target.entry, target.languages)
 
 
 @router.delete(

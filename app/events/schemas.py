@@ -22,16 +22,30 @@ from pydantic.json_schema import SkipJsonSchema
 from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
 from app.core.pagination import PageQuery
 from app.core.schemas import (
+    DAY_RANGE,
+    DAY_SCHEMA,
     DEFAULT_PROVINCE,
+    EARLIEST,
     END,
+    LATEST,
+    LOCAL_TIMESTAMP_SCHEMA,
+    NFC,
     NO_NUL,
-    QUERY_TEXT,
+    TIMESTAMP_SCHEMA,
     InputModel,
+    Latitude,
+    Longitude,
     LongText,
     Name,
     Place,
+    PlaceQuery,
+    PriceVnd,
     SearchText,
     ShortText,
+    day_in_range,
+    instant_in_range,
+    is_day,
+    is_timestamp,
     trim,
 )
 from app.core.zones import day_start, zone
@@ -39,10 +53,6 @@ from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
-# Times outside this range are certainly mistakes, and converting them between zones can
-# overflow Python's datetime.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,62 +78,63 @@ TimeZoneName = Annotated[
 
 
 def _parse_moment(value: object) -> datetime | date:
-    """An RFC 3339 timestamp (its offset may be left out: then it is local to `tz`) or a date.
+    """An RFC 3339 timestamp (its offset may be left out: then it is local to `tz`) or a date,
+    on a day from 1970-01-01 to 2199-12-31 (the shared range, `app.core.schemas.Day`).
 
     Parsed here rather than by pydantic, which would also take a bare number as a Unix time.
     """
+    wrong = f"must be an RFC 3339 timestamp or a date (YYYY-MM-DD) {DAY_RANGE}"
     if not isinstance(value, str):
-        raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)")
+        raise ValueError(wrong)
     try:
-        if "t" in value.lower():
-            return datetime.fromisoformat(value)
-        return date.fromisoformat(value)
+        if is_timestamp(value, offset_optional=True):
+            return day_in_range(datetime.fromisoformat(value))
+        if is_day(value):
+            return day_in_range(date.fromisoformat(value))
     except ValueError:
-        raise ValueError("must be an RFC 3339 timestamp or a date (YYYY-MM-DD)") from None
+        pass
+    raise ValueError(wrong)
 
 
 Moment = Annotated[
     datetime | date,
     BeforeValidator(_parse_moment),
-    WithJsonSchema(
-        {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
-    ),
+    WithJsonSchema({"anyOf": [TIMESTAMP_SCHEMA, LOCAL_TIMESTAMP_SCHEMA, DAY_SCHEMA]}),
 ]
+"""A window bound: a day or a timestamp, on a day of the shared range (so its bounds in any
+zone are computable)."""
 
 
 def instant(value: datetime | date, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     """The UTC instant a window bound names: a date is the start of that local day (or, for
     `to`, the start of the next one, so dates are inclusive); a timestamp without an offset is
-    local to `tz`. Bounds beyond the supported range are clamped to it."""
-    try:
-        if isinstance(value, datetime):
-            moment = value if value.tzinfo is not None else value.replace(tzinfo=tz)
-            moment = moment.astimezone(UTC)
-        else:
-            moment = day_start(value + timedelta(days=1) if end_of_day else value, tz)
-    except OverflowError:
-        return EARLIEST if value.year < 2000 else LATEST
+    local to `tz`. A `Moment` lies on a day of the shared range, so this never overflows; a
+    bound a few hours beyond the range's instants (in a far zone) is clamped to them."""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+        moment = moment.astimezone(UTC)
+    else:
+        moment = day_start(value + timedelta(days=1) if end_of_day else value, tz)
     return min(max(moment, EARLIEST), LATEST)
-
-
-def _in_range(value: datetime) -> datetime:
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("must lie between 1970 and 2200") from None
-    if not EARLIEST <= utc < LATEST:
-        raise ValueError("must lie between 1970 and 2200")
-    return value
 
 
 def _text_only(value: object) -> object:
     # Pydantic would also take a number as a Unix time; the schema says an RFC 3339 string.
-    if not isinstance(value, str | datetime):
-        raise ValueError("must be an RFC 3339 timestamp with an offset")
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not is_timestamp(value):
+        raise ValueError(f"must be an RFC 3339 timestamp with an offset, {DAY_RANGE}")
     return value
 
 
-EventTime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_in_range)]
+EventTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_text_only),
+    AfterValidator(instant_in_range),
+    WithJsonSchema(TIMESTAMP_SCHEMA),
+]
+"""When an event opens or closes: an RFC 3339 timestamp with its offset, within the shared
+range (1970-01-01T00:00Z to 2200-01-01T00:00Z)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,9 +163,14 @@ ExternalSystem = Annotated[
     str, StringConstraints(min_length=1, max_length=50, pattern=rf"^[a-z0-9][a-z0-9_.-]*{END}")
 ]
 ExternalId = Annotated[
-    str, StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}")
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}"),
+    NFC,
 ]
 EXTERNAL_REF_QUERY = r"^[a-z0-9][a-z0-9_.-]{0,49}:[^\x00-\x20\x7f]{1,200}$"
+ExternalRefQuery = Annotated[
+    str, StringConstraints(max_length=251, pattern=EXTERNAL_REF_QUERY), NFC
+]
 
 
 class ExternalRef(InputModel):
@@ -170,8 +186,6 @@ ExternalRefs = Annotated[
         "event only.",
     ),
 ]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 def _unique_refs(refs: list[ExternalRef] | None) -> None:
@@ -260,19 +274,13 @@ class EventQuery(PageQuery):
         "includes that whole day in `tz`.",
     )
     kind: EventKind | None = Field(default=None, description="Only events of this kind.")
-    commune: str | None = Field(
-        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
-    )
+    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
     status: EventStatus | None = Field(default=None, description="Only events in this status now.")
     q: SearchText | None = Field(
-        default=None,
-        description="Words in the name (any language) or venue; accents optional.",
+        default=None, description="Words in the name (any language) or venue; accents optional."
     )
-    external_ref: str | None = Field(
-        default=None,
-        max_length=251,
-        pattern=EXTERNAL_REF_QUERY,
-        description="`system:id`: the event a ticketing system knows by this id.",
+    external_ref: ExternalRefQuery | None = Field(
+        default=None, description="`system:id`: the event a ticketing system knows by this id."
     )
     near: str | None = Field(
         default=None,
@@ -405,18 +413,22 @@ class EventView:
             event, now=self.now, tz=self.zone, languages=self.languages, distance_km=distance_km
         )
 
+    def version(self, event: Event) -> EventRead:
+        """The event in its version representation (Vietnamese, UTC, with every translation):
+        what its ETag's version, and so `If-Match`, is about, however it is read."""
+        return EventRead.of(event, now=self.now, tz=UTC, languages=LanguagePreference())
+
 
 # ---------------------------------------------------------------------------------------------
 # Products at an event
 
-Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterValidator(trim)]
-EventPrice = Annotated[int, Field(ge=0, le=10**12)]
+Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterValidator(trim), NFC]
 
 
 class EventProductCreate(InputModel):
     product_id: uuid.UUID = Field(description="The product to show and sell at the event.")
     booth: Booth | None = Field(default=None, description="Where, e.g. `A12`.")
-    event_price_vnd: EventPrice | None = Field(
+    event_price_vnd: PriceVnd | None = Field(
         default=None, description="The price at this event, VND; null: the product's own price."
     )
 
@@ -425,7 +437,7 @@ class EventProductUpdate(InputModel):
     """Fields to change; absent fields stay as they are, null clears."""
 
     booth: Booth | None = Field(default=None, description="New booth.")
-    event_price_vnd: EventPrice | None = Field(default=None, description="New event price, VND.")
+    event_price_vnd: PriceVnd | None = Field(default=None, description="New event price, VND.")
 
 
 class EntryQuery(PageQuery):
@@ -455,6 +467,11 @@ class EventProductRead(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def version(cls, entry: EventProduct) -> EventProductRead:
+        """The entry in its version representation (the product's Vietnamese name)."""
+        return cls.of(entry, languages=LanguagePreference())
 
     @classmethod
     def of(cls, entry: EventProduct, *, languages: LanguagePreference) -> EventProductRead:

@@ -14,7 +14,6 @@ import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.certificates import service as certificates
 from app.core.errors import Unprocessable
 from app.core.locking import take_turns
-from app.core.schemas import QUANTITY_MAX, LongText, Name, Place
+from app.core.schemas import MAX_PRICE_VND, NFC, QUANTITY_MAX, Day, LongText, Name, Place
 from app.core.text import fold
 from app.imports.schemas import ImportResult
 from app.models.owner import Owner, OwnerKind
@@ -33,7 +32,6 @@ from app.models.product import Product, ProductGroup, Unit
 from app.owners import service as owners
 from app.owners.schemas import OwnerCreate
 from app.products import service as products
-from app.products.schemas import MAX_PRICE_VND
 
 REQUIRED_COLUMNS = ("owner_name", "product_name", "group", "unit", "price_vnd")
 OPTIONAL_COLUMNS = (
@@ -62,7 +60,7 @@ _Step = Annotated[Decimal, Field(gt=0, le=QUANTITY_MAX, decimal_places=3)]
 _Stock = Annotated[Decimal, Field(ge=0, le=QUANTITY_MAX, decimal_places=3)]
 _Stars = Annotated[int, Field(ge=1, le=5)]
 _Score = Annotated[int, Field(ge=0, le=100)]
-_Decision = Annotated[str, Field(max_length=100)]
+_Decision = Annotated[str, Field(max_length=100), NFC]
 
 
 class ImportRow(BaseModel):
@@ -82,7 +80,7 @@ class ImportRow(BaseModel):
     stars: Annotated[_Stars | None, Cell] = None
     score: Annotated[_Score | None, Cell] = None
     decision_no: Annotated[_Decision | None, Cell] = None
-    issued_on: Annotated[date | None, Cell] = None
+    issued_on: Annotated[Day | None, Cell] = None
     name_en: Annotated[Name | None, Cell] = None
     description_en: Annotated[LongText | None, Cell] = None
     description: Annotated[LongText | None, Cell] = None
@@ -108,11 +106,15 @@ class _Plan:
 
 
 def decode(raw: bytes) -> str:
+    """The file's text; 422 `invalid_encoding` naming the line if it is not UTF-8."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise Unprocessable(
-            f"The file is not UTF-8 (byte {exc.start}).", code="invalid_encoding"
+            f"The file is not UTF-8 (line {line}, byte {exc.start}); nothing was written.",
+            code="invalid_encoding",
+            errors=[RowError(line, f"not UTF-8 (byte {exc.start} of the file)").as_error()],
         ) from exc
 
 
@@ -125,17 +127,52 @@ def _refuse(errors: list[RowError]) -> Unprocessable:
     )
 
 
+_UNCLOSED = "a quoted cell is not closed (its closing quote is missing)"
+
+
+def _malformed(text: str, line: int, error: csv.Error) -> RowError:
+    """What the CSV reader found wrong in the row starting at `line`, said plainly."""
+    message = str(error)
+    if message.startswith("field larger than field limit"):
+        # A quote left open makes the rest of the file one cell: say so rather than its size.
+        lines = text.split("\n", line)
+        first_line = lines[line - 1] if len(lines) >= line else ""
+        too_long = f"a cell is longer than {csv.field_size_limit()} characters"
+        message = _UNCLOSED if first_line.count('"') % 2 else too_long
+    elif message == "unexpected end of data":
+        message = _UNCLOSED
+    elif message.endswith("expected after '\"'"):
+        message = 'a quote inside a quoted cell must be doubled ("")'
+    else:
+        message = f"not valid CSV: {message}"
+    return RowError(line, message)
+
+
 def _parse(text: str) -> _Plan:
-    """Every data row checked on its own; a bad header refuses the whole file at once."""
-    if "\x00" in text:
-        raise _refuse([RowError(1, "the file contains NUL characters")])
-    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="_extra")
-    reader.fieldnames = _checked_header(reader.fieldnames or [])
+    """Every data row checked on its own; a bad header, or CSV that cannot be read (a quote
+    left open, a cell over the reader's limit), refuses the whole file at once."""
+    if (nul := text.find("\x00")) >= 0:
+        raise _refuse([RowError(text.count("\n", 0, nul) + 1, "the file contains a NUL character")])
+    # strict: a quote left open or followed by text is an error, not silently part of a cell.
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey="_extra", strict=True)
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise _refuse([_malformed(text, 1, exc)]) from exc
+    reader.fieldnames = _checked_header(header)
     plan = _Plan()
     line = reader.line_num
-    for record in reader:
+    records = iter(reader)
+    while True:
         # A quoted cell may span lines: a row starts on the line after the previous one ended.
-        start, line = line + 1, reader.line_num
+        start = line + 1
+        try:
+            record = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise _refuse([*plan.errors, _malformed(text, start, exc)]) from exc
+        line = reader.line_num
         parsed = _parse_row(start, record)
         if isinstance(parsed, ImportRow):
             plan.rows.append((start, parsed))

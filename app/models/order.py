@@ -85,6 +85,10 @@ class OrderLine(Base):
     product_name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[Unit] = mapped_column(str_enum(Unit, "order_line_unit"))
     quantity: Mapped[Decimal]
+    # How much of the product's stock this line took when the order was placed: its quantity
+    # if the stock was tracked then, else 0. A cancel gives back exactly this, whatever the
+    # product's stock has become since (tracked, recounted or untracked).
+    stock_taken: Mapped[Decimal]
     unit_price_vnd: Mapped[int] = mapped_column(BigInteger)
     line_total_vnd: Mapped[int] = mapped_column(BigInteger)
 
@@ -93,6 +97,7 @@ class OrderLine(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "product_id"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("stock_taken >= 0 AND stock_taken <= quantity", name="stock_taken_range"),
         CheckConstraint("unit_price_vnd >= 0", name="unit_price_not_negative"),
         CheckConstraint("line_total_vnd >= 0", name="line_total_not_negative"),
         Index("ix_order_lines_product_id", "product_id"),

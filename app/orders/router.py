@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
+from app.core.schemas import canonical
 from app.core.zones import ZoneDep
 from app.idempotency.dependencies import IdempotencyKeyHeader
 from app.idempotency.service import fingerprint, run_idempotent
@@ -60,7 +61,7 @@ async def place_order(
         session,
         api_key_id=principal.key_id,
         key=idempotency_key,
-        request_hash=fingerprint("POST", "/v1/orders", body.model_dump(mode="json")),
+        request_hash=fingerprint("POST", "/v1/orders", canonical(body)),
         now=now,
         lock=timedelta(seconds=settings.idempotency_lock_s),
         work=work,

@@ -57,7 +57,8 @@ class OrderCreate(InputModel):
     items: list[OrderItem] = Field(
         min_length=1,
         max_length=MAX_LINES,
-        description=f"1 to {MAX_LINES} items; items of the same product are merged.",
+        description=f"1 to {MAX_LINES} items; items of the same product are merged (each item "
+        f"a multiple of the product's unit_step, and together at most {MAX_QUANTITY}).",
     )
     event_id: uuid.UUID | None = Field(
         default=None,

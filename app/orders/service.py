@@ -8,7 +8,8 @@ Who may do what (also in README):
 - confirm and fulfil: admins, and an owner key when every line of the order is its own product
   (it is the seller). Partners may not (403).
 - cancel (pending or confirmed only): admins, the partner that placed the order, and an owner
-  key when every line is its own. Cancelling returns the stock, exactly once.
+  key when every line is its own. Cancelling returns the stock each line took (none where the
+  stock was not tracked when it was ordered), exactly once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +32,7 @@ from app.models.event import Event, EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus
 from app.orders.repository import OrderRepository
-from app.orders.schemas import OrderCreate, OrderQuery, order_read
+from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
 
@@ -97,8 +99,16 @@ def new_number(now: datetime, zone: ZoneInfo) -> str:
     return f"LS{now.astimezone(zone):%y%m%d}-{suffix}"
 
 
-def new_line(position: int, product: Product, quantity: Decimal, unit_price_vnd: int) -> OrderLine:
-    """A line keeping the product's name, unit and owner as they are when it is ordered."""
+def new_line(
+    position: int,
+    product: Product,
+    quantity: Decimal,
+    unit_price_vnd: int,
+    *,
+    stock_taken: Decimal,
+) -> OrderLine:
+    """A line keeping the product's name, unit and owner as they are when it is ordered, and
+    how much of its stock it takes (what a cancel gives back)."""
     return OrderLine(
         position=position,
         product_id=product.id,
@@ -106,6 +116,7 @@ def new_line(position: int, product: Product, quantity: Decimal, unit_price_vnd:
         product_name=product.name,
         unit=product.unit,
         quantity=quantity,
+        stock_taken=stock_taken,
         unit_price_vnd=unit_price_vnd,
         line_total_vnd=line_total(quantity, unit_price_vnd),
     )
@@ -132,19 +143,26 @@ async def place_order(
     orders = OrderRepository(session)
     quantities = _merge_items(data)
     products = await _orderable_products(orders, data, quantities)
-    _check_unit_steps(data, products, quantities)
+    _check_quantities(data, products, quantities)
     channel = data.channel or (OrderChannel.event if data.event_id else OrderChannel.online)
     prices = await _prices(orders, data, products, channel, now)
     _refuse_if_short(products, quantities)  # without waiting for any lock
     lines = [
-        new_line(position, products[pid], quantity, prices[pid])
+        new_line(
+            position,
+            products[pid],
+            quantity,
+            prices[pid],
+            # Tracked stock (as read) is taken below, all of it or the order fails.
+            stock_taken=quantity if products[pid].stock is not None else Decimal(0),
+        )
         for position, (pid, quantity) in enumerate(quantities.items())
     ]
     order = _new_order(principal, data, channel, lines, now=now, zone=zone)
     session.add(order)
     await session.flush()
     await _announce(session, "order.created", order)
-    await _take_stock(session, products, quantities, low_stock)
+    await _take_stock(session, products, lines, low_stock)
     metrics.ORDERS_PLACED.labels(channel.value).inc()
     return order
 
@@ -177,25 +195,38 @@ async def _orderable_products(
     return products
 
 
-def _check_unit_steps(data: OrderCreate, products: Products, quantities: Quantities) -> None:
-    """422 `invalid_quantity` for each item of a product ordered in other than its unit steps."""
-    bad_steps = [pid for pid, q in quantities.items() if q % products[pid].unit_step != 0]
-    if not bad_steps:
-        return
-    raise Unprocessable(
-        "Quantities must be multiples of each product's unit_step.",
-        code="invalid_quantity",
-        errors=[
-            {
-                "loc": ["body", "items", i, "quantity"],
-                "msg": f"must be a multiple of {products[item.product_id].unit_step} "
-                f"{products[item.product_id].unit}",
-                "type": "unit_step",
-            }
-            for i, item in enumerate(data.items)
-            if item.product_id in bad_steps
-        ],
-    )
+def _check_quantities(data: OrderCreate, products: Products, quantities: Quantities) -> None:
+    """422 `invalid_quantity` naming each item off its product's unit step (each item, not only
+    their sum: 0.3 + 0.2 of a 0.5 kg step is two wrong items), and every item of a product whose
+    items come to more than `MAX_QUANTITY` together (as each item may not alone)."""
+    errors: list[dict[str, Any]] = []
+    for i, item in enumerate(data.items):
+        product = products[item.product_id]
+        loc = ["body", "items", i, "quantity"]
+        if item.quantity % product.unit_step != 0:
+            errors.append(
+                {
+                    "loc": loc,
+                    "msg": f"must be a multiple of {product.unit_step} {product.unit}",
+                    "type": "unit_step",
+                }
+            )
+        if (merged := quantities[item.product_id]) > MAX_QUANTITY:
+            errors.append(
+                {
+                    "loc": loc,
+                    "msg": f"the items of this product come to {_number(merged)} {product.unit}, "
+                    f"over the {MAX_QUANTITY} maximum",
+                    "type": "max_quantity",
+                }
+            )
+    if errors:
+        raise Unprocessable(
+            "Each quantity must be a multiple of its product's unit_step, and the items of one "
+            f"product may come to at most {MAX_QUANTITY}.",
+            code="invalid_quantity",
+            errors=errors,
+        )
 
 
 async def _prices(
@@ -314,14 +345,17 @@ def _refuse_if_short(products: Products, quantities: Quantities) -> None:
 
 
 async def _take_stock(
-    session: AsyncSession, products: Products, quantities: Quantities, low_stock: Decimal
+    session: AsyncSession, products: Products, lines: list[OrderLine], low_stock: Decimal
 ) -> None:
-    """Take every tracked stock or none, in id order (so concurrent orders cannot deadlock).
+    """Take each line's `stock_taken` or none of them, in product id order (so concurrent
+    orders cannot deadlock).
 
     Each take is `UPDATE ... SET stock = stock - q WHERE stock >= q`: atomic whatever the number
-    of processes. If one fails, the caller's transaction rolls back what was already taken.
+    of processes. If one fails, the caller's transaction rolls back what was already taken (and
+    the lines that recorded it).
     """
-    tracked = sorted(pid for pid in quantities if products[pid].stock is not None)
+    quantities = {line.product_id: line.stock_taken for line in lines}
+    tracked = sorted(pid for pid, taken in quantities.items() if taken > 0)
     left: dict[uuid.UUID, Decimal] = {}
     for pid in tracked:
         remaining = await stock.take(session, pid, quantities[pid])
@@ -473,9 +507,11 @@ async def move(session: AsyncSession, change: StatusMove) -> Order:
             f"An order that is {state} cannot become {to_status}.", code="invalid_transition"
         )
     if to_status is OrderStatus.cancelled:
-        # In product id order, as stock is taken, so a cancel and an order cannot deadlock.
+        # Exactly what each line took (nothing where the stock was not tracked then), in
+        # product id order, as stock is taken, so a cancel and an order cannot deadlock.
         for line in sorted(order.lines, key=lambda line: line.product_id):
-            await stock.give_back(session, line.product_id, line.quantity)
+            if line.stock_taken > 0:
+                await stock.give_back(session, line.product_id, line.stock_taken)
     await session.flush()
     moved = await orders.get_or_404(order.id)
     await _announce(session, f"order.{to_status.value}", moved)

@@ -9,13 +9,13 @@ from pydantic.json_schema import SkipJsonSchema
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
-    QUERY_TEXT,
     Email,
     InputModel,
     LongText,
     Name,
     Phone,
     Place,
+    PlaceQuery,
     SearchText,
     ShortText,
     Url,
@@ -81,15 +81,10 @@ class OwnerQuery(PageQuery):
     """`GET /v1/owners`: the filters (all combine), with the page."""
 
     kind: OwnerKind | None = Field(default=None, description="Only owners of this kind.")
-    commune: str | None = Field(
-        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
-    )
-    province: str | None = Field(
-        default=None, max_length=100, pattern=QUERY_TEXT, description="Province, accents optional."
-    )
+    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
+    province: PlaceQuery | None = Field(default=None, description="Province, accents optional.")
     q: SearchText | None = Field(
-        default=None,
-        description="Words in the name or representative; accents optional.",
+        default=None, description="Words in the name or representative; accents optional."
     )
     status: OwnerStatus = Field(
         default=OwnerStatus.active, description="active (the default) or inactive."

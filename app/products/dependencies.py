@@ -72,8 +72,8 @@ async def product_update(
     body: ProductUpdate,
 ) -> ProductWrite[ProductUpdate]:
     rated = await _owned_for_update(session, principal, today, product_id)
-    # The tag is of the representation the caller reads, in its language.
-    check_if_match(request, service.read(*rated, languages))
+    # Against the product's version, whatever language the tag was read in.
+    check_if_match(request, service.version(*rated))
     return ProductWrite(rated[0], body, languages)
 
 

@@ -37,7 +37,9 @@ def _single(
     headers = language_headers([model.language])
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = f"/v1/products/{model.id}"
-    return conditional_json(request, model, status_code=status_code, headers=headers)
+    return conditional_json(
+        request, model, version=service.version(*rated), status_code=status_code, headers=headers
+    )
 
 
 @router.get("", response_model=Page[ProductRead])

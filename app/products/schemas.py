@@ -18,27 +18,28 @@ from app.core.i18n import LanguageTag, translations_field
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
-    QUERY_TEXT,
+    MAX_PRICE_VND,
+    NFC,
     InputModel,
+    Latitude,
+    Longitude,
     LongText,
     Name,
     NonNegativeQuantityIn,
     Place,
+    PlaceQuery,
     PositiveQuantityIn,
+    PriceVnd,
     QuantityIn,
     QuantityOut,
     SearchText,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 
-MAX_PRICE_VND = 10**12
-
 Rated = tuple[Product, int | None]
 """A product with its current stars (computed in SQL for a given day)."""
 
-PriceVnd = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
+PriceVndQuery = Annotated[int, Field(ge=0, le=MAX_PRICE_VND)]
 
 
 class ProductSort(StrEnum):
@@ -64,15 +65,13 @@ class ProductQuery(PageQuery):
         default=None,
         description="true: only products with a valid 3+ star certificate; false: without.",
     )
-    commune: str | None = Field(
-        default=None, max_length=100, pattern=QUERY_TEXT, description="Commune, accents optional."
-    )
+    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
     owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's.")
     event_id: uuid.UUID | None = Field(
         default=None, description="Only products entered in this event."
     )
-    min_price_vnd: PriceVnd | None = None
-    max_price_vnd: PriceVnd | None = None
+    min_price_vnd: PriceVndQuery | None = None
+    max_price_vnd: PriceVndQuery | None = None
     sort: ProductSort = Field(
         default=ProductSort.newest,
         description="newest (default), name, price, -price (dearest first) or stars.",
@@ -97,8 +96,9 @@ Translations = Annotated[
 class ProductFields(InputModel):
     description: LongText | None = Field(default=None, description="Description in Vietnamese.")
     translations: Translations = Field(default_factory=dict)
-    subgroup: Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*(?![\s\S])")] | (
-        None
+    subgroup: (
+        Annotated[str, StringConstraints(max_length=100, pattern=r"^[^\x00]*(?![\s\S])"), NFC]
+        | None
     ) = Field(default=None, description="Optional sub-group, e.g. `fresh fruit`, `herbal tea`.")
     stock: NonNegativeQuantityIn | None = Field(
         default=None, description="Stock in units (exact, <= 3 decimals); null: not tracked."

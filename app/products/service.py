@@ -58,6 +58,12 @@ def read(product: Product, stars: int | None, languages: LanguagePreference) -> 
     )
 
 
+def version(product: Product, stars: int | None) -> ProductRead:
+    """The product in its version representation (Vietnamese, with every translation): what
+    its ETag's version, and so `If-Match`, is about, whatever language it is read in."""
+    return read(product, stars, LanguagePreference())
+
+
 async def get_product(
     session: AsyncSession, product_id: uuid.UUID, today: date, *, for_update: bool = False
 ) -> Rated:

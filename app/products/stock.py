@@ -26,7 +26,8 @@ async def take(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) 
 
 
 async def give_back(session: AsyncSession, product_id: uuid.UUID, quantity: Decimal) -> None:
-    """Return `quantity` to a product's tracked stock (nothing if it is not tracked)."""
+    """Return `quantity`, what an order line took (`OrderLine.stock_taken`), to a product's
+    stock; nothing if its stock is no longer tracked."""
     await ProductRepository(session).return_stock(product_id, quantity)
 
 

@@ -5,6 +5,12 @@ total,,,,,1532,,,412750000
 product,7f0c...,Quýt vàng Bắc Sơn,kg,,1480,10512.5,10.5125,367937500
 day,,,,2025-11-03,201,,,51250000
 owner,1b2e...,Hợp tác xã Quýt vàng Bắc Sơn,,,1480,,,367937500
+
+Every row goes through one writer (`_table`), which writes numbers as numbers and neutralises
+text a spreadsheet would run as a formula (OWASP's CSV injection advice): a text cell beginning
+with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so an owner who names a
+product `=HYPERLINK(...)` shows that text, not a link. A negative number is a number, not text:
+it is written as it is.
 """
 
 from __future__ import annotations
@@ -36,8 +42,36 @@ COLUMNS = [
 ]
 
 
-def _number(value: Decimal | None) -> str:
-    return "" if value is None else format(value.normalize(), "f")
+Cell = str | int | Decimal | None
+"""A cell: text, an exact number, or empty."""
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet may take for the start of a formula when a text cell begins with it."""
+
+
+def text_cell(value: str) -> str:
+    """Text as a spreadsheet shows it: with a leading `'` where it would otherwise run as a
+    formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return text_cell(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _table(columns: list[str], rows: Iterable[list[Cell]]) -> str:
+    """The one CSV writer: a header, then every row, each cell through `_cell`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows([_cell(value) for value in row] for row in rows)
+    return buffer.getvalue()
 
 
 def _rows(
@@ -46,35 +80,32 @@ def _rows(
     products: Iterable[ProductSales],
     days: Iterable[DaySales],
     owners: Iterable[OwnerSales],
-) -> Iterable[list[str]]:
-    yield ["total", "", "", "", "", str(orders), "", "", str(revenue_vnd)]
+) -> Iterable[list[Cell]]:
+    yield ["total", None, None, None, None, orders, None, None, revenue_vnd]
     for p in products:
         yield [
             "product",
             str(p.product_id),
             p.name,
             p.unit.value,
-            "",
-            str(p.orders),
-            _number(p.quantity),
-            _number(p.quantity_tonnes),
-            str(p.revenue_vnd),
+            None,
+            p.orders,
+            p.quantity,
+            p.quantity_tonnes,
+            p.revenue_vnd,
         ]
     for d in days:
-        yield ["day", "", "", "", d.date.isoformat(), str(d.orders), "", "", str(d.revenue_vnd)]
+        yield ["day", None, None, None, d.date.isoformat(), d.orders, None, None, d.revenue_vnd]
     for o in owners:
-        yield ["owner", str(o.owner_id), o.name, "", "", str(o.orders), "", "", str(o.revenue_vnd)]
+        yield ["owner", str(o.owner_id), o.name, None, None, o.orders, None, None, o.revenue_vnd]
 
 
 def render(report: EventSalesReport | OwnerSalesReport) -> str:
     owners = report.by_owner if isinstance(report, EventSalesReport) else []
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(
-        _rows(report.orders, report.revenue_vnd, report.by_product, report.by_day, owners)
+    return _table(
+        COLUMNS,
+        _rows(report.orders, report.revenue_vnd, report.by_product, report.by_day, owners),
     )
-    return buffer.getvalue()
 
 
 CATALOG_COLUMNS = [
@@ -92,32 +123,30 @@ CATALOG_COLUMNS = [
 ]
 
 
+def _catalog_rows(report: CatalogReport) -> Iterable[list[Cell]]:
+    blank: list[Cell] = [None] * 7
+    for s in report.by_stars:
+        yield ["stars", s.stars, s.products, None, *blank]
+    for g in report.by_group:
+        yield ["group", g.group.value, g.products, g.certified, *blank]
+    for c in report.by_commune:
+        yield ["commune", c.commune, c.products, c.certified, *blank]
+    for e in report.expiring:
+        yield [
+            "expiring",
+            str(e.certificate_id),
+            None,
+            None,
+            str(e.product_id),
+            e.product_name,
+            e.owner_name,
+            e.stars,
+            e.decision_no,
+            e.valid_until.isoformat(),
+            e.days_left,
+        ]
+
+
 def render_catalog(report: CatalogReport) -> str:
     """The catalogue report as one CSV table: sections stars, group, commune and expiring."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CATALOG_COLUMNS)
-    blank = [""] * 7
-    for s in report.by_stars:
-        writer.writerow(["stars", "" if s.stars is None else s.stars, s.products, "", *blank])
-    for g in report.by_group:
-        writer.writerow(["group", g.group.value, g.products, g.certified, *blank])
-    for c in report.by_commune:
-        writer.writerow(["commune", c.commune, c.products, c.certified, *blank])
-    for e in report.expiring:
-        writer.writerow(
-            [
-                "expiring",
-                str(e.certificate_id),
-                "",
-                "",
-                str(e.product_id),
-                e.product_name,
-                e.owner_name,
-                e.stars,
-                e.decision_no,
-                e.valid_until.isoformat(),
-                e.days_left,
-            ]
-        )
-    return buffer.getvalue()
+    return _table(CATALOG_COLUMNS, _catalog_rows(report))

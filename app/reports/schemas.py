@@ -5,15 +5,15 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import QuantityOut
+from app.core.schemas import Day, QuantityOut
 from app.models.product import CertificateLevel, ProductGroup, Unit
 
 
 class OwnerSalesQuery(BaseModel):
     """`GET /v1/reports/owners/{id}/sales`: the local dates counted, and optionally an event."""
 
-    first: dt.date = Field(alias="from", description="First local date (YYYY-MM-DD).")
-    last: dt.date = Field(alias="to", description="Last local date, inclusive.")
+    first: Day = Field(alias="from", description="First local date (YYYY-MM-DD), 1970..2199.")
+    last: Day = Field(alias="to", description="Last local date, inclusive.")
     event_id: uuid.UUID | None = Field(default=None, description="Only sales at this event.")
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.schemas import canonical
 from app.idempotency.service import fingerprint, purge
 from app.models import ApiKey, IdempotencyRecord, IdempotencyStatus, Order, Role
 from app.orders.schemas import OrderCreate
@@ -82,6 +84,47 @@ async def test_same_key_other_body_is_422(
     assert await stock_of(db, mandarin) == Decimal(9)
 
 
+@pytest.mark.parametrize("again", [1.0, "1.000", "1e0", "0.1e1"])
+async def test_the_same_quantity_written_otherwise_is_the_same_request(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
+    again: float | str,
+) -> None:
+    mandarin = await insert_product(stock=Decimal(10))
+    headers = {**idem(partner), "content-type": "application/json"}
+    body = order_body((mandarin, 1))
+    first = await client.post("/v1/orders", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+
+    # The same order with `1` written as `1.0`, `1.000`, `1e0`: JSON text, as a client sends it.
+    text = json.dumps(body).replace('"quantity": 1}', f'"quantity": {again}}}')
+    assert text != json.dumps(body)
+    response = await client.post("/v1/orders", content=text, headers=headers)
+
+    assert response.status_code == 201, response.text
+    assert response.headers["idempotent-replayed"] == "true"
+    assert response.json() == first.json()
+    assert await order_count(db) == 1
+    assert await stock_of(db, mandarin) == Decimal(9)
+
+
+def test_equal_requests_have_one_fingerprint_and_others_differ() -> None:
+    product = uuid.uuid4()
+
+    def digest(*quantities: float | Decimal) -> str:
+        body = order_body()
+        body["items"] = [{"product_id": str(product), "quantity": q} for q in quantities]
+        return fingerprint("POST", "/v1/orders", canonical(OrderCreate.model_validate(body)))
+
+    assert digest(1) == digest(1.0) == digest(Decimal("1.000")) == digest(Decimal("1E+0"))
+    assert digest(100) == digest(Decimal("100.000")) == digest(Decimal("1E+2"))
+    assert digest(1) != digest(2)
+    assert digest(0.5) != digest(5)
+    assert digest(1, 2) != digest(2, 1)
+
+
 async def test_keys_are_scoped_to_the_api_key(
     client: httpx.AsyncClient, make_key: KeyFactory, insert_product: InsertProduct, db: AsyncSession
 ) -> None:
@@ -119,7 +162,7 @@ async def _claim_in_progress(
                 api_key_id=api_key.id,
                 key=key,
                 request_hash=fingerprint(
-                    "POST", "/v1/orders", OrderCreate.model_validate(body).model_dump(mode="json")
+                    "POST", "/v1/orders", canonical(OrderCreate.model_validate(body))
                 ),
                 status=IdempotencyStatus.in_progress,
                 claim_token=uuid.uuid4(),

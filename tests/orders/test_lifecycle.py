@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import split_token
-from app.models import ApiKey, OrderStatus, OrderStatusChange, Role
+from app.models import ApiKey, OrderLine, OrderStatus, OrderStatusChange, Role
 from tests.helpers import FakeClock, InsertProduct, KeyFactory, idem, order_body, problem, stock_of
 
 pytestmark = pytest.mark.anyio
@@ -147,6 +147,95 @@ async def test_cancel_returns_the_stock(
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
     assert await stock_of(db, mandarin) == Decimal(10)
+
+
+async def set_stock(
+    client: httpx.AsyncClient, headers: dict[str, str], product: Any, stock: float | None
+) -> None:
+    response = await client.patch(
+        f"/v1/products/{product.id}", json={"stock": stock}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["stock"] == stock
+
+
+async def test_cancel_returns_nothing_that_was_not_taken(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
+) -> None:
+    mandarin = await insert_product(stock=None)
+    order = await place(client, partner, (mandarin, 5))
+    await set_stock(client, admin, mandarin, 10)
+
+    response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=partner)
+
+    assert response.status_code == 200, response.text
+    assert await stock_of(db, mandarin) == Decimal(10)
+
+
+async def test_cancel_after_the_stock_stopped_being_tracked_returns_nothing(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
+) -> None:
+    mandarin = await insert_product(stock=Decimal(10))
+    order = await place(client, partner, (mandarin, 4))
+    await set_stock(client, admin, mandarin, None)
+
+    response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=partner)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "cancelled"
+    assert await stock_of(db, mandarin) is None
+
+
+async def test_cancel_after_a_recount_returns_what_was_taken(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    admin: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
+) -> None:
+    mandarin = await insert_product(stock=Decimal(10))
+    tea = await insert_product(stock=None, name="Trà Bổ Khai", unit_step=Decimal(1))
+    order = await place(client, partner, (mandarin, 4), (tea, 3), (mandarin, 0.5))
+    await set_stock(client, admin, mandarin, 20)
+    await set_stock(client, admin, tea, 7)
+
+    response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=partner)
+
+    assert response.status_code == 200, response.text
+    assert await stock_of(db, mandarin) == Decimal("24.5")
+    assert await stock_of(db, tea) == Decimal(7)
+
+
+async def test_each_line_records_the_stock_it_took(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
+) -> None:
+    mandarin = await insert_product(stock=Decimal(10))
+    temple = await insert_product(stock=None, name="Đình Bắc Lệ", unit_step=Decimal(1))
+    order = await place(client, partner, (mandarin, 2.5), (temple, 2))
+
+    await db.rollback()
+    lines = (
+        await db.execute(
+            select(OrderLine.product_id, OrderLine.quantity, OrderLine.stock_taken).where(
+                OrderLine.order_id == uuid.UUID(order["id"])
+            )
+        )
+    ).all()
+
+    assert sorted(lines) == sorted(
+        [(mandarin.id, Decimal("2.5"), Decimal("2.5")), (temple.id, Decimal(2), Decimal(0))]
+    )
 
 
 async def test_two_concurrent_cancels_return_the_stock_once(

@@ -117,6 +117,86 @@ async def test_quantity_off_the_unit_step_is_422_and_takes_nothing(
     assert await order_count(db) == 0
 
 
+async def test_lines_that_merge_into_a_step_are_still_each_off_the_step(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
+) -> None:
+    mandarin = await insert_product(stock=Decimal(10), unit_step=Decimal("0.5"))
+
+    response = await client.post(
+        "/v1/orders",
+        json=order_body((mandarin, 1), (mandarin, 0.3), (mandarin, 0.2)),
+        headers=idem(partner),
+    )
+
+    assert response.status_code == 422, response.text
+    body = problem(response)
+    assert body["code"] == "invalid_quantity"
+    assert [(e["loc"], e["type"]) for e in body["errors"]] == [
+        (["body", "items", 1, "quantity"], "unit_step"),
+        (["body", "items", 2, "quantity"], "unit_step"),
+    ]
+    assert await stock_of(db, mandarin) == Decimal(10)
+    assert await order_count(db) == 0
+
+
+async def test_fifty_lines_of_one_product_cannot_pass_the_cap_together(
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    insert_product: InsertProduct,
+    db: AsyncSession,
+) -> None:
+    temple = await insert_product(stock=None, unit="visit", unit_step=Decimal(1))
+
+    response = await client.post(
+        "/v1/orders", json=order_body(*[(temple, 100_000)] * 50), headers=idem(partner)
+    )
+
+    assert response.status_code == 422, response.text
+    body = problem(response)
+    assert body["code"] == "invalid_quantity"
+    assert [e["loc"] for e in body["errors"]] == [
+        ["body", "items", i, "quantity"] for i in range(50)
+    ]
+    assert {e["type"] for e in body["errors"]} == {"max_quantity"}
+    assert "5000000" in body["errors"][0]["msg"]
+    assert await order_count(db) == 0
+
+
+async def test_merged_lines_over_the_cap_name_only_that_products_lines(
+    client: httpx.AsyncClient, partner: dict[str, str], insert_product: InsertProduct
+) -> None:
+    temple = await insert_product(stock=None, unit="visit", unit_step=Decimal(1))
+    mandarin = await insert_product(stock=None)
+
+    response = await client.post(
+        "/v1/orders",
+        json=order_body((temple, 60_000), (mandarin, 1), (temple, 40_001)),
+        headers=idem(partner),
+    )
+
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in problem(response)["errors"]] == [
+        ["body", "items", 0, "quantity"],
+        ["body", "items", 2, "quantity"],
+    ]
+
+
+async def test_merged_lines_up_to_the_cap_are_taken(
+    client: httpx.AsyncClient, partner: dict[str, str], insert_product: InsertProduct
+) -> None:
+    temple = await insert_product(stock=None, unit="visit", unit_step=Decimal(1), price_vnd=0)
+
+    response = await client.post(
+        "/v1/orders", json=order_body((temple, 60_000), (temple, 40_000)), headers=idem(partner)
+    )
+
+    assert response.status_code == 201, response.text
+    assert [line["quantity"] for line in response.json()["lines"]] == [100_000]
+
+
 @pytest.mark.parametrize("quantity", [0, -1, 0.0001, "2", 100_001])
 async def test_invalid_quantity_is_422(
     client: httpx.AsyncClient,

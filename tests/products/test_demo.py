@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -72,3 +74,49 @@ async def test_the_sample_with_an_expired_certificate_has_no_stars(
     assert pork["stars"] is None
     assert [c["valid_until"] for c in history] == ["2024-10-15"]
     assert "Sample" in pork["description"]
+
+
+async def test_the_flagship_certificates_have_no_score_and_read_as_null(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await seed(app)
+
+    for q in ("quyt vang bac son", "tra bo khai", "dinh bac le"):
+        for product in (await client.get("/v1/products", params={"q": q})).json()["items"]:
+            response = await client.get(f"/v1/products/{product['id']}/certificates")
+
+            assert response.status_code == 200, response.text
+            [certificate] = response.json()["items"]
+            assert (certificate["stars"], certificate["score"]) == (4, None)
+
+
+async def test_every_public_read_of_the_demo_data_answers(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await seed(app)
+
+    async def every(path: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            response = await client.get(path, params=params)
+            assert response.status_code == 200, (path, response.text)
+            items += response.json()["items"]
+            if response.json()["next_cursor"] is None:
+                return items
+            params["cursor"] = response.json()["next_cursor"]
+
+    products = await every("/v1/products")
+    assert len(products) == len(demo.PRODUCTS)
+    for product in products:
+        assert (await client.get(f"/v1/products/{product['id']}")).status_code == 200
+        await every(f"/v1/products/{product['id']}/certificates")
+    for owner in await every("/v1/owners"):
+        assert (await client.get(f"/v1/owners/{owner['id']}")).status_code == 200
+    events = await every("/v1/events")
+    assert events
+    for event in events:
+        assert (await client.get(f"/v1/events/{event['id']}")).status_code == 200
+        for entry in await every(f"/v1/events/{event['id']}/products"):
+            url = f"/v1/events/{event['id']}/products/{entry['product_id']}"
+            assert (await client.get(url)).status_code == 200

@@ -221,6 +221,102 @@ async def test_bad_files_are_422(
     assert msg in problem(response)["errors"][0]["msg"]
 
 
+ROW = "Hợp tác xã Na Chi Lăng,Na Chi Lăng,food,kg,60000,,,\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "msg"),
+    [
+        pytest.param(
+            (HEADER + ROW + "A," + "x" * (128 * 1024 + 1) + ",food,kg,1,,,\n" + ROW).encode(),
+            3,
+            "line 3: a cell is longer than 131072 characters",
+            id="field over 128 KiB",
+        ),
+        pytest.param(
+            (HEADER + ROW + 'A,"Mứt na,food,kg,1,,,\n' + ROW).encode(),
+            3,
+            "line 3: a quoted cell is not closed (its closing quote is missing)",
+            id="unbalanced quote",
+        ),
+        pytest.param(
+            (HEADER + ROW + 'A,"Mứt na,food,kg,1,,,\n' + ROW * 3000).encode(),
+            3,
+            "line 3: a quoted cell is not closed (its closing quote is missing)",
+            id="unbalanced quote in a large file",
+        ),
+        pytest.param(
+            (HEADER + ROW + 'A,"Mứt" na,food,kg,1,,,\n' + ROW).encode(),
+            3,
+            'line 3: a quote inside a quoted cell must be doubled ("")',
+            id="stray quote",
+        ),
+        pytest.param(
+            ('"owner_name,product_name,group,unit,price_vnd\n' + ROW).encode(),
+            1,
+            "line 1: a quoted cell is not closed (its closing quote is missing)",
+            id="unbalanced quote in the header",
+        ),
+        pytest.param(
+            (HEADER + ROW + "A,Mứt\x00na,food,kg,1,,,\n").encode(),
+            3,
+            "line 3: the file contains a NUL character",
+            id="NUL byte",
+        ),
+        pytest.param(
+            (HEADER + ROW).encode() + b"A,M\xe1t na,food,kg,1,,,\n",
+            3,
+            f"line 3: not UTF-8 (byte {len((HEADER + ROW).encode()) + 3} of the file)",
+            id="invalid UTF-8",
+        ),
+    ],
+)
+async def test_a_malformed_file_is_422_naming_the_line(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_owner: OwnerFactory,
+    db: AsyncSession,
+    body: bytes,
+    line: int,
+    msg: str,
+) -> None:
+    await make_owner(name="Hợp tác xã Na Chi Lăng", commune="Chi Lăng")
+    before = await counts(db)
+
+    response = await client.post(
+        "/v1/products/import", content=body, headers={**admin, "content-type": "text/csv"}
+    )
+
+    assert response.status_code == 422, response.text
+    details = problem(response)
+    assert details["code"] in {"invalid_rows", "invalid_encoding"}
+    assert str(line) in details["detail"]
+    [error] = [e for e in details["errors"] if e["loc"][1] == line]
+    assert error["loc"] == ["body", line]
+    assert error["msg"] == msg
+    assert await counts(db) == before
+
+
+@pytest.mark.parametrize("issued_on", ["0001-01-01", "9999-12-31"])
+async def test_a_certificate_date_out_of_range_is_422_naming_the_cell(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_owner: OwnerFactory,
+    db: AsyncSession,
+    issued_on: str,
+) -> None:
+    await make_owner(name="Hợp tác xã Na Chi Lăng", commune="Chi Lăng")
+    body = HEADER + ROW + f"Hợp tác xã Na Chi Lăng,Mứt na,food,jar,1,4,1/QĐ-UBND,{issued_on}\n"
+
+    response = await post_csv(client, admin, body)
+
+    assert response.status_code == 422, response.text
+    [error] = problem(response)["errors"]
+    assert error["loc"] == ["body", 3, "issued_on"]
+    assert "from 1970-01-01 to 2199-12-31" in error["msg"]
+    assert await counts(db) == (1, 0, 0)
+
+
 async def test_import_needs_text_csv(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     response = await client.post("/v1/products/import", json={"rows": []}, headers=admin)
 
