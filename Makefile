@@ -12,7 +12,7 @@ PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 TEST_WORKERS ?= 2
 export OCOP_ENVIRONMENT ?= development
 
-.PHONY: run test lint typecheck test-sqlite test-postgres install install-dev lock clean bench
+.PHONY: run test lint typecheck test-sqlite test-postgres install install-dev lock clean bench fuzz
 
 $(VENV)/.runtime: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ test-sqlite: install-dev
 
 test-postgres: install-dev
 	OCOP_TEST_DATABASE=postgres OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(TEST_WORKERS)
+
+## fuzz: Schemathesis, longer than in the suite: every phase, OCOP_FUZZ_EXAMPLES (default 200)
+## examples per operation and role; SQLite unless OCOP_TEST_DATABASE=postgres. Prints its figures.
+fuzz: install-dev
+	OCOP_FUZZ_EXAMPLES=$${OCOP_FUZZ_EXAMPLES:-200} OCOP_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest tests/test_openapi_fuzz.py -s -q
 
 ## bench: order placement, catalogue reads, and reads beside hostile searches (prints figures)
 bench: install-dev

@@ -15,7 +15,7 @@ from app.core.openapi import responses
 from app.core.pagination import Page
 from app.core.schemas import canonical
 from app.core.zones import ZoneDep
-from app.idempotency.dependencies import IdempotencyKeyHeader
+from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotencyKeyHeader
 from app.idempotency.service import fingerprint, run_idempotent
 from app.models.api_key import Role
 from app.orders import service
@@ -32,6 +32,7 @@ OrderPlacer = Annotated[Principal, Depends(require(Role.partner, Role.admin))]
     response_model=OrderRead,
     status_code=status.HTTP_201_CREATED,
     responses=responses(409),
+    openapi_extra=IDEMPOTENCY_KEY_OPENAPI,
 )
 async def place_order(
     request: Request,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict
+from app.core.schemas import QUANTITY_MAX
 from app.models.product import Product
 from app.products.repository import ProductRepository
 
@@ -39,7 +40,8 @@ async def levels(
 
 
 def adjust(product: Product, delta: Decimal) -> None:
-    """Add (or remove) exact units on a product row locked for update; never below zero."""
+    """Add (or remove) exact units on a product row locked for update; never below zero, nor
+    above the largest quantity the API takes (QUANTITY_MAX)."""
     if product.stock is None:
         raise Conflict("This product's stock is not tracked.", code="stock_not_tracked")
     new_stock = product.stock + delta
@@ -47,5 +49,11 @@ def adjust(product: Product, delta: Decimal) -> None:
         raise Conflict(
             f"Only {product.stock} {product.unit} in stock; cannot remove {-delta}.",
             code="insufficient_stock",
+        )
+    if new_stock > QUANTITY_MAX:
+        raise Conflict(
+            f"Stock is at most {QUANTITY_MAX} {product.unit}; "
+            f"{product.stock} {product.unit} and {delta} more is over.",
+            code="stock_limit",
         )
     product.stock = new_stock

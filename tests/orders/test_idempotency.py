@@ -45,6 +45,28 @@ async def test_missing_key_is_400_and_writes_nothing(
     assert await order_count(db) == 0
 
 
+async def test_the_openapi_document_says_the_key_is_required(client: httpx.AsyncClient) -> None:
+    # It said "required": false, so clients (and Schemathesis) were told they could leave out
+    # a header without which every order is refused (400 idempotency_key_required).
+    operation = (await client.get("/openapi.json")).json()["paths"]["/v1/orders"]["post"]
+
+    assert operation["parameters"] == [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": "A unique key per intended operation (a UUID is ideal); retries "
+            "reuse it. Without it the request is refused (400 `idempotency_key_required`).",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": r"^[\x21-\x7e]+$",
+            },
+        }
+    ]
+
+
 async def test_same_key_same_body_replays_the_stored_answer(
     client: httpx.AsyncClient,
     partner: dict[str, str],

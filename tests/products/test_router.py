@@ -164,6 +164,33 @@ async def test_stock_cannot_go_below_zero(
     assert str(stored.stock) == "1.5"
 
 
+async def test_stock_cannot_go_above_the_largest_quantity(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_product_via_api: CreateProductViaApi,
+    db: AsyncSession,
+) -> None:
+    # Adjustments used to add past it: the API then showed a stock it refuses as input (a PATCH
+    # of the stock read back answered 422), and enough of them overflowed the column (a 500).
+    product = await create_product_via_api(stock=999999999999.5)
+
+    response = await client.post(
+        f"/v1/products/{product['id']}/stock-adjustments", json={"delta": 0.5}, headers=admin
+    )
+
+    assert response.status_code == 409
+    assert problem(response) == {
+        "type": "https://ocop-api.dev/problems/stock_limit",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "Stock is at most 999999999999.999 kg; 999999999999.5 kg and 0.5 more is over.",
+        "code": "stock_limit",
+    }
+    stored = await db.get(Product, uuid.UUID(product["id"]))
+    assert stored is not None
+    assert str(stored.stock) == "999999999999.5"
+
+
 async def test_untracked_stock_cannot_be_adjusted(
     client: httpx.AsyncClient, admin: dict[str, str], create_product_via_api: CreateProductViaApi
 ) -> None:
