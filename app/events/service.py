@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.changes import touch
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.i18n import LanguagePreference
 from app.core.zones import zone
@@ -48,10 +49,14 @@ async def get_event(
 
 
 async def list_events(
-    session: AsyncSession, query: EventQuery, now: datetime
+    session: AsyncSession, query: EventQuery, now: datetime, horizon: datetime
 ) -> tuple[list[Located], str | None]:
-    """Events overlapping the query's window, soonest first (nearest first with `near`)."""
-    return await EventRepository(session).page_matching(query, now)
+    """Events overlapping the query's window, soonest first (nearest first with `near`); with
+    `updated_since`, a page of the change feed of every event, up to `horizon`."""
+    events = EventRepository(session)
+    if query.feed:
+        return await events.changed(query, horizon)
+    return await events.page_matching(query, now)
 
 
 def _taken(refs: Sequence[EventExternalRef]) -> Conflict:
@@ -131,9 +136,12 @@ def _replace_refs(event: Event, refs: Sequence[ExternalRef]) -> None:
     # constraint, since the unit of work inserts before it deletes.
     kept = [ref for ref in event.external_refs if (ref.system, ref.external_id) in wanted]
     have = {(ref.system, ref.external_id) for ref in kept}
+    if have == wanted and len(kept) == len(event.external_refs):
+        return
     event.external_refs = kept + [
         EventExternalRef(system=s, external_id=i) for s, i in sorted(wanted - have)
     ]
+    touch(event)  # only rows of its own changed: its columns' `onupdate` would not see it
 
 
 async def update_event(

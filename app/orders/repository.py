@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
@@ -61,17 +61,26 @@ class OrderRepository(Repository[Order]):
         order: Order | None = await self.session.scalar(stmt)
         return order
 
-    async def page_visible(
-        self, principal: Principal, query: OrderQuery
-    ) -> tuple[list[Order], str | None]:
-        """One page of the orders `principal` may see that match `query`, newest first."""
+    def _matching(self, principal: Principal, query: OrderQuery) -> Select[Order]:
+        """The orders `principal` may see that match `query`'s filters."""
         clauses: list[Any] = visible_to(principal)
         if query.status is not None:
             clauses.append(Order.status == query.status)
         if query.event_id is not None:
             clauses.append(Order.event_id == query.event_id)
-        stmt = self.select().where(*clauses).options(*self.options())
-        return await self.page(stmt, NEWEST, query)
+        return self.select().where(*clauses).options(*self.options())
+
+    async def page_visible(
+        self, principal: Principal, query: OrderQuery
+    ) -> tuple[list[Order], str | None]:
+        """One page of the orders `principal` may see that match `query`, newest first."""
+        return await self.page(self._matching(principal, query), NEWEST, query)
+
+    async def changed_visible(
+        self, principal: Principal, query: OrderQuery, horizon: datetime
+    ) -> tuple[list[Order], str | None]:
+        """One page of the change feed of the orders `principal` may see, every status."""
+        return await self.changes(self._matching(principal, query), query, horizon)
 
     async def status_of(self, order_id: uuid.UUID) -> OrderStatus | None:
         return await self.session.scalar(select(Order.status).where(Order.id == order_id))
@@ -96,7 +105,7 @@ class OrderRepository(Repository[Order]):
         result = await self.session.execute(
             update(Order)
             .where(Order.id == order_id, Order.status == previous)
-            .values(status=to_status, updated_at=now)
+            .values(status=to_status)  # `onupdate` stamps updated_at as it is written
             .returning(Order.id)
             .execution_options(synchronize_session=False)
         )

@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from app.core.pagination import PageQuery
+from app.core.pagination import ChangesQuery
 from app.core.schemas import (
     END,
     Email,
@@ -73,8 +73,12 @@ class OrderCreate(InputModel):
     note: LongText | None = Field(default=None, description="Free text for the seller.")
 
 
-class OrderQuery(PageQuery):
-    """The query string of `GET /v1/orders`: filters and the page."""
+class OrderQuery(ChangesQuery):
+    """The query string of `GET /v1/orders`: filters and the page; or, with `updated_since`,
+    the change feed of the orders the key may see, in every status (an order's event never
+    changes, so `event_id` may narrow it)."""
+
+    feed_parameters: ClassVar[frozenset[str]] = frozenset({"event_id"})
 
     status: OrderStatus | None = Field(default=None, description="Only this status.")
     event_id: uuid.UUID | None = Field(default=None, description="Only orders at this event.")

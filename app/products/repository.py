@@ -127,6 +127,13 @@ class ProductRepository(Repository[Product]):
         )
         return [(product, stars) for product, stars in rows], next_cursor
 
+    async def changed(
+        self, query: ProductQuery, today: date, horizon: datetime
+    ) -> tuple[list[Rated], str | None]:
+        """One page of the change feed of every product, archived ones included."""
+        rows, next_cursor = await self.changes(self.rated(today), query, horizon)
+        return [(product, stars) for product, stars in rows], next_cursor
+
     async def find_by_owner_and_name(self, owner_id: uuid.UUID, name: str) -> Product | None:
         """The owner's (oldest) product with this name, accents and case aside."""
         stmt = select(Product).where(Product.owner_id == owner_id, Product.sort_name == fold(name))
