@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from app.core.changes import restamp
 from app.core.config import Environment, Settings
 from app.core.db import begin_write
 from app.core.errors import DatabaseTimeout
+from app.imports import products as importer
 from app.models import Owner, OwnerKind, Product, ProductGroup, Role, Unit
 from tests.helpers import InsertProduct, KeyFactory, problem, read_feed
 
@@ -53,7 +55,10 @@ async def change_price(session: AsyncSession, product_id: uuid.UUID, price_vnd: 
 
 async def price_of(app: FastAPI, product_id: uuid.UUID) -> int | None:
     async with app.state.sessionmaker() as session:
-        return await session.scalar(select(Product.price_vnd).where(Product.id == product_id))
+        price: int | None = await session.scalar(
+            select(Product.price_vnd).where(Product.id == product_id)
+        )
+    return price
 
 
 @pytest.mark.postgres_only
@@ -163,6 +168,37 @@ async def test_a_batch_that_restamps_its_rows_meets_the_deadline(
     assert await price_of(app, product.id) == 1
     assert restamped is not None
     assert (restamped - product.updated_at).total_seconds() >= DEADLINE_S * 1.2
+
+
+async def test_an_import_that_runs_past_the_deadline_commits(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_row = importer._Writer._product
+
+    async def slow_row(writer: Any, row: Any, owner: Owner) -> Product:
+        product = await write_row(writer, row, owner)
+        await asyncio.sleep(DEADLINE_S / 2)
+        return product
+
+    monkeypatch.setattr(importer._Writer, "_product", slow_row)
+    rows = "".join(
+        f"Hợp tác xã Một,Sản phẩm {i},food,kg,1000,Bắc Sơn,cooperative\n" for i in range(3)
+    )
+    csv = "owner_name,product_name,group,unit,price_vnd,commune,owner_kind\n" + rows
+
+    response = await client.post(
+        "/v1/products/import",
+        content=csv.encode(),
+        headers={**admin, "content-type": "text/csv; charset=utf-8"},
+    )
+    await asyncio.sleep(SETTLE_S)
+    items, _cursor = await read_feed(client, "/v1/products")
+
+    assert response.status_code == 200, response.text
+    assert sorted(item["name"] for item in items) == [f"Sản phẩm {i}" for i in range(3)]
 
 
 @pytest.mark.parametrize("feed_window", [(SETTLE_S, 1e-6)])
