@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Collection
 from datetime import datetime, timedelta
 from itertools import chain
 from typing import Annotated, Any
@@ -57,6 +56,8 @@ COMMIT_DEADLINE = "ocop_feed_commit_deadline_s"
 """Engine execution option: `OCOP_FEED_COMMIT_DEADLINE_S` (absent or None: no deadline)."""
 _FIRST_WRITE = "ocop_feed_first_write"
 """`Session.info` key: when (`time.monotonic`) the transaction first wrote a timestamped row."""
+_WRITTEN = "ocop_feed_written"
+"""`Session.info` key: the ids of the timestamped rows the transaction wrote, by model."""
 RESTAMP_CHUNK = 500
 
 
@@ -73,31 +74,33 @@ def touch(row: TimestampedMixin) -> None:
     row.updated_at = utcnow()
 
 
-async def restamp(
-    session: AsyncSession, model: type[TimestampedMixin], ids: Collection[uuid.UUID]
-) -> None:
-    """Stamp these rows changed now, and count the transaction's writes from now on.
+async def restamp(session: AsyncSession) -> None:
+    """Stamp every row this transaction wrote changed now, and count its writes from now on.
 
-    For a long batch about to commit: `ids` must hold every row it wrote that a change feed
-    serves, so that none keeps a stamp older than the commit deadline allows. The rows in the
-    session keep their old `updated_at`: a batch does not answer with them."""
+    For a long batch (an import, the demo's seed), just before it commits: then no row keeps a
+    stamp older than the commit deadline allows, however long the batch ran. Rows written by
+    the ORM are known (`TrackedSession`); a batch must not change feed rows otherwise (by an
+    `UPDATE` statement). The rows in the session keep their old `updated_at`: a batch does not
+    answer with them."""
     session.info[_FIRST_WRITE] = time.monotonic()
     now = utcnow()
-    table: Any = model
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), RESTAMP_CHUNK):
-        chunk = ordered[start : start + RESTAMP_CHUNK]
-        await session.execute(
-            update(table)
-            .where(table.id.in_(chunk))
-            .values(updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    written: dict[type[TimestampedMixin], set[uuid.UUID]] = session.info.get(_WRITTEN, {})
+    for model, ids in written.items():
+        table: Any = model
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), RESTAMP_CHUNK):
+            await session.execute(
+                update(table)
+                .where(table.id.in_(ordered[start : start + RESTAMP_CHUNK]))
+                .values(updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
 
 class TrackedSession(Session):
     """The session under every `AsyncSession` of the service: it notes when a transaction
-    first writes a timestamped row and, at commit, refuses one past the deadline."""
+    first writes a timestamped row, and which rows it writes through the ORM (for `restamp`),
+    and at commit refuses one past the deadline."""
 
 
 def _note_write(session: Session) -> None:
@@ -109,6 +112,15 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     # Noted before the flush stamps (`onupdate` runs during it): the clock starts no later.
     if any(isinstance(row, TimestampedMixin) for row in chain(session.new, session.dirty)):
         _note_write(session)
+
+
+@event.listens_for(TrackedSession, "after_flush")
+def _after_flush(session: Session, _context: Any) -> None:
+    # The session's lists and the rows' histories still say what this flush wrote.
+    written = session.info.setdefault(_WRITTEN, {})
+    for row in chain(session.new, session.dirty):
+        if isinstance(row, TimestampedMixin) and (row in session.new or session.is_modified(row)):
+            written.setdefault(type(row), set()).add(row.id)
 
 
 @event.listens_for(TrackedSession, "do_orm_execute")
@@ -138,3 +150,4 @@ def _before_commit(session: Session) -> None:
 def _after_transaction(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_FIRST_WRITE, None)
+        session.info.pop(_WRITTEN, None)

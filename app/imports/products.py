@@ -323,16 +323,14 @@ class _Writer:
     resolved: dict[str, Owner | None]
     result: ImportResult
     update_existing: bool
-    written: set[uuid.UUID] = field(default_factory=set)
-    """The products created, changed or certified."""
 
     async def write(self, plan: _Plan) -> None:
         for _line, row in plan.rows:
             product = await self._product(row, await self._owner(row))
             await self._certificate(product, row)
-        # A large file takes longer than a commit may after its first write: its products
-        # are stamped changed again, now, just before the commit (app.core.changes).
-        await restamp(self.session, Product, self.written)
+        # A large file takes longer than a commit may after its first write: what it wrote
+        # is stamped changed again, now, just before the commit (app.core.changes).
+        await restamp(self.session)
 
     async def _owner(self, row: ImportRow) -> Owner:
         """The row's owner, created the first time the file names a missing one."""
@@ -357,13 +355,11 @@ class _Writer:
             self.session.add(product)
             await self.session.flush()
             self.result.products_created += 1
-            self.written.add(product.id)
         elif self.update_existing and (changes := _changes(product, row)):
             for name, value in changes.items():
                 setattr(product, name, value)
             await self.session.flush()
             self.result.products_updated += 1
-            self.written.add(product.id)
         else:
             self.result.products_unchanged += 1
         return product
@@ -383,7 +379,6 @@ class _Writer:
             issued_on=row.issued_on,
         )
         self.result.certificates_created += 1
-        self.written.add(product.id)
 
 
 async def import_csv(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from app.core.changes import restamp
 from app.core.config import Environment, Settings
 from app.core.db import begin_write
 from app.core.errors import DatabaseTimeout
+from app.demo.seed import seed_demo
 from app.imports import products as importer
 from app.models import Owner, OwnerKind, Product, ProductGroup, Role, Unit
 from tests.helpers import InsertProduct, KeyFactory, problem, read_feed
@@ -161,7 +163,7 @@ async def test_a_batch_that_restamps_its_rows_meets_the_deadline(
     async with app.state.sessionmaker() as session:
         await change_price(session, product.id, 1)
         await asyncio.sleep(DEADLINE_S * 1.2)
-        await restamp(session, Product, [product.id])
+        await restamp(session)
         restamped = await session.scalar(select(Product.updated_at).where(Product.id == product.id))
         await session.commit()
 
@@ -199,6 +201,22 @@ async def test_an_import_that_runs_past_the_deadline_commits(
 
     assert response.status_code == 200, response.text
     assert sorted(item["name"] for item in items) == [f"Sản phẩm {i}" for i in range(3)]
+
+
+async def test_the_demo_seed_runs_past_the_deadline_and_commits(
+    app: FastAPI, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    async with app.state.sessionmaker() as session:
+        await begin_write(session)
+        started = time.monotonic()
+        report = await seed_demo(session)
+        took_s = time.monotonic() - started
+        await session.commit()
+    await asyncio.sleep(SETTLE_S)
+    orders, _cursor = await read_feed(client, "/v1/orders", headers=admin)
+
+    assert took_s > DEADLINE_S  # (1338 orders, in one transaction)
+    assert len(orders) == report.created["orders"]
 
 
 @pytest.mark.parametrize("feed_window", [(SETTLE_S, 1e-6)])
