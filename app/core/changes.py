@@ -27,12 +27,15 @@ the guard bounds how long one may hold the write lock once it has written.
 
 The price: a change appears in the feeds `OCOP_FEED_SETTLE_S` after it is made (15 s by
 default), and a request that takes longer than the deadline to commit fails rather than commit.
-A batch that legitimately runs long (a CSV import) stamps its rows again just before it commits
-(`restamp`), so it meets the deadline however long it ran.
+A batch that legitimately runs long (a CSV import, the demo's seed) stamps every row it wrote
+again just before it commits (`restamp`), so it meets the deadline however long it ran.
 
 Every write of a row moves its `updated_at` (`onupdate` on `TimestampedMixin`, ORM writes and
 `UPDATE` statements alike); a change that touches only rows the representation includes (an
-event's external refs, a product's certificates, its owner's name) moves it with `touch`.
+event's external refs, a product's certificates, its owner's name) moves it with `touch`. What
+the clock alone changes is no write, and so no change: an event's status going from scheduled
+to ongoing to ended (a mirror derives it from `starts_at` and `ends_at`), and a product's stars
+on the day a certificate takes effect or lapses.
 """
 
 from __future__ import annotations
