@@ -83,6 +83,16 @@ def idem(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
     return {**headers, "Idempotency-Key": key or uuid.uuid4().hex}
 
 
+async def place_order(
+    client: httpx.AsyncClient, headers: dict[str, str], *items: Any
+) -> dict[str, Any]:
+    """Place an order of `items` (see `order_body`) through the API; its JSON."""
+    response = await client.post("/v1/orders", json=order_body(*items), headers=idem(headers))
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
 async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | None:
     product_id = product.id if isinstance(product, Product) else product
     # Each check reads in a transaction of its own: one left open would keep an old snapshot.

@@ -22,6 +22,7 @@ from tests.helpers import (
     OwnerFactory,
     idem,
     order_body,
+    place_order,
     problem,
     read_feed,
     read_list,
@@ -34,13 +35,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update=QUICK_FEED)
-
-
-async def place(client: httpx.AsyncClient, headers: dict[str, str], *items: Any) -> dict[str, Any]:
-    response = await client.post("/v1/orders", json=order_body(*items), headers=idem(headers))
-    assert response.status_code == 201, response.text
-    order: dict[str, Any] = response.json()
-    return order
 
 
 async def test_each_key_is_served_the_orders_it_may_see_in_every_status(
@@ -57,9 +51,9 @@ async def test_each_key_is_served_the_orders_it_may_see_in_every_status(
     other_partner = await make_key(Role.partner, name="other partner")
     mine = await insert_product(owner_id=seller)
     theirs = await insert_product()
-    cancelled = await place(client, partner, (mine, 1))
-    confirmed = await place(client, partner, (theirs, 1))
-    other = await place(client, other_partner, (mine, 1))
+    cancelled = await place_order(client, partner, (mine, 1))
+    confirmed = await place_order(client, partner, (theirs, 1))
+    other = await place_order(client, other_partner, (mine, 1))
     await client.post(f"/v1/orders/{cancelled['id']}/cancel", headers=partner)
     await client.post(f"/v1/orders/{confirmed['id']}/confirm", headers=admin)
     await settle(app)
@@ -97,7 +91,7 @@ async def test_the_feed_may_be_of_one_event(
 ) -> None:
     product = await insert_product()
     event = await insert_event(products={product.id: None})
-    at_event = await place(client, partner, (product, 1))
+    at_event = await place_order(client, partner, (product, 1))
     response = await client.post(
         "/v1/orders",
         json=order_body((product, 1), event_id=str(event.id)),
@@ -138,7 +132,7 @@ async def test_every_status_move_moves_updated_at_and_is_served_again(
     before: tuple[str, ...],
     move: str,
 ) -> None:
-    order = await place(client, admin, (await insert_product(), 1))
+    order = await place_order(client, admin, (await insert_product(), 1))
     for earlier in before:
         await client.post(f"/v1/orders/{order['id']}/{earlier}", headers=admin)
     await settle(app)
@@ -189,7 +183,7 @@ async def test_mirrors_built_from_the_feed_equal_the_live_orders(
         items = [
             (product, rng.randint(1, 3)) for product in rng.sample(products, rng.randint(1, 2))
         ]
-        ids.append((await place(client, placer, *items))["id"])
+        ids.append((await place_order(client, placer, *items))["id"])
 
     async def move() -> None:
         action = rng.choice(["confirm", "fulfil", "cancel"])
