@@ -346,12 +346,12 @@ class EventRead(BaseModel):
     name: str = Field(description="The name, in `language`.")
     description: str | None = Field(description="The description, in `description_language`.")
     language: str = Field(
-        description="The language `name` is in: the best one of `Accept-Language` the event "
-        "has a translated name for, else `vi`."
+        description="The language `name` is in: that of the translation `Accept-Language` "
+        "chose, if it gives a name, else `vi`."
     )
     description_language: str | None = Field(
-        description="The language `description` is in (null when there is none): `vi` when "
-        "the translation chosen has no description."
+        description="The language `description` is in (null when there is none): that of the "
+        "translation `Accept-Language` chose, if it gives a description, else `vi`."
     )
     kind: EventKind
     starts_at: Timestamp = Field(description="Opens, in UTC; show it in `tz` for local time.")

@@ -173,12 +173,12 @@ class ProductRead(BaseModel):
     name: str = Field(description="The name, in `language`.")
     description: str | None = Field(description="The description, in `description_language`.")
     language: str = Field(
-        description="The language `name` is in: the best one of `Accept-Language` the product "
-        "has a translation for, else `vi`."
+        description="The language `name` is in: that of the translation `Accept-Language` "
+        "chose, if it gives a name, else `vi`."
     )
     description_language: str | None = Field(
-        description="The language `description` is in (null when there is none): `vi` when "
-        "the translation chosen for `name` has no description."
+        description="The language `description` is in (null when there is none): that of the "
+        "translation `Accept-Language` chose, if it gives a description, else `vi`."
     )
     translations: dict[str, TranslationRead] = Field(description="Every stored translation.")
     group: ProductGroup
