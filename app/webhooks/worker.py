@@ -35,6 +35,7 @@ from app.core import metrics
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
 from app.core.db import begin_write
+from app.core.schemas import timestamp_text
 from app.models.api_key import Role
 from app.models.webhook import (
     DeliveryStatus,
@@ -119,7 +120,7 @@ class Outcome:
 def event_body(event: OutboxEvent) -> bytes:
     document = {
         "type": event.type,
-        "timestamp": event.created_at.isoformat(),
+        "timestamp": timestamp_text(event.created_at),
         "data": event.payload,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
