@@ -307,7 +307,7 @@ async def test_an_owner_key_cannot_read_another_owners_sales(
 
 
 @pytest.mark.parametrize("role", [Role.partner, Role.owner])
-async def test_event_report_is_for_admins_and_granted_partners(
+async def test_event_report_is_refused_to_owners_and_to_partners_without_a_grant(
     client: httpx.AsyncClient, make_key: KeyFactory, festival: dict[str, Any], role: Role
 ) -> None:
     headers = await make_key(role, owner_id=festival["growers"] if role is Role.owner else None)
