@@ -28,6 +28,7 @@ from tests import database
 # What the factory fixtures return. `insert_*` write rows straight to the database and return
 # the ORM object; `create_*_via_api` go through the HTTP API (as admin) and return its JSON.
 KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+ScopedPartnerFactory = Callable[..., Awaitable[dict[str, str]]]
 OwnerFactory = Callable[..., Awaitable[dict[str, Any]]]
 InsertProduct = Callable[..., Awaitable[Product]]
 InsertEvent = Callable[..., Awaitable[Event]]

@@ -53,3 +53,18 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret key. Shown this once only; store it safely.")
+
+
+class EventGrantRead(BaseModel):
+    """A partner key's grant on an event: the key may link the event's external ids
+    (`PATCH /v1/events/{id}` with `external_refs` only), read its sales report and hear its
+    `event.updated` webhooks."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    api_key_id: uuid.UUID = Field(description="The partner key.")
+    event_id: uuid.UUID = Field(description="The event (festival, fair) it was granted.")
+    granted_by_key_id: uuid.UUID | None = Field(
+        description="The admin key that granted it; null when granted with `ocop keys grant`."
+    )
+    created_at: Timestamp = Field(description="When it was granted.")

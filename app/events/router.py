@@ -28,7 +28,6 @@ from app.events.schemas import (
     EventProductUpdate,
     EventQuery,
     EventRead,
-    EventUpdate,
     EventView,
 )
 from app.models.event import Event, EventProduct
@@ -100,16 +99,10 @@ async def get_event(
 
 
 @router.patch("/{event_id}", response_model=EventRead, responses=responses(401, 403, 404, 409, 412))
-async def update_event(
-    request: Request,
-    session: SessionDep,
-    _admin: AdminPrincipal,
-    target: EventForChange,
-    body: EventUpdate,
-) -> Response:
-    """Update an event (admin); honours `If-Match` (the ETag of a read in any language and
-    `tz`)."""
-    await service.update_event(session, target.event, body, target.view.now)
+async def update_event(request: Request, session: SessionDep, target: EventForChange) -> Response:
+    """Update an event (admin; a partner key granted the event: `external_refs` only); honours
+    `If-Match` (the ETag of a read in any language and `tz`)."""
+    await service.update_event(session, target.event, target.data, target.view.now)
     return _event_response(request, target.view, target.event)
 
 

@@ -14,8 +14,10 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import END, InputModel, ShortText, Timestamp
+from app.models.api_key import Role
 from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery
 from app.webhooks import signing
+from app.webhooks.catalogue import MessageType, Reach
 from app.webhooks.outbox import EVENT_TYPES, EventType
 from app.webhooks.targets import MAX_URL_LENGTH
 
@@ -134,3 +136,40 @@ class DeliveryRead(BaseModel):
             delivered_at=delivery.delivered_at,
             attempt_log=[AttemptRead.model_validate(a) for a in delivery.attempt_log],
         )
+
+
+class HearerRead(BaseModel):
+    role: Role = Field(description="A role whose keys hear the type.")
+    reach: Reach = Field(
+        description="Which of them: `every` key of the role; the keys a message `named` (an "
+        "order's placing partner key, the owners concerned); the partner keys `granted` the "
+        "event a message is about."
+    )
+    who: str = Field(description="The same, for people.")
+
+
+class EventTypeRead(BaseModel):
+    type: EventType = Field(description="The type, as in a webhook's `event_types`.")
+    description: str
+    payload_schema: str = Field(description="The name of the schema of a message's `data`.")
+    audience: list[HearerRead] = Field(description="Who can hear it, by role.")
+    subscribable: bool = Field(
+        description="Whether the calling key may subscribe to it now (a partner key hears "
+        "`granted` types once an admin grants it an event)."
+    )
+
+    @classmethod
+    def of(cls, kind: MessageType, subscribable: bool) -> EventTypeRead:
+        return cls(
+            type=kind.type,
+            description=kind.description,
+            payload_schema=kind.payload,
+            audience=[HearerRead(role=h.role, reach=h.reach, who=h.who) for h in kind.hearers],
+            subscribable=subscribable,
+        )
+
+
+class EventTypeCatalogue(BaseModel):
+    """Every webhook message type: what it says, the schema of its `data`, who can hear it."""
+
+    items: list[EventTypeRead]
