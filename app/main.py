@@ -15,7 +15,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import head_revision
-from app.core.openapi import install_openapi
+from app.core.openapi import install_openapi, operation_id
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()

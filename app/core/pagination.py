@@ -61,6 +61,13 @@ class Page(BaseModel, Generic[T]):
         description="Pass as `cursor` for the next page; null on the last page."
     )
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+        """`ProductPage` for `Page[ProductRead]`: the schema's name in the OpenAPI document,
+        and so the class a generated client makes of it."""
+        (item,) = params
+        return item.__name__.removesuffix("Read") + "Page"
+
 
 INT64 = (-(2**63), 2**63 - 1)
 MAX_CURSOR_TEXT = 500

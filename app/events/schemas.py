@@ -51,6 +51,7 @@ from app.core.schemas import (
 from app.core.zones import day_start, zone
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
+from app.owners.schemas import OwnerRef
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
@@ -444,11 +445,6 @@ class EntryQuery(PageQuery):
     """`GET /v1/events/{id}/products`: an owner's products only, and the page."""
 
     owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's products.")
-
-
-class OwnerRef(BaseModel):
-    id: uuid.UUID
-    name: str
 
 
 class EventProductRead(BaseModel):

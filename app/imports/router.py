@@ -32,7 +32,9 @@ class UnsupportedMediaType(DomainError):
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}}},
+            # A file, sent as its bytes: `binary` makes generated clients take a file (or
+            # bytes) rather than a string they cannot send.
+            "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}},
             "description": "UTF-8 CSV with a header row, at most 5 MiB; see the README for the "
             "columns.",
         }

@@ -23,6 +23,13 @@ from app.core.schemas import (
 from app.models.owner import OwnerKind, OwnerStatus
 
 
+class OwnerRef(BaseModel):
+    """An owner in brief, inside another resource (a product, an event entry)."""
+
+    id: uuid.UUID = Field(description="The owner's id.")
+    name: str = Field(description="The owner's name.")
+
+
 class OwnerFields(InputModel):
     representative: Name | None = Field(
         default=None, description="The person who represents the owner (director, head)."

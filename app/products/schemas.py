@@ -35,6 +35,7 @@ from app.core.schemas import (
     SearchText,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
+from app.owners.schemas import OwnerRef
 
 Rated = tuple[Product, int | None]
 """A product with its current stars (computed in SQL for a given day)."""
@@ -113,7 +114,11 @@ class ProductCreate(ProductFields):
     group: ProductGroup = Field(description="One of the six OCOP groups (see /v1/taxonomy).")
     unit: Unit = Field(description="The unit the product is sold in.")
     unit_step: PositiveQuantityIn = Field(
-        default=Decimal(1), description="Orders are multiples of this (0.5 for kg, 1 for box)."
+        default=Decimal(1),
+        description="Orders are multiples of this (0.5 for kg, 1 for box).",
+        # The document's default is a JSON number, as the value is: pydantic writes a Decimal
+        # default as the string "1", which a number schema does not admit.
+        json_schema_extra={"default": 1},
     )
     price_vnd: PriceVnd = Field(description="Price per unit, whole VND.")
     commune: Place = Field(description="Commune where it is made or found, e.g. `Bắc Sơn`.")
@@ -154,11 +159,6 @@ class StockAdjustment(InputModel):
     delta: QuantityIn = Field(
         description="Units to add (negative to remove), exact: 0.1 + 0.2 is 0.3."
     )
-
-
-class OwnerRef(BaseModel):
-    id: uuid.UUID = Field(description="The owner's id.")
-    name: str = Field(description="The owner's name.")
 
 
 class TranslationRead(BaseModel):
