@@ -126,7 +126,10 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-_RETRY_AFTER = {"schema": {"type": "integer"}, "description": "Seconds to wait before trying again."}
+_RETRY_AFTER = {
+    "schema": {"type": "integer"},
+    "description": "Seconds to wait before trying again.",
+}
 
 
 def _declare_errors(operation: dict[str, Any]) -> None:

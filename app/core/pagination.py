@@ -62,11 +62,12 @@ class Page(BaseModel, Generic[T]):
     )
 
     @classmethod
-    def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
         """`ProductPage` for `Page[ProductRead]`: the schema's name in the OpenAPI document,
         and so the class a generated client makes of it."""
         (item,) = params
-        return item.__name__.removesuffix("Read") + "Page"
+        name: str = item.__name__
+        return name.removesuffix("Read") + "Page"
 
 
 INT64 = (-(2**63), 2**63 - 1)
