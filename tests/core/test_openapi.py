@@ -189,17 +189,17 @@ async def test_every_example_fits_its_schema(client: httpx.AsyncClient) -> None:
     checked = 0
     errors = []
     components = doc["components"]["schemas"]
-    for path, schema in schema_examples(components, "components", "schemas"):
+    for where, schema in schema_examples(components, "components", "schemas"):
         for example in schema["examples"]:
             checked += 1
-            found = validator(doc, *path).iter_errors(example)
-            errors += [f"{'/'.join(map(str, path))}: {e.message}" for e in found]
+            found = validator(doc, *where).iter_errors(example)
+            errors += [f"{'/'.join(map(str, where))}: {e.message}" for e in found]
     for method, path, op in operations(doc):
         for media, media_type in op.get("requestBody", {}).get("content", {}).items():
-            schema_path = ("paths", path, method.lower(), "requestBody", "content", media, "schema")
+            body = ("paths", path, method.lower(), "requestBody", "content", media, "schema")
             for example in body_examples(doc, media_type) or []:
                 checked += 1
-                found = validator(doc, *schema_path).iter_errors(example)
+                found = validator(doc, *body).iter_errors(example)
                 errors += [f"{method} {path}: {e.message}" for e in found]
 
     assert errors == []
@@ -235,3 +235,17 @@ async def test_every_request_body_example_is_accepted(
 
     assert refused == {}
     assert answered >= 16
+
+
+async def test_every_error_answer_is_a_problem(client: httpx.AsyncClient) -> None:
+    doc = await document(client)
+
+    bodies = {
+        json.dumps(response.get("content"))
+        for _method, _path, op in operations(doc)
+        for code, response in op["responses"].items()
+        if code >= "400"
+    }
+
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert bodies == {json.dumps(problem)}
