@@ -55,7 +55,7 @@ _CONDITIONAL_HEADERS = {
         "in": "header",
         "required": False,
         "description": "The `ETag` of the copy you hold: 304 without a body if it is current.",
-        "schema": {"type": "string", "maxLength": 1000},
+        "schema": {"type": "string"},
     },
     "412": {
         "name": "If-Match",
@@ -63,7 +63,7 @@ _CONDITIONAL_HEADERS = {
         "required": False,
         "description": "The `ETag` you read (in any language or zone): 412 if the resource "
         "changed since; without it the write is unconditional.",
-        "schema": {"type": "string", "maxLength": 1000},
+        "schema": {"type": "string"},
     },
 }
 _ETAG = {

@@ -21,7 +21,9 @@ from app.events.schemas import (
     TZ_DESCRIPTION,
     EventProductCreate,
     EventProductRead,
+    EventProductUpdate,
     EventRead,
+    EventUpdate,
     EventView,
     TimeZoneName,
 )
@@ -69,14 +71,24 @@ async def locked_event(session: SessionDep, view: EventViewDep, event_id: uuid.U
 LockedEventDep = Annotated[LockedEvent, Depends(locked_event)]
 
 
-async def event_for_change(request: Request, locked: LockedEventDep) -> LockedEvent:
+@dataclass(frozen=True)
+class EventChange(LockedEvent):
+    """A locked event and the change the request's body asks."""
+
+    body: EventUpdate
+
+
+async def event_for_change(
+    request: Request, locked: LockedEventDep, body: EventUpdate
+) -> EventChange:
     """The locked event, if `If-Match` names its current version (read in any language and
-    zone)."""
+    zone), and the change. The body is this dependency's own parameter, so FastAPI validates
+    it before the check: a bad body is 422 whatever the tag."""
     check_if_match(request, locked.version())
-    return locked
+    return EventChange(locked.event, locked.view, body)
 
 
-EventForChange = Annotated[LockedEvent, Depends(event_for_change)]
+EventForChange = Annotated[EventChange, Depends(event_for_change)]
 
 
 @dataclass(frozen=True)
@@ -123,14 +135,21 @@ class ShownEntry:
         return EventProductRead.version(self.entry)
 
 
+@dataclass(frozen=True)
+class EntryChange(ShownEntry):
+    """An entry the caller may change, locked, and the change the request's body asks."""
+
+    body: EventProductUpdate
+
+
 async def entry_for_change(
-    request: Request, languages: LanguageDep, entry: OwnedEntry
-) -> ShownEntry:
+    request: Request, languages: LanguageDep, entry: OwnedEntry, body: EventProductUpdate
+) -> EntryChange:
     """The caller's locked entry, if `If-Match` names its current version (read in any
-    language)."""
-    shown = ShownEntry(entry, languages)
-    check_if_match(request, shown.version())
-    return shown
+    language), and the change; a bad body is 422 whatever the tag (as `event_for_change`)."""
+    change = EntryChange(entry, languages, body)
+    check_if_match(request, change.version())
+    return change
 
 
-EntryForChange = Annotated[ShownEntry, Depends(entry_for_change)]
+EntryForChange = Annotated[EntryChange, Depends(entry_for_change)]

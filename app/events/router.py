@@ -25,10 +25,8 @@ from app.events.schemas import (
     EntryQuery,
     EventCreate,
     EventProductRead,
-    EventProductUpdate,
     EventQuery,
     EventRead,
-    EventUpdate,
     EventView,
 )
 from app.models.event import Event, EventProduct
@@ -105,11 +103,10 @@ async def update_event(
     session: SessionDep,
     _admin: AdminPrincipal,
     target: EventForChange,
-    body: EventUpdate,
 ) -> Response:
     """Update an event (admin); honours `If-Match` (the ETag of a read in any language and
     `tz`)."""
-    await service.update_event(session, target.event, body, target.view.now)
+    await service.update_event(session, target.event, target.body, target.view.now)
     return _event_response(request, target.view, target.event)
 
 
@@ -209,11 +206,10 @@ async def update_event_product(
     session: SessionDep,
     clock: ClockDep,
     target: EntryForChange,
-    body: EventProductUpdate,
 ) -> Response:
     """Change a product's booth or event price (admin, or the product's owner); honours
     `If-Match`."""
-    await service.update_entry(session, target.entry, body, clock.now())
+    await service.update_entry(session, target.entry, target.body, clock.now())
     return _entry_response(request, target.entry, target.languages)
 
 

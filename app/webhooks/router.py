@@ -18,7 +18,6 @@ from app.webhooks.schemas import (
     DeliveryRead,
     WebhookCreate,
     WebhookRead,
-    WebhookUpdate,
     WebhookWithSecret,
 )
 
@@ -63,12 +62,11 @@ async def update_webhook(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    endpoint: OwnEndpointForChange,
-    body: WebhookUpdate,
+    change: OwnEndpointForChange,
 ) -> Response:
     """Change an endpoint's URL, event types, description or status; honours `If-Match`."""
     endpoint = await service.update(
-        session, endpoint, body, allow_private=settings.webhooks_allow_private
+        session, change.endpoint, change.body, allow_private=settings.webhooks_allow_private
     )
     return conditional_json(request, WebhookRead.model_validate(endpoint))
 
