@@ -32,7 +32,12 @@ _DESCRIPTIONS = {
 # Every operation can answer these, whatever it does.
 ALWAYS = (400, 413, 422, 429, 500, 503)
 
+_REF = "#/components/schemas/"
 _HEADER = {"schema": {"type": "string"}}
+_RETRY_AFTER = {
+    "schema": {"type": "integer"},
+    "description": "Seconds to wait before trying again.",
+}
 # Sent on every rate-limited answer (draft-ietf-httpapi-ratelimit-headers), and on the 429.
 RATE_LIMIT_HEADERS = {
     "RateLimit-Policy": {
@@ -49,7 +54,7 @@ RATE_LIMIT_HEADERS = {
 # The request headers of conditional requests (RFC 9110 13.1), declared on the operations whose
 # answers they change: a read that can answer 304 takes `If-None-Match`, a write that can answer
 # 412 takes `If-Match`. Both are optional: without them the request is unconditional.
-_CONDITIONAL_HEADERS = {
+_CONDITIONAL_HEADERS: dict[str, dict[str, Any]] = {
     "304": {
         "name": "If-None-Match",
         "in": "header",
@@ -104,7 +109,7 @@ def install_openapi(app: FastAPI) -> None:
             tags=app.openapi_tags,
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        problem_schema = Problem.model_json_schema(ref_template=_REF + "{model}")
         for name, definition in problem_schema.pop("$defs", {}).items():
             components[name] = definition
         components["Problem"] = problem_schema
@@ -126,12 +131,6 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-_RETRY_AFTER = {
-    "schema": {"type": "integer"},
-    "description": "Seconds to wait before trying again.",
-}
-
-
 def _declare_errors(operation: dict[str, Any]) -> None:
     """The errors every operation can answer, and each error's body: problem+json."""
     operation_responses = operation.setdefault("responses", {})
@@ -144,9 +143,6 @@ def _declare_errors(operation: dict[str, Any]) -> None:
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "Problem"}}}
         elif code == "304":
             response.pop("content", None)
-
-
-_REF = "#/components/schemas/"
 
 
 def _name_schemas_by_title(document: dict[str, Any]) -> None:
@@ -192,8 +188,11 @@ def _declare_conditional_headers(operation: dict[str, Any]) -> None:
     if not conditional:
         return
     parameters = operation.setdefault("parameters", [])
+    declared = {(p["in"], p["name"].lower()) for p in parameters}
     for code in conditional:
-        parameters.append(_CONDITIONAL_HEADERS[code])
+        header = _CONDITIONAL_HEADERS[code]
+        if ("header", header["name"].lower()) not in declared:  # an endpoint's own comes first
+            parameters.append(header)
     for code, response in operation_responses.items():
         if code.startswith("2") and "content" in response:
             response.setdefault("headers", {}).update(_ETAG)
