@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -14,7 +13,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import END, InputModel, QuantityOut, ShortText
+from app.core.schemas import END, InputModel, QuantityOut, ShortText, Timestamp
 from app.models.product import Unit
 from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery
 from app.webhooks import signing
@@ -102,8 +101,8 @@ class WebhookRead(BaseModel):
     status: EndpointStatus = Field(description="`disabled` after a 410 or too many failures.")
     disabled_reason: str | None = Field(description="Why it was disabled.")
     failure_count: int = Field(description="Failed attempts since the last success.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class WebhookWithSecret(WebhookRead):
@@ -115,7 +114,7 @@ class WebhookWithSecret(WebhookRead):
 class AttemptRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    attempted_at: datetime
+    attempted_at: Timestamp
     status_code: int | None = Field(description="The receiver's status; null if none came.")
     error: str | None = Field(description="What went wrong, when no 2xx came.")
     duration_ms: int
@@ -130,11 +129,11 @@ class DeliveryRead(BaseModel):
     event_type: str
     status: DeliveryStatus
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: Timestamp | None
     last_status_code: int | None
     last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
     attempt_log: list[AttemptRead] = Field(description="Every attempt, oldest first.")
 
     @classmethod
@@ -160,7 +159,7 @@ class WebhookMessage(BaseModel):
     """The body of every webhook: what happened, when, and the resource it happened to."""
 
     type: EventType = Field(description="The event type, e.g. `order.created`.")
-    timestamp: datetime = Field(description="When the change happened.")
+    timestamp: Timestamp = Field(description="When the change happened.")
     data: dict[str, Any] = Field(description="The resource as it was after the change.")
 
 
