@@ -49,7 +49,7 @@ from app.models.product import Product, ProductStatus
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
 from app.webhooks.worker import DeliveryWorker
 from tests.helpers import idem, order_body
-from tests.servers import Server, api_server
+from tests.servers import Server, api_server, seed_demo
 
 TESTS = Path(__file__).resolve().parent
 MAX_EXAMPLES = int(os.environ.get("OCOP_FUZZ_EXAMPLES", "5"))
@@ -116,20 +116,6 @@ class Fuzzer:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
-
-
-def seed_demo(database_url: str) -> None:
-    """`ocop seed-demo`, as a user runs it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "seed-demo"],
-        env={**os.environ, "OCOP_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "demo data loaded" in result.stdout, result.stdout
 
 
 def _some(ids: Iterable[uuid.UUID], n: int) -> list[uuid.UUID]:

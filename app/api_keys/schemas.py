@@ -21,14 +21,36 @@ class _KeyCreate(InputModel):
 
 
 class AdminKeyCreate(_KeyCreate):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Sở Công Thương Lạng Sơn", "role": "admin"}]}
+    )
+
     role: Literal[Role.admin] = Field(description="admin: the provincial department.")
 
 
 class PartnerKeyCreate(_KeyCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Ticketbox - Mùa vàng Bắc Sơn", "role": "partner"}]
+        }
+    )
+
     role: Literal[Role.partner] = Field(description="partner: an integration that places orders.")
 
 
 class OwnerKeyCreate(_KeyCreate):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Quầy trà Ngọc Quế",
+                    "role": "owner",
+                    "owner_id": "3b0e6f2c-8d4a-4c1e-9f57-2a6d8e1b4c90",
+                }
+            ]
+        }
+    )
+
     role: Literal[Role.owner] = Field(description="owner: bound to one owner.")
     owner_id: uuid.UUID = Field(description="The owner this key acts for.")
 

@@ -130,7 +130,11 @@ def _quantity_json(value: Decimal) -> int | float:
 
 
 QuantityOut = Annotated[
-    Decimal, PlainSerializer(_quantity_json, return_type=int | float, when_used="json")
+    Decimal,
+    PlainSerializer(_quantity_json, return_type=int | float, when_used="json"),
+    # One schema whichever way it is read: a model that is sent (a response, a webhook's
+    # body) has then one schema in the OpenAPI document, not an input and an output variant.
+    WithJsonSchema({"type": "number"}),
 ]
 """An exact quantity in a response, written as a JSON number."""
 

@@ -22,6 +22,7 @@ from app.events.schemas import (
     SHOW_TZ_DESCRIPTION,
     EventProductCreate,
     EventProductRead,
+    EventProductUpdate,
     EventRead,
     EventUpdate,
     EventView,
@@ -158,14 +159,21 @@ class ShownEntry:
         return EventProductRead.version(self.entry)
 
 
+@dataclass(frozen=True)
+class EntryChange(ShownEntry):
+    """An entry the caller may change, locked, and the change the request's body asks."""
+
+    body: EventProductUpdate
+
+
 async def entry_for_change(
-    request: Request, languages: LanguageDep, entry: OwnedEntry
-) -> ShownEntry:
+    request: Request, languages: LanguageDep, entry: OwnedEntry, body: EventProductUpdate
+) -> EntryChange:
     """The caller's locked entry, if `If-Match` names its current version (read in any
-    language)."""
-    shown = ShownEntry(entry, languages)
-    check_if_match(request, shown.version())
-    return shown
+    language), and the change; a bad body is 422 whatever the tag (as `event_for_change`)."""
+    change = EntryChange(entry, languages, body)
+    check_if_match(request, change.version())
+    return change
 
 
-EntryForChange = Annotated[ShownEntry, Depends(entry_for_change)]
+EntryForChange = Annotated[EntryChange, Depends(entry_for_change)]

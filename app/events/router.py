@@ -25,7 +25,6 @@ from app.events.schemas import (
     EntryQuery,
     EventCreate,
     EventProductRead,
-    EventProductUpdate,
     EventQuery,
     EventRead,
     EventView,
@@ -202,11 +201,10 @@ async def update_event_product(
     session: SessionDep,
     clock: ClockDep,
     target: EntryForChange,
-    body: EventProductUpdate,
 ) -> Response:
     """Change a product's booth or event price (admin, or the product's owner); honours
     `If-Match`."""
-    await service.update_entry(session, target.entry, body, clock.now())
+    await service.update_entry(session, target.entry, target.body, clock.now())
     return _entry_response(request, target.entry, target.languages)
 
 

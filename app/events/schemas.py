@@ -12,6 +12,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     StringConstraints,
     WithJsonSchema,
@@ -52,6 +53,7 @@ from app.core.schemas import (
 from app.core.zones import day_start, zone
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
+from app.owners.schemas import OwnerRef
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
@@ -205,6 +207,32 @@ class EventFields(InputModel):
 
 
 class EventCreate(EventFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Lễ hội Mùa vàng Bắc Sơn 2026",
+                    "kind": "festival",
+                    "starts_at": "2026-11-05T08:00:00+07:00",
+                    "ends_at": "2026-11-11T22:00:00+07:00",
+                    "venue": "Quảng trường trung tâm xã Bắc Sơn",
+                    "commune": "Bắc Sơn",
+                    "province": "Lạng Sơn",
+                    "latitude": 21.8994,
+                    "longitude": 106.3217,
+                    "description": "Bảy ngày thăm vườn, thưởng thức và mua quýt vàng Bắc Sơn.",
+                    "translations": {
+                        "en": {
+                            "name": "Bac Son Golden Season Festival 2026",
+                            "description": "Seven days of orchard visits and golden mandarins.",
+                        }
+                    },
+                    "external_refs": [{"system": "ticketbox", "id": "EVT-2026-1105"}],
+                }
+            ]
+        }
+    )
+
     name: Name = Field(description="Name in Vietnamese, e.g. `Lễ hội Mùa vàng Bắc Sơn`.")
     kind: EventKind = Field(description="festival, trade_fair, exhibition, product_week or other.")
     starts_at: EventTime = Field(description="When it opens (RFC 3339 with offset).")
@@ -227,6 +255,17 @@ class EventCreate(EventFields):
 class EventUpdate(EventFields):
     """Fields to change; absent fields stay as they are, null clears an optional field.
     `external_refs` and `translations`, when given, replace the current ones."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "venue": "Sân vận động xã Bắc Sơn",
+                    "external_refs": [{"system": "ticketbox", "id": "EVT-2026-1105"}],
+                }
+            ]
+        }
+    )
 
     name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
     kind: EventKind | SkipJsonSchema[None] = Field(default=None, description="New kind.")
@@ -450,6 +489,18 @@ Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterVa
 
 
 class EventProductCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_id": "9d2f4b7e-1c3a-4e8f-b6d5-0a7c9e2f1b34",
+                    "booth": "A12",
+                    "event_price_vnd": 55000,
+                }
+            ]
+        }
+    )
+
     product_id: uuid.UUID = Field(description="The product to show and sell at the event.")
     booth: Booth | None = Field(default=None, description="Where, e.g. `A12`.")
     event_price_vnd: PriceVnd | None = Field(
@@ -460,6 +511,10 @@ class EventProductCreate(InputModel):
 class EventProductUpdate(InputModel):
     """Fields to change; absent fields stay as they are, null clears."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"booth": "B03", "event_price_vnd": 52000}]}
+    )
+
     booth: Booth | None = Field(default=None, description="New booth.")
     event_price_vnd: PriceVnd | None = Field(default=None, description="New event price, VND.")
 
@@ -468,11 +523,6 @@ class EntryQuery(PageQuery):
     """`GET /v1/events/{id}/products`: an owner's products only, and the page."""
 
     owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's products.")
-
-
-class OwnerRef(BaseModel):
-    id: uuid.UUID
-    name: str
 
 
 class EventProductRead(BaseModel):

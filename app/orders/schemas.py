@@ -54,6 +54,27 @@ class OrderItem(InputModel):
 
 
 class OrderCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"product_id": "9d2f4b7e-1c3a-4e8f-b6d5-0a7c9e2f1b34", "quantity": 2.5},
+                        {"product_id": "c41a7e93-6b2d-4f0a-8e15-7d3b9c2a6f08", "quantity": 3},
+                    ],
+                    "channel": "online",
+                    "customer": {
+                        "name": "Nguyễn Thị Hoa",
+                        "phone": "+84 912 345 678",
+                        "email": "hoa.nguyen@example.vn",
+                        "country": "VN",
+                    },
+                    "note": "Giao trước 17 giờ, gọi điện trước khi đến.",
+                }
+            ]
+        }
+    )
+
     items: list[OrderItem] = Field(
         min_length=1,
         max_length=MAX_LINES,

@@ -14,10 +14,10 @@ from app.core.errors import Forbidden
 from app.core.i18n import LanguagePreference, localize
 from app.models.product import Product, ProductStatus
 from app.owners import service as owners
+from app.owners.schemas import OwnerRef
 from app.products import stock
 from app.products.repository import ProductRepository
 from app.products.schemas import (
-    OwnerRef,
     ProductCreate,
     ProductQuery,
     ProductRead,

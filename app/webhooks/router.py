@@ -20,7 +20,6 @@ from app.webhooks.schemas import (
     EventTypeRead,
     WebhookCreate,
     WebhookRead,
-    WebhookUpdate,
     WebhookWithSecret,
 )
 
@@ -75,12 +74,15 @@ async def update_webhook(
     session: SessionDep,
     settings: SettingsDep,
     principal: AnyPrincipal,
-    endpoint: OwnEndpointForChange,
-    body: WebhookUpdate,
+    change: OwnEndpointForChange,
 ) -> Response:
     """Change an endpoint's URL, event types, description or status; honours `If-Match`."""
     endpoint = await service.update(
-        session, principal, endpoint, body, allow_private=settings.webhooks_allow_private
+        session,
+        principal,
+        change.endpoint,
+        change.body,
+        allow_private=settings.webhooks_allow_private,
     )
     return conditional_json(request, WebhookRead.model_validate(endpoint))
 

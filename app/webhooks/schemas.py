@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -13,8 +13,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import END, InputModel, ShortText, Timestamp
+from app.core.schemas import END, InputModel, QuantityOut, ShortText, Timestamp
 from app.models.api_key import Role
+from app.models.product import Unit
 from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery
 from app.webhooks import signing
 from app.webhooks.catalogue import MessageType, Reach
@@ -44,6 +45,18 @@ EventTypes = Annotated[
 
 
 class WebhookCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://shop.example.vn/hooks/ocop",
+                    "event_types": ["order.created", "order.cancelled"],
+                    "description": "Đồng bộ đơn hàng cho cửa hàng trực tuyến",
+                }
+            ]
+        }
+    )
+
     url: WebhookUrl = Field(
         description="Where to POST events: https, on a public address; no redirects followed."
     )
@@ -53,6 +66,12 @@ class WebhookCreate(InputModel):
 
 class WebhookUpdate(InputModel):
     """Fields to change; absent fields stay as they are, null clears the description."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"event_types": ["order.created", "order.confirmed", "order.cancelled"]}]
+        }
+    )
 
     # Required fields may be left out but not cleared: null is outside their schema.
     url: WebhookUrl | SkipJsonSchema[None] = Field(default=None, description="A new target URL.")
@@ -173,3 +192,23 @@ class EventTypeCatalogue(BaseModel):
     """Every webhook message type: what it says, the schema of its `data`, who can hear it."""
 
     items: list[EventTypeRead]
+
+
+class WebhookMessage(BaseModel):
+    """The body of every webhook: what happened, when, and the resource it happened to."""
+
+    type: EventType = Field(description="The event type, e.g. `order.created`.")
+    timestamp: Timestamp = Field(description="When the change happened.")
+    data: dict[str, Any] = Field(description="The resource as it was after the change.")
+
+
+class StockLowData(BaseModel):
+    """`stock.low`: an order took a product's stock down to the low-stock threshold."""
+
+    product_id: uuid.UUID = Field(description="The product.")
+    name: str = Field(description="The product's name, in Vietnamese.")
+    unit: Unit = Field(description="The unit `stock` and `threshold` count in.")
+    stock: QuantityOut = Field(description="What is left in stock.")
+    threshold: QuantityOut = Field(
+        description="The threshold it reached (`OCOP_LOW_STOCK_THRESHOLD`)."
+    )

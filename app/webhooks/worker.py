@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
@@ -36,7 +35,6 @@ from app.core import metrics
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
 from app.core.db import begin_write
-from app.core.schemas import timestamp_text
 from app.models.webhook import (
     DeliveryStatus,
     EndpointStatus,
@@ -47,6 +45,7 @@ from app.models.webhook import (
 )
 from app.webhooks import catalogue, signing, targets
 from app.webhooks.repository import DeliveryRepository, EndpointRepository, OutboxRepository
+from app.webhooks.schemas import WebhookMessage
 
 logger = logging.getLogger(__name__)
 
@@ -131,12 +130,11 @@ class Outcome:
 
 
 def event_body(event: OutboxEvent) -> bytes:
-    document = {
-        "type": event.type,
-        "timestamp": timestamp_text(event.created_at),
-        "data": event.payload,
-    }
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+    """The message as sent: `WebhookMessage`, as the OpenAPI document's `webhooks` show it."""
+    message = WebhookMessage.model_validate(
+        {"type": event.type, "timestamp": event.created_at, "data": event.payload}
+    )
+    return message.model_dump_json().encode()
 
 
 def _fan_out(

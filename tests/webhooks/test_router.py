@@ -116,6 +116,22 @@ async def test_etags_on_read_and_if_match_on_update(
     assert (await client.get(path, headers=partner)).json()["description"] == "v2"
 
 
+async def test_a_bad_change_is_422_whatever_its_tag(
+    client: httpx.AsyncClient, partner: dict[str, str]
+) -> None:
+    # The tag was checked before the body was read: a stale tag made an invalid body a 412.
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+
+    response = await client.patch(
+        f"/v1/webhooks/{created['id']}",
+        json={"description": 7},
+        headers={**partner, "If-Match": '"stale"'},
+    )
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", "description"]]
+
+
 async def test_without_a_key_it_is_401(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/webhooks", json=HOOK)
 
