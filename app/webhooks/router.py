@@ -90,12 +90,12 @@ async def rotate_webhook_secret(
     settings: SettingsDep,
     clock: ClockDep,
     endpoint: OwnEndpointForChange,
-    body: Annotated[SecretRotation | None, Body()] = None,
+    body: Annotated[SecretRotation, Body(default_factory=SecretRotation)],
 ) -> WebhookWithSecret:
     """Replace the signing secret; the old one goes on signing beside it for the overlap."""
-    overlap_s = settings.webhooks_secret_overlap_s
-    if body is not None and body.overlap_seconds is not None:
-        overlap_s = body.overlap_seconds
+    overlap_s = body.overlap_seconds
+    if overlap_s is None:
+        overlap_s = settings.webhooks_secret_overlap_s
     endpoint = await service.rotate_secret(
         session, endpoint, clock.now(), timedelta(seconds=overlap_s)
     )

@@ -105,10 +105,8 @@ class SecretRotation(InputModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
 
-    overlap_seconds: int | SkipJsonSchema[None] = Field(
+    overlap_seconds: Annotated[int, Field(ge=0, le=MAX_OVERLAP_S)] | SkipJsonSchema[None] = Field(
         default=None,
-        ge=0,
-        le=MAX_OVERLAP_S,
         description="Seconds during which deliveries carry a signature under the old secret "
         "too; 0 stops it at once. Default: the server's `OCOP_WEBHOOKS_SECRET_OVERLAP_S` "
         "(24 hours).",
