@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import begin_write
+from app.demo.seed import seed_demo
 from app.models import Event, Order, Product
 from tests import database
 
@@ -92,6 +94,14 @@ async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | 
         .where(Product.id == product_id)
         .execution_options(populate_existing=True)
     )
+
+
+async def seed_demo_data(app: FastAPI, now: datetime) -> None:
+    """Load the demo data (what `ocop seed-demo` loads) as of `now`."""
+    async with app.state.sessionmaker() as session:
+        await begin_write(session)
+        await seed_demo(session, now=now)
+        await session.commit()
 
 
 async def order_count(db: AsyncSession) -> int:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.schemas import NFC, NOT_BLANK, InputModel, trim
+from app.core.schemas import NFC, NOT_BLANK, InputModel, Timestamp, trim
 from app.models.api_key import Role
 
 KeyName = Annotated[
@@ -47,9 +46,9 @@ class ApiKeyRead(BaseModel):
     role: Role
     owner_id: uuid.UUID | None
     prefix: str = Field(description="The key's public prefix (`ocop_<prefix>_...`).")
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
 
 
 class ApiKeyCreated(ApiKeyRead):

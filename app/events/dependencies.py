@@ -14,11 +14,10 @@ from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import check_if_match
 from app.core.i18n import LanguageDep, LanguagePreference
-from app.core.zones import zone
 from app.events import service
 from app.events.schemas import (
     DEFAULT_TZ,
-    TZ_DESCRIPTION,
+    SHOW_TZ_DESCRIPTION,
     EventProductCreate,
     EventProductRead,
     EventRead,
@@ -38,14 +37,14 @@ def _ensure_sells(principal: Principal, product: Product) -> None:
     )
 
 
-TzQuery = Annotated[TimeZoneName, Query(description=TZ_DESCRIPTION)]
+TzQuery = Annotated[TimeZoneName, Query(description=SHOW_TZ_DESCRIPTION)]
 
 
 async def event_view(
     clock: ClockDep, languages: LanguageDep, tz: TzQuery = DEFAULT_TZ
 ) -> EventView:
-    """How this caller reads events: now, in the zone `tz`, in its languages."""
-    return EventView(now=clock.now(), zone=zone(tz), languages=languages)
+    """How this caller reads events: now, local times in the zone `tz`, in its languages."""
+    return EventView(now=clock.now(), tz=tz, languages=languages)
 
 
 EventViewDep = Annotated[EventView, Depends(event_view)]

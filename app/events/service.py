@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.i18n import LanguagePreference
-from app.core.zones import zone
 from app.events.repository import EntryRepository, EventRepository, Located
 from app.events.schemas import (
     DEFAULT_TZ,
@@ -104,7 +103,7 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
 
 async def _announce(session: AsyncSession, event: Event, now: datetime) -> None:
     """`event.updated` to admins and to the owners selling at the event."""
-    view = EventView(now=now, zone=zone(DEFAULT_TZ), languages=LanguagePreference())
+    view = EventView(now=now, tz=DEFAULT_TZ, languages=LanguagePreference())
     sellers = await EventRepository(session).seller_ids(event.id)
     await emit(
         session, "event.updated", view.read(event).model_dump(mode="json"), owner_ids=sellers

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -14,7 +13,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import END, InputModel, ShortText
+from app.core.schemas import END, InputModel, ShortText, Timestamp
 from app.models.webhook import AttemptOutcome, DeliveryStatus, EndpointStatus, WebhookDelivery
 from app.webhooks import signing
 from app.webhooks.outbox import EVENT_TYPES, PING, EventType
@@ -85,13 +84,13 @@ class WebhookRead(BaseModel):
     status: EndpointStatus = Field(description="`disabled` after a 410 or too many failures.")
     disabled_reason: str | None = Field(description="Why it was disabled.")
     failure_count: int = Field(description="Failed attempts since the last success.")
-    previous_secret_expires_at: datetime | None = Field(
+    previous_secret_expires_at: Timestamp | None = Field(
         description="After `rotate-secret`: until when deliveries are also signed with the "
         "secret it replaced (two signatures in `webhook-signature`); null when no previous "
         "secret signs."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class WebhookWithSecret(WebhookRead):
@@ -122,7 +121,7 @@ class WebhookMessage(BaseModel):
         f"`order.created`), or `{PING}` for a test asked with `POST /v1/webhooks/{{id}}/ping`.",
         examples=["order.created"],
     )
-    timestamp: datetime = Field(description="When it happened.")
+    timestamp: Timestamp = Field(description="When it happened.")
     data: dict[str, Any] = Field(
         description="The resource as the API reads it (an order, a product, an event...); "
         f"for `{PING}`, `endpoint_id`."
@@ -132,7 +131,7 @@ class WebhookMessage(BaseModel):
 class AttemptRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    attempted_at: datetime
+    attempted_at: Timestamp
     status_code: int | None = Field(description="The receiver's status; null if none came.")
     error: str | None = Field(description="What went wrong, when no 2xx came.")
     duration_ms: int
@@ -160,11 +159,11 @@ class DeliveryRead(BaseModel):
     )
     status: DeliveryStatus
     attempts: int = Field(description="Attempts made by this delivery.")
-    next_attempt_at: datetime | None
+    next_attempt_at: Timestamp | None
     last_status_code: int | None
     last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
     attempt_log: list[AttemptRead] = Field(description="Every attempt, oldest first.")
 
     @classmethod

@@ -19,7 +19,7 @@ The downgrade deletes the resend deliveries (and their attempts): before this re
 message had one delivery per endpoint.
 
 Revision ID: 7b3e1d9c4a21
-Revises: 4e9a7c2d1f05
+Revises: 5b2d8e4f7a61
 Create Date: 2026-12-01 11:00:00.000000+00:00
 """
 
@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql
 import app.core.types
 
 revision: str = "7b3e1d9c4a21"
-down_revision: str | None = "4e9a7c2d1f05"
+down_revision: str | None = "5b2d8e4f7a61"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
