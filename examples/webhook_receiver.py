@@ -35,7 +35,7 @@ def verify(
 ) -> bool:
     """True if `body` was signed with one of `secrets` within the last five minutes.
 
-    `headers` must look names up case-insensitively (as http.server, Flask or Django do).
+    `headers` must find names in lower case (Flask's and Django's headers find any case).
     """
     msg_id = headers.get("webhook-id")
     timestamp = headers.get("webhook-timestamp")
@@ -58,16 +58,17 @@ class Receiver(BaseHTTPRequestHandler):
     seen: ClassVar[set[str]] = set()  # webhook-ids already handled; a real receiver stores them
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        if not verify(self.secrets, self.headers, body):
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        body = self.rfile.read(int(headers.get("content-length") or 0))
+        if not verify(self.secrets, headers, body):
             self._answer(401)
             return
-        msg_id = self.headers["webhook-id"]
+        msg_id = headers["webhook-id"]
         if msg_id not in self.seen:
             self.seen.add(msg_id)
             message = json.loads(body)  # only now: the body is known to come from the API
             data = json.dumps(message["data"], ensure_ascii=False)
-            print(f"{msg_id} {message['type']} {message['timestamp']} {data}", flush=True)
+            print(f"{msg_id} {message['type']} {message['timestamp']} {data}", flush=True)  # noqa: T201
         self._answer(204)
 
     def _answer(self, status: int) -> None:
@@ -87,8 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--secret",
         action="append",
         default=[],
-        help="the endpoint's whsec_... secret (twice during a rotation); "
-        "default: $WEBHOOK_SECRET",
+        help="the endpoint's whsec_... secret (twice during a rotation); default: $WEBHOOK_SECRET",
     )
     args = parser.parse_args(argv)
     secrets = args.secret or [os.environ.get("WEBHOOK_SECRET", "")]
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give the endpoint's secret (whsec_...) with --secret or $WEBHOOK_SECRET")
     Receiver.secrets = tuple(secrets)
     server = ThreadingHTTPServer((args.host, args.port), Receiver)
-    print(f"listening on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    print(f"listening on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)  # noqa: T201
     try:
         server.serve_forever()
     except KeyboardInterrupt:
