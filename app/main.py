@@ -31,8 +31,9 @@ from app.ratelimit.middleware import RateLimitMiddleware, create_limiter
 from app.reports.router import router as reports_router
 from app.taxonomy.router import router as taxonomy_router
 from app.webhooks.docs import document_webhooks
+from app.webhooks.outbox import PING
 from app.webhooks.router import router as webhooks_router
-from app.webhooks.schemas import StockLowData
+from app.webhooks.schemas import PingData, StockLowData
 
 DESCRIPTION = """\
 The JSON API behind the sale of Lang Son province's OCOP products ("One Commune One Product")
@@ -62,6 +63,7 @@ WEBHOOK_PAYLOADS: dict[str, type[BaseModel]] = {
     "product.updated": ProductRead,
     "stock.low": StockLowData,
     "event.updated": EventRead,
+    PING: PingData,
 }
 
 

@@ -36,7 +36,7 @@ from app.models import (
     Order,
     OrderLine,
     OrderStatusChange,
-    OutboxEvent,
+    OutboxMessage,
     Owner,
     Product,
     WebhookAttempt,
@@ -139,7 +139,7 @@ def webhook_read() -> WebhookRead:
 
 def delivery_read() -> DeliveryRead:
     delivery = null_row(WebhookDelivery)
-    delivery.event = null_row(OutboxEvent, owner_ids=[])
+    delivery.message = null_row(OutboxMessage, owner_ids=[])
     delivery.attempt_log = [null_row(WebhookAttempt)]
     return DeliveryRead.of(delivery)
 

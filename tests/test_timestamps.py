@@ -15,8 +15,8 @@ from fastapi import FastAPI
 
 from app.core.config import Settings
 from app.core.schemas import UTC_TIMESTAMP_SCHEMA, timestamp_text
-from app.models import OutboxEvent, Role
-from app.webhooks.worker import DeliveryWorker, event_body
+from app.models import OutboxMessage, Role
+from app.webhooks.worker import DeliveryWorker, message_body
 from tests.helpers import VN, FakeClock, KeyFactory, idem, order_body, seed_demo_data, vn
 
 pytestmark = pytest.mark.anyio
@@ -108,9 +108,9 @@ async def test_every_timestamp_an_answer_holds_is_documented_as_utc(
 
 
 def test_a_webhook_message_is_stamped_in_utc() -> None:
-    event = OutboxEvent(type="order.created", payload={}, created_at=vn(3, 10))
+    message = OutboxMessage(type="order.created", payload={}, created_at=vn(3, 10))
 
-    assert json.loads(event_body(event))["timestamp"] == "2025-11-03T03:00:00Z"
+    assert json.loads(message_body(message))["timestamp"] == "2025-11-03T03:00:00Z"
 
 
 async def _answers(

@@ -21,9 +21,10 @@ from app.models.product import (
     Unit,
 )
 from app.models.webhook import (
+    AttemptOutcome,
     DeliveryStatus,
     EndpointStatus,
-    OutboxEvent,
+    OutboxMessage,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -31,6 +32,7 @@ from app.models.webhook import (
 
 __all__ = [
     "ApiKey",
+    "AttemptOutcome",
     "Base",
     "Certificate",
     "CertificateLevel",
@@ -49,7 +51,7 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "OrderStatusChange",
-    "OutboxEvent",
+    "OutboxMessage",
     "Owner",
     "OwnerKind",
     "OwnerStatus",

@@ -25,7 +25,7 @@ from enum import StrEnum
 
 from app.api_keys.auth import Principal
 from app.models.api_key import Role
-from app.models.webhook import OutboxEvent
+from app.models.webhook import OutboxMessage
 from app.webhooks.outbox import EVENT_TYPES, EventType
 
 
@@ -98,7 +98,7 @@ CATALOGUE: Mapping[str, MessageType] = {
             description="An order took a product's stock down to the low-stock threshold or "
             "below (once, as it crossed); `data`: `product_id`, `name`, `unit`, `stock`, "
             "`threshold`.",
-            payload="StockLow",
+            payload="StockLowData",
             hearers=(ADMINS, Hearer(Role.owner, Reach.named, "the product's owner")),
         ),
         MessageType(
@@ -118,7 +118,7 @@ if set(CATALOGUE) != set(EVENT_TYPES):  # pragma: no cover - a programming error
     raise RuntimeError("app.webhooks.catalogue must describe every type of EVENT_TYPES")
 
 
-def hears(listener: Principal, message: OutboxEvent) -> bool:
+def hears(listener: Principal, message: OutboxMessage) -> bool:
     """Whether the key `listener` may hear the message (whatever types it subscribed to)."""
     kind = CATALOGUE.get(message.type)
     reach = kind.reach(listener.role) if kind is not None else None

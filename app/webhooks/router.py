@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -13,7 +14,7 @@ from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
 from app.webhooks import service
-from app.webhooks.dependencies import OwnEndpoint, OwnEndpointForChange
+from app.webhooks.dependencies import OwnEndpoint, OwnEndpointForChange, OwnEndpointForRotation
 from app.webhooks.schemas import (
     DeliveryRead,
     EventTypeCatalogue,
@@ -95,11 +96,33 @@ async def delete_webhook(session: SessionDep, endpoint: OwnEndpoint) -> Response
 
 
 @router.post(
-    "/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=responses(404)
+    "/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=responses(404, 412)
 )
-async def rotate_webhook_secret(session: SessionDep, endpoint: OwnEndpoint) -> WebhookWithSecret:
-    """Replace the signing secret; the new one is in this answer only."""
-    return WebhookWithSecret.model_validate(await service.rotate_secret(session, endpoint))
+async def rotate_webhook_secret(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    rotation: OwnEndpointForRotation,
+) -> WebhookWithSecret:
+    """Replace the signing secret; the old one goes on signing beside it for the overlap."""
+    overlap_s = rotation.body.overlap_seconds
+    if overlap_s is None:
+        overlap_s = settings.webhooks_secret_overlap_s
+    endpoint = await service.rotate_secret(
+        session, rotation.endpoint, clock.now(), timedelta(seconds=overlap_s)
+    )
+    return WebhookWithSecret.model_validate(endpoint)
+
+
+@router.post(
+    "/{webhook_id}/ping",
+    response_model=DeliveryRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(404, 409),
+)
+async def ping_webhook(session: SessionDep, clock: ClockDep, endpoint: OwnEndpoint) -> DeliveryRead:
+    """Queue a signed `webhook.ping` to the endpoint; its delivery is in this answer."""
+    return DeliveryRead.of(await service.ping(session, endpoint, clock.now()))
 
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryRead], responses=responses(404))
@@ -116,10 +139,11 @@ async def list_deliveries(
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/resend",
     response_model=DeliveryRead,
-    responses=responses(404),
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(404, 409),
 )
 async def resend_delivery(
     session: SessionDep, clock: ClockDep, endpoint: OwnEndpoint, delivery_id: uuid.UUID
 ) -> DeliveryRead:
-    """Send a delivery again, now, with the same `webhook-id`."""
+    """Send a delivery's message again now (same `webhook-id`); earlier attempts stay."""
     return DeliveryRead.of(await service.resend(session, endpoint, delivery_id, clock.now()))

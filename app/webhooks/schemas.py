@@ -16,11 +16,13 @@ from pydantic.json_schema import SkipJsonSchema
 from app.core.schemas import END, InputModel, QuantityOut, ShortText, Timestamp
 from app.models.api_key import Role
 from app.models.product import Unit
-from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery
+from app.models.webhook import AttemptOutcome, DeliveryStatus, EndpointStatus, WebhookDelivery
 from app.webhooks import signing
 from app.webhooks.catalogue import MessageType, Reach
-from app.webhooks.outbox import EVENT_TYPES, EventType
+from app.webhooks.outbox import EVENT_TYPES, PING, EventType
 from app.webhooks.targets import MAX_URL_LENGTH
+
+MAX_OVERLAP_S = 7 * 24 * 3600
 
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 # A host name or IPv4 address, an optional port, then any path without spaces or controls.
@@ -103,6 +105,11 @@ class WebhookRead(BaseModel):
     status: EndpointStatus = Field(description="`disabled` after a 410 or too many failures.")
     disabled_reason: str | None = Field(description="Why it was disabled.")
     failure_count: int = Field(description="Failed attempts since the last success.")
+    previous_secret_expires_at: Timestamp | None = Field(
+        description="After `rotate-secret`: until when deliveries are also signed with the "
+        "secret it replaced (two signatures in `webhook-signature`); null when no previous "
+        "secret signs."
+    )
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -113,6 +120,35 @@ class WebhookWithSecret(WebhookRead):
     )
 
 
+class SecretRotation(InputModel):
+    """How long the replaced secret goes on signing; the body may be left out."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
+
+    overlap_seconds: Annotated[int, Field(ge=0, le=MAX_OVERLAP_S)] | SkipJsonSchema[None] = Field(
+        default=None,
+        description="Seconds during which deliveries carry a signature under the old secret "
+        "too; 0 stops it at once. Default: the server's `OCOP_WEBHOOKS_SECRET_OVERLAP_S` "
+        "(24 hours).",
+    )
+
+
+class WebhookMessage(BaseModel):
+    """The JSON body of every webhook request (Standard Webhooks), signed as the
+    `webhook-id`, `webhook-timestamp` and `webhook-signature` headers say."""
+
+    type: str = Field(
+        description="What happened: one of the event types an endpoint subscribes to (e.g. "
+        f"`order.created`), or `{PING}` for a test asked with `POST /v1/webhooks/{{id}}/ping`.",
+        examples=["order.created"],
+    )
+    timestamp: Timestamp = Field(description="When it happened.")
+    data: dict[str, Any] = Field(
+        description="The resource as the API reads it (an order, a product, an event...); "
+        f"for `{PING}`, `endpoint_id`."
+    )
+
+
 class AttemptRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -120,17 +156,30 @@ class AttemptRead(BaseModel):
     status_code: int | None = Field(description="The receiver's status; null if none came.")
     error: str | None = Field(description="What went wrong, when no 2xx came.")
     duration_ms: int
+    outcome: AttemptOutcome = Field(
+        description="What followed: `delivered`, `retry` (tried again later), `failed` (given "
+        "up) or `disabled` (the endpoint was disabled)."
+    )
 
 
 class DeliveryRead(BaseModel):
+    """One message sent to one endpoint, with every attempt at it."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: uuid.UUID = Field(description="The delivery id; the `webhook-id` is `msg_` + its hex.")
-    webhook_id: str = Field(description="The `webhook-id` header, the same on every retry.")
-    event_id: uuid.UUID
-    event_type: str
+    id: uuid.UUID = Field(description="The delivery.")
+    endpoint_id: uuid.UUID = Field(description="The webhook endpoint it goes to.")
+    message_id: str = Field(
+        description="The message's `webhook-id` header (`msg_...`): the same on every retry and "
+        "resend of it, and to every endpoint that hears it; receivers drop repeats by it."
+    )
+    type: str = Field(description="The message's type, e.g. `order.created`.")
+    resend_of: uuid.UUID | None = Field(
+        description="The first delivery of this message to this endpoint, if this one is a "
+        "resend of it; null otherwise."
+    )
     status: DeliveryStatus
-    attempts: int
+    attempts: int = Field(description="Attempts made by this delivery.")
     next_attempt_at: Timestamp | None
     last_status_code: int | None
     last_error: str | None
@@ -140,12 +189,13 @@ class DeliveryRead(BaseModel):
 
     @classmethod
     def of(cls, delivery: WebhookDelivery) -> DeliveryRead:
-        """The delivery with its event's type and every attempt (both loaded)."""
+        """The delivery with its message's type and every attempt (both loaded)."""
         return cls(
             id=delivery.id,
-            webhook_id=signing.webhook_id(delivery.id),
-            event_id=delivery.event_id,
-            event_type=delivery.event.type,
+            endpoint_id=delivery.endpoint_id,
+            message_id=signing.message_id(delivery.message_id),
+            type=delivery.message.type,
+            resend_of=delivery.resend_of_id,
             status=delivery.status,
             attempts=delivery.attempts,
             next_attempt_at=delivery.next_attempt_at,
@@ -194,12 +244,10 @@ class EventTypeCatalogue(BaseModel):
     items: list[EventTypeRead]
 
 
-class WebhookMessage(BaseModel):
-    """The body of every webhook: what happened, when, and the resource it happened to."""
+class PingData(BaseModel):
+    """`webhook.ping`: a test its endpoint's key asked for (`POST /v1/webhooks/{id}/ping`)."""
 
-    type: EventType = Field(description="The event type, e.g. `order.created`.")
-    timestamp: Timestamp = Field(description="When the change happened.")
-    data: dict[str, Any] = Field(description="The resource as it was after the change.")
+    endpoint_id: uuid.UUID = Field(description="The endpoint pinged.")
 
 
 class StockLowData(BaseModel):

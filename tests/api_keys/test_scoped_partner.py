@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.models import Event, OutboxEvent, Product, Role
+from app.models import Event, OutboxMessage, Product, Role
 from app.webhooks.worker import DeliveryWorker
 from tests.helpers import (
     FakeClock,
@@ -108,7 +108,7 @@ async def heard(client: httpx.AsyncClient, key: dict[str, str], endpoint_id: str
 async def messages_about(db: AsyncSession, event: Event) -> int:
     """The webhook messages written about the event."""
     await db.rollback()
-    stmt = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.event_id == event.id)
+    stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.event_id == event.id)
     return int(await db.scalar(stmt) or 0)
 
 

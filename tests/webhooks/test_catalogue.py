@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
-from app.models import OutboxEvent, WebhookEndpoint
+from app.models import OutboxMessage, WebhookEndpoint
 from app.models.api_key import Role
 from app.webhooks import catalogue
 from app.webhooks.outbox import EVENT_TYPES
@@ -62,10 +62,19 @@ async def test_the_catalogue_lists_every_type_with_its_audience_and_payload(
             "ProductRead",
             {"admin": "every", "owner": "named", "partner": "every"},
         ),
-        "stock.low": ("StockLow", {"admin": "every", "owner": "named"}),
+        "stock.low": ("StockLowData", {"admin": "every", "owner": "named"}),
         "event.updated": ("EventRead", {"admin": "every", "owner": "named", "partner": "granted"}),
     }
     assert all(i["description"] and i["subscribable"] for i in items)
+
+
+async def test_every_payload_schema_the_catalogue_names_is_in_the_document(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    items = (await client.get("/v1/webhooks/event-types", headers=admin)).json()["items"]
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+
+    assert [i["payload_schema"] for i in items if i["payload_schema"] not in schemas] == []
 
 
 async def test_the_catalogue_says_what_a_partner_may_subscribe_to(
@@ -156,8 +165,10 @@ async def test_an_update_to_a_type_the_key_cannot_hear_is_refused(
     assert after.json()["event_types"] == ["order.created"]
 
 
-def message(type_: str, **audience: Any) -> OutboxEvent:
-    return OutboxEvent(type=type_, payload={}, owner_ids=audience.pop("owner_ids", []), **audience)
+def message(type_: str, **audience: Any) -> OutboxMessage:
+    return OutboxMessage(
+        type=type_, payload={}, owner_ids=audience.pop("owner_ids", []), **audience
+    )
 
 
 def test_each_role_hears_as_the_catalogue_says() -> None:

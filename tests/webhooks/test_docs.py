@@ -15,9 +15,9 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import OutboxEvent
-from app.webhooks.outbox import EVENT_TYPES
-from app.webhooks.worker import event_body
+from app.models import OutboxMessage
+from app.webhooks.outbox import EVENT_TYPES, PING
+from app.webhooks.worker import message_body
 from tests.helpers import InsertEvent, InsertProduct, idem, order_body
 
 pytestmark = pytest.mark.anyio
@@ -46,7 +46,7 @@ async def test_every_event_type_is_a_webhook_with_the_signature_headers(
         ("webhook-timestamp", "header", True),
         ("webhook-signature", "header", True),
     ]
-    assert headers == dict.fromkeys(EVENT_TYPES, signed)
+    assert headers == dict.fromkeys((*EVENT_TYPES, PING), signed)
 
 
 async def test_each_webhook_body_is_its_own_schema(client: httpx.AsyncClient) -> None:
@@ -61,7 +61,7 @@ async def test_each_webhook_body_is_its_own_schema(client: httpx.AsyncClient) ->
     created = doc["components"]["schemas"]["OrderCreatedWebhook"]
     assert created["properties"]["type"]["const"] == "order.created"
     assert created["properties"]["data"] == {"$ref": "#/components/schemas/OrderRead"}
-    assert len(set(map(json.dumps, bodies.values()))) == len(EVENT_TYPES)
+    assert len(set(map(json.dumps, bodies.values()))) == len(EVENT_TYPES) + 1
 
 
 async def test_what_the_worker_sends_fits_the_documented_body(
@@ -97,7 +97,7 @@ async def test_what_the_worker_sends_fits_the_documented_body(
         DOCUMENT_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
     )
     await db.rollback()
-    sent = list(await db.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at)))
+    sent = list(await db.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at)))
 
     errors = []
     for event in sent:
@@ -106,7 +106,7 @@ async def test_what_the_worker_sends_fits_the_documented_body(
         validator = Draft202012Validator(
             {"$ref": ref}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
-        body = json.loads(event_body(event))
+        body = json.loads(message_body(event))
         errors += [f"{event.type}: {error.message}" for error in validator.iter_errors(body)]
 
     assert sorted({event.type for event in sent}) == sorted(EVENT_TYPES)
