@@ -102,7 +102,7 @@ async def heard(client: httpx.AsyncClient, key: dict[str, str], endpoint_id: str
     """The types of the endpoint's deliveries, oldest first."""
     response = await client.get(f"/v1/webhooks/{endpoint_id}/deliveries", headers=key)
     assert response.status_code == 200, response.text
-    return [d["event_type"] for d in reversed(response.json()["items"])]
+    return [d["type"] for d in reversed(response.json()["items"])]
 
 
 async def messages_about(db: AsyncSession, event: Event) -> int:
