@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from app.api_keys.router import router as api_keys_router
 from app.certificates.router import router as certificates_router
@@ -15,18 +16,24 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import install_handlers
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import head_revision
-from app.core.openapi import install_openapi
+from app.core.openapi import install_openapi, operation_id
 from app.events.router import router as events_router
+from app.events.schemas import EventRead
 from app.health.router import router as health_router
 from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
 from app.imports.router import router as imports_router
 from app.orders.router import router as orders_router
+from app.orders.schemas import OrderRead
 from app.owners.router import router as owners_router
 from app.products.router import router as products_router
+from app.products.schemas import ProductRead
 from app.ratelimit.middleware import RateLimitMiddleware, create_limiter
 from app.reports.router import router as reports_router
 from app.taxonomy.router import router as taxonomy_router
+from app.webhooks.docs import document_webhooks
+from app.webhooks.outbox import PING
 from app.webhooks.router import router as webhooks_router
+from app.webhooks.schemas import PingData, StockLowData
 
 DESCRIPTION = """\
 The JSON API behind the sale of Lang Son province's OCOP products ("One Commune One Product")
@@ -46,6 +53,18 @@ to correlate logs; it is echoed, or generated when absent.
 Webhooks are signed as the Standard Webhooks specification says (`webhook-id`,
 `webhook-timestamp`, `webhook-signature`); see `/v1/webhooks`.
 """
+
+# What the `data` of each webhook event type is (the OpenAPI document's `webhooks`).
+WEBHOOK_PAYLOADS: dict[str, type[BaseModel]] = {
+    "order.created": OrderRead,
+    "order.confirmed": OrderRead,
+    "order.fulfilled": OrderRead,
+    "order.cancelled": OrderRead,
+    "product.updated": ProductRead,
+    "stock.low": StockLowData,
+    "event.updated": EventRead,
+    PING: PingData,
+}
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -70,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
@@ -94,5 +114,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         api_keys_router,
     ):
         app.include_router(router)
+    document_webhooks(app.webhooks, WEBHOOK_PAYLOADS)
     install_openapi(app)
     return app

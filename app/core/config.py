@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     webhooks_poll_interval_s: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for work."
     )
+    webhooks_secret_overlap_s: int = Field(
+        default=24 * 3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="After a secret rotation, how long deliveries are also signed with the "
+        "secret it replaced (unless the rotation asks otherwise).",
+    )
     api_key_touch_interval_s: int = Field(
         default=60, ge=0, description="How often a key's last_used_at is written at most."
     )

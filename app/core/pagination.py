@@ -35,10 +35,17 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import BadRequest
-from app.core.schemas import Timestamp
+from app.core.schemas import TimestampIn
+from app.core.text import FOLD_GROWTH
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_CURSOR_TEXT = 200 * FOLD_GROWTH
+"""The longest text a cursor may carry: a sort key is a folded name (of at most 200
+characters, which folding can triple)."""
+MAX_CURSOR_LENGTH = 4 * (4 * MAX_CURSOR_TEXT + 200) // 3
+"""The longest cursor the API issues: base64 of a JSON document holding at most one text key
+(up to 4 bytes a character in UTF-8) and a few values of fixed size (under 200 bytes)."""
 
 
 class PageQuery(BaseModel):
@@ -49,7 +56,7 @@ class PageQuery(BaseModel):
 
     cursor: str | None = Field(
         default=None,
-        max_length=1000,
+        max_length=MAX_CURSOR_LENGTH,
         pattern=r"^[A-Za-z0-9_-]*$",
         description="Opaque cursor from the previous page's `next_cursor`.",
     )
@@ -66,7 +73,7 @@ class ChangesQuery(PageQuery):
     nor sort (a row that left a filtered feed would stay in a mirror of it, stale, forever),
     only those of `feed_parameters`, which cannot change a row's membership (422 otherwise)."""
 
-    updated_since: Timestamp | None = Field(
+    updated_since: TimestampIn | None = Field(
         default=None,
         description="Read the list as a change feed: every row changed at or after this moment "
         "(archived and cancelled ones too), oldest change first, by (`updated_at`, `id`). "
@@ -111,10 +118,16 @@ class Page(BaseModel, Generic[T]):
         "changes."
     )
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`ProductPage` for `Page[ProductRead]`: the schema's name in the OpenAPI document,
+        and so the class a generated client makes of it."""
+        (item,) = params
+        name: str = item.__name__
+        return name.removesuffix("Read") + "Page"
+
 
 INT64 = (-(2**63), 2**63 - 1)
-MAX_CURSOR_TEXT = 500
-"""The longest text a cursor may carry (sort keys are names of at most 200 characters)."""
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _DECIMAL = re.compile(r"^-?[0-9]{1,30}(\.[0-9]{1,30})?\Z")
 

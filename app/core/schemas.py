@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    TypeAdapter,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError, to_jsonable_python
@@ -130,7 +131,11 @@ def _quantity_json(value: Decimal) -> int | float:
 
 
 QuantityOut = Annotated[
-    Decimal, PlainSerializer(_quantity_json, return_type=int | float, when_used="json")
+    Decimal,
+    PlainSerializer(_quantity_json, return_type=int | float, when_used="json"),
+    # One schema whichever way it is read: a model that is sent (a response, a webhook's
+    # body) has then one schema in the OpenAPI document, not an input and an output variant.
+    WithJsonSchema({"type": "number"}),
 ]
 """An exact quantity in a response, written as a JSON number."""
 
@@ -265,6 +270,39 @@ LOCAL_TIMESTAMP_SCHEMA: dict[str, Any] = {
 `date-time`, which always has one, so only its pattern states it."""
 
 
+UTC_TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$",
+}
+"""A timestamp in an answer, as the OpenAPI document states it: UTC, `Z`."""
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a naive datetime cannot be written as a timestamp")
+    return value.astimezone(UTC)
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_in_utc, return_type=datetime, when_used="json"),
+    WithJsonSchema(UTC_TIMESTAMP_SCHEMA),
+]
+"""The type of every timestamp in an answer: written in JSON as RFC 3339 in UTC with a `Z`
+suffix, at the precision stored (`2025-11-03T01:00:00Z`, `2025-11-03T01:00:00.250000Z`),
+whatever zone the value is in. Local times are the client's to show (events name a zone, `tz`);
+a local calendar day is a `date`, not a timestamp."""
+
+_TIMESTAMP_ADAPTER: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+
+
+def timestamp_text(value: datetime) -> str:
+    """`value` written as a `Timestamp` is, for JSON built by hand (a webhook's envelope)."""
+    text: str = _TIMESTAMP_ADAPTER.dump_python(value, mode="json")
+    return text
+
+
 def is_day(text: str) -> bool:
     """Whether `text` is written as `DAY_SCHEMA` says (`YYYY-MM-DD`, years 1970..2199)."""
     return re.fullmatch(_DAY, text) is not None
@@ -317,11 +355,11 @@ def _timestamp_text(value: object) -> object:
     return value
 
 
-Timestamp = Annotated[
+TimestampIn = Annotated[
     AwareDatetime,
     BeforeValidator(_timestamp_text),
     AfterValidator(instant_in_range),
     WithJsonSchema(TIMESTAMP_SCHEMA),
 ]
-"""An instant a client gives: an RFC 3339 timestamp with its offset, within the shared range
-(1970-01-01T00:00Z to 2200-01-01T00:00Z)."""
+"""An instant a client gives: an RFC 3339 timestamp with its offset (any), within the shared
+range (1970-01-01T00:00Z to 2200-01-01T00:00Z). Answers write theirs as `Timestamp`."""

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.changes import touch
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.i18n import LanguagePreference
-from app.core.zones import zone
 from app.events.repository import EntryRepository, EventRepository, Located
 from app.events.schemas import (
     DEFAULT_TZ,
@@ -108,11 +107,16 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
 
 
 async def _announce(session: AsyncSession, event: Event, now: datetime) -> None:
-    """`event.updated` to admins and to the owners selling at the event."""
-    view = EventView(now=now, zone=zone(DEFAULT_TZ), languages=LanguagePreference())
+    """`event.updated` to admins, the owners selling at the event and the partner keys granted
+    it."""
+    view = EventView(now=now, tz=DEFAULT_TZ, languages=LanguagePreference())
     sellers = await EventRepository(session).seller_ids(event.id)
     await emit(
-        session, "event.updated", view.read(event).model_dump(mode="json"), owner_ids=sellers
+        session,
+        "event.updated",
+        view.read(event).model_dump(mode="json"),
+        owner_ids=sellers,
+        event_id=event.id,
     )
 
 
@@ -136,12 +140,10 @@ def _replace_refs(event: Event, refs: Sequence[ExternalRef]) -> None:
     # constraint, since the unit of work inserts before it deletes.
     kept = [ref for ref in event.external_refs if (ref.system, ref.external_id) in wanted]
     have = {(ref.system, ref.external_id) for ref in kept}
-    if have == wanted and len(kept) == len(event.external_refs):
-        return
-    event.external_refs = kept + [
-        EventExternalRef(system=s, external_id=i) for s, i in sorted(wanted - have)
-    ]
-    touch(event)  # only rows of its own changed: its columns' `onupdate` would not see it
+    added = [EventExternalRef(system=s, external_id=i) for s, i in wanted - have]
+    # In the relationship's order, as a later read loads them: the answer (and its ETag, which a
+    # client sends back as If-Match) must be the event as stored.
+    event.external_refs = sorted(kept + added, key=lambda ref: (ref.system, ref.external_id))
 
 
 async def update_event(
@@ -157,6 +159,10 @@ async def update_event(
             setattr(event, field, value)
         if refs is not None:
             _replace_refs(event, refs)
+        # The links are the event's too: a change of them alone moves `updated_at` (and so the
+        # ETag, and the event's place in a change feed), which no column of `events` would.
+        if session.is_modified(event):
+            touch(event)
 
     await _write_refs(session, event, refs or [], change)
     await _announce(session, event, now)

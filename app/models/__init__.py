@@ -1,7 +1,7 @@
 """Every ORM model, imported here so Alembic and the mappers see them all."""
 
 from app.core.orm import Base
-from app.models.api_key import ApiKey, Role
+from app.models.api_key import ApiKey, EventGrant, Role
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 from app.models.order import (
@@ -21,9 +21,10 @@ from app.models.product import (
     Unit,
 )
 from app.models.webhook import (
+    AttemptOutcome,
     DeliveryStatus,
     EndpointStatus,
-    OutboxEvent,
+    OutboxMessage,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -31,6 +32,7 @@ from app.models.webhook import (
 
 __all__ = [
     "ApiKey",
+    "AttemptOutcome",
     "Base",
     "Certificate",
     "CertificateLevel",
@@ -38,6 +40,7 @@ __all__ = [
     "EndpointStatus",
     "Event",
     "EventExternalRef",
+    "EventGrant",
     "EventKind",
     "EventProduct",
     "EventStatus",
@@ -48,7 +51,7 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "OrderStatusChange",
-    "OutboxEvent",
+    "OutboxMessage",
     "Owner",
     "OwnerKind",
     "OwnerStatus",

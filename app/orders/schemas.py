@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
@@ -16,6 +15,7 @@ from app.core.schemas import (
     Name,
     Phone,
     QuantityOut,
+    Timestamp,
     number_only,
     quantity_schema,
 )
@@ -54,6 +54,27 @@ class OrderItem(InputModel):
 
 
 class OrderCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"product_id": "9d2f4b7e-1c3a-4e8f-b6d5-0a7c9e2f1b34", "quantity": 2.5},
+                        {"product_id": "c41a7e93-6b2d-4f0a-8e15-7d3b9c2a6f08", "quantity": 3},
+                    ],
+                    "channel": "online",
+                    "customer": {
+                        "name": "Nguyễn Thị Hoa",
+                        "phone": "+84 912 345 678",
+                        "email": "hoa.nguyen@example.vn",
+                        "country": "VN",
+                    },
+                    "note": "Giao trước 17 giờ, gọi điện trước khi đến.",
+                }
+            ]
+        }
+    )
+
     items: list[OrderItem] = Field(
         min_length=1,
         max_length=MAX_LINES,
@@ -106,7 +127,7 @@ class StatusChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     status: OrderStatus
-    at: datetime
+    at: Timestamp
 
 
 class OrderRead(BaseModel):
@@ -124,8 +145,8 @@ class OrderRead(BaseModel):
     history: list[StatusChangeRead] = Field(
         description="Every status the order has had, oldest first."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 def order_read(order: Order) -> OrderRead:

@@ -35,6 +35,7 @@ from app.orders.repository import OrderRepository
 from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
+from app.webhooks.schemas import StockLowData
 
 NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -398,16 +399,17 @@ async def _warn_if_low(
     """`stock.low` to the owner when an order takes the stock down to the threshold or below
     (once, as it crosses, not on every later order)."""
     if left + taken > threshold >= left:
+        data = StockLowData(
+            product_id=product.id,
+            name=product.name,
+            unit=product.unit,
+            stock=left,
+            threshold=threshold,
+        )
         await emit(
             session,
             "stock.low",
-            {
-                "product_id": str(product.id),
-                "name": product.name,
-                "unit": product.unit.value,
-                "stock": _number(left),
-                "threshold": _number(threshold),
-            },
+            data.model_dump(mode="json"),
             owner_ids=[product.owner_id],
         )
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
@@ -33,8 +33,10 @@ from app.core.schemas import (
     QuantityIn,
     QuantityOut,
     SearchText,
+    Timestamp,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
+from app.owners.schemas import OwnerRef
 
 Rated = tuple[Product, int | None]
 """A product with its current stars (computed in SQL for a given day)."""
@@ -109,12 +111,44 @@ class ProductFields(InputModel):
 
 
 class ProductCreate(ProductFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "owner_id": "3b0e6f2c-8d4a-4c1e-9f57-2a6d8e1b4c90",
+                    "name": "Quýt vàng Bắc Sơn",
+                    "description": "Quýt chín cây, vỏ mỏng, vị ngọt thanh, hái tại vườn Bắc Sơn.",
+                    "translations": {
+                        "en": {
+                            "name": "Bac Son golden mandarin",
+                            "description": "Tree-ripened mandarins from the Bac Son orchards.",
+                        }
+                    },
+                    "group": "food",
+                    "subgroup": "trái cây tươi",
+                    "unit": "kg",
+                    "unit_step": 0.5,
+                    "price_vnd": 60000,
+                    "stock": 500,
+                    "commune": "Bắc Sơn",
+                    "province": "Lạng Sơn",
+                    "latitude": 21.8994,
+                    "longitude": 106.3217,
+                }
+            ]
+        }
+    )
+
     owner_id: uuid.UUID = Field(description="The owner; an owner key may only name its own.")
     name: Name = Field(description="Name in Vietnamese, e.g. `Quýt vàng Bắc Sơn`.")
     group: ProductGroup = Field(description="One of the six OCOP groups (see /v1/taxonomy).")
     unit: Unit = Field(description="The unit the product is sold in.")
     unit_step: PositiveQuantityIn = Field(
-        default=Decimal(1), description="Orders are multiples of this (0.5 for kg, 1 for box)."
+        default=Decimal(1),
+        description="Orders are multiples of this (0.5 for kg, 1 for box).",
+        # The document's default is a JSON number, as the value is: pydantic writes a Decimal
+        # default as the string "1", which a number schema does not admit.
+        json_schema_extra={"default": 1},
     )
     price_vnd: PriceVnd = Field(description="Price per unit, whole VND.")
     commune: Place = Field(description="Commune where it is made or found, e.g. `Bắc Sơn`.")
@@ -126,6 +160,10 @@ _REQUIRED = ("owner_id", "name", "group", "unit", "unit_step", "price_vnd", "com
 
 class ProductUpdate(ProductFields):
     """Fields to change; absent fields stay as they are, null clears an optional field."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"price_vnd": 65000, "stock": 320.5}]}
+    )
 
     translations: Translations | SkipJsonSchema[None] = Field(  # type: ignore[assignment]
         default=None, description="Replaces every translation."
@@ -152,14 +190,11 @@ class ProductUpdate(ProductFields):
 
 
 class StockAdjustment(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"delta": 120}, {"delta": -2.5}]})
+
     delta: QuantityIn = Field(
         description="Units to add (negative to remove), exact: 0.1 + 0.2 is 0.3."
     )
-
-
-class OwnerRef(BaseModel):
-    id: uuid.UUID = Field(description="The owner's id.")
-    name: str = Field(description="The owner's name.")
 
 
 class TranslationRead(BaseModel):
@@ -172,8 +207,15 @@ class ProductRead(BaseModel):
     owner_id: uuid.UUID
     owner: OwnerRef = Field(description="The owner, in brief.")
     name: str = Field(description="The name, in `language`.")
-    description: str | None = Field(description="The description, in `language`.")
-    language: str = Field(description="The language of `name` and `description` (`vi` default).")
+    description: str | None = Field(description="The description, in `description_language`.")
+    language: str = Field(
+        description="The language `name` is in: that of the translation `Accept-Language` "
+        "chose, if it gives a name, else `vi`."
+    )
+    description_language: str | None = Field(
+        description="The language `description` is in (null when there is none): that of the "
+        "translation `Accept-Language` chose, if it gives a description, else `vi`."
+    )
     translations: dict[str, TranslationRead] = Field(description="Every stored translation.")
     group: ProductGroup
     subgroup: str | None
@@ -189,5 +231,10 @@ class ProductRead(BaseModel):
         description="Stars of the latest certificate valid today (3..5), else null."
     )
     status: ProductStatus = Field(description="active, or archived (out of public lists).")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The languages `name` and `description` are in."""
+        return tuple(filter(None, (self.language, self.description_language)))

@@ -14,10 +14,10 @@ from app.core.errors import Forbidden
 from app.core.i18n import LanguagePreference, localize
 from app.models.product import Product, ProductStatus
 from app.owners import service as owners
+from app.owners.schemas import OwnerRef
 from app.products import stock
 from app.products.repository import ProductRepository
 from app.products.schemas import (
-    OwnerRef,
     ProductCreate,
     ProductQuery,
     ProductRead,
@@ -28,18 +28,18 @@ from app.webhooks.outbox import emit
 
 
 def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
-    """The product as a reader sees it: name and description in their best language."""
+    """The product as a reader sees it: name and description in their best language, each
+    labelled with the language it is really in."""
     translations: dict[str, Any] = product.translations or {}
-    language, name, description = localize(
-        languages, product.name, product.description, translations
-    )
+    texts = localize(languages, product.name, product.description, translations)
     return ProductRead(
         id=product.id,
         owner_id=product.owner_id,
         owner=OwnerRef(id=product.owner.id, name=product.owner.name),
-        name=name,
-        description=description,
-        language=language,
+        name=texts.name,
+        description=texts.description,
+        language=texts.language,
+        description_language=texts.description_language,
         translations=translations,
         group=product.group,
         subgroup=product.subgroup,

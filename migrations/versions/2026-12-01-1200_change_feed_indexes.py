@@ -12,7 +12,7 @@ had, which no mirror can have missed: the feeds start with this revision, and a 
 with a full read.
 
 Revision ID: 9d28b20a159d
-Revises: 4e9a7c2d1f05
+Revises: 7b3e1d9c4a21
 Create Date: 2026-12-01 12:00:00.000000+00:00
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "9d28b20a159d"
-down_revision: str | None = "4e9a7c2d1f05"
+down_revision: str | None = "7b3e1d9c4a21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
