@@ -8,12 +8,19 @@ from fastapi import APIRouter, Query, Response, status
 from app.api_keys import service
 from app.api_keys.auth import AdminPrincipal
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, OwnerKeyCreate
+from app.core.caching import NoStore
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=responses(401, 403))
+# Keys (and, once, their secrets): never stored by a cache.
+router = APIRouter(
+    prefix="/v1/api-keys",
+    tags=["api keys"],
+    responses=responses(401, 403),
+    dependencies=[NoStore],
+)
 
 
 @router.post(
