@@ -67,7 +67,7 @@ async def test_etag_differs_by_language(
     vietnamese = await client.get(url)
 
     assert english.headers["etag"] != vietnamese.headers["etag"]
-    assert english.headers["vary"] == "Accept-Language"
+    assert english.headers["vary"] == "Accept-Language, Authorization"
     stale = await client.get(url, headers={"If-None-Match": english.headers["etag"]})
     assert stale.status_code == 200
 
