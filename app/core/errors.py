@@ -302,7 +302,7 @@ def _allowed_methods(request: Request, said: str | None) -> str:
     `HEAD` wherever `GET` is (app.core.middleware.HeadMiddleware), and `OPTIONS` everywhere.
     A mount (the docs' assets) serves any path below it and says itself what it allows
     (`said`)."""
-    served = {method.strip().upper() for method in (said or "").split(",")}
+    served = {method.strip().upper() for method in (said or "").split(",") if method.strip()}
     for method in _METHODS:
         scope = {**request.scope, "method": method}
         if any(

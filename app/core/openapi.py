@@ -16,9 +16,9 @@ _DESCRIPTIONS = {
     401: "Missing, unknown or revoked API key.",
     403: "The key's role may not do this.",
     404: "No such resource (or not visible to this key).",
-    409: "Conflicts with the current state.",
     406: "Nothing this operation answers with is acceptable (`Accept`); `available` lists "
     "the media types it offers.",
+    409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current `ETag`.",
     413: "The request body is larger than `OCOP_MAX_BODY_BYTES` (1 MiB by default).",
     422: "The input failed validation; `errors` lists each field.",
