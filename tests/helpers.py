@@ -22,12 +22,15 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import begin_write
+from app.demo.seed import seed_demo
 from app.models import Event, Order, Product
 from tests import database
 
 # What the factory fixtures return. `insert_*` write rows straight to the database and return
 # the ORM object; `create_*_via_api` go through the HTTP API (as admin) and return its JSON.
 KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+ScopedPartnerFactory = Callable[..., Awaitable[dict[str, str]]]
 OwnerFactory = Callable[..., Awaitable[dict[str, Any]]]
 InsertProduct = Callable[..., Awaitable[Product]]
 InsertEvent = Callable[..., Awaitable[Event]]
@@ -102,6 +105,14 @@ async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | 
         .where(Product.id == product_id)
         .execution_options(populate_existing=True)
     )
+
+
+async def seed_demo_data(app: FastAPI, now: datetime) -> None:
+    """Load the demo data (what `ocop seed-demo` loads) as of `now`."""
+    async with app.state.sessionmaker() as session:
+        await begin_write(session)
+        await seed_demo(session, now=now)
+        await session.commit()
 
 
 async def order_count(db: AsyncSession) -> int:

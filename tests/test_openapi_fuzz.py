@@ -47,7 +47,6 @@ from app.models.order import Order, OrderLine
 from app.models.owner import Owner
 from app.models.product import Product, ProductStatus
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
-from app.webhooks.outbox import EVENT_TYPES
 from app.webhooks.worker import DeliveryWorker
 from tests.helpers import idem, order_body
 from tests.servers import Server, api_server
@@ -151,10 +150,12 @@ async def _open_orders(
     orders: dict[tuple[Role, str], list[uuid.UUID]] = {}
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         for fuzzer in fuzzers:
+            catalogue = await http.get("/v1/webhooks/event-types", headers=fuzzer.headers)
+            audible = [t["type"] for t in catalogue.json()["items"] if t["subscribable"]]
             for _used_and_spare in range(2):
                 response = await http.post(
                     "/v1/webhooks",
-                    json={"url": WEBHOOK_URL, "event_types": list(EVENT_TYPES)},
+                    json={"url": WEBHOOK_URL, "event_types": audible},
                     headers=fuzzer.headers,
                 )
                 assert response.status_code == 201, response.text
@@ -197,6 +198,13 @@ async def prepare(database_url: str, server: Server) -> list[Fuzzer]:
                     owner_id=owner_id if role is Role.owner else None,
                 )
                 fuzzers.append(Fuzzer(role, key.id, token))
+            # The partner key is granted every other event: it may link those events' ids and
+            # read their sales, not the others'.
+            partner_key = fuzzers[1].key_id
+            for event_id in (await session.scalars(select(Event.id).order_by(Event.id))).all()[::2]:
+                await keys.grant_event(
+                    session, partner_key, event_id, granted_by=None, now=datetime.now(UTC)
+                )
             await session.commit()
             active = (
                 await session.execute(

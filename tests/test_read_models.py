@@ -111,7 +111,9 @@ def product_read() -> ProductRead:
 def event_read() -> EventRead:
     event = null_row(Event, translations={})
     event.external_refs = [null_row(EventExternalRef)]
-    return EventRead.of(event, now=NOW, tz=UTC, languages=LanguagePreference.parse("en"))
+    return EventRead.of(
+        event, now=NOW, tz="Asia/Ho_Chi_Minh", languages=LanguagePreference.parse("en")
+    )
 
 
 def event_product_read() -> EventProductRead:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.schemas import NFC, NOT_BLANK, InputModel, trim
+from app.core.schemas import NFC, NOT_BLANK, InputModel, Timestamp, trim
 from app.models.api_key import Role
 
 KeyName = Annotated[
@@ -47,10 +46,25 @@ class ApiKeyRead(BaseModel):
     role: Role
     owner_id: uuid.UUID | None
     prefix: str = Field(description="The key's public prefix (`ocop_<prefix>_...`).")
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
 
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret key. Shown this once only; store it safely.")
+
+
+class EventGrantRead(BaseModel):
+    """A partner key's grant on an event: the key may link the event's external ids
+    (`PATCH /v1/events/{id}` with `external_refs` only), read its sales report and hear its
+    `event.updated` webhooks."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    api_key_id: uuid.UUID = Field(description="The partner key.")
+    event_id: uuid.UUID = Field(description="The event (festival, fair) it was granted.")
+    granted_by_key_id: uuid.UUID | None = Field(
+        description="The admin key that granted it; null when granted with `ocop keys grant`."
+    )
+    created_at: Timestamp = Field(description="When it was granted.")

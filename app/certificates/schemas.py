@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,7 +15,7 @@ from pydantic import (
     Tag,
 )
 
-from app.core.schemas import NFC, Day, InputModel, NumberOnly
+from app.core.schemas import NFC, Day, InputModel, NumberOnly, Timestamp
 from app.models.product import CertificateLevel
 
 
@@ -109,4 +109,4 @@ class CertificateRead(BaseModel):
     level: CertificateLevel | None = Field(
         description="provincial (3-4 stars), central (5 stars), null below 3 stars."
     )
-    created_at: datetime
+    created_at: Timestamp

@@ -30,9 +30,16 @@ from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import BadRequest
+from app.core.text import FOLD_GROWTH
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_CURSOR_TEXT = 200 * FOLD_GROWTH
+"""The longest text a cursor may carry: a sort key is a folded name (of at most 200
+characters, which folding can triple)."""
+MAX_CURSOR_LENGTH = 4 * (4 * MAX_CURSOR_TEXT + 200) // 3
+"""The longest cursor the API issues: base64 of a JSON document holding at most one text key
+(up to 4 bytes a character in UTF-8) and a few values of fixed size (under 200 bytes)."""
 
 
 class PageQuery(BaseModel):
@@ -43,7 +50,7 @@ class PageQuery(BaseModel):
 
     cursor: str | None = Field(
         default=None,
-        max_length=1000,
+        max_length=MAX_CURSOR_LENGTH,
         pattern=r"^[A-Za-z0-9_-]*$",
         description="Opaque cursor from the previous page's `next_cursor`.",
     )
@@ -63,8 +70,6 @@ class Page(BaseModel, Generic[T]):
 
 
 INT64 = (-(2**63), 2**63 - 1)
-MAX_CURSOR_TEXT = 500
-"""The longest text a cursor may carry (sort keys are names of at most 200 characters)."""
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _DECIMAL = re.compile(r"^-?[0-9]{1,30}(\.[0-9]{1,30})?\Z")
 

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    TypeAdapter,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError, to_jsonable_python
@@ -262,6 +263,39 @@ LOCAL_TIMESTAMP_SCHEMA: dict[str, Any] = {
 }
 """A timestamp without its offset (local to a zone the request names): not an RFC 3339
 `date-time`, which always has one, so only its pattern states it."""
+
+
+UTC_TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$",
+}
+"""A timestamp in an answer, as the OpenAPI document states it: UTC, `Z`."""
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a naive datetime cannot be written as a timestamp")
+    return value.astimezone(UTC)
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_in_utc, return_type=datetime, when_used="json"),
+    WithJsonSchema(UTC_TIMESTAMP_SCHEMA),
+]
+"""The type of every timestamp in an answer: written in JSON as RFC 3339 in UTC with a `Z`
+suffix, at the precision stored (`2025-11-03T01:00:00Z`, `2025-11-03T01:00:00.250000Z`),
+whatever zone the value is in. Local times are the client's to show (events name a zone, `tz`);
+a local calendar day is a `date`, not a timestamp."""
+
+_TIMESTAMP_ADAPTER: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+
+
+def timestamp_text(value: datetime) -> str:
+    """`value` written as a `Timestamp` is, for JSON built by hand (a webhook's envelope)."""
+    text: str = _TIMESTAMP_ADAPTER.dump_python(value, mode="json")
+    return text
 
 
 def is_day(text: str) -> bool:

@@ -14,6 +14,11 @@ faster than the word count: 100 words took 0.75 s to plan on 70 products. Eight 
 product name of the demo data (seven words at most) and any real search, which names the
 distinctive part: "bac son", not the nine words of "Hợp tác xã Du lịch cộng đồng Quỳnh Sơn"."""
 
+FOLD_GROWTH = 3
+"""How many characters `fold` can make of one: case folding writes "ﬄ" as "ffl" and "ß" as
+"ss". A column holding a folded text of at most n characters needs room for n * FOLD_GROWTH
+(tests/core/test_text.py checks the figure against every code point)."""
+
 # NFD splits "ế" into "e" + marks, but "đ" is a letter of its own, not "d" + a mark.
 _LETTERS = str.maketrans({"đ": "d", "Đ": "d"})
 _SPACES = re.compile(r"\s+")

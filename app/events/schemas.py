@@ -42,6 +42,7 @@ from app.core.schemas import (
     PriceVnd,
     SearchText,
     ShortText,
+    Timestamp,
     day_in_range,
     instant_in_range,
     is_day,
@@ -248,7 +249,15 @@ class EventUpdate(EventFields):
 
 _LAT = r"-?(90(\.0{1,15})?|[1-8]?[0-9](\.[0-9]{1,15})?)"
 _LON = r"-?(180(\.0{1,15})?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]{1,15})?)"
-TZ_DESCRIPTION = "IANA time zone the times are shown in (and dates are read in)."
+SHOW_TZ_DESCRIPTION = (
+    "IANA time zone the answer names as `tz`, to show its times in locally; the timestamps "
+    "themselves are always UTC (`Z`)."
+)
+TZ_DESCRIPTION = (
+    "IANA time zone the dates and offset-less times of `from` and `to` are read in, and the "
+    "answer names as `tz` to show its times in locally; the timestamps themselves are always "
+    "UTC (`Z`)."
+)
 
 
 @dataclass(frozen=True)
@@ -335,14 +344,22 @@ class ExternalRefRead(BaseModel):
 class EventRead(BaseModel):
     id: uuid.UUID
     name: str = Field(description="The name, in `language`.")
-    description: str | None = Field(description="The description, in `language`.")
+    description: str | None = Field(description="The description, in `description_language`.")
     language: str = Field(
-        description="The language of `name` and `description` (`vi` or one "
-        "of `translations`), chosen by `Accept-Language`."
+        description="The language `name` is in: that of the translation `Accept-Language` "
+        "chose, if it gives a name, else `vi`."
+    )
+    description_language: str | None = Field(
+        description="The language `description` is in (null when there is none): that of the "
+        "translation `Accept-Language` chose, if it gives a description, else `vi`."
     )
     kind: EventKind
-    starts_at: datetime = Field(description="Opens; shown in the zone asked for with `tz`.")
-    ends_at: datetime = Field(description="Closes; shown in the zone asked for with `tz`.")
+    starts_at: Timestamp = Field(description="Opens, in UTC; show it in `tz` for local time.")
+    ends_at: Timestamp = Field(description="Closes, in UTC; show it in `tz` for local time.")
+    tz: str = Field(
+        description="The IANA zone to show the times in: the one asked for with `tz`, by default "
+        "the province's `Asia/Ho_Chi_Minh`. Every timestamp itself is UTC (`Z`)."
+    )
     status: EventStatus = Field(
         description="scheduled, ongoing or ended by the clock; cancelled once cancelled."
     )
@@ -356,9 +373,14 @@ class EventRead(BaseModel):
     distance_km: float | None = Field(
         description="Great-circle distance from `near`, in km; null without `near`."
     )
-    cancelled_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    cancelled_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The languages `name` and `description` are in."""
+        return tuple(filter(None, (self.language, self.description_language)))
 
     @classmethod
     def of(
@@ -366,22 +388,22 @@ class EventRead(BaseModel):
         event: Event,
         *,
         now: datetime,
-        tz: tzinfo,
+        tz: str,
         languages: LanguagePreference,
         distance_km: float | None = None,
     ) -> EventRead:
         translations = dict(event.translations or {})
-        language, name, description = localize(
-            languages, event.name, event.description, translations
-        )
+        texts = localize(languages, event.name, event.description, translations)
         return cls(
             id=event.id,
-            name=name,
-            description=description,
-            language=language,
+            name=texts.name,
+            description=texts.description,
+            language=texts.language,
+            description_language=texts.description_language,
             kind=event.kind,
-            starts_at=event.starts_at.astimezone(tz),
-            ends_at=event.ends_at.astimezone(tz),
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            tz=tz,
             status=event.status_at(now),
             venue=event.venue,
             commune=event.commune,
@@ -394,29 +416,31 @@ class EventRead(BaseModel):
                 for ref in event.external_refs
             ],
             distance_km=None if distance_km is None else round(distance_km, 3),
-            cancelled_at=None if event.cancelled_at is None else event.cancelled_at.astimezone(tz),
-            created_at=event.created_at.astimezone(tz),
-            updated_at=event.updated_at.astimezone(tz),
+            cancelled_at=event.cancelled_at,
+            created_at=event.created_at,
+            updated_at=event.updated_at,
         )
 
 
 @dataclass(frozen=True)
 class EventView:
-    """How a caller reads events: as of `now`, times in `zone`, texts in `languages`."""
+    """How a caller reads events: as of `now`, local times in the zone `tz`, texts in
+    `languages`."""
 
     now: datetime
-    zone: tzinfo
+    tz: str
     languages: LanguagePreference
 
     def read(self, event: Event, distance_km: float | None = None) -> EventRead:
         return EventRead.of(
-            event, now=self.now, tz=self.zone, languages=self.languages, distance_km=distance_km
+            event, now=self.now, tz=self.tz, languages=self.languages, distance_km=distance_km
         )
 
     def version(self, event: Event) -> EventRead:
-        """The event in its version representation (Vietnamese, UTC, with every translation):
-        what its ETag's version, and so `If-Match`, is about, however it is read."""
-        return EventRead.of(event, now=self.now, tz=UTC, languages=LanguagePreference())
+        """The event in its version representation (Vietnamese, the province's zone, with
+        every translation): what its ETag's version, and so `If-Match`, is about, however it
+        is read."""
+        return EventRead.of(event, now=self.now, tz=DEFAULT_TZ, languages=LanguagePreference())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,7 +479,10 @@ class EventProductRead(BaseModel):
     event_id: uuid.UUID
     product_id: uuid.UUID
     name: str = Field(description="The product's name, in `language`.")
-    language: str = Field(description="The language of `name`, chosen by `Accept-Language`.")
+    language: str = Field(
+        description="The language `name` is in: the best one of `Accept-Language` the product "
+        "has a translation for, else `vi`."
+    )
     unit: Unit
     owner: OwnerRef = Field(description="Who makes and sells it.")
     booth: str | None
@@ -465,8 +492,13 @@ class EventProductRead(BaseModel):
         description="The price that applies at this event: `event_price_vnd` if set, else the "
         "product's own."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The language `name` is in."""
+        return (self.language,)
 
     @classmethod
     def version(cls, entry: EventProduct) -> EventProductRead:
@@ -477,12 +509,12 @@ class EventProductRead(BaseModel):
     def of(cls, entry: EventProduct, *, languages: LanguagePreference) -> EventProductRead:
         product = entry.product
         translations = dict(product.translations or {})
-        language, name, _ = localize(languages, product.name, None, translations)
+        texts = localize(languages, product.name, None, translations)
         return cls(
             event_id=entry.event_id,
             product_id=product.id,
-            name=name,
-            language=language,
+            name=texts.name,
+            language=texts.language,
             unit=product.unit,
             owner=OwnerRef(id=product.owner.id, name=product.owner.name),
             booth=entry.booth,

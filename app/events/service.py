@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.i18n import LanguagePreference
-from app.core.zones import zone
 from app.events.repository import EntryRepository, EventRepository, Located
 from app.events.schemas import (
     DEFAULT_TZ,
@@ -103,11 +102,16 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
 
 
 async def _announce(session: AsyncSession, event: Event, now: datetime) -> None:
-    """`event.updated` to admins and to the owners selling at the event."""
-    view = EventView(now=now, zone=zone(DEFAULT_TZ), languages=LanguagePreference())
+    """`event.updated` to admins, the owners selling at the event and the partner keys granted
+    it."""
+    view = EventView(now=now, tz=DEFAULT_TZ, languages=LanguagePreference())
     sellers = await EventRepository(session).seller_ids(event.id)
     await emit(
-        session, "event.updated", view.read(event).model_dump(mode="json"), owner_ids=sellers
+        session,
+        "event.updated",
+        view.read(event).model_dump(mode="json"),
+        owner_ids=sellers,
+        event_id=event.id,
     )
 
 
@@ -131,9 +135,10 @@ def _replace_refs(event: Event, refs: Sequence[ExternalRef]) -> None:
     # constraint, since the unit of work inserts before it deletes.
     kept = [ref for ref in event.external_refs if (ref.system, ref.external_id) in wanted]
     have = {(ref.system, ref.external_id) for ref in kept}
-    event.external_refs = kept + [
-        EventExternalRef(system=s, external_id=i) for s, i in sorted(wanted - have)
-    ]
+    added = [EventExternalRef(system=s, external_id=i) for s, i in wanted - have]
+    # In the relationship's order, as a later read loads them: the answer (and its ETag, which a
+    # client sends back as If-Match) must be the event as stored.
+    event.external_refs = sorted(kept + added, key=lambda ref: (ref.system, ref.external_id))
 
 
 async def update_event(
@@ -149,6 +154,10 @@ async def update_event(
             setattr(event, field, value)
         if refs is not None:
             _replace_refs(event, refs)
+        # The links are the event's too: a change of them alone moves `updated_at` (and so the
+        # ETag, and the event's place in a change feed), which no column of `events` would.
+        if session.is_modified(event):
+            event.updated_at = now
 
     await _write_refs(session, event, refs or [], change)
     await _announce(session, event, now)
@@ -162,7 +171,7 @@ async def cancel_event(session: AsyncSession, event: Event, now: datetime) -> Ev
         raise Conflict("The event is already cancelled.", code="already_cancelled")
     if status is EventStatus.ended:
         raise Conflict("The event has ended; it cannot be cancelled.", code="event_ended")
-    event.cancelled_at = now
+    event.cancelled_at = event.updated_at = now
     await session.flush()
     await _announce(session, event, now)
     return event

@@ -1,7 +1,7 @@
 """Every ORM model, imported here so Alembic and the mappers see them all."""
 
 from app.core.orm import Base
-from app.models.api_key import ApiKey, Role
+from app.models.api_key import ApiKey, EventGrant, Role
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 from app.models.order import (
@@ -38,6 +38,7 @@ __all__ = [
     "EndpointStatus",
     "Event",
     "EventExternalRef",
+    "EventGrant",
     "EventKind",
     "EventProduct",
     "EventStatus",

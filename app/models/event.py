@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from app.core.orm import Base, TimestampedMixin
-from app.core.text import fold
+from app.core.text import FOLD_GROWTH, fold
 from app.core.types import json_document, str_enum
 from app.models.product import Product
 
@@ -59,9 +59,9 @@ class Event(TimestampedMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     translations: Mapped[dict[str, Any]] = mapped_column(json_document(), default=dict)
     cancelled_at: Mapped[datetime | None]
-    sort_name: Mapped[str] = mapped_column(String(200))
+    sort_name: Mapped[str] = mapped_column(String(200 * FOLD_GROWTH))  # fold(name)
     search_text: Mapped[str] = mapped_column(Text)
-    commune_key: Mapped[str] = mapped_column(String(100))
+    commune_key: Mapped[str] = mapped_column(String(100 * FOLD_GROWTH))
 
     external_refs: Mapped[list[EventExternalRef]] = relationship(
         back_populates="event",

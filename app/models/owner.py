@@ -6,7 +6,7 @@ from sqlalchemy import Connection, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from app.core.orm import Base, TimestampedMixin
-from app.core.text import fold
+from app.core.text import FOLD_GROWTH, fold
 from app.core.types import str_enum
 
 
@@ -43,10 +43,10 @@ class Owner(TimestampedMixin, Base):
     )
     # Folded copies (app.core.text.fold), kept by the mapper events below, for diacritic-
     # insensitive filters, search and sorting.
-    sort_name: Mapped[str] = mapped_column(String(200))
+    sort_name: Mapped[str] = mapped_column(String(200 * FOLD_GROWTH))  # fold(name)
     search_text: Mapped[str] = mapped_column(Text)
-    commune_key: Mapped[str] = mapped_column(String(100))
-    province_key: Mapped[str] = mapped_column(String(100))
+    commune_key: Mapped[str] = mapped_column(String(100 * FOLD_GROWTH))
+    province_key: Mapped[str] = mapped_column(String(100 * FOLD_GROWTH))
 
     __table_args__ = (
         Index("ix_owners_sort_name_id", "sort_name", "id"),

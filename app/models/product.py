@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 from app.core.orm import Base, TimestampedMixin
-from app.core.text import fold
+from app.core.text import FOLD_GROWTH, fold
 from app.core.types import json_document, str_enum
 from app.models.owner import Owner
 
@@ -91,9 +91,9 @@ class Product(TimestampedMixin, Base):
         str_enum(ProductStatus, "product_status"), default=ProductStatus.active
     )
     # Folded copies (app.core.text.fold), kept by the mapper events below.
-    sort_name: Mapped[str] = mapped_column(String(200))
+    sort_name: Mapped[str] = mapped_column(String(200 * FOLD_GROWTH))  # fold(name)
     search_text: Mapped[str] = mapped_column(Text)
-    commune_key: Mapped[str] = mapped_column(String(100))
+    commune_key: Mapped[str] = mapped_column(String(100 * FOLD_GROWTH))
 
     owner: Mapped[Owner] = relationship(lazy="raise")
     certificates: Mapped[list[Certificate]] = relationship(

@@ -58,7 +58,8 @@ class WebhookEndpoint(TimestampedMixin, Base):
 
 class OutboxEvent(Base):
     """An event, written in the transaction of the change that caused it. Its audience says
-    who may hear of it besides admins: these owners, and this partner key."""
+    who may hear of it besides admins: these owners, this partner key, and the partner keys
+    granted this (festival) event; `app.webhooks.catalogue` says which of them hear each type."""
 
     __tablename__ = "outbox_events"
 
@@ -69,6 +70,8 @@ class OutboxEvent(Base):
     partner_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
+    # The festival or fair the message is about (the API's sense of "event"), if any.
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set once the worker has made this event's deliveries.
     dispatched_at: Mapped[datetime | None]

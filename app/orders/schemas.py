@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from app.core.schemas import (
     Name,
     Phone,
     QuantityOut,
+    Timestamp,
     number_only,
     quantity_schema,
 )
@@ -102,7 +102,7 @@ class StatusChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     status: OrderStatus
-    at: datetime
+    at: Timestamp
 
 
 class OrderRead(BaseModel):
@@ -120,8 +120,8 @@ class OrderRead(BaseModel):
     history: list[StatusChangeRead] = Field(
         description="Every status the order has had, oldest first."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 def order_read(order: Order) -> OrderRead:

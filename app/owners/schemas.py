@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -18,6 +17,7 @@ from app.core.schemas import (
     PlaceQuery,
     SearchText,
     ShortText,
+    Timestamp,
     Url,
 )
 from app.models.owner import OwnerKind, OwnerStatus
@@ -73,8 +73,8 @@ class OwnerRead(BaseModel):
     website: str | None
     description: str | None
     status: OwnerStatus = Field(description="active, or inactive once deactivated by an admin.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class OwnerQuery(PageQuery):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -33,6 +32,7 @@ from app.core.schemas import (
     QuantityIn,
     QuantityOut,
     SearchText,
+    Timestamp,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 
@@ -171,8 +171,15 @@ class ProductRead(BaseModel):
     owner_id: uuid.UUID
     owner: OwnerRef = Field(description="The owner, in brief.")
     name: str = Field(description="The name, in `language`.")
-    description: str | None = Field(description="The description, in `language`.")
-    language: str = Field(description="The language of `name` and `description` (`vi` default).")
+    description: str | None = Field(description="The description, in `description_language`.")
+    language: str = Field(
+        description="The language `name` is in: that of the translation `Accept-Language` "
+        "chose, if it gives a name, else `vi`."
+    )
+    description_language: str | None = Field(
+        description="The language `description` is in (null when there is none): that of the "
+        "translation `Accept-Language` chose, if it gives a description, else `vi`."
+    )
     translations: dict[str, TranslationRead] = Field(description="Every stored translation.")
     group: ProductGroup
     subgroup: str | None
@@ -188,5 +195,10 @@ class ProductRead(BaseModel):
         description="Stars of the latest certificate valid today (3..5), else null."
     )
     status: ProductStatus = Field(description="active, or archived (out of public lists).")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The languages `name` and `description` are in."""
+        return tuple(filter(None, (self.language, self.description_language)))

@@ -28,18 +28,18 @@ from app.webhooks.outbox import emit
 
 
 def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
-    """The product as a reader sees it: name and description in their best language."""
+    """The product as a reader sees it: name and description in their best language, each
+    labelled with the language it is really in."""
     translations: dict[str, Any] = product.translations or {}
-    language, name, description = localize(
-        languages, product.name, product.description, translations
-    )
+    texts = localize(languages, product.name, product.description, translations)
     return ProductRead(
         id=product.id,
         owner_id=product.owner_id,
         owner=OwnerRef(id=product.owner.id, name=product.owner.name),
-        name=name,
-        description=description,
-        language=language,
+        name=texts.name,
+        description=texts.description,
+        language=texts.language,
+        description_language=texts.description_language,
         translations=translations,
         group=product.group,
         subgroup=product.subgroup,

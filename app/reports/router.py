@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,7 +16,7 @@ from app.core.openapi import responses
 from app.core.text import fold
 from app.core.zones import TodayDep, ZoneDep
 from app.reports import csv_format, service
-from app.reports.dependencies import OwnerSalesAskedDep
+from app.reports.dependencies import OwnerSalesAskedDep, SalesEventId
 from app.reports.schemas import CatalogReport, EventSalesReport, OwnerSalesReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=responses(401, 403, 404, 406))
@@ -85,13 +84,13 @@ def _json(model: BaseModel) -> bytes:
 @router.get("/events/{event_id}/sales", response_model=EventSalesReport, responses=_CSV_RESPONSE)
 async def event_sales(
     session: SessionDep,
-    _admin: AdminPrincipal,
+    event_id: SalesEventId,
     media_type: MediaType,
     clock: ClockDep,
     zone: ZoneDep,
-    event_id: uuid.UUID,
 ) -> Response:
-    """What an event sold, by product, local day and owner (admin)."""
+    """What an event sold, by product, local day and owner (admin, or a partner key granted
+    the event)."""
     report = await service.event_sales(session, event_id, zone=zone, now=clock.now())
     return _answer(media_type, report, f"{report.event_name} sales")
 

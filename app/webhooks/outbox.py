@@ -33,8 +33,11 @@ async def emit(
     *,
     owner_ids: Iterable[uuid.UUID] = (),
     partner_key_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> OutboxEvent:
-    """Record an event for the webhooks of admins, of these owners and of this partner key.
+    """Record an event for the webhooks that may hear it: admins', and those of these owners,
+    of this partner key and of the partner keys granted the (festival) event `event_id`, as
+    far as `app.webhooks.catalogue` lets each role hear its type.
 
     `data` must be JSON-ready (ids and timestamps as strings).
     """
@@ -45,6 +48,7 @@ async def emit(
         payload=dict(data),
         owner_ids=sorted({str(owner_id) for owner_id in owner_ids}),
         partner_key_id=partner_key_id,
+        event_id=event_id,
     )
     session.add(event)
     await session.flush()

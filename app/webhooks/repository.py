@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.pagination import PageQuery, newest_first
 from app.core.repository import Repository
-from app.models.api_key import ApiKey
+from app.models.api_key import ApiKey, EventGrant, Role
 from app.models.webhook import (
     DeliveryStatus,
     EndpointStatus,
@@ -56,6 +56,21 @@ class EndpointRepository(Repository[WebhookEndpoint]):
             .where(WebhookEndpoint.status == EndpointStatus.active, ApiKey.revoked_at.is_(None))
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def grants_of(
+        self, endpoints: Sequence[WebhookEndpoint]
+    ) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+        """The events granted to the partner keys of these endpoints, by key."""
+        key_ids = {e.api_key_id for e in endpoints if e.role is Role.partner}
+        if not key_ids:
+            return {}
+        stmt = select(EventGrant.api_key_id, EventGrant.event_id).where(
+            EventGrant.api_key_id.in_(key_ids)
+        )
+        granted: dict[uuid.UUID, set[uuid.UUID]] = {}
+        for key_id, event_id in await self.session.execute(stmt):
+            granted.setdefault(key_id, set()).add(event_id)
+        return {key_id: frozenset(events) for key_id, events in granted.items()}
 
 
 class OutboxRepository(Repository[OutboxEvent]):

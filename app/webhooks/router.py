@@ -17,6 +17,8 @@ from app.webhooks import service
 from app.webhooks.dependencies import OwnEndpoint, OwnEndpointForChange
 from app.webhooks.schemas import (
     DeliveryRead,
+    EventTypeCatalogue,
+    EventTypeRead,
     WebhookCreate,
     WebhookRead,
     WebhookUpdate,
@@ -59,6 +61,15 @@ async def list_webhooks(
     )
 
 
+@router.get("/event-types", response_model=EventTypeCatalogue)
+async def list_event_types(principal: AnyPrincipal) -> EventTypeCatalogue:
+    """The webhook message types: what each says, its payload schema, who can hear it, and
+    whether this key may subscribe to it."""
+    return EventTypeCatalogue(
+        items=[EventTypeRead.of(kind, ok) for kind, ok in service.event_types(principal)]
+    )
+
+
 @router.get("/{webhook_id}", response_model=WebhookRead, responses=responses(304, 404))
 async def get_webhook(request: Request, endpoint: OwnEndpoint) -> Response:
     """Read one of this key's webhook endpoints."""
@@ -70,12 +81,13 @@ async def update_webhook(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    principal: AnyPrincipal,
     endpoint: OwnEndpointForChange,
     body: WebhookUpdate,
 ) -> Response:
     """Change an endpoint's URL, event types, description or status; honours `If-Match`."""
     endpoint = await service.update(
-        session, endpoint, body, allow_private=settings.webhooks_allow_private
+        session, principal, endpoint, body, allow_private=settings.webhooks_allow_private
     )
     return conditional_json(request, WebhookRead.model_validate(endpoint))
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
@@ -14,9 +13,11 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import END, InputModel, ShortText
+from app.core.schemas import END, InputModel, ShortText, Timestamp
+from app.models.api_key import Role
 from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery
 from app.webhooks import signing
+from app.webhooks.catalogue import MessageType, Reach
 from app.webhooks.outbox import EVENT_TYPES, EventType
 from app.webhooks.targets import MAX_URL_LENGTH
 
@@ -83,8 +84,8 @@ class WebhookRead(BaseModel):
     status: EndpointStatus = Field(description="`disabled` after a 410 or too many failures.")
     disabled_reason: str | None = Field(description="Why it was disabled.")
     failure_count: int = Field(description="Failed attempts since the last success.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class WebhookWithSecret(WebhookRead):
@@ -96,7 +97,7 @@ class WebhookWithSecret(WebhookRead):
 class AttemptRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    attempted_at: datetime
+    attempted_at: Timestamp
     status_code: int | None = Field(description="The receiver's status; null if none came.")
     error: str | None = Field(description="What went wrong, when no 2xx came.")
     duration_ms: int
@@ -111,11 +112,11 @@ class DeliveryRead(BaseModel):
     event_type: str
     status: DeliveryStatus
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: Timestamp | None
     last_status_code: int | None
     last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: Timestamp
+    delivered_at: Timestamp | None
     attempt_log: list[AttemptRead] = Field(description="Every attempt, oldest first.")
 
     @classmethod
@@ -135,3 +136,40 @@ class DeliveryRead(BaseModel):
             delivered_at=delivery.delivered_at,
             attempt_log=[AttemptRead.model_validate(a) for a in delivery.attempt_log],
         )
+
+
+class HearerRead(BaseModel):
+    role: Role = Field(description="A role whose keys hear the type.")
+    reach: Reach = Field(
+        description="Which of them: `every` key of the role; the keys a message `named` (an "
+        "order's placing partner key, the owners concerned); the partner keys `granted` the "
+        "event a message is about."
+    )
+    who: str = Field(description="The same, for people.")
+
+
+class EventTypeRead(BaseModel):
+    type: EventType = Field(description="The type, as in a webhook's `event_types`.")
+    description: str
+    payload_schema: str = Field(description="The name of the schema of a message's `data`.")
+    audience: list[HearerRead] = Field(description="Who can hear it, by role.")
+    subscribable: bool = Field(
+        description="Whether the calling key may subscribe to it now (a partner key hears "
+        "`granted` types once an admin grants it an event)."
+    )
+
+    @classmethod
+    def of(cls, kind: MessageType, subscribable: bool) -> EventTypeRead:
+        return cls(
+            type=kind.type,
+            description=kind.description,
+            payload_schema=kind.payload,
+            audience=[HearerRead(role=h.role, reach=h.reach, who=h.who) for h in kind.hearers],
+            subscribable=subscribable,
+        )
+
+
+class EventTypeCatalogue(BaseModel):
+    """Every webhook message type: what it says, the schema of its `data`, who can hear it."""
+
+    items: list[EventTypeRead]

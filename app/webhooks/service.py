@@ -11,7 +11,7 @@ from app.api_keys.auth import Principal
 from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import PageQuery
 from app.models.webhook import DeliveryStatus, EndpointStatus, WebhookDelivery, WebhookEndpoint
-from app.webhooks import signing, targets
+from app.webhooks import catalogue, signing, targets
 from app.webhooks.repository import DeliveryRepository, EndpointRepository
 from app.webhooks.schemas import WebhookCreate, WebhookUpdate
 
@@ -23,10 +23,38 @@ async def _check_target(url: str, allow_private: bool) -> None:
         raise Unprocessable(f"Refused webhook URL: {exc}.", code="unsafe_webhook_url") from None
 
 
+def _check_audible(principal: Principal, event_types: list[str]) -> None:
+    """Refuse the types the key cannot hear, rather than accept a subscription that would
+    never deliver anything."""
+    unheard = catalogue.unheard(principal, event_types)
+    if unheard:
+        raise Unprocessable(
+            f"A {principal.role} key cannot hear: {', '.join(unheard)} (who hears what: "
+            "GET /v1/webhooks/event-types; a partner key hears an event's changes once an "
+            "admin grants it the event).",
+            code="inaudible_event_types",
+            event_types=unheard,
+            errors=[
+                {
+                    "loc": ["body", "event_types", event_types.index(t)],
+                    "msg": f"a {principal.role} key cannot hear {t}",
+                    "type": "inaudible_event_type",
+                }
+                for t in unheard
+            ],
+        )
+
+
+def event_types(principal: Principal) -> list[tuple[catalogue.MessageType, bool]]:
+    """Every message type, and whether the key may subscribe to it."""
+    return [(kind, catalogue.can_hear(principal, t)) for t, kind in catalogue.CATALOGUE.items()]
+
+
 async def create(
     session: AsyncSession, principal: Principal, body: WebhookCreate, *, allow_private: bool
 ) -> WebhookEndpoint:
     """Register an endpoint for the calling key, with a new signing secret."""
+    _check_audible(principal, list(body.event_types))
     await _check_target(body.url, allow_private)
     endpoint = WebhookEndpoint(
         api_key_id=principal.key_id,
@@ -63,9 +91,16 @@ async def list_endpoints(
 
 
 async def update(
-    session: AsyncSession, endpoint: WebhookEndpoint, body: WebhookUpdate, *, allow_private: bool
+    session: AsyncSession,
+    principal: Principal,
+    endpoint: WebhookEndpoint,
+    body: WebhookUpdate,
+    *,
+    allow_private: bool,
 ) -> WebhookEndpoint:
     changes = body.model_dump(exclude_unset=True)
+    if "event_types" in changes:
+        _check_audible(principal, list(changes["event_types"]))
     if "url" in changes:
         await _check_target(changes["url"], allow_private)
     if changes.get("status") is EndpointStatus.active:

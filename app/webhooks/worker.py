@@ -22,7 +22,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -31,11 +31,12 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.api_keys.auth import Principal
 from app.core import metrics
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
 from app.core.db import begin_write
-from app.models.api_key import Role
+from app.core.schemas import timestamp_text
 from app.models.webhook import (
     DeliveryStatus,
     EndpointStatus,
@@ -44,7 +45,7 @@ from app.models.webhook import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from app.webhooks import signing, targets
+from app.webhooks import catalogue, signing, targets
 from app.webhooks.repository import DeliveryRepository, EndpointRepository, OutboxRepository
 
 logger = logging.getLogger(__name__)
@@ -80,15 +81,28 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
-def hears(endpoint: WebhookEndpoint, event: OutboxEvent) -> bool:
-    """Whether the endpoint's key may know of the event, and asked for its type."""
-    if event.type not in endpoint.event_types:
-        return False
-    if endpoint.role is Role.admin:
-        return True
-    if endpoint.role is Role.owner:
-        return str(endpoint.owner_id) in event.owner_ids
-    return event.partner_key_id is not None and event.partner_key_id == endpoint.api_key_id
+@dataclass(frozen=True)
+class Listener:
+    """An endpoint that may be sent events, and its key as the catalogue judges it."""
+
+    endpoint: WebhookEndpoint
+    key: Principal
+
+    @classmethod
+    def of(
+        cls, endpoint: WebhookEndpoint, grants: Mapping[uuid.UUID, frozenset[uuid.UUID]]
+    ) -> Listener:
+        key = Principal(
+            key_id=endpoint.api_key_id,
+            role=endpoint.role,
+            owner_id=endpoint.owner_id,
+            event_ids=grants.get(endpoint.api_key_id, frozenset()),
+        )
+        return cls(endpoint, key)
+
+    def hears(self, event: OutboxEvent) -> bool:
+        """Whether the endpoint asked for the event's type and its key may know of it."""
+        return event.type in self.endpoint.event_types and catalogue.hears(self.key, event)
 
 
 @dataclass(frozen=True)
@@ -119,26 +133,26 @@ class Outcome:
 def event_body(event: OutboxEvent) -> bytes:
     document = {
         "type": event.type,
-        "timestamp": event.created_at.isoformat(),
+        "timestamp": timestamp_text(event.created_at),
         "data": event.payload,
     }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _fan_out(
-    event: OutboxEvent, endpoints: Sequence[WebhookEndpoint], now: datetime
+    event: OutboxEvent, listeners: Sequence[Listener], now: datetime
 ) -> list[WebhookDelivery]:
     """A delivery, due now, to each endpoint that hears the event."""
     return [
         WebhookDelivery(
-            endpoint_id=endpoint.id,
+            endpoint_id=listener.endpoint.id,
             event_id=event.id,
             status=DeliveryStatus.pending,
             attempts=0,
             next_attempt_at=now,
         )
-        for endpoint in endpoints
-        if hears(endpoint, event)
+        for listener in listeners
+        if listener.hears(event)
     ]
 
 
@@ -176,9 +190,12 @@ class DeliveryWorker:
             await begin_write(session)
             events = await OutboxRepository(session).undispatched(self.batch_size * 5)
             if events:
-                listening = await EndpointRepository(session).listening()
+                endpoints = EndpointRepository(session)
+                listening = await endpoints.listening()
+                grants = await endpoints.grants_of(listening)
+                listeners = [Listener.of(endpoint, grants) for endpoint in listening]
                 for event in events:
-                    session.add_all(_fan_out(event, listening, now))
+                    session.add_all(_fan_out(event, listeners, now))
                     event.dispatched_at = now
             await session.commit()
         return len(events)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.pagination import MAX_CURSOR_TEXT, Ordering, SortKey
+from app.core.pagination import MAX_CURSOR_LENGTH, MAX_CURSOR_TEXT, Ordering, SortKey
 from app.models import Owner
 from tests.helpers import InsertEvent, InsertProduct, OwnerFactory, problem
 
@@ -99,7 +99,23 @@ async def test_a_hand_made_cursor_is_400_invalid_cursor(
 
 def test_every_crafted_cursor_fits_the_query_parameter() -> None:
     """Else the 422 of the parameter's own bounds would answer, not the decoding."""
-    assert max(len(cursor) for _path, _params, cursor in CRAFTED) <= 1000
+    assert max(len(cursor) for _path, _params, cursor in CRAFTED) <= MAX_CURSOR_LENGTH
+
+
+# Names of the longest length whose folded sort key is longest ("ﬄ" folds to "ffl", "ß" to
+# "ss") or whose cursor is largest (a CJK character is 3 bytes of UTF-8): each once overflowed
+# the sort key's column on PostgreSQL (500), or made a cursor the API itself refused.
+LONGEST_NAMES = ["ﬄ" * 200, "ß" * 200, "茶" * 200, "\U0001d518" * 200]  # a letter of 4 bytes
+
+
+async def test_the_longest_names_are_stored_and_paged_by_name(
+    client: httpx.AsyncClient, make_owner: OwnerFactory
+) -> None:
+    ids = [(await make_owner(name=name, commune="ﬄ" * 100))["id"] for name in LONGEST_NAMES]
+
+    seen = await _page_all(client, "/v1/owners", {"commune": "ﬄ" * 100})
+
+    assert sorted(seen) == sorted(ids)
 
 
 def test_a_sort_key_of_a_type_without_codec_is_refused_when_declared() -> None:
@@ -190,3 +206,15 @@ async def _page_all(client: httpx.AsyncClient, path: str, params: dict[str, str]
         if cursor is None:
             return ids
     raise AssertionError("more pages than rows")
+
+
+async def test_the_longest_names_are_stored_and_paged_for_products_and_events(
+    client: httpx.AsyncClient, insert_product: InsertProduct, insert_event: InsertEvent
+) -> None:
+    products = [
+        str((await insert_product(name=name, commune="ß" * 100)).id) for name in LONGEST_NAMES
+    ]
+    events = [str((await insert_event(name=name, commune="ß" * 100)).id) for name in LONGEST_NAMES]
+
+    assert sorted(await _page_all(client, "/v1/products", {"sort": "name"})) == sorted(products)
+    assert sorted(await _page_all(client, "/v1/events", {"commune": "ß" * 100})) == sorted(events)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from app.core.text import fold, like_pattern, search_terms
+from app.core.text import FOLD_GROWTH, fold, like_pattern, search_terms
 
 
 @pytest.mark.parametrize(
@@ -26,3 +28,14 @@ def test_search_terms_are_folded_words() -> None:
 
 def test_like_pattern_escapes_wildcards() -> None:
     assert like_pattern("50%_off\\") == "%50\\%\\_off\\\\%"
+
+
+def test_fold_grows_no_character_past_fold_growth() -> None:
+    """Columns of folded text are sized by FOLD_GROWTH; no code point may fold longer."""
+    longest = max(
+        len(fold(chr(point)))
+        for point in range(sys.maxunicode + 1)
+        if not 0xD800 <= point <= 0xDFFF  # surrogates are not text
+    )
+
+    assert longest == FOLD_GROWTH

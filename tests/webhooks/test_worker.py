@@ -27,7 +27,14 @@ from app.models.api_key import Role
 from app.webhooks import signing
 from app.webhooks.outbox import emit
 from app.webhooks.worker import MAX_ATTEMPTS, DeliveryWorker, Outcome, retry_delay
-from tests.helpers import FakeClock, KeyFactory, OwnerFactory, until_a_session_waits_for_a_lock
+from tests.helpers import (
+    FakeClock,
+    InsertEvent,
+    KeyFactory,
+    OwnerFactory,
+    ScopedPartnerFactory,
+    until_a_session_waits_for_a_lock,
+)
 from tests.webhooks.receiver import Receiver, running
 
 pytestmark = pytest.mark.anyio
@@ -526,3 +533,50 @@ async def test_deleting_an_endpoint_while_its_attempt_is_recorded_does_not_deadl
 
     assert await recording is None
     assert (await client.get(f"/v1/webhooks/{endpoint['id']}", headers=admin)).status_code == 404
+
+
+async def test_a_partner_key_hears_the_changes_of_the_events_it_was_granted_only(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_scoped_partner: ScopedPartnerFactory,
+    insert_event: InsertEvent,
+    worker: DeliveryWorker,
+) -> None:
+    festival, fair = await insert_event(), await insert_event(venue="Chợ Kỳ Lừa")
+    async with running(Receiver()) as for_festival, running(Receiver()) as for_fair:
+        festival_partner = await make_scoped_partner(festival.id, name="festival tickets")
+        await register(client, festival_partner, for_festival.url, "event.updated")
+        await register(
+            client,
+            await make_scoped_partner(fair.id, name="fair tickets"),
+            for_fair.url,
+            "event.updated",
+        )
+        for event in (festival, fair):
+            changed = await client.patch(
+                f"/v1/events/{event.id}", json={"venue": "Quảng trường"}, headers=admin
+            )
+            assert changed.status_code == 200, changed.text
+
+        assert await worker.run_once() == 2
+
+    assert [json.loads(got.body)["data"]["id"] for got in for_festival.received] == [
+        str(festival.id)
+    ]
+    assert [json.loads(got.body)["data"]["id"] for got in for_fair.received] == [str(fair.id)]
+
+
+async def test_every_partner_key_hears_the_public_catalogues_changes(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    receiver: Receiver,
+    worker: DeliveryWorker,
+) -> None:
+    await register(client, partner, receiver.url, "product.updated")
+    await emit_committed(app, "product.updated", {"id": "p1"}, owner_ids=[uuid.uuid4()])
+
+    assert await worker.run_once() == 1
+
+    (got,) = receiver.received
+    assert json.loads(got.body)["data"] == {"id": "p1"}
