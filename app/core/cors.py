@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 
 from app.core.errors import problem_response
 
-ALLOWED_METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 ALLOWED_HEADERS = (
     "Authorization",
     "Content-Type",

@@ -40,7 +40,7 @@ async def test_a_preflight_from_a_configured_origin_is_allowed(
 
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == SHOP
-    assert response.headers["access-control-allow-methods"] == "GET, HEAD, POST, PATCH, DELETE"
+    assert response.headers["access-control-allow-methods"] == "GET, HEAD, POST, PUT, PATCH, DELETE"
     assert response.headers["access-control-allow-headers"] == (
         "Accept, Accept-Language, Authorization, Content-Language, Content-Type, "
         "Idempotency-Key, If-Match, If-None-Match, X-Request-ID"

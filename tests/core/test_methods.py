@@ -136,7 +136,8 @@ async def test_openapi_lists_no_head_operation_and_says_head_is_answered(
     document = (await client.get("/openapi.json")).json()
 
     methods = {method for item in document["paths"].values() for method in item}
-    assert methods == {"get", "post", "patch", "delete"}
+    assert methods & {"head", "options"} == set()
+    assert "get" in methods
     assert "every `GET` also answers `HEAD`" in document["info"]["description"]
 
 

@@ -111,7 +111,7 @@ async def test_list_is_localised_and_says_so(
         ("Trà Bổ Khai", "vi", "vi"),
     ]
     assert response.headers["content-language"] == "en, vi"
-    assert response.headers["vary"] == "Accept-Language, Authorization"
+    assert response.headers["vary"] == "Accept-Language, Accept-Encoding, Authorization"
 
 
 async def test_list_names_every_language_of_partial_translations(
