@@ -13,7 +13,7 @@ from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.negotiation import negotiate
 from app.core.openapi import responses
-from app.core.text import fold
+from app.core.text import without_marks
 from app.core.zones import TodayDep, ZoneDep
 from app.reports import csv_format, service
 from app.reports.dependencies import OwnerSalesAskedDep, SalesEventId
@@ -54,7 +54,7 @@ def attachment(filename: str) -> str:
     """A `Content-Disposition` offering the answer as a file: `filename` in UTF-8
     (`filename*`, RFC 6266 and 8187), and an ASCII one for clients that know no other."""
     safe = UNSAFE_IN_FILENAME.sub("-", filename).strip()
-    ascii_name = fold(safe).encode("ascii", "ignore").decode() or "report.csv"
+    ascii_name = without_marks(safe).encode("ascii", "ignore").decode() or "report.csv"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(safe, safe='')}"
 
 

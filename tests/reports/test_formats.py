@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from app.models import Event
+from app.reports.router import attachment
 from tests.helpers import FakeClock, InsertEvent, InsertProduct, csv_rows, idem, order_body, problem
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +49,7 @@ async def test_csv_starts_with_a_bom_and_is_offered_as_a_named_file(
     assert response.content.startswith(b"\xef\xbb\xbfsection,id,name,")
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == (
-        'attachment; filename="mua vang bac son sales.csv"; '
+        'attachment; filename="Mua vang Bac Son sales.csv"; '
         "filename*=UTF-8''M%C3%B9a%20v%C3%A0ng%20B%E1%BA%AFc%20S%C6%A1n%20sales.csv"
     )
     assert response.headers["vary"] == "Accept, Authorization"
@@ -112,7 +113,7 @@ async def test_the_catalogue_csv_is_named_after_the_local_day(
     response = await client.get("/v1/reports/catalog", headers={**admin, "Accept": "text/csv"})
 
     assert response.headers["content-disposition"] == (
-        f'attachment; filename="ocop catalogue {today}.csv"; '
+        f'attachment; filename="OCOP catalogue {today}.csv"; '
         f"filename*=UTF-8''OCOP%20catalogue%20{today}.csv"
     )
 
@@ -170,3 +171,10 @@ async def test_openapi_declares_both_formats_and_406(client: httpx.AsyncClient) 
         answers = document["paths"][path]["get"]["responses"]
         assert list(answers["200"]["content"]) == ["application/json", "text/csv"], path
         assert list(answers["406"]["content"]) == ["application/problem+json"], path
+
+
+def test_a_file_name_keeps_no_character_a_file_system_or_header_would_choke_on() -> None:
+    assert attachment('Hội chợ "Xuân"/Tết: 2026.csv') == (
+        'attachment; filename="Hoi cho -Xuan-Tet- 2026.csv"; '
+        "filename*=UTF-8''H%E1%BB%99i%20ch%E1%BB%A3%20-Xu%C3%A2n-T%E1%BA%BFt-%202026.csv"
+    )
