@@ -8,6 +8,8 @@ or a conftest.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -67,6 +69,14 @@ def problem(response: httpx.Response) -> dict[str, Any]:
     assert body["status"] == response.status_code
     assert {"type", "title", "status", "detail", "code"} <= body.keys()
     return body
+
+
+def csv_rows(response: httpx.Response) -> list[dict[str, str]]:
+    """The rows of a CSV report answer, checked for shape: UTF-8 after a byte order mark."""
+    assert response.headers["content-type"] == "text/csv; charset=utf-8", response.text
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff"), text[:20]
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
 
 def order_body(

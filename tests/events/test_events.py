@@ -101,7 +101,7 @@ async def test_accept_language_picks_the_translation(
     assert (body["name"], body["description"]) == ("Bac Son Golden Season", "Mandarins.")
     assert (body["language"], body["description_language"]) == ("en", "en")
     assert response.headers["content-language"] == "en"
-    assert response.headers["vary"] == "Accept-Language"
+    assert response.headers["vary"] == "Accept-Language, Authorization"
 
 
 @pytest.mark.parametrize(("tag", "status"), [("zh-Hant-TW", 201), ("EN", 422), ("english", 422)])
