@@ -98,10 +98,12 @@ def _rendered(chromium: str, page: str, server: Server, profile: Path) -> str:
 
 
 def _operations(server: Server) -> dict[str, Any]:
+    """The document's operations, and its webhooks (listed as `POST <event type>`), by name."""
     document: dict[str, Any] = httpx.get(f"{server.url}/openapi.json").json()
     return {
         f"{method.upper()} {path}": operation
-        for path, item in document["paths"].items()
+        for section in ("paths", "webhooks")
+        for path, item in document[section].items()
         for method, operation in item.items()
     }
 
