@@ -9,15 +9,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, func, select, union, update
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union, update
+from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
 from app.models.event import EventProduct
 from app.models.owner import Owner
-from app.models.product import Product, ProductStatus
+from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.products.schemas import ProductQuery, ProductSort, Rated
 from app.products.stars import current_stars
 
@@ -66,13 +67,22 @@ def _matching(term: str) -> CompoundSelect[Any]:
     )
 
 
+def _named_by(system: str, external_id: str) -> ColumnElement[bool]:
+    return and_(ProductExternalRef.system == system, ProductExternalRef.external_id == external_id)
+
+
 class ProductRepository(Repository[Product]):
     model = Product
     noun = "product"
 
     def select(self) -> Select[Any]:
-        """Every product read loads its owner, in the same statement."""
-        return select(Product).join(Product.owner).options(contains_eager(Product.owner))
+        """Every product read loads its owner, in the same statement, and its external refs
+        (one more for a whole page)."""
+        return (
+            select(Product)
+            .join(Product.owner)
+            .options(contains_eager(Product.owner), selectinload(Product.external_refs))
+        )
 
     def rated(self, today: date) -> Select[Any]:
         """Products with their owner and their stars on `today`."""
@@ -116,6 +126,9 @@ class ProductRepository(Repository[Product]):
             stmt = stmt.where(Product.price_vnd >= query.min_price_vnd)
         if query.max_price_vnd is not None:
             stmt = stmt.where(Product.price_vnd <= query.max_price_vnd)
+        if (ref := query.ref) is not None:
+            named = select(ProductExternalRef.product_id).where(_named_by(*ref))
+            stmt = stmt.where(Product.id.in_(named))
         for term in search_terms(query.q or ""):
             stmt = stmt.where(Product.id.in_(_matching(term)))
         return stmt
@@ -126,6 +139,17 @@ class ProductRepository(Repository[Product]):
             self.filtered(query, today), ordering(query.sort, today), query
         )
         return [(product, stars) for product, stars in rows], next_cursor
+
+    async def taken_refs(
+        self, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
+    ) -> list[ProductExternalRef]:
+        """Which of these (system, id) pairs already name a product other than `exclude`."""
+        if not pairs:
+            return []
+        stmt = select(ProductExternalRef).where(or_(*(_named_by(s, i) for s, i in pairs)))
+        if exclude is not None:
+            stmt = stmt.where(ProductExternalRef.product_id != exclude)
+        return list((await self.session.scalars(stmt)).all())
 
     async def find_by_owner_and_name(self, owner_id: uuid.UUID, name: str) -> Product | None:
         """The owner's (oldest) product with this name, accents and case aside."""

@@ -1,0 +1,101 @@
+"""External refs: the ids other systems (ticketing systems, shops) know a record by.
+
+A record lists them as `[{"system": "ticketbox", "id": "EVT-1001"}]`. A (system, id) pair names
+one record of a kind only: the unique constraint on its table's (system, external_id) decides,
+so two concurrent writes of one pair cannot both win (`app.core.unique`). A list given on a
+write replaces the record's set (`merge_refs`), and `?external_ref=system:id` finds the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Protocol, TypeVar
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic.fields import FieldInfo
+
+from app.core.schemas import END, NFC, InputModel
+
+MAX_EXTERNAL_REFS = 20
+
+ExternalSystem = Annotated[
+    str, StringConstraints(min_length=1, max_length=50, pattern=rf"^[a-z0-9][a-z0-9_.-]*{END}")
+]
+ExternalId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}"),
+    NFC,
+]
+"""An id in another system: 1 to 200 characters, no spaces nor control characters, in NFC."""
+
+EXTERNAL_REF_QUERY = r"^[a-z0-9][a-z0-9_.-]{0,49}:[^\x00-\x20\x7f]{1,200}$"
+ExternalRefQuery = Annotated[
+    str, StringConstraints(max_length=251, pattern=EXTERNAL_REF_QUERY), NFC
+]
+"""`system:id`, the query parameter that finds a record by one of its external refs."""
+
+
+class ExternalRef(InputModel):
+    system: ExternalSystem = Field(
+        description="The other system, e.g. `ticketbox` or `shopee`: lower case letters, "
+        "digits, `_`, `.` and `-`."
+    )
+    id: ExternalId = Field(description="The record's id in that system.")
+
+
+class ExternalRefRead(BaseModel):
+    system: str = Field(description="The other system.")
+    id: str = Field(description="The record's id in that system.")
+
+
+def _distinct(refs: list[ExternalRef]) -> list[ExternalRef]:
+    pairs = [(ref.system, ref.id) for ref in refs]
+    if len(set(pairs)) != len(pairs):
+        raise ValueError("external_refs names the same (system, id) twice")
+    return refs
+
+
+def external_refs_field(description: str) -> FieldInfo:
+    """The constraints of an `external_refs` input: at most `MAX_EXTERNAL_REFS` pairs."""
+    field: FieldInfo = Field(
+        max_length=MAX_EXTERNAL_REFS,
+        description=description,
+        # A pair is the whole item, so the schema can say that no pair comes twice.
+        json_schema_extra={"uniqueItems": True},
+    )
+    return field
+
+
+DistinctRefs = AfterValidator(_distinct)
+"""Refuses a list naming one (system, id) pair twice (422)."""
+
+
+def split_ref(text: str) -> tuple[str, str]:
+    """An `ExternalRefQuery` as (system, id): the system holds no `:`, the id may."""
+    system, _, external_id = text.partition(":")
+    return system, external_id
+
+
+class StoredRef(Protocol):
+    system: str
+    external_id: str
+
+
+R = TypeVar("R", bound=StoredRef)
+
+
+def merge_refs(
+    current: Sequence[R], wanted: Sequence[ExternalRef], make: Callable[[str, str], R]
+) -> list[R] | None:
+    """The rows of `wanted` (those of `current` that stay, new ones made by `make(system, id)`),
+    or None when the set does not change.
+
+    The rows that stay are kept rather than replaced: a delete and re-insert of one pair would
+    trip the unique constraint, since the unit of work inserts before it deletes.
+    """
+    pairs = {(ref.system, ref.id) for ref in wanted}
+    if pairs == {(row.system, row.external_id) for row in current}:
+        return None
+    kept = [row for row in current if (row.system, row.external_id) in pairs]
+    have = {(row.system, row.external_id) for row in kept}
+    return kept + [make(system, external_id) for system, external_id in sorted(pairs - have)]
