@@ -27,6 +27,10 @@ ExternalId = Annotated[
     NFC,
 ]
 """An id in another system: 1 to 200 characters, no spaces nor control characters, in NFC."""
+ExternalIdQuery = Annotated[
+    str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x20\x7f]+$"), NFC
+]
+"""An `ExternalId` as a query parameter (checked by pydantic's default engine: `$` ends it)."""
 
 EXTERNAL_REF_QUERY = r"^[a-z0-9][a-z0-9_.-]{0,49}:[^\x00-\x20\x7f]{1,200}$"
 ExternalRefQuery = Annotated[

@@ -15,11 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import DomainError
 
 
-def violates_unique(exc: IntegrityError, table: str) -> bool:
-    """Whether a unique constraint of `table` failed (not a foreign key or a CHECK)."""
-    # PostgreSQL names the constraint (uq_<table>_...), SQLite the columns (<table>.<column>).
+def violates_unique(exc: IntegrityError, table: str, column: str = "") -> bool:
+    """Whether a unique constraint of `table` failed (not a foreign key or a CHECK); with
+    `column`, one whose first column it is."""
+    # PostgreSQL names the constraint (uq_<table>_<columns>), SQLite the columns
+    # (<table>.<column>, ...), each first column first.
     message = str(exc.orig)
-    return f'"uq_{table}_' in message or f"UNIQUE constraint failed: {table}." in message
+    return (
+        f'"uq_{table}_{column}' in message
+        or f"UNIQUE constraint failed: {table}.{column}" in message
+    )
 
 
 async def flush_unique(
@@ -27,9 +32,11 @@ async def flush_unique(
     change: Callable[[], None],
     *,
     table: str,
+    column: str = "",
     conflict: Callable[[], Awaitable[DomainError]],
 ) -> None:
-    """Apply `change` and flush; a unique constraint of `table` failing raises `conflict()`.
+    """Apply `change` and flush; a unique constraint of `table` failing (one that starts with
+    `column`, if given) raises `conflict()`.
 
     The change happens inside a savepoint (begin_nested flushes what is pending first), which
     keeps the transaction usable for `conflict` to look up who holds the value. A rolled-back
@@ -40,6 +47,6 @@ async def flush_unique(
             change()
             await session.flush()
     except IntegrityError as exc:
-        if not violates_unique(exc, table):
+        if not violates_unique(exc, table, column):
             raise
         raise await conflict() from exc
