@@ -8,13 +8,17 @@ write replaces the record's set (`merge_refs`), and `?external_ref=system:id` fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from pydantic.fields import FieldInfo
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import Conflict
 from app.core.schemas import END, NFC, InputModel
+from app.core.unique import flush_unique
 
 MAX_EXTERNAL_REFS = 20
 
@@ -103,3 +107,35 @@ def merge_refs(
     kept = [row for row in current if (row.system, row.external_id) in pairs]
     have = {(row.system, row.external_id) for row in kept}
     return kept + [make(system, external_id) for system, external_id in sorted(pairs - have)]
+
+
+Pairs = list[tuple[str, str]]
+Holders = Callable[[Pairs], Awaitable[list[tuple[str, str, uuid.UUID]]]]
+"""Which of these (system, id) pairs another record holds: (system, id, its id) each."""
+
+
+async def write_refs(
+    session: AsyncSession,
+    change: Callable[[], None],
+    refs: Sequence[ExternalRef],
+    *,
+    table: str,
+    noun: str,
+    holders: Holders,
+) -> None:
+    """Apply `change` (which writes `refs`) and flush; a pair already held by another record
+    of `table` is a 409 `external_ref_taken` naming, for each such pair, its `<noun>_id`."""
+
+    async def taken() -> Conflict:
+        held = await holders([(ref.system, ref.id) for ref in refs])
+        return Conflict(
+            f"An external ref already names another {noun}: "
+            + ", ".join(f"{system}:{external_id}" for system, external_id, _ in held),
+            code="external_ref_taken",
+            external_refs=[
+                {"system": system, "id": external_id, f"{noun}_id": str(holder)}
+                for system, external_id, holder in held
+            ],
+        )
+
+    await flush_unique(session, change, table=table, conflict=taken)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound, Unprocessable
-from app.core.external_refs import ExternalRef, merge_refs
+from app.core.external_refs import ExternalRef, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference
 from app.core.unique import flush_unique
 from app.core.zones import zone
@@ -47,30 +47,16 @@ async def list_events(
     return await EventRepository(session).page_matching(query, now)
 
 
-def _taken(refs: Sequence[EventExternalRef]) -> Conflict:
-    return Conflict(
-        "An external ref already names another event: "
-        + ", ".join(f"{ref.system}:{ref.external_id}" for ref in refs),
-        code="external_ref_taken",
-        external_refs=[
-            {"system": ref.system, "id": ref.external_id, "event_id": str(ref.event_id)}
-            for ref in refs
-        ],
-    )
-
-
 async def _write_refs(
     session: AsyncSession, event: Event, refs: Sequence[ExternalRef], change: Callable[[], None]
 ) -> None:
-    """Apply `change` and flush, turning a (system, id) pair already held by another event
-    into a 409 (`app.core.unique`)."""
+    """Apply `change` and flush; a (system, id) pair already held by another event is 409."""
     event_id = event.id  # read now: a rolled-back savepoint expires the event
 
-    async def taken() -> Conflict:
-        pairs = [(ref.system, ref.id) for ref in refs]
-        return _taken(await EventRepository(session).taken_refs(pairs, exclude=event_id))
+    async def holders(pairs: Pairs) -> list[tuple[str, str, uuid.UUID]]:
+        return await EventRepository(session).taken_refs(pairs, exclude=event_id)
 
-    await flush_unique(session, change, table=EXTERNAL_REF_TABLE, conflict=taken)
+    await write_refs(session, change, refs, table=EXTERNAL_REF_TABLE, noun="event", holders=holders)
 
 
 async def create_event(session: AsyncSession, data: EventCreate) -> Event:

@@ -142,14 +142,18 @@ class ProductRepository(Repository[Product]):
 
     async def taken_refs(
         self, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
-    ) -> list[ProductExternalRef]:
-        """Which of these (system, id) pairs already name a product other than `exclude`."""
+    ) -> list[tuple[str, str, uuid.UUID]]:
+        """Which of these (system, id) pairs already name a product other than `exclude`:
+        (system, id, product id) each."""
         if not pairs:
             return []
-        stmt = select(ProductExternalRef).where(or_(*(_named_by(s, i) for s, i in pairs)))
+        ref = ProductExternalRef
+        stmt = select(ref.system, ref.external_id, ref.product_id).where(
+            or_(*(_named_by(s, i) for s, i in pairs))
+        )
         if exclude is not None:
-            stmt = stmt.where(ProductExternalRef.product_id != exclude)
-        return list((await self.session.scalars(stmt)).all())
+            stmt = stmt.where(ref.product_id != exclude)
+        return [(s, i, holder) for s, i, holder in await self.session.execute(stmt)]
 
     async def find_by_owner_and_name(self, owner_id: uuid.UUID, name: str) -> Product | None:
         """The owner's (oldest) product with this name, accents and case aside."""

@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
-from app.core.errors import Conflict, Forbidden
-from app.core.external_refs import ExternalRef, ExternalRefRead, merge_refs
+from app.core.errors import Forbidden
+from app.core.external_refs import ExternalRef, ExternalRefRead, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference, localize
 from app.core.orm import touch
-from app.core.unique import flush_unique
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
 from app.products import stock
@@ -106,30 +105,18 @@ async def _ensure_owner_exists(session: AsyncSession, owner_id: uuid.UUID) -> No
     await owners.get_owner(session, owner_id, code="owner_not_found")
 
 
-def _taken(refs: Sequence[ProductExternalRef]) -> Conflict:
-    return Conflict(
-        "An external ref already names another product: "
-        + ", ".join(f"{ref.system}:{ref.external_id}" for ref in refs),
-        code="external_ref_taken",
-        external_refs=[
-            {"system": ref.system, "id": ref.external_id, "product_id": str(ref.product_id)}
-            for ref in refs
-        ],
-    )
-
-
 async def _write(
     session: AsyncSession, product: Product, refs: Sequence[ExternalRef], change: Callable[[], None]
 ) -> None:
-    """Apply `change` and flush, turning a (system, id) pair already held by another product
-    into a 409 (`app.core.unique`)."""
+    """Apply `change` and flush; a (system, id) pair already held by another product is 409."""
     product_id = product.id  # read now: a rolled-back savepoint expires the product
 
-    async def taken() -> Conflict:
-        pairs = [(ref.system, ref.id) for ref in refs]
-        return _taken(await ProductRepository(session).taken_refs(pairs, exclude=product_id))
+    async def holders(pairs: Pairs) -> list[tuple[str, str, uuid.UUID]]:
+        return await ProductRepository(session).taken_refs(pairs, exclude=product_id)
 
-    await flush_unique(session, change, table=EXTERNAL_REF_TABLE, conflict=taken)
+    await write_refs(
+        session, change, refs, table=EXTERNAL_REF_TABLE, noun="product", holders=holders
+    )
 
 
 def _new_ref(system: str, external_id: str) -> ProductExternalRef:
