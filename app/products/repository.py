@@ -156,8 +156,13 @@ class ProductRepository(Repository[Product]):
         return [(s, i, holder) for s, i, holder in await self.session.execute(stmt)]
 
     async def find_by_owner_and_name(self, owner_id: uuid.UUID, name: str) -> Product | None:
-        """The owner's (oldest) product with this name, accents and case aside."""
-        stmt = select(Product).where(Product.owner_id == owner_id, Product.sort_name == fold(name))
+        """The owner's (oldest) product with this name, accents and case aside, with its
+        external refs."""
+        stmt = (
+            select(Product)
+            .where(Product.owner_id == owner_id, Product.sort_name == fold(name))
+            .options(selectinload(Product.external_refs))
+        )
         return await self.session.scalar(stmt.order_by(Product.created_at).limit(1))
 
     async def stock_levels(

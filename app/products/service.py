@@ -31,6 +31,7 @@ from app.products.schemas import (
 from app.webhooks.outbox import emit
 
 EXTERNAL_REF_TABLE = "product_external_refs"
+REF_LOOKUP_CHUNK = 200  # pairs per statement: SQLite parses a long OR as a deep expression
 
 
 def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
@@ -105,10 +106,11 @@ async def _ensure_owner_exists(session: AsyncSession, owner_id: uuid.UUID) -> No
     await owners.get_owner(session, owner_id, code="owner_not_found")
 
 
-async def _write(
+async def write(
     session: AsyncSession, product: Product, refs: Sequence[ExternalRef], change: Callable[[], None]
 ) -> None:
-    """Apply `change` and flush; a (system, id) pair already held by another product is 409."""
+    """Apply `change` (which gives `product` the external refs `refs`, or adds it) and flush; a
+    (system, id) pair already held by another product is 409 `external_ref_taken`."""
     product_id = product.id  # read now: a rolled-back savepoint expires the product
 
     async def holders(pairs: Pairs) -> list[tuple[str, str, uuid.UUID]]:
@@ -119,8 +121,38 @@ async def _write(
     )
 
 
+def new_refs(refs: Sequence[ExternalRef]) -> list[ProductExternalRef]:
+    """The rows of a new product's external refs."""
+    return [_new_ref(ref.system, ref.id) for ref in refs]
+
+
 def _new_ref(system: str, external_id: str) -> ProductExternalRef:
     return ProductExternalRef(system=system, external_id=external_id)
+
+
+def replace_refs(product: Product, refs: Sequence[ExternalRef]) -> bool:
+    """Give the product exactly these external refs (to `write`); whether that changes them.
+
+    The refs are rows of their own: a change of them moves the product's `updated_at`, as a
+    change of one of its columns does."""
+    merged = merge_refs(product.external_refs, refs, _new_ref)
+    if merged is None:
+        return False
+    product.external_refs = merged
+    touch(product)
+    return True
+
+
+async def ref_holders(
+    session: AsyncSession, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], uuid.UUID]:
+    """The product each of these (system, id) pairs names, for those that name one."""
+    holders: dict[tuple[str, str], uuid.UUID] = {}
+    for start in range(0, len(pairs), REF_LOOKUP_CHUNK):
+        chunk = pairs[start : start + REF_LOOKUP_CHUNK]
+        held = await ProductRepository(session).taken_refs(chunk, exclude=None)
+        holders.update({(system, external_id): holder for system, external_id, holder in held})
+    return holders
 
 
 async def create_product(
@@ -133,9 +165,9 @@ async def create_product(
     product = Product(
         id=uuid.uuid4(),
         **{**fields, **stored},
-        external_refs=[_new_ref(ref.system, ref.id) for ref in data.external_refs],
+        external_refs=new_refs(data.external_refs),
     )
-    await _write(session, product, data.external_refs, lambda: session.add(product))
+    await write(session, product, data.external_refs, lambda: session.add(product))
     return await get_product(session, product.id, today)
 
 
@@ -158,12 +190,10 @@ async def update_product(
     def change() -> None:
         for field, value in changes.items():
             setattr(product, field, value)
-        merged = None if refs is None else merge_refs(product.external_refs, refs, _new_ref)
-        if merged is not None:
-            product.external_refs = merged
-            touch(product)  # the refs are rows of their own: the product's row moves with them
+        if refs is not None:
+            replace_refs(product, refs)
 
-    await _write(session, product, refs or [], change)
+    await write(session, product, refs or [], change)
     return await _announce_change(session, product, today)
 
 
