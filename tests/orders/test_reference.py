@@ -90,6 +90,21 @@ async def test_the_same_reference_from_the_same_key_is_409_naming_the_order(
     assert await stock_of(db, mandarin) == Decimal(99)
 
 
+async def test_a_taken_reference_is_refused_before_the_items_are_checked(
+    client: httpx.AsyncClient, partner: dict[str, str], place: Place
+) -> None:
+    first = await place(partner, reference="WEB-1")
+
+    again = await client.post(
+        "/v1/orders",
+        json=order_body((uuid.uuid4(), 1), reference="WEB-1"),
+        headers=idem(partner),
+    )
+
+    assert again.status_code == 409
+    assert problem(again)["order_id"] == first.json()["id"]
+
+
 async def test_a_cancelled_order_keeps_its_reference(
     client: httpx.AsyncClient, partner: dict[str, str], place: Place
 ) -> None:
