@@ -53,7 +53,7 @@ Metadata = Annotated[
     dict[MetadataKey, MetadataValue],
     Field(
         max_length=MAX_METADATA_KEYS,
-        description=f"The partner's own data, kept and returned as given: at most "
+        description=f"The partner's own data, kept and returned with the order: at most "
         f"{MAX_METADATA_KEYS} keys of 1 to {MAX_METADATA_KEY_LENGTH} characters `[a-z0-9_]`, "
         f"each value a string of at most {MAX_METADATA_VALUE_LENGTH} characters, e.g. "
         '`{"shop_order_id": "100234", "campaign": "tet_2026"}`.',
