@@ -205,7 +205,10 @@ async def test_unknown_event_is_404(client: httpx.AsyncClient) -> None:
         ({"latitude": None}, ["body"]),
         ({"kind": "rave"}, ["body", "kind"]),
         ({"latitude": 91, "longitude": 0}, ["body", "latitude"]),
-        ({"external_refs": [{"system": "t", "id": "1"}, {"system": "t", "id": "1"}]}, ["body"]),
+        (
+            {"external_refs": [{"system": "t", "id": "1"}, {"system": "t", "id": "1"}]},
+            ["body", "external_refs"],
+        ),
         ({"external_refs": [{"system": "T B", "id": "1"}]}, ["body", "external_refs", 0, "system"]),
         ({"organiser": "me"}, ["body", "organiser"]),
     ],
