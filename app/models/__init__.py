@@ -2,7 +2,23 @@
 
 from app.core.orm import Base
 from app.models.api_key import ApiKey, Role
+from app.models.booking import (
+    Booking,
+    BookingStatus,
+    BookingUnit,
+    CheckIn,
+    CheckInOutcome,
+    Ticket,
+)
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
+from app.models.experience import (
+    BookingMode,
+    Experience,
+    ExperienceClosure,
+    ExperienceSchedule,
+    ExperienceSlot,
+    ExperienceTicketType,
+)
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 from app.models.order import (
     Order,
@@ -32,8 +48,14 @@ from app.models.webhook import (
 __all__ = [
     "ApiKey",
     "Base",
+    "Booking",
+    "BookingMode",
+    "BookingStatus",
+    "BookingUnit",
     "Certificate",
     "CertificateLevel",
+    "CheckIn",
+    "CheckInOutcome",
     "DeliveryStatus",
     "EndpointStatus",
     "Event",
@@ -41,6 +63,11 @@ __all__ = [
     "EventKind",
     "EventProduct",
     "EventStatus",
+    "Experience",
+    "ExperienceClosure",
+    "ExperienceSchedule",
+    "ExperienceSlot",
+    "ExperienceTicketType",
     "IdempotencyRecord",
     "IdempotencyStatus",
     "Order",
@@ -56,6 +83,7 @@ __all__ = [
     "ProductGroup",
     "ProductStatus",
     "Role",
+    "Ticket",
     "Unit",
     "WebhookAttempt",
     "WebhookDelivery",
