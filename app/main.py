@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api_keys.router import router as api_keys_router
+from app.bookings.router import router as bookings_router
 from app.certificates.router import router as certificates_router
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings, get_settings
@@ -17,6 +18,8 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import head_revision
 from app.core.openapi import install_openapi
 from app.events.router import router as events_router
+from app.experiences.router import router as experiences_router
+from app.experiences.router import settings_router as experience_settings_router
 from app.health.router import router as health_router
 from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
 from app.imports.router import router as imports_router
@@ -89,6 +92,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         taxonomy_router,
         events_router,
         orders_router,
+        experience_settings_router,
+        experiences_router,
+        bookings_router,
         reports_router,
         webhooks_router,
         api_keys_router,

@@ -68,12 +68,10 @@ class Experience(Base):
 
     product: Mapped[Product] = relationship(lazy="raise")
     schedules: Mapped[list[ExperienceSchedule]] = relationship(
-        lazy="raise",
-        cascade="all, delete-orphan",
-        order_by="ExperienceSchedule.position",
+        lazy="raise", order_by="ExperienceSchedule.position"
     )
     closures: Mapped[list[ExperienceClosure]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="ExperienceClosure.date"
+        lazy="raise", order_by="ExperienceClosure.date"
     )
     ticket_types: Mapped[list[ExperienceTicketType]] = relationship(
         lazy="raise", order_by="ExperienceTicketType.position"
