@@ -162,6 +162,13 @@ async def get_visible_booking(
     return booking
 
 
+async def find_by_client_uuid(
+    session: AsyncSession, principal: Principal, client_uuid: uuid.UUID
+) -> Booking | None:
+    """The booking this key made with this client `uuid` (OCTO's), if any."""
+    return await BookingRepository(session).find_by_client_uuid(principal.key_id, client_uuid)
+
+
 async def list_bookings(
     session: AsyncSession, principal: Principal, query: BookingQuery
 ) -> tuple[list[Booking], str | None]:
@@ -316,11 +323,10 @@ async def reserve(
     `client_uuid`: the reseller's id for the booking (OCTO's `uuid`), unique per key: if this
     key already made a booking with it, that booking is returned and nothing is held again.
     """
-    bookings = BookingRepository(session)
     if client_uuid is not None:
         # One at a time per (key, uuid): two at once would each find none and each hold.
         await locking.take_turns(session, f"booking-uuid:{principal.key_id}:{client_uuid}")
-        existing = await bookings.find_by_client_uuid(principal.key_id, client_uuid)
+        existing = await find_by_client_uuid(session, principal, client_uuid)
         if existing is not None:
             return existing
     offer = await _bookable_offer(session, data, zone)

@@ -378,6 +378,16 @@ def _dates(first: date, last: date) -> Iterator[date]:
         yield first + timedelta(days=offset)
 
 
+def _check_range(first: date, last: date) -> None:
+    if last < first or (last - first).days >= MAX_CALENDAR_DAYS:
+        raise Unprocessable(
+            f"`to` must not be before `from`, and at most {MAX_CALENDAR_DAYS} days are "
+            "answered at once.",
+            code="invalid_range",
+            errors=[{"loc": ["query", "to"], "msg": "out of range", "type": "range"}],
+        )
+
+
 async def calendar(
     session: AsyncSession,
     product_id: uuid.UUID,
@@ -389,13 +399,7 @@ async def calendar(
 ) -> Calendar:
     """Each local date from `first` to `last` (at most `MAX_CALENDAR_DAYS`): its status,
     places left and starts. A fixed number of statements, whatever the number of dates."""
-    if last < first or (last - first).days >= MAX_CALENDAR_DAYS:
-        raise Unprocessable(
-            f"`to` must not be before `from`, and a calendar spans at most {MAX_CALENDAR_DAYS} "
-            "days.",
-            code="invalid_range",
-            errors=[{"loc": ["query", "to"], "msg": "out of range", "type": "range"}],
-        )
+    _check_range(first, last)
     offer = await load_offer(session, product_id, zone, ticket_types=False)
     people = await ExperienceRepository(session).people_by_slot(product_id, first, last, now)
     return Calendar(
@@ -425,26 +429,47 @@ def slot_availability(
     )
 
 
-async def date_availability(
-    session: AsyncSession, product_id: uuid.UUID, day: date, *, now: datetime, zone: tzinfo
+def _date_availability(
+    offer: Offer, day: date, people: dict[SlotKey, int], now: datetime
 ) -> DateAvailability:
-    """A local date in detail: its opening hours and each start with its places left."""
-    offer = await load_offer(session, product_id, zone, ticket_types=False)
-    people = await ExperienceRepository(session).people_by_slot(product_id, day, day, now)
     opening = offer.calendar.opening(day)
     summary = _calendar_day(opening, people, now)
+    mode = offer.experience.booking_mode
     hours = None
     rule = opening.schedule
-    if rule is not None and (
-        offer.experience.booking_mode is BookingMode.date or rule.opening_from or rule.opening_to
-    ):
+    if rule is not None and (mode is BookingMode.date or rule.opening_from or rule.opening_to):
         hours = OpeningHours(opens=rule.opening_from or time.min, closes=rule.opening_to)
     return DateAvailability(
-        product_id=product_id,
-        booking_mode=offer.experience.booking_mode,
+        product_id=offer.product.id,
+        booking_mode=mode,
         date=day,
         status=summary.status,
         closed_reason=summary.closed_reason,
         opening_hours=hours,
         slots=[slot_availability(s, day, people, now) for s in opening.starts],
     )
+
+
+async def availability_range(
+    session: AsyncSession,
+    product_id: uuid.UUID,
+    first: date,
+    last: date,
+    *,
+    now: datetime,
+    zone: tzinfo,
+) -> list[DateAvailability]:
+    """Each local date from `first` to `last` (at most `MAX_CALENDAR_DAYS`) in detail, as
+    `date_availability`; a fixed number of statements."""
+    _check_range(first, last)
+    offer = await load_offer(session, product_id, zone, ticket_types=False)
+    people = await ExperienceRepository(session).people_by_slot(product_id, first, last, now)
+    return [_date_availability(offer, day, people, now) for day in _dates(first, last)]
+
+
+async def date_availability(
+    session: AsyncSession, product_id: uuid.UUID, day: date, *, now: datetime, zone: tzinfo
+) -> DateAvailability:
+    """A local date in detail: its opening hours and each start with its places left."""
+    [found] = await availability_range(session, product_id, day, day, now=now, zone=zone)
+    return found
