@@ -465,7 +465,9 @@ def _refusal(status: BookingStatus, expires_at: datetime, now: datetime, to: str
             f"The hold expired at {expires_at.isoformat()}; book again.",
             expired_at=expires_at.isoformat(),
         )
-    return InvalidTransition(f"A booking that is {status} cannot be {to}.", status=status.value)
+    return InvalidTransition(
+        f"A booking that is {status} cannot be {to}.", current_status=status.value
+    )
 
 
 @dataclass(frozen=True)
