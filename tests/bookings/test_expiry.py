@@ -63,13 +63,14 @@ async def test_the_sweep_marks_expired_holds_and_gives_their_places_back(
     db: AsyncSession,
 ) -> None:
     expiring = (await hold_via_api(product_id, ("adult", 3))).json()
+    clock.advance(timedelta(seconds=1))
     confirmed = (await hold_via_api(product_id, ("adult", 2))).json()
     await client.post(
         f"/v1/bookings/{confirmed['id']}/confirm", json={"contact": CONTACT}, headers=partner
     )
     clock.advance(timedelta(minutes=10))
     live = (await hold_via_api(product_id, ("child", 1))).json()  # expires 10 minutes later
-    clock.advance(timedelta(minutes=5))
+    clock.advance(timedelta(minutes=5) - timedelta(seconds=1))
     before = await taken_and_live_people(db, clock.now())
 
     released = await sweeper.run_once()
