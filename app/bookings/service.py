@@ -528,6 +528,9 @@ async def confirm(
     409 `hold_expired` past its expiry, `invalid_transition` unless on hold."""
     bookings = BookingRepository(session)
     contact = _contact_values(booking, data.contact)
+    # No place changes hands, so the slot is not locked: the booking's row lock orders this
+    # with a reserve or sweep releasing the same hold (whichever comes second sees the other's
+    # status), and this transaction waits for nothing they hold.
     status, expires_at = await bookings.status_for_update(booking.id)
     if status is not BookingStatus.on_hold or expires_at <= now:
         raise _refusal(status, expires_at, now, "confirmed")
