@@ -11,6 +11,8 @@ from pydantic import BaseModel
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.api_keys.router import router as api_keys_router
+from app.bookings.router import router as bookings_router
+from app.bookings.schemas import BookingRead
 from app.certificates.router import router as certificates_router
 from app.core.caching import CacheControlMiddleware
 from app.core.clock import Clock, SystemClock
@@ -24,6 +26,8 @@ from app.core.openapi import DOCS_ASSETS_PATH, install_openapi, operation_id
 from app.core.query import refuse_undeclared_query
 from app.events.router import router as events_router
 from app.events.schemas import EventRead
+from app.experiences.router import router as experiences_router
+from app.experiences.router import settings_router as experience_settings_router
 from app.health.router import router as health_router
 from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
 from app.imports.router import router as imports_router
@@ -81,6 +85,10 @@ WEBHOOK_PAYLOADS: dict[str, type[BaseModel]] = {
     "product.updated": ProductRead,
     "stock.low": StockLowData,
     "event.updated": EventRead,
+    "booking.created": BookingRead,
+    "booking.confirmed": BookingRead,
+    "booking.cancelled": BookingRead,
+    "booking.expired": BookingRead,
     PING: PingData,
 }
 
@@ -138,6 +146,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         taxonomy_router,
         events_router,
         orders_router,
+        experience_settings_router,
+        experiences_router,
+        bookings_router,
         reports_router,
         webhooks_router,
         api_keys_router,

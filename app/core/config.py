@@ -157,6 +157,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often `ocop worker` deletes stored answers past their retention.",
     )
+    bookings_sweep_interval_s: float = Field(
+        default=30,
+        gt=0,
+        description="How often `ocop worker` marks holds past their expiry `expired` (places "
+        "are free at the expiry instant anyway).",
+    )
     low_stock_threshold: Decimal = Field(
         default=Decimal(10),
         ge=0,

@@ -2,7 +2,23 @@
 
 from app.core.orm import Base
 from app.models.api_key import ApiKey, EventGrant, Role
+from app.models.booking import (
+    Booking,
+    BookingStatus,
+    BookingUnit,
+    CheckIn,
+    CheckInOutcome,
+    Ticket,
+)
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
+from app.models.experience import (
+    BookingMode,
+    Experience,
+    ExperienceClosure,
+    ExperienceSchedule,
+    ExperienceSlot,
+    ExperienceTicketType,
+)
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 from app.models.order import (
     Order,
@@ -35,8 +51,14 @@ __all__ = [
     "ApiKey",
     "AttemptOutcome",
     "Base",
+    "Booking",
+    "BookingMode",
+    "BookingStatus",
+    "BookingUnit",
     "Certificate",
     "CertificateLevel",
+    "CheckIn",
+    "CheckInOutcome",
     "DeliveryStatus",
     "EndpointStatus",
     "Event",
@@ -45,6 +67,11 @@ __all__ = [
     "EventKind",
     "EventProduct",
     "EventStatus",
+    "Experience",
+    "ExperienceClosure",
+    "ExperienceSchedule",
+    "ExperienceSlot",
+    "ExperienceTicketType",
     "IdempotencyRecord",
     "IdempotencyStatus",
     "Order",
@@ -61,6 +88,7 @@ __all__ = [
     "ProductGroup",
     "ProductStatus",
     "Role",
+    "Ticket",
     "Unit",
     "WebhookAttempt",
     "WebhookDelivery",

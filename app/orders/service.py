@@ -14,7 +14,6 @@ Who may do what (also in README):
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api_keys.auth import Principal
 from app.core import metrics
 from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from app.core.references import new_reference
 from app.core.unique import flush_unique
 from app.models.api_key import Role
 from app.models.event import Event, EventStatus
@@ -39,7 +39,6 @@ from app.webhooks.outbox import emit
 from app.webhooks.schemas import StockLowData
 
 ORDERS_TABLE = "orders"
-NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 Quantities = dict[uuid.UUID, Decimal]
 """How much of each product an order asks for, its items merged, in the order they came."""
@@ -98,8 +97,7 @@ def line_total(quantity: Decimal, unit_price_vnd: int) -> int:
 
 def new_number(now: datetime, zone: ZoneInfo) -> str:
     """LS + local date + 8 random base32 characters (40 bits): LS251103-7K3F9QXA."""
-    suffix = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
-    return f"LS{now.astimezone(zone):%y%m%d}-{suffix}"
+    return new_reference("LS", now, zone)
 
 
 def new_line(
