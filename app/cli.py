@@ -93,6 +93,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     import logging.config
     import signal
 
+    from app.bookings.expiry import HoldSweeper
     from app.core.logging import log_config
     from app.idempotency.housekeeping import Housekeeper
     from app.webhooks.worker import DeliveryWorker
@@ -110,7 +111,11 @@ def cmd_worker(_args: argparse.Namespace) -> int:
         worker = DeliveryWorker(sessionmaker, settings)
         logging.getLogger("app.worker").info("webhook worker started")
         try:
-            await asyncio.gather(worker.run(stop), Housekeeper(sessionmaker, settings).run(stop))
+            await asyncio.gather(
+                worker.run(stop),
+                Housekeeper(sessionmaker, settings).run(stop),
+                HoldSweeper(sessionmaker, settings).run(stop),
+            )
         finally:
             await worker.aclose()
             await engine.dispose()

@@ -20,7 +20,7 @@ from app.models.api_key import Role
 from tests import database
 from tests.helpers import FakeClock, KeyFactory, OwnerFactory, ScopedPartnerFactory
 
-pytest_plugins = ["anyio", "tests.fixtures.catalog"]
+pytest_plugins = ["anyio", "tests.fixtures.catalog", "tests.fixtures.experiences"]
 
 REDIS_URL = os.environ.get("OCOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Tests that are not about rate limits must never meet one.

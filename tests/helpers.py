@@ -8,6 +8,8 @@ or a conftest.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -35,6 +37,8 @@ InsertEvent = Callable[..., Awaitable[Event]]
 CreateProductViaApi = Callable[..., Awaitable[dict[str, Any]]]
 CreateEventViaApi = Callable[..., Awaitable[dict[str, Any]]]
 CertificateFactory = Callable[..., Awaitable[dict[str, Any]]]
+CreateExperienceViaApi = Callable[..., Awaitable[dict[str, Any]]]
+HoldViaApi = Callable[..., Awaitable[httpx.Response]]
 
 VN = timezone(timedelta(hours=7))
 
@@ -69,6 +73,14 @@ def problem(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def csv_rows(response: httpx.Response) -> list[dict[str, str]]:
+    """The rows of a CSV report answer, checked for shape: UTF-8 after a byte order mark."""
+    assert response.headers["content-type"] == "text/csv; charset=utf-8", response.text
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff"), text[:20]
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+
+
 def order_body(
     *items: tuple[Product | uuid.UUID | str, float | int | str], **fields: Any
 ) -> dict[str, Any]:
@@ -80,6 +92,46 @@ def order_body(
         "customer": {"name": "Nguyễn Văn An", "phone": "0912 345 678", "country": "VN"},
         **fields,
     }
+
+
+def experience_body(**fields: Any) -> dict[str, Any]:
+    """Booking settings: by start time (09:00 and 14:00, 40 people each, every day), 90
+    minutes, no cut-off, 15-minute holds; adults 50,000 VND, children 25,000, infants free
+    (no place). Any field may be replaced."""
+    return {
+        "booking_mode": "start_time",
+        "duration_minutes": 90,
+        "cutoff_minutes": 0,
+        "hold_minutes": 15,
+        "schedules": [{"start_times": ["09:00", "14:00"], "capacity": 40}],
+        "ticket_types": [
+            {
+                "code": "adult",
+                "name": "Người lớn",
+                "price_vnd": 50_000,
+                "translations": {"en": {"name": "Adult"}},
+            },
+            {"code": "child", "name": "Trẻ em", "price_vnd": 25_000},
+            {"code": "infant", "name": "Em bé", "price_vnd": 0, "places": 0},
+        ],
+        **fields,
+    }
+
+
+def booking_body(
+    product_id: uuid.UUID | str, *units: tuple[str, int], **fields: Any
+) -> dict[str, Any]:
+    """A hold of these units (default: one adult) on 2025-11-08 at 09:00."""
+    return {
+        "product_id": str(product_id),
+        "date": "2025-11-08",
+        "start_time": "09:00",
+        "units": [{"ticket_type": code, "quantity": n} for code, n in units or [("adult", 1)]],
+        **fields,
+    }
+
+
+CONTACT = {"name": "Nguyễn Văn An", "phone": "0912 345 678", "country": "VN", "locale": "vi"}
 
 
 def idem(headers: dict[str, str], key: str | None = None) -> dict[str, str]:

@@ -72,6 +72,7 @@ BINDINGS = {
     "path.product_id": "products",
     "path.event_id": "events",
     "path.order_id": "orders",
+    "path.number": "order_numbers",
     "path.webhook_id": "webhooks",
     "path.delivery_id": "deliveries",
     "path.key_id": "keys",
@@ -112,6 +113,8 @@ class Fuzzer:
     key_id: uuid.UUID
     token: str
     ids: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    numbers: list[str] = field(default_factory=list)
+    """The numbers of its `orders`."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -246,6 +249,7 @@ async def prepare(database_url: str, server: Server) -> list[Fuzzer]:
                 .where(Event.ends_at > datetime.now(UTC), Event.cancelled_at.is_(None)),
             )
             all_keys = set((await session.scalars(select(ApiKey.id))).all())
+            numbers = dict(await _all(session, select(Order.id, Order.number)))
     finally:
         await engine.dispose()
 
@@ -284,6 +288,8 @@ async def prepare(database_url: str, server: Server) -> list[Fuzzer]:
     # The partner's: its own orders, and a demo order (placed by another key).
     partner.ids["orders"] = [o for t in TRANSITIONS for o in open_orders[Role.partner, t]]
     partner.ids["orders"] += _some(demo_orders, 1)
+    for fuzzer in fuzzers:
+        fuzzer.numbers = [numbers[o] for o in fuzzer.ids["orders"]]
     return fuzzers
 
 
@@ -294,6 +300,7 @@ def config_for(fuzzer: Fuzzer) -> str:
     bound: dict[str, list[str] | list[int]] = {
         name: [str(i) for i in ids] for name, ids in fuzzer.ids.items() if ids
     }
+    bound["order_numbers"] = fuzzer.numbers
     bound.update(CONSTANTS)
     for name, values in bound.items():
         lines.append(f"[dictionaries.{name}]")

@@ -12,34 +12,45 @@ import inspect
 import pkgutil
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import JSON, Date, Enum, Float, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, Enum, Float, Integer, String, Text, Time, Uuid
 from sqlalchemy.orm import DeclarativeBase
 
 import app
 from app.api_keys.schemas import ApiKeyRead, EventGrantRead
+from app.bookings.schemas import BookingRead
+from app.bookings.service import booking_read
 from app.certificates.schemas import CertificateRead
 from app.core.i18n import LanguagePreference
 from app.core.types import Quantity, UTCDateTime
 from app.events.schemas import EventProductRead, EventRead
+from app.experiences import service as experiences
+from app.experiences.schemas import ExperienceRead
 from app.models import (
     ApiKey,
+    Booking,
+    BookingUnit,
     Certificate,
     Event,
     EventExternalRef,
     EventGrant,
     EventProduct,
+    Experience,
+    ExperienceClosure,
+    ExperienceSchedule,
+    ExperienceTicketType,
     Order,
     OrderLine,
     OrderStatusChange,
     OutboxMessage,
     Owner,
     Product,
+    Ticket,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -67,6 +78,8 @@ def _filler(column: Any) -> Any:
         (UTCDateTime, NOW),
         (Uuid, uuid.uuid4()),
         (Date, date(2025, 11, 3)),
+        (Time, time(9)),
+        (Boolean, True),
         (JSON, {}),
         (Float, 1.0),
         (Integer, 1),
@@ -163,6 +176,22 @@ def expiring_certificate() -> ExpiringCertificate:
     return read
 
 
+def experience_read() -> ExperienceRead:
+    row = null_row(Experience)
+    row.schedules = [null_row(ExperienceSchedule, start_times=["09:00"])]
+    row.closures = [null_row(ExperienceClosure)]
+    row.ticket_types = [null_row(ExperienceTicketType, translations={})]
+    return experiences.read(row)
+
+
+def booking() -> BookingRead:
+    row = null_row(Booking, contact_name="Nguyễn Văn An")  # a contact of a name alone
+    unit = null_row(BookingUnit)
+    row.units = [unit]
+    row.tickets = [null_row(Ticket, booking_unit_id=unit.id)]
+    return booking_read(row)
+
+
 BUILDERS: dict[type[BaseModel], Callable[[], BaseModel]] = {
     CertificateRead: certificate,
     OwnerRead: owner_read,
@@ -176,6 +205,8 @@ BUILDERS: dict[type[BaseModel], Callable[[], BaseModel]] = {
     WebhookRead: webhook_read,
     DeliveryRead: delivery_read,
     ExpiringCertificate: expiring_certificate,
+    ExperienceRead: experience_read,
+    BookingRead: booking,
 }
 
 

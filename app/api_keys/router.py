@@ -14,12 +14,19 @@ from app.api_keys.schemas import (
     EventGrantRead,
     OwnerKeyCreate,
 )
+from app.core.caching import NoStore
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=responses(401, 403))
+# Keys (and, once, their secrets): never stored by a cache.
+router = APIRouter(
+    prefix="/v1/api-keys",
+    tags=["api keys"],
+    responses=responses(401, 403),
+    dependencies=[NoStore],
+)
 
 
 @router.post(

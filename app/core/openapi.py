@@ -18,6 +18,8 @@ _DESCRIPTIONS = {
     401: "Missing, unknown or revoked API key.",
     403: "The key's role may not do this.",
     404: "No such resource (or not visible to this key).",
+    406: "Nothing this operation answers with is acceptable (`Accept`); `available` lists "
+    "the media types it offers.",
     409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current `ETag`.",
     413: "The request body is larger than `OCOP_MAX_BODY_BYTES` (1 MiB by default).",
@@ -28,6 +30,9 @@ _DESCRIPTIONS = {
     "(`database_unavailable`, `database_timeout`, `schema_not_current`); retry after "
     "`Retry-After` seconds.",
 }
+
+DOCS_ASSETS_PATH = "/docs/assets"
+"""Where the docs pages' scripts and styles are served from (fastapi-offline's files)."""
 
 # Every operation can answer these, whatever it does.
 ALWAYS = (400, 413, 422, 429, 500, 503)

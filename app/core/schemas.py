@@ -109,6 +109,19 @@ Url = Annotated[
     StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}"),
     NFC,
 ]
+# An https URL on a named host: DNS labels and a top-level domain of letters (or punycode),
+# the default port, no user or password (nothing may come between `https://` and the host),
+# then a path, query and fragment of RFC 3986's characters (and %-escapes) only: no spaces,
+# quotes, angle brackets or backslashes, so it can be placed in HTML and headers as it is.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TLD = r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+_URL_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?#\[\]-]|%[0-9A-Fa-f]{2})"
+MAX_URL_LENGTH = 2000
+HTTPS_URL = rf"^https://(?:{_LABEL}\.)+{_TLD}(?:[/?#]{_URL_CHAR}*)?{END}"
+HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH, pattern=HTTPS_URL)]
+"""A public https URL (an image, say): https only, a host name (no IP address, no port, no
+credentials), RFC 3986 characters, at most 2000 characters."""
+
 SearchText = Annotated[
     str,
     StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH),

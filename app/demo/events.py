@@ -14,9 +14,10 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.external_refs import ExternalRef
 from app.core.text import fold
 from app.events import service as events
-from app.events.schemas import EventCreate, EventTranslation, ExternalRef
+from app.events.schemas import EventCreate, EventTranslation
 from app.models.event import EventKind
 
 VN = timezone(timedelta(hours=7))

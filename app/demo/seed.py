@@ -12,6 +12,7 @@ from app.core.text import fold
 from app.demo import data
 from app.demo import products as demo_products
 from app.demo.events import seed_events
+from app.demo.experiences import seed_experiences
 from app.demo.orders import seed_orders
 from app.imports import products as importer
 from app.owners import service as owners
@@ -47,6 +48,7 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> SeedR
     # Events after the products: their entries look up the products by name.
     moment = now or datetime.now(UTC)
     await seed_events(session, moment, report.add)
+    await seed_experiences(session, moment, report.add)
     # Orders last: they are placed for the festival's and Ngọc Quế's products.
     added = await seed_orders(session, moment)
     if added:

@@ -19,6 +19,14 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from app.core.external_refs import (
+    DistinctRefs,
+    ExternalRef,
+    ExternalRefQuery,
+    ExternalRefRead,
+    external_refs_field,
+    split_ref,
+)
 from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
 from app.core.pagination import ChangesQuery, PageQuery
 from app.core.schemas import (
@@ -26,7 +34,6 @@ from app.core.schemas import (
     DAY_SCHEMA,
     DEFAULT_PROVINCE,
     EARLIEST,
-    END,
     LATEST,
     LOCAL_TIMESTAMP_SCHEMA,
     NFC,
@@ -146,39 +153,13 @@ Translations = Annotated[
 # ---------------------------------------------------------------------------------------------
 # Events
 
-ExternalSystem = Annotated[
-    str, StringConstraints(min_length=1, max_length=50, pattern=rf"^[a-z0-9][a-z0-9_.-]*{END}")
-]
-ExternalId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}"),
-    NFC,
-]
-EXTERNAL_REF_QUERY = r"^[a-z0-9][a-z0-9_.-]{0,49}:[^\x00-\x20\x7f]{1,200}$"
-ExternalRefQuery = Annotated[
-    str, StringConstraints(max_length=251, pattern=EXTERNAL_REF_QUERY), NFC
-]
-
-
-class ExternalRef(InputModel):
-    system: ExternalSystem = Field(description="The ticketing system, e.g. `ticketbox`.")
-    id: ExternalId = Field(description="The event's id in that system.")
-
-
 ExternalRefs = Annotated[
     list[ExternalRef],
-    Field(
-        max_length=20,
-        description="The ids of this event in ticketing systems; a (system, id) pair names one "
-        "event only.",
+    external_refs_field(
+        "The ids of this event in ticketing systems; a (system, id) pair names one event only."
     ),
+    DistinctRefs,
 ]
-
-
-def _unique_refs(refs: list[ExternalRef] | None) -> None:
-    pairs = [(ref.system, ref.id) for ref in refs or []]
-    if len(set(pairs)) != len(pairs):
-        raise ValueError("external_refs names the same (system, id) twice")
 
 
 class EventFields(InputModel):
@@ -232,7 +213,6 @@ class EventCreate(EventFields):
             raise ValueError("ends_at must be after starts_at")
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give latitude and longitude together, or neither")
-        _unique_refs(self.external_refs)
         return self
 
 
@@ -266,7 +246,6 @@ class EventUpdate(EventFields):
         for field in (*required, "translations", "external_refs"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
-        _unique_refs(self.external_refs)
         return self
 
 
@@ -356,15 +335,7 @@ class EventQuery(ChangesQuery):
     @property
     def ref(self) -> tuple[str, str] | None:
         """`external_ref` as (system, id)."""
-        if self.external_ref is None:
-            return None
-        system, _, external_id = self.external_ref.partition(":")
-        return system, external_id
-
-
-class ExternalRefRead(BaseModel):
-    system: str = Field(description="The ticketing system.")
-    id: str = Field(description="The event's id in that system.")
+        return None if self.external_ref is None else split_ref(self.external_ref)
 
 
 class EventRead(BaseModel):

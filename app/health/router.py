@@ -7,13 +7,15 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.core import metrics
+from app.core.caching import NoStore
 from app.core.clock import ClockDep
 from app.core.db import SessionDep, check_ready
 from app.core.openapi import responses
 from app.webhooks import service as webhooks
 
 logger = logging.getLogger(__name__)
-router = APIRouter(tags=["operations"])
+# The service's state of this moment: never served from a cache.
+router = APIRouter(tags=["operations"], dependencies=[NoStore])
 
 
 class Health(BaseModel):

@@ -37,7 +37,7 @@ class UnsupportedMediaType(DomainError):
 @router.post(
     IMPORT_PATH,
     response_model=ImportResult,
-    responses=responses(401, 403, 413, 415),
+    responses=responses(401, 403, 409, 413, 415),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -2,7 +2,23 @@
 
 from app.core.orm import Base
 from app.models.api_key import ApiKey, EventGrant, Role
+from app.models.booking import (
+    Booking,
+    BookingStatus,
+    BookingUnit,
+    CheckIn,
+    CheckInOutcome,
+    Ticket,
+)
 from app.models.event import Event, EventExternalRef, EventKind, EventProduct, EventStatus
+from app.models.experience import (
+    BookingMode,
+    Experience,
+    ExperienceClosure,
+    ExperienceSchedule,
+    ExperienceSlot,
+    ExperienceTicketType,
+)
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 from app.models.order import (
     Order,
@@ -16,6 +32,7 @@ from app.models.product import (
     Certificate,
     CertificateLevel,
     Product,
+    ProductExternalRef,
     ProductGroup,
     ProductStatus,
     Unit,
@@ -34,8 +51,14 @@ __all__ = [
     "ApiKey",
     "AttemptOutcome",
     "Base",
+    "Booking",
+    "BookingMode",
+    "BookingStatus",
+    "BookingUnit",
     "Certificate",
     "CertificateLevel",
+    "CheckIn",
+    "CheckInOutcome",
     "DeliveryStatus",
     "EndpointStatus",
     "Event",
@@ -44,6 +67,11 @@ __all__ = [
     "EventKind",
     "EventProduct",
     "EventStatus",
+    "Experience",
+    "ExperienceClosure",
+    "ExperienceSchedule",
+    "ExperienceSlot",
+    "ExperienceTicketType",
     "IdempotencyRecord",
     "IdempotencyStatus",
     "Order",
@@ -56,9 +84,11 @@ __all__ = [
     "OwnerKind",
     "OwnerStatus",
     "Product",
+    "ProductExternalRef",
     "ProductGroup",
     "ProductStatus",
     "Role",
+    "Ticket",
     "Unit",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -6,9 +6,12 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from app.core.external_refs import ExternalId, ExternalIdQuery
 from app.core.pagination import ChangesQuery
 from app.core.schemas import (
     END,
+    NFC,
+    NO_NUL,
     Email,
     InputModel,
     LongText,
@@ -32,6 +35,33 @@ OrderQuantity = Annotated[
     quantity_schema(gt=Decimal(0), le=MAX_QUANTITY),
 ]
 Country = Annotated[str, StringConstraints(pattern=rf"^[A-Z]{{2}}{END}")]
+
+MAX_METADATA_KEYS = 20
+MAX_METADATA_KEY_LENGTH = 40
+MAX_METADATA_VALUE_LENGTH = 500
+MetadataKey = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_METADATA_KEY_LENGTH,
+        pattern=rf"^[a-z0-9_]{{1,{MAX_METADATA_KEY_LENGTH}}}{END}",
+    ),
+]
+MetadataValue = Annotated[
+    str, StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH, pattern=NO_NUL), NFC
+]
+Metadata = Annotated[
+    dict[MetadataKey, MetadataValue],
+    Field(
+        max_length=MAX_METADATA_KEYS,
+        description=f"The partner's own data, kept and returned with the order: at most "
+        f"{MAX_METADATA_KEYS} keys of 1 to {MAX_METADATA_KEY_LENGTH} characters `[a-z0-9_]`, "
+        f"each value a string of at most {MAX_METADATA_VALUE_LENGTH} characters, e.g. "
+        '`{"shop_order_id": "100234", "campaign": "tet_2026"}`.',
+        # The key pattern as patternProperties admits no other key (as `translations_field`).
+        json_schema_extra={"additionalProperties": False},
+    ),
+]
+NUMBER = r"^[A-Za-z0-9-]{1,32}$"
 
 
 class Customer(InputModel):
@@ -92,17 +122,29 @@ class OrderCreate(InputModel):
     )
     customer: Customer
     note: LongText | None = Field(default=None, description="Free text for the seller.")
+    reference: ExternalId | None = Field(
+        default=None,
+        description="The order's id in the placing partner's own system, e.g. `WEB-100234`: "
+        "1 to 200 characters, no spaces. One order per reference and API key: another order "
+        "with it from the same key is 409 `reference_taken`, naming the order.",
+    )
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class OrderQuery(ChangesQuery):
     """The query string of `GET /v1/orders`: filters and the page; or, with `updated_since`,
-    the change feed of the orders the key may see, in every status (an order's event never
-    changes, so `event_id` may narrow it)."""
+    the change feed of the orders the key may see, in every status (an order's event and
+    reference never change, so `event_id` and `reference` may narrow it)."""
 
-    feed_parameters: ClassVar[frozenset[str]] = frozenset({"event_id"})
+    feed_parameters: ClassVar[frozenset[str]] = frozenset({"event_id", "reference"})
 
     status: OrderStatus | None = Field(default=None, description="Only this status.")
     event_id: uuid.UUID | None = Field(default=None, description="Only orders at this event.")
+    reference: ExternalIdQuery | None = Field(
+        default=None,
+        description="Only orders placed with this `reference` (by any key an "
+        "admin sees; a partner's own: at most one).",
+    )
 
 
 class CustomerRead(BaseModel):
@@ -140,6 +182,8 @@ class OrderRead(BaseModel):
     event_id: uuid.UUID | None
     customer: CustomerRead
     note: str | None
+    reference: str | None = Field(description="The placing partner's own id for the order.")
+    metadata: dict[str, str] = Field(description="The placing partner's own data.")
     lines: list[OrderLineRead]
     total_vnd: int = Field(description="Sum of the line totals, in VND.")
     history: list[StatusChangeRead] = Field(
@@ -164,6 +208,8 @@ def order_read(order: Order) -> OrderRead:
             country=order.customer_country,
         ),
         note=order.note,
+        reference=order.reference,
+        metadata=dict(order.metadata_ or {}),
         lines=[OrderLineRead.model_validate(line) for line in order.lines],
         total_vnd=order.total_vnd,
         history=[StatusChangeRead(status=c.to_status, at=c.at) for c in order.history],

@@ -64,7 +64,7 @@ async def list_products(
     "",
     response_model=ProductRead,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 409),
 )
 async def create_product(
     request: Request,
@@ -92,7 +92,9 @@ async def get_product(
 
 
 @router.patch(
-    "/{product_id:uuid}", response_model=ProductRead, responses=responses(401, 403, 404, 412)
+    "/{product_id:uuid}",
+    response_model=ProductRead,
+    responses=responses(401, 403, 404, 409, 412),
 )
 async def update_product(
     request: Request,

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -14,12 +15,27 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.i18n import LanguageTag, translations_field
+from app.core.external_refs import (
+    DistinctRefs,
+    ExternalRef,
+    ExternalRefQuery,
+    ExternalRefRead,
+    external_refs_field,
+    split_ref,
+)
+from app.core.i18n import (
+    BASE_LANGUAGE,
+    MAX_TRANSLATIONS,
+    LanguageTag,
+    translations_field,
+)
 from app.core.pagination import ChangesQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
     MAX_PRICE_VND,
     NFC,
+    NOT_BLANK,
+    HttpsUrl,
     InputModel,
     Latitude,
     Longitude,
@@ -34,6 +50,7 @@ from app.core.schemas import (
     QuantityOut,
     SearchText,
     Timestamp,
+    trim,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 from app.owners.schemas import OwnerRef
@@ -75,10 +92,19 @@ class ProductQuery(ChangesQuery):
     )
     min_price_vnd: PriceVndQuery | None = None
     max_price_vnd: PriceVndQuery | None = None
+    external_ref: ExternalRefQuery | None = Field(
+        default=None,
+        description="`system:id`: the product another system (a shop) knows by this id.",
+    )
     sort: ProductSort = Field(
         default=ProductSort.newest,
         description="newest (default), name, price, -price (dearest first) or stars.",
     )
+
+    @property
+    def ref(self) -> tuple[str, str] | None:
+        """`external_ref` as (system, id)."""
+        return None if self.external_ref is None else split_ref(self.external_ref)
 
 
 class ProductTranslation(InputModel):
@@ -93,6 +119,72 @@ Translations = Annotated[
     translations_field(
         'By language tag (`en`, `zh`, `ko`, ...): `{"en": {"name", "description"}}`.'
     ),
+]
+
+
+MAX_IMAGES = 10
+MAX_ALT_LENGTH = 300
+
+AltText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_ALT_LENGTH, pattern=NOT_BLANK),
+    AfterValidator(trim),
+    NFC,
+]
+
+
+def _has_vietnamese(alt: dict[str, str]) -> dict[str, str]:
+    if BASE_LANGUAGE not in alt:
+        raise ValueError(f"alt needs a `{BASE_LANGUAGE}` text")
+    return alt
+
+
+AltTexts = Annotated[
+    dict[LanguageTag, AltText],
+    Field(
+        max_length=1 + MAX_TRANSLATIONS,
+        description='What the image shows, by language tag: `{"vi": "...", "en": "..."}`; '
+        f"`vi` is required, each text 1 to {MAX_ALT_LENGTH} characters.",
+        # As `translations_field`: the key pattern as patternProperties admits no other key.
+        json_schema_extra={
+            "additionalProperties": False,
+            "required": [BASE_LANGUAGE],
+            "properties": {
+                BASE_LANGUAGE: {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_ALT_LENGTH,
+                    "pattern": NOT_BLANK,
+                }
+            },
+        },
+    ),
+    AfterValidator(_has_vietnamese),
+]
+
+
+class ProductImage(InputModel):
+    url: HttpsUrl = Field(
+        description="The image: an https URL on a host name (no IP address, port or "
+        "credentials), at most 2000 characters, e.g. `https://cdn.example.vn/quyt.jpg`."
+    )
+    alt: AltTexts
+
+
+Images = Annotated[
+    list[ProductImage],
+    Field(
+        max_length=MAX_IMAGES,
+        description=f"Up to {MAX_IMAGES} images, in display order (the first is the main one).",
+    ),
+]
+ExternalRefs = Annotated[
+    list[ExternalRef],
+    external_refs_field(
+        "The ids of this product in other systems (a shop's SKU, say); a (system, id) pair "
+        "names one product only."
+    ),
+    DistinctRefs,
 ]
 
 
@@ -153,13 +245,16 @@ class ProductCreate(ProductFields):
     price_vnd: PriceVnd = Field(description="Price per unit, whole VND.")
     commune: Place = Field(description="Commune where it is made or found, e.g. `Bắc Sơn`.")
     province: Place = Field(default=DEFAULT_PROVINCE, description="Province.")
+    images: Images = Field(default_factory=list)
+    external_refs: ExternalRefs = Field(default_factory=list)
 
 
 _REQUIRED = ("owner_id", "name", "group", "unit", "unit_step", "price_vnd", "commune", "province")
 
 
 class ProductUpdate(ProductFields):
-    """Fields to change; absent fields stay as they are, null clears an optional field."""
+    """Fields to change; absent fields stay as they are, null clears an optional field.
+    `translations`, `images` and `external_refs`, when given, replace the current ones."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"price_vnd": 65000, "stock": 320.5}]}
@@ -180,10 +275,12 @@ class ProductUpdate(ProductFields):
     price_vnd: PriceVnd | SkipJsonSchema[None] = Field(default=None, description="New price.")
     commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
     province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
+    images: Images | SkipJsonSchema[None] = None
+    external_refs: ExternalRefs | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ProductUpdate:
-        for field in (*_REQUIRED, "translations"):
+        for field in (*_REQUIRED, "translations", "images", "external_refs"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
@@ -200,6 +297,11 @@ class StockAdjustment(InputModel):
 class TranslationRead(BaseModel):
     name: str
     description: str | None = None
+
+
+class ProductImageRead(BaseModel):
+    url: str = Field(description="The image's https URL.")
+    alt: dict[str, str] = Field(description="What it shows, by language tag (`vi` always).")
 
 
 class ProductRead(BaseModel):
@@ -231,6 +333,8 @@ class ProductRead(BaseModel):
         description="Stars of the latest certificate valid today (3..5), else null."
     )
     status: ProductStatus = Field(description="active, or archived (out of public lists).")
+    images: list[ProductImageRead] = Field(description="Its images, in display order.")
+    external_refs: list[ExternalRefRead] = Field(description="Its ids in other systems.")
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -75,6 +75,20 @@ def _order(type_: EventType) -> MessageType:
     )
 
 
+def _booking(type_: EventType, what: str) -> MessageType:
+    return MessageType(
+        type=type_,
+        description=f"A tourism booking was {what}; `data` is the booking as "
+        "`GET /v1/bookings/{id}` shows it.",
+        payload="BookingRead",
+        hearers=(
+            ADMINS,
+            Hearer(Role.owner, Reach.named, "the owner of the booked experience"),
+            Hearer(Role.partner, Reach.named, "the partner key that made the booking"),
+        ),
+    )
+
+
 CATALOGUE: Mapping[str, MessageType] = {
     kind.type: kind
     for kind in (
@@ -112,6 +126,10 @@ CATALOGUE: Mapping[str, MessageType] = {
                 Hearer(Role.partner, Reach.granted, "the partner keys granted the event"),
             ),
         ),
+        _booking("booking.created", "held (places taken until `expires_at`)"),
+        _booking("booking.confirmed", "confirmed, its tickets issued"),
+        _booking("booking.cancelled", "cancelled, its places given back"),
+        _booking("booking.expired", "not confirmed in time: its hold expired"),
     )
 }
 if set(CATALOGUE) != set(EVENT_TYPES):  # pragma: no cover - a programming error

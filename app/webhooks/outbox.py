@@ -22,6 +22,10 @@ EventType = Literal[
     "product.updated",
     "stock.low",
     "event.updated",
+    "booking.created",
+    "booking.confirmed",
+    "booking.cancelled",
+    "booking.expired",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 # Sent to one endpoint when its key asks (`POST /v1/webhooks/{id}/ping`); never subscribed to.

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api_keys.auth import AnyPrincipal
+from app.core.caching import NoStore
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
@@ -24,7 +25,13 @@ from app.webhooks.schemas import (
     WebhookWithSecret,
 )
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=responses(401, 403))
+# Endpoints (and, once, their signing secrets): never stored by a cache.
+router = APIRouter(
+    prefix="/v1/webhooks",
+    tags=["webhooks"],
+    responses=responses(401, 403),
+    dependencies=[NoStore],
+)
 
 
 @router.post("", response_model=WebhookWithSecret, status_code=status.HTTP_201_CREATED)

@@ -525,4 +525,4 @@ async def test_entries_say_which_language_each_name_is_in(
         ("Trà Bổ Khai", "vi"),
     ]
     assert response.headers["content-language"] == "en, vi"
-    assert response.headers["vary"] == "Accept-Language"
+    assert response.headers["vary"] == "Accept-Language, Authorization"

@@ -54,7 +54,7 @@ async def test_each_text_says_the_language_it_is_in(
     assert (body["name"], body["language"]) == name
     assert (body["description"], body["description_language"]) == description
     assert response.headers["content-language"] == content_language
-    assert response.headers["vary"] == "Accept-Language"
+    assert response.headers["vary"] == "Accept-Language, Authorization"
     assert body["translations"]["en"]["name"] == EN_NAME
 
 
@@ -111,7 +111,7 @@ async def test_list_is_localised_and_says_so(
         ("Trà Bổ Khai", "vi", "vi"),
     ]
     assert response.headers["content-language"] == "en, vi"
-    assert response.headers["vary"] == "Accept-Language"
+    assert response.headers["vary"] == "Accept-Language, Accept-Encoding, Authorization"
 
 
 async def test_list_names_every_language_of_partial_translations(

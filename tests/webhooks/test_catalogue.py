@@ -28,6 +28,7 @@ pytestmark = pytest.mark.anyio
 
 URL = "https://hooks.example.com/ocop"
 ORDERS = ["order.created", "order.confirmed", "order.fulfilled", "order.cancelled"]
+BOOKINGS = ["booking.created", "booking.confirmed", "booking.cancelled", "booking.expired"]
 
 
 async def count_endpoints(db: AsyncSession) -> int:
@@ -64,6 +65,10 @@ async def test_the_catalogue_lists_every_type_with_its_audience_and_payload(
         ),
         "stock.low": ("StockLowData", {"admin": "every", "owner": "named"}),
         "event.updated": ("EventRead", {"admin": "every", "owner": "named", "partner": "granted"}),
+        **{
+            t: ("BookingRead", {"admin": "every", "owner": "named", "partner": "named"})
+            for t in BOOKINGS
+        },
     }
     assert all(i["description"] and i["subscribable"] for i in items)
 

@@ -1,0 +1,226 @@
+"""Booking rows (the bookings a key may see, their pages and status moves) and slot rows (the
+places the database keeps within capacity)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.api_keys.auth import Principal
+from app.bookings.schemas import BookingQuery
+from app.core.pagination import newest_first
+from app.core.repository import Repository
+from app.models.api_key import Role
+from app.models.booking import Booking, BookingStatus
+from app.models.experience import ExperienceSlot
+from app.models.product import Product
+
+NEWEST = newest_first(Booking.created_at, Booking.id)
+
+
+def visible_to(principal: Principal) -> list[ColumnElement[bool]]:
+    """Who sees which bookings, the one rule: admins all; a partner those it made; an owner
+    those of its experiences."""
+    if principal.role is Role.admin:
+        return []
+    if principal.role is Role.partner:
+        return [Booking.api_key_id == principal.key_id]
+    return [
+        exists().where(Product.id == Booking.product_id, Product.owner_id == principal.owner_id)
+    ]
+
+
+class BookingRepository(Repository[Booking]):
+    model = Booking
+    noun = "booking"
+
+    def options(self) -> Sequence[ExecutableOption]:
+        return (selectinload(Booking.units), selectinload(Booking.tickets))
+
+    async def get_visible(self, booking_id: uuid.UUID, principal: Principal) -> Booking | None:
+        """The booking with its units and tickets if `principal` may see it, else None."""
+        stmt = (
+            self.select()
+            .where(Booking.id == booking_id, *visible_to(principal))
+            .options(*self.options())
+            .execution_options(populate_existing=True)
+        )
+        booking: Booking | None = await self.session.scalar(stmt)
+        return booking
+
+    async def page_visible(
+        self, principal: Principal, query: BookingQuery
+    ) -> tuple[list[Booking], str | None]:
+        """One page of the bookings `principal` may see that match `query`, newest first."""
+        clauses: list[Any] = visible_to(principal)
+        if query.product_id is not None:
+            clauses.append(Booking.product_id == query.product_id)
+        if query.status is not None:
+            clauses.append(Booking.status == query.status)
+        if query.date is not None:
+            clauses.append(Booking.date == query.date)
+        stmt = self.select().where(*clauses).options(*self.options())
+        return await self.page(stmt, NEWEST, query)
+
+    async def find_by_client_uuid(
+        self, api_key_id: uuid.UUID, client_uuid: uuid.UUID
+    ) -> Booking | None:
+        stmt = (
+            self.select()
+            .where(Booking.api_key_id == api_key_id, Booking.client_uuid == client_uuid)
+            .options(*self.options())
+        )
+        booking: Booking | None = await self.session.scalar(stmt)
+        return booking
+
+    async def get_many(self, booking_ids: Sequence[uuid.UUID]) -> list[Booking]:
+        """These bookings, with units and tickets, fresh."""
+        if not booking_ids:
+            return []
+        stmt = (
+            self.select()
+            .where(Booking.id.in_(booking_ids))
+            .options(*self.options())
+            .order_by(Booking.created_at, Booking.id)
+            .execution_options(populate_existing=True)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def status_for_update(self, booking_id: uuid.UUID) -> tuple[BookingStatus, datetime]:
+        """The booking's status and expiry, row-locked until the transaction ends."""
+        row = (
+            await self.session.execute(
+                select(Booking.status, Booking.expires_at)
+                .where(Booking.id == booking_id)
+                .with_for_update()
+            )
+        ).one()
+        return row[0], row[1]
+
+    async def set_values(self, booking_id: uuid.UUID, values: dict[str, Any]) -> None:
+        """Write these columns of the booking (its row locked by `status_for_update`)."""
+        await self.session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def owner_of(self, product_id: uuid.UUID) -> uuid.UUID:
+        owner_id = await self.session.scalar(
+            select(Product.owner_id).where(Product.id == product_id)
+        )
+        assert owner_id is not None  # a booked product is never deleted (RESTRICT)
+        return owner_id
+
+    async def expire_holds(self, slot_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, int]]:
+        """Mark the slot's holds that expired by `now` `expired`: their ids and people."""
+        result = await self.session.execute(
+            update(Booking)
+            .where(
+                Booking.slot_id == slot_id,
+                Booking.status == BookingStatus.on_hold,
+                Booking.expires_at <= now,
+            )
+            .values(status=BookingStatus.expired, updated_at=now)
+            .returning(Booking.id, Booking.people)
+            .execution_options(synchronize_session=False)
+        )
+        return [(row[0], row[1]) for row in result]
+
+    async def slots_with_expired_holds(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        """Slots with holds that expired by `now` but are still marked on hold."""
+        rows = await self.session.scalars(
+            select(Booking.slot_id)
+            .where(Booking.status == BookingStatus.on_hold, Booking.expires_at <= now)
+            .group_by(Booking.slot_id)
+            .order_by(Booking.slot_id)
+            .limit(limit)
+        )
+        return list(rows)
+
+
+class SlotRepository(Repository[ExperienceSlot]):
+    model = ExperienceSlot
+    noun = "slot"
+
+    def _slot(
+        self, product_id: uuid.UUID, day: date, start_time: time | None
+    ) -> list[ColumnElement[bool]]:
+        return [
+            ExperienceSlot.product_id == product_id,
+            ExperienceSlot.date == day,
+            ExperienceSlot.start_time.is_(None)
+            if start_time is None
+            else ExperienceSlot.start_time == start_time,
+        ]
+
+    async def ensure(
+        self, product_id: uuid.UUID, day: date, start_time: time | None, capacity: int
+    ) -> None:
+        """Create the slot unless it exists (INSERT ... ON CONFLICT DO NOTHING: two processes
+        creating it at once both succeed, and one row results)."""
+        insert = postgresql.insert if self._dialect() == "postgresql" else sqlite.insert
+        await self.session.execute(
+            insert(ExperienceSlot)
+            .values(
+                id=uuid.uuid4(),
+                product_id=product_id,
+                date=day,
+                start_time=start_time,
+                capacity=capacity,
+                taken=0,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    async def lock(
+        self, product_id: uuid.UUID, day: date, start_time: time | None
+    ) -> ExperienceSlot:
+        """The slot, row-locked until the transaction ends (SQLite: the writer's lock does)."""
+        slot: ExperienceSlot = (
+            await self.session.scalars(
+                select(ExperienceSlot)
+                .where(*self._slot(product_id, day, start_time))
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        return slot
+
+    async def lock_by_id(self, slot_id: uuid.UUID) -> ExperienceSlot:
+        slot = await self.get(slot_id, for_update=True)
+        assert slot is not None  # a booking's slot is never deleted (RESTRICT)
+        return slot
+
+    async def take(self, slot_id: uuid.UUID, people: int, capacity: int) -> bool:
+        """Take `people` places if they fit in `capacity` (the rule's, which the slot then
+        keeps): one conditional UPDATE, atomic whatever the number of processes."""
+        result = await self.session.execute(
+            update(ExperienceSlot)
+            .where(ExperienceSlot.id == slot_id, ExperienceSlot.taken + people <= capacity)
+            .values(taken=ExperienceSlot.taken + people, capacity=capacity)
+            .returning(ExperienceSlot.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def give_back(self, slot_id: uuid.UUID, people: int) -> None:
+        if people:
+            await self.session.execute(
+                update(ExperienceSlot)
+                .where(ExperienceSlot.id == slot_id)
+                .values(taken=ExperienceSlot.taken - people)
+                .execution_options(synchronize_session=False)
+            )

@@ -1,0 +1,116 @@
+"""Experience rows: settings with their calendar and ticket types, the event they are offered
+at, and the people booked on each slot (what availability is computed from)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from app.core.repository import Repository
+from app.models.booking import Booking, BookingStatus, BookingUnit
+from app.models.event import Event
+from app.models.experience import (
+    Experience,
+    ExperienceClosure,
+    ExperienceSchedule,
+)
+from app.models.product import Product
+
+SlotKey = tuple[date, time | None]
+"""A slot of an experience: its local date and start time (None in date mode)."""
+
+
+def live(now: datetime) -> Any:
+    """The bookings that hold places at `now`: confirmed, or on hold and not yet expired.
+    The one rule availability is computed by, whatever the worker has tidied."""
+    return or_(
+        Booking.status == BookingStatus.confirmed,
+        (Booking.status == BookingStatus.on_hold) & (Booking.expires_at > now),
+    )
+
+
+class ExperienceRepository(Repository[Experience]):
+    model = Experience
+    noun = "experience"
+
+    def select(self) -> Select[Any]:
+        """Every read loads its product, in the same statement."""
+        return (
+            select(Experience).join(Experience.product).options(contains_eager(Experience.product))
+        )
+
+    async def get_full(
+        self, product_id: uuid.UUID, *, ticket_types: bool = True
+    ) -> Experience | None:
+        """The settings of `product_id` with its product, schedules, closures and (unless
+        `ticket_types` is False) ticket types: a fixed number of statements."""
+        options = [selectinload(Experience.schedules), selectinload(Experience.closures)]
+        if ticket_types:
+            options.append(selectinload(Experience.ticket_types))
+        stmt = (
+            self.select()
+            .where(Experience.product_id == product_id)
+            .options(*options)
+            .execution_options(populate_existing=True)
+        )
+        experience: Experience | None = await self.session.scalar(stmt)
+        return experience
+
+    async def event(self, event_id: uuid.UUID) -> Event | None:
+        return await self.session.get(Event, event_id)
+
+    async def people_by_slot(
+        self, product_id: uuid.UUID, first: date, last: date, now: datetime
+    ) -> dict[SlotKey, int]:
+        """The people of the live bookings (see `live`) on each slot of these dates: one
+        statement whatever the number of dates."""
+        rows = await self.session.execute(
+            select(Booking.date, Booking.start_time, func.sum(Booking.people))
+            .where(
+                Booking.product_id == product_id,
+                Booking.date >= first,
+                Booking.date <= last,
+                live(now),
+            )
+            .group_by(Booking.date, Booking.start_time)
+        )
+        return {(day, start): int(people) for day, start, people in rows}
+
+    async def has_live_bookings_from(
+        self, product_id: uuid.UUID, first: date, now: datetime
+    ) -> bool:
+        """Whether any live booking is for `first` or later."""
+        found = await self.session.scalar(
+            select(
+                exists().where(Booking.product_id == product_id, Booking.date >= first, live(now))
+            )
+        )
+        return bool(found)
+
+    async def booked_ticket_types(self, ticket_type_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of these ticket types some booking holds (they are kept, never deleted)."""
+        if not ticket_type_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(BookingUnit.ticket_type_id)
+            .where(BookingUnit.ticket_type_id.in_(ticket_type_ids))
+            .distinct()
+        )
+        return set(rows)
+
+    async def clear_calendar(self, product_id: uuid.UUID) -> None:
+        """Delete the rules and closed dates (a `PUT` writes them anew)."""
+        for model in (ExperienceSchedule, ExperienceClosure):
+            await self.session.execute(
+                delete(model)
+                .where(model.product_id == product_id)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def product(self, product_id: uuid.UUID) -> Product | None:
+        return await self.session.get(Product, product_id)
