@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates.repository import CertificateRepository
 from app.certificates.schemas import CertificateCreate
-from app.core.changes import touch
 from app.core.errors import Conflict, Unprocessable
+from app.core.orm import touch
 from app.core.pagination import PageQuery
 from app.models.product import Certificate, CertificateLevel, Product
 from app.products import service as products

@@ -32,10 +32,10 @@ again just before it commits (`restamp`), so it meets the deadline however long 
 
 Every write of a row moves its `updated_at` (`onupdate` on `TimestampedMixin`, ORM writes and
 `UPDATE` statements alike); a change that touches only rows the representation includes (an
-event's external refs, a product's certificates, its owner's name) moves it with `touch`. What
-the clock alone changes is no write, and so no change: an event's status going from scheduled
-to ongoing to ended (a mirror derives it from `starts_at` and `ends_at`), and a product's stars
-on the day a certificate takes effect or lapses.
+event's or a product's external refs, a product's certificates, its owner's name) moves it
+with `app.core.orm.touch`. What the clock alone changes is no write, and so no change: an
+event's status going from scheduled to ongoing to ended (a mirror derives it from `starts_at`
+and `ends_at`), and a product's stars on the day a certificate takes effect or lapses.
 """
 
 from __future__ import annotations
@@ -70,11 +70,6 @@ async def feed_horizon(settings: SettingsDep) -> datetime:
 
 
 FeedHorizonDep = Annotated[datetime, Depends(feed_horizon)]
-
-
-def touch(row: TimestampedMixin) -> None:
-    """Mark `row` changed now, for a change its own columns do not show (rows it includes)."""
-    row.updated_at = utcnow()
 
 
 async def restamp(session: AsyncSession) -> None:
@@ -138,7 +133,8 @@ def _before_statement(state: ORMExecuteState) -> None:
 @event.listens_for(TrackedSession, "before_commit")
 def _before_commit(session: Session) -> None:
     first = session.info.get(_FIRST_WRITE)
-    if first is None or session.bind is None:
+    # A savepoint's release is no commit: nothing is visible to others until the real one.
+    if first is None or session.bind is None or session.in_nested_transaction():
         return
     deadline: float | None = session.bind.get_execution_options().get(COMMIT_DEADLINE)
     if deadline is not None and time.monotonic() - first > deadline:

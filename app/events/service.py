@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.changes import touch
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.external_refs import ExternalRef, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference
+from app.core.orm import touch
 from app.core.unique import flush_unique
 from app.events.repository import EntryRepository, EventRepository, Located
 from app.events.schemas import (

@@ -220,6 +220,15 @@ def writes(
         body = {"translations": {"en": {"name": "Bac Son mandarin"}}}
         await ok(await client.patch(f"/v1/products/{product['id']}", json=body, headers=admin))
 
+    async def link(product: dict[str, Any]) -> None:
+        body = {"external_refs": [{"system": "shopee", "id": "SKU-1"}]}
+        await ok(await client.patch(f"/v1/products/{product['id']}", json=body, headers=admin))
+
+    async def illustrate(product: dict[str, Any]) -> None:
+        image = {"url": "https://cdn.example.vn/quyt.jpg", "alt": {"vi": "Quýt vàng"}}
+        body = {"images": [image]}
+        await ok(await client.patch(f"/v1/products/{product['id']}", json=body, headers=admin))
+
     async def archive(product: dict[str, Any]) -> None:
         await ok(await client.post(f"/v1/products/{product['id']}/archive", headers=admin))
 
@@ -260,6 +269,8 @@ def writes(
     return {
         "patch": patch,
         "translations": translate,
+        "external refs only": link,
+        "images": illustrate,
         "archive": archive,
         "restore": restore,
         "stock adjustment": adjust_stock,
@@ -280,6 +291,8 @@ SETUP = {"restore": "archive", "stock returned by a cancel": "stock taken by an 
     [
         "patch",
         "translations",
+        "external refs only",
+        "images",
         "archive",
         "restore",
         "stock adjustment",
