@@ -13,7 +13,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import END, InputModel, QuantityOut, ShortText, Timestamp
+from app.core.schemas import END, InputModel, NumberOnly, QuantityOut, ShortText, Timestamp
 from app.models.api_key import Role
 from app.models.product import Unit
 from app.models.webhook import AttemptOutcome, DeliveryStatus, EndpointStatus, WebhookDelivery
@@ -120,12 +120,15 @@ class WebhookWithSecret(WebhookRead):
     )
 
 
+OverlapSeconds = Annotated[int, Field(ge=0, le=MAX_OVERLAP_S), NumberOnly]
+
+
 class SecretRotation(InputModel):
     """How long the replaced secret goes on signing; the body may be left out."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
 
-    overlap_seconds: Annotated[int, Field(ge=0, le=MAX_OVERLAP_S)] | SkipJsonSchema[None] = Field(
+    overlap_seconds: OverlapSeconds | SkipJsonSchema[None] = Field(
         default=None,
         description="Seconds during which deliveries carry a signature under the old secret "
         "too; 0 stops it at once. Default: the server's `OCOP_WEBHOOKS_SECRET_OVERLAP_S` "
