@@ -165,6 +165,35 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_grant(args: argparse.Namespace) -> int:
+    from app.api_keys import service
+
+    async def work(session: AsyncSession) -> tuple[str, bool]:
+        key = await service.get_key_by_prefix(session, args.prefix)
+        _grant, created = await service.grant_event(
+            session, key.id, args.event_id, granted_by=None, now=datetime.now(UTC)
+        )
+        return key.name, created
+
+    name, created = asyncio.run(_in_transaction(work))
+    done = "granted" if created else "already granted"
+    _out(f"{done}: key {args.prefix} ({name}) on event {args.event_id}")
+    return 0
+
+
+def cmd_keys_revoke_grant(args: argparse.Namespace) -> int:
+    from app.api_keys import service
+
+    async def work(session: AsyncSession) -> str:
+        key = await service.get_key_by_prefix(session, args.prefix)
+        await service.revoke_grant(session, key.id, args.event_id)
+        return key.name
+
+    name = asyncio.run(_in_transaction(work))
+    _out(f"revoked the grant of key {args.prefix} ({name}) on event {args.event_id}")
+    return 0
+
+
 def cmd_idempotency_purge(args: argparse.Namespace) -> int:
     from app.idempotency import service as idempotency
 
@@ -241,6 +270,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix")
     revoke.set_defaults(func=cmd_keys_revoke)
+    grant = keys.add_parser(
+        "grant",
+        help="grant a partner key an event: link its external ids, read its sales, hear its "
+        "changes",
+    )
+    grant.add_argument("prefix", help="the partner key's prefix")
+    grant.add_argument("event_id", type=uuid.UUID)
+    grant.set_defaults(func=cmd_keys_grant)
+    revoke_grant = keys.add_parser("revoke-grant", help="take back a partner key's grant")
+    revoke_grant.add_argument("prefix", help="the partner key's prefix")
+    revoke_grant.add_argument("event_id", type=uuid.UUID)
+    revoke_grant.set_defaults(func=cmd_keys_revoke_grant)
 
     idempotency = commands.add_parser(
         "idempotency", help="stored answers to Idempotency-Key requests"

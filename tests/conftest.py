@@ -18,7 +18,7 @@ from app.core.db import begin_write
 from app.main import create_app
 from app.models.api_key import Role
 from tests import database
-from tests.helpers import FakeClock, KeyFactory, OwnerFactory
+from tests.helpers import FakeClock, KeyFactory, OwnerFactory, ScopedPartnerFactory
 
 pytest_plugins = ["anyio", "tests.fixtures.catalog", "tests.fixtures.experiences"]
 
@@ -203,6 +203,23 @@ def make_key(app: FastAPI) -> KeyFactory:
         async with app.state.sessionmaker() as session:
             await begin_write(session)
             _key, token = await keys.create_key(session, name=name, role=role, owner_id=owner_id)
+            await session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return factory
+
+
+@pytest.fixture
+def make_scoped_partner(app: FastAPI, clock: FakeClock) -> ScopedPartnerFactory:
+    """Issue a partner key granted these events (straight to the database) and return the
+    `Authorization` header that carries it."""
+
+    async def factory(*event_ids: uuid.UUID, name: str = "ticketing") -> dict[str, str]:
+        async with app.state.sessionmaker() as session:
+            await begin_write(session)
+            key, token = await keys.create_key(session, name=name, role=Role.partner, owner_id=None)
+            for event_id in event_ids:
+                await keys.grant_event(session, key.id, event_id, granted_by=None, now=clock.now())
             await session.commit()
         return {"Authorization": f"Bearer {token}"}
 

@@ -8,6 +8,8 @@ or a conftest.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,12 +22,15 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.db import begin_write
+from app.demo.seed import seed_demo
 from app.models import Event, Order, Product
 from tests import database
 
 # What the factory fixtures return. `insert_*` write rows straight to the database and return
 # the ORM object; `create_*_via_api` go through the HTTP API (as admin) and return its JSON.
 KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+ScopedPartnerFactory = Callable[..., Awaitable[dict[str, str]]]
 OwnerFactory = Callable[..., Awaitable[dict[str, Any]]]
 InsertProduct = Callable[..., Awaitable[Product]]
 InsertEvent = Callable[..., Awaitable[Event]]
@@ -66,6 +71,14 @@ def problem(response: httpx.Response) -> dict[str, Any]:
     assert body["status"] == response.status_code
     assert {"type", "title", "status", "detail", "code"} <= body.keys()
     return body
+
+
+def csv_rows(response: httpx.Response) -> list[dict[str, str]]:
+    """The rows of a CSV report answer, checked for shape: UTF-8 after a byte order mark."""
+    assert response.headers["content-type"] == "text/csv; charset=utf-8", response.text
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff"), text[:20]
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
 
 def order_body(
@@ -134,6 +147,14 @@ async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | 
         .where(Product.id == product_id)
         .execution_options(populate_existing=True)
     )
+
+
+async def seed_demo_data(app: FastAPI, now: datetime) -> None:
+    """Load the demo data (what `ocop seed-demo` loads) as of `now`."""
+    async with app.state.sessionmaker() as session:
+        await begin_write(session)
+        await seed_demo(session, now=now)
+        await session.commit()
 
 
 async def order_count(db: AsyncSession) -> int:

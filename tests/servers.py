@@ -93,6 +93,20 @@ def api_server(database_url: str, **env: str) -> Iterator[Server]:
             process.wait()
 
 
+def seed_demo(database_url: str) -> None:
+    """`ocop seed-demo`, as a user runs it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "seed-demo"],
+        env={**os.environ, "OCOP_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "demo data loaded" in result.stdout, result.stdout
+
+
 def issue_key(database_url: str, role: Role, name: str = "test") -> str:
     """A new API key's token, written straight to the database (for tests without an app)."""
     import asyncio

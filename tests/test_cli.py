@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.demo import data
+from tests.helpers import InsertEvent
 
 pytestmark = pytest.mark.anyio
 
@@ -51,6 +52,43 @@ async def test_keys_revoke_by_prefix(database_url: str, client: httpx.AsyncClien
     assert result.returncode == 0, result.stderr
     response = await client.get("/v1/api-keys", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+async def test_keys_grant_and_revoke_grant(
+    database_url: str, client: httpx.AsyncClient, insert_event: InsertEvent
+) -> None:
+    event = await insert_event()
+    created = ocop(database_url, "keys", "create", "--role", "partner", "--name", "tickets")
+    token = created.stdout.split()[-1]
+    prefix = token.split("_")[1]
+    sales = f"/v1/reports/events/{event.id}/sales"
+    partner = {"Authorization": f"Bearer {token}"}
+
+    granted = ocop(database_url, "keys", "grant", prefix, str(event.id))
+    while_granted = await client.get(sales, headers=partner)
+    taken = ocop(database_url, "keys", "revoke-grant", prefix, str(event.id))
+    after = await client.get(sales, headers=partner)
+
+    assert granted.returncode == 0, granted.stderr
+    assert granted.stdout == f"granted: key {prefix} (tickets) on event {event.id}\n"
+    assert while_granted.status_code == 200
+    assert taken.returncode == 0, taken.stderr
+    assert after.status_code == 403
+
+
+async def test_keys_grant_refuses_a_key_that_is_not_a_partners(
+    database_url: str, insert_event: InsertEvent
+) -> None:
+    event = await insert_event()
+    token = ocop(database_url, "keys", "create", "--role", "admin", "--name", "x").stdout.split()[
+        -1
+    ]
+
+    result = ocop(database_url, "keys", "grant", token.split("_")[1], str(event.id))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "Only partner keys hold grants" in result.stderr
 
 
 async def test_owner_key_needs_owner_id(database_url: str) -> None:

@@ -6,18 +6,20 @@ import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select
+from sqlalchemy import Column, Connection, MetaData, Table, inspect, select
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.core.types import UTCDateTime
 from app.models import Base, OrderStatus
 from tests import database
 
@@ -96,6 +98,26 @@ def _run(url: str, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+def _as_they_are(sync: Connection) -> dict[str, Table]:
+    """The models' tables cut to the columns the database has (at an older revision), so that
+    rows written as they were then set no column added since (as a model's default would)."""
+    inspector, cut = inspect(sync), MetaData()
+    return {
+        name: Table(
+            name,
+            cut,
+            *(
+                Column(c.name, c.type, primary_key=c.primary_key)
+                for c in model.columns
+                if c.name in present
+            ),
+        )
+        for name, model in Base.metadata.tables.items()
+        if inspector.has_table(name)
+        and (present := {column["name"] for column in inspector.get_columns(name)})
+    }
+
+
 def test_order_lines_already_there_get_a_conservative_stock_taken(scratch_url: str) -> None:
     config = database.alembic_config(scratch_url)
     previous = ScriptDirectory.from_config(config).get_revision(STOCK_TAKEN_REVISION).down_revision
@@ -109,8 +131,9 @@ def test_order_lines_already_there_get_a_conservative_stock_taken(scratch_url: s
     stamps = {"created_at": now, "updated_at": now}
 
     async def old_rows(conn: AsyncConnection) -> None:
+        old = await conn.run_sync(_as_they_are)
         await conn.execute(
-            t["owners"].insert(),
+            old["owners"].insert(),
             [
                 {
                     "id": owner_id,
@@ -143,14 +166,14 @@ def test_order_lines_already_there_get_a_conservative_stock_taken(scratch_url: s
             **stamps,
         }
         await conn.execute(
-            t["products"].insert(),
+            old["products"].insert(),
             [
                 {**product, "id": tracked, "name": "tracked", "stock": Decimal(10)},
                 {**product, "id": untracked, "name": "untracked", "stock": None},
             ],
         )
         await conn.execute(
-            t["api_keys"].insert(),
+            old["api_keys"].insert(),
             [
                 {
                     "id": key_id,
@@ -164,7 +187,7 @@ def test_order_lines_already_there_get_a_conservative_stock_taken(scratch_url: s
         )
         for status, order_id in orders.items():
             await conn.execute(
-                t["orders"].insert(),
+                old["orders"].insert(),
                 [
                     {
                         "id": order_id,
@@ -181,7 +204,7 @@ def test_order_lines_already_there_get_a_conservative_stock_taken(scratch_url: s
             )
             for position, product_id in enumerate((tracked, untracked)):
                 await conn.execute(
-                    t["order_lines"].insert(),
+                    old["order_lines"].insert(),
                     [
                         {
                             "id": uuid.uuid4(),
@@ -221,4 +244,178 @@ def test_order_lines_already_there_get_a_conservative_stock_taken(scratch_url: s
         ("cancelled", "untracked", Decimal(0)),
     }
     command.downgrade(config, previous)
+    command.upgrade(config, "head")
+
+
+WEBHOOK_MESSAGES_REVISION = "7b3e1d9c4a21"
+
+
+def _old_table(name: str, **columns: sa.types.TypeEngine[Any]) -> sa.TableClause:
+    """A table as an earlier revision had it, for inserting rows the models no longer fit."""
+    return sa.table(name, *(sa.column(column, type_) for column, type_ in columns.items()))
+
+
+def test_webhook_history_is_kept_under_the_new_names_and_attempts_get_outcomes(
+    scratch_url: str,
+) -> None:
+    config = database.alembic_config(scratch_url)
+    revision = ScriptDirectory.from_config(config).get_revision(WEBHOOK_MESSAGES_REVISION)
+    previous = revision.down_revision
+    assert isinstance(previous, str)
+    command.upgrade(config, previous)
+    now = datetime(2025, 11, 3, tzinfo=UTC)
+    key_id, endpoint_id = uuid.uuid4(), uuid.uuid4()
+    t = Base.metadata.tables
+    at, uid = UTCDateTime(), sa.Uuid()
+    outbox_events = _old_table(
+        "outbox_events",
+        id=uid,
+        type=sa.String(),
+        payload=sa.JSON(),
+        owner_ids=sa.JSON(),
+        created_at=at,
+    )
+    endpoints = _old_table(
+        "webhook_endpoints",
+        id=uid,
+        api_key_id=uid,
+        role=sa.String(),
+        url=sa.String(),
+        event_types=sa.JSON(),
+        secret=sa.String(),
+        status=sa.String(),
+        failure_count=sa.Integer(),
+        created_at=at,
+        updated_at=at,
+    )
+    deliveries = _old_table(
+        "webhook_deliveries",
+        id=uid,
+        endpoint_id=uid,
+        event_id=uid,
+        status=sa.String(),
+        attempts=sa.Integer(),
+        created_at=at,
+        updated_at=at,
+    )
+    attempts = _old_table(
+        "webhook_attempts",
+        id=uid,
+        delivery_id=uid,
+        attempted_at=at,
+        status_code=sa.Integer(),
+        duration_ms=sa.Integer(),
+    )
+
+    async def old_rows(conn: AsyncConnection) -> None:
+        await conn.execute(
+            t["api_keys"].insert(),
+            [
+                {
+                    "id": key_id,
+                    "name": "k",
+                    "role": "admin",
+                    "prefix": "abc",
+                    "secret_hash": "0" * 64,
+                    "created_at": now,
+                }
+            ],
+        )
+        await conn.execute(
+            endpoints.insert(),
+            [
+                {
+                    "id": endpoint_id,
+                    "api_key_id": key_id,
+                    "role": "admin",
+                    "url": "https://hooks.example.com/",
+                    "event_types": ["order.created"],
+                    "secret": "whsec_x",
+                    "status": "active",
+                    "failure_count": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            ],
+        )
+        for status, last_code in (("delivered", 200), ("failed", 503)):
+            message_id, delivery_id = uuid.uuid4(), uuid.uuid4()
+            await conn.execute(
+                outbox_events.insert(),
+                [
+                    {
+                        "id": message_id,
+                        "type": "order.created",
+                        "payload": {"number": status},
+                        "owner_ids": [],
+                        "created_at": now,
+                    }
+                ],
+            )
+            await conn.execute(
+                deliveries.insert(),
+                [
+                    {
+                        "id": delivery_id,
+                        "endpoint_id": endpoint_id,
+                        "event_id": message_id,
+                        "status": status,
+                        "attempts": 2,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+            )
+            await conn.execute(
+                attempts.insert(),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "delivery_id": delivery_id,
+                        "attempted_at": now + timedelta(seconds=n),
+                        "status_code": code,
+                        "duration_ms": 5,
+                    }
+                    for n, code in enumerate((500, last_code))
+                ],
+            )
+
+    _run(scratch_url, old_rows)
+    command.upgrade(config, WEBHOOK_MESSAGES_REVISION)
+
+    async def history(conn: AsyncConnection) -> dict[str, list[tuple[str, Any]]]:
+        d, a, m = t["webhook_deliveries"], t["webhook_attempts"], t["outbox_messages"]
+        kept = await conn.execute(
+            select(d.c.status, m.c.payload).join(m, m.c.id == d.c.message_id).order_by(d.c.status)
+        )
+        outcomes = await conn.execute(
+            select(d.c.status, a.c.outcome)
+            .join(d, d.c.id == a.c.delivery_id)
+            .order_by(d.c.status, a.c.attempted_at)
+        )
+        return {
+            "kept": [(str(status), payload) for status, payload in kept],
+            "outcomes": [(str(status), str(outcome)) for status, outcome in outcomes],
+        }
+
+    assert _run(scratch_url, history) == {
+        "kept": [("delivered", {"number": "delivered"}), ("failed", {"number": "failed"})],
+        "outcomes": [
+            ("delivered", "retry"),
+            ("delivered", "delivered"),
+            ("failed", "retry"),
+            ("failed", "failed"),
+        ],
+    }
+    command.downgrade(config, previous)
+
+    async def back(conn: AsyncConnection) -> list[str]:
+        rows = await conn.execute(
+            select(deliveries.c.status)
+            .join(outbox_events, outbox_events.c.id == deliveries.c.event_id)
+            .order_by(deliveries.c.status)
+        )
+        return [str(status) for (status,) in rows]
+
+    assert _run(scratch_url, back) == ["delivered", "failed"]
     command.upgrade(config, "head")

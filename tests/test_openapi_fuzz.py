@@ -47,10 +47,9 @@ from app.models.order import Order, OrderLine
 from app.models.owner import Owner
 from app.models.product import Product, ProductStatus
 from app.models.webhook import WebhookDelivery, WebhookEndpoint
-from app.webhooks.outbox import EVENT_TYPES
 from app.webhooks.worker import DeliveryWorker
 from tests.helpers import idem, order_body
-from tests.servers import Server, api_server
+from tests.servers import Server, api_server, seed_demo
 
 TESTS = Path(__file__).resolve().parent
 MAX_EXAMPLES = int(os.environ.get("OCOP_FUZZ_EXAMPLES", "5"))
@@ -73,6 +72,7 @@ BINDINGS = {
     "path.product_id": "products",
     "path.event_id": "events",
     "path.order_id": "orders",
+    "path.number": "order_numbers",
     "path.webhook_id": "webhooks",
     "path.delivery_id": "deliveries",
     "path.key_id": "keys",
@@ -113,24 +113,12 @@ class Fuzzer:
     key_id: uuid.UUID
     token: str
     ids: dict[str, list[uuid.UUID]] = field(default_factory=dict)
+    numbers: list[str] = field(default_factory=list)
+    """The numbers of its `orders`."""
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
-
-
-def seed_demo(database_url: str) -> None:
-    """`ocop seed-demo`, as a user runs it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "seed-demo"],
-        env={**os.environ, "OCOP_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "demo data loaded" in result.stdout, result.stdout
 
 
 def _some(ids: Iterable[uuid.UUID], n: int) -> list[uuid.UUID]:
@@ -151,10 +139,12 @@ async def _open_orders(
     orders: dict[tuple[Role, str], list[uuid.UUID]] = {}
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         for fuzzer in fuzzers:
+            catalogue = await http.get("/v1/webhooks/event-types", headers=fuzzer.headers)
+            audible = [t["type"] for t in catalogue.json()["items"] if t["subscribable"]]
             for _used_and_spare in range(2):
                 response = await http.post(
                     "/v1/webhooks",
-                    json={"url": WEBHOOK_URL, "event_types": list(EVENT_TYPES)},
+                    json={"url": WEBHOOK_URL, "event_types": audible},
                     headers=fuzzer.headers,
                 )
                 assert response.status_code == 201, response.text
@@ -197,6 +187,13 @@ async def prepare(database_url: str, server: Server) -> list[Fuzzer]:
                     owner_id=owner_id if role is Role.owner else None,
                 )
                 fuzzers.append(Fuzzer(role, key.id, token))
+            # The partner key is granted every other event: it may link those events' ids and
+            # read their sales, not the others'.
+            partner_key = fuzzers[1].key_id
+            for event_id in (await session.scalars(select(Event.id).order_by(Event.id))).all()[::2]:
+                await keys.grant_event(
+                    session, partner_key, event_id, granted_by=None, now=datetime.now(UTC)
+                )
             await session.commit()
             active = (
                 await session.execute(
@@ -252,6 +249,7 @@ async def prepare(database_url: str, server: Server) -> list[Fuzzer]:
                 .where(Event.ends_at > datetime.now(UTC), Event.cancelled_at.is_(None)),
             )
             all_keys = set((await session.scalars(select(ApiKey.id))).all())
+            numbers = dict(await _all(session, select(Order.id, Order.number)))
     finally:
         await engine.dispose()
 
@@ -290,6 +288,8 @@ async def prepare(database_url: str, server: Server) -> list[Fuzzer]:
     # The partner's: its own orders, and a demo order (placed by another key).
     partner.ids["orders"] = [o for t in TRANSITIONS for o in open_orders[Role.partner, t]]
     partner.ids["orders"] += _some(demo_orders, 1)
+    for fuzzer in fuzzers:
+        fuzzer.numbers = [numbers[o] for o in fuzzer.ids["orders"]]
     return fuzzers
 
 
@@ -300,6 +300,7 @@ def config_for(fuzzer: Fuzzer) -> str:
     bound: dict[str, list[str] | list[int]] = {
         name: [str(i) for i in ids] for name, ids in fuzzer.ids.items() if ids
     }
+    bound["order_numbers"] = fuzzer.numbers
     bound.update(CONSTANTS)
     for name, values in bound.items():
         lines.append(f"[dictionaries.{name}]")

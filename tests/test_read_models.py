@@ -22,7 +22,7 @@ from sqlalchemy import JSON, Boolean, Date, Enum, Float, Integer, String, Text, 
 from sqlalchemy.orm import DeclarativeBase
 
 import app
-from app.api_keys.schemas import ApiKeyRead
+from app.api_keys.schemas import ApiKeyRead, EventGrantRead
 from app.bookings.schemas import BookingRead
 from app.bookings.service import booking_read
 from app.certificates.schemas import CertificateRead
@@ -38,6 +38,7 @@ from app.models import (
     Certificate,
     Event,
     EventExternalRef,
+    EventGrant,
     EventProduct,
     Experience,
     ExperienceClosure,
@@ -46,7 +47,7 @@ from app.models import (
     Order,
     OrderLine,
     OrderStatusChange,
-    OutboxEvent,
+    OutboxMessage,
     Owner,
     Product,
     Ticket,
@@ -60,7 +61,8 @@ from app.products import service as products
 from app.products.schemas import ProductRead
 from app.reports import service as reports
 from app.reports.schemas import ExpiringCertificate
-from app.webhooks.schemas import DeliveryRead, WebhookRead
+from app.webhooks import catalogue
+from app.webhooks.schemas import DeliveryRead, EventTypeRead, WebhookRead
 
 M = TypeVar("M", bound=DeclarativeBase)
 NOW = datetime(2025, 11, 3, tzinfo=UTC)
@@ -124,7 +126,9 @@ def product_read() -> ProductRead:
 def event_read() -> EventRead:
     event = null_row(Event, translations={})
     event.external_refs = [null_row(EventExternalRef)]
-    return EventRead.of(event, now=NOW, tz=UTC, languages=LanguagePreference.parse("en"))
+    return EventRead.of(
+        event, now=NOW, tz="Asia/Ho_Chi_Minh", languages=LanguagePreference.parse("en")
+    )
 
 
 def event_product_read() -> EventProductRead:
@@ -144,13 +148,23 @@ def api_key_read() -> ApiKeyRead:
     return ApiKeyRead.model_validate(null_row(ApiKey))
 
 
+def event_grant_read() -> EventGrantRead:
+    return EventGrantRead.model_validate(null_row(EventGrant))
+
+
+def event_type_read() -> EventTypeRead:
+    """Not built from a row: from the catalogue, which every entry of must fit."""
+    [read, *_] = [EventTypeRead.of(kind, True) for kind in catalogue.CATALOGUE.values()]
+    return read
+
+
 def webhook_read() -> WebhookRead:
     return WebhookRead.model_validate(null_row(WebhookEndpoint, event_types=[]))
 
 
 def delivery_read() -> DeliveryRead:
     delivery = null_row(WebhookDelivery)
-    delivery.event = null_row(OutboxEvent, owner_ids=[])
+    delivery.message = null_row(OutboxMessage, owner_ids=[])
     delivery.attempt_log = [null_row(WebhookAttempt)]
     return DeliveryRead.of(delivery)
 
@@ -186,6 +200,8 @@ BUILDERS: dict[type[BaseModel], Callable[[], BaseModel]] = {
     EventProductRead: event_product_read,
     OrderRead: order,
     ApiKeyRead: api_key_read,
+    EventGrantRead: event_grant_read,
+    EventTypeRead: event_type_read,
     WebhookRead: webhook_read,
     DeliveryRead: delivery_read,
     ExpiringCertificate: expiring_certificate,

@@ -29,11 +29,13 @@ from app.models.api_key import Role
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's id, its role and, for owner keys, the owner it is bound to."""
+    """Who is calling: the key's id, its role, for owner keys the owner it is bound to, and for
+    partner keys the events an admin granted it."""
 
     key_id: uuid.UUID
     role: Role
     owner_id: uuid.UUID | None
+    event_ids: frozenset[uuid.UUID] = frozenset()
 
     @property
     def is_admin(self) -> bool:
@@ -53,6 +55,19 @@ class Principal:
         """The "admin, or this owner's key" rule, refused as 403 `code`."""
         if not self.acts_for(owner_id):
             raise Forbidden(detail, code=code)
+
+    def covers_event(self, event_id: uuid.UUID) -> bool:
+        """Admins act on every event; a partner key on the events it was granted (link their
+        external ids, read their sales, hear their changes)."""
+        return self.is_admin or (self.role is Role.partner and event_id in self.event_ids)
+
+    def ensure_covers_event(
+        self, event_id: uuid.UUID, *, detail: str = "This key was not granted this event."
+    ) -> None:
+        """The "admin, or a partner key granted this event" rule, refused as 403
+        `event_not_granted` (events are public: refusing does not leak that one exists)."""
+        if not self.covers_event(event_id):
+            raise Forbidden(detail, code="event_not_granted")
 
 
 _bearer = HTTPBearer(
@@ -99,7 +114,9 @@ async def optional_principal(
     interval = timedelta(seconds=settings.api_key_touch_interval_s)
     if key.last_used_at is None or now - key.last_used_at >= interval:
         await _touch(request, session, key.id, now)
-    principal = Principal(key_id=key.id, role=key.role, owner_id=key.owner_id)
+    repo = KeyRepository(session)
+    granted = await repo.granted_event_ids(key.id) if key.role is Role.partner else frozenset()
+    principal = Principal(key_id=key.id, role=key.role, owner_id=key.owner_id, event_ids=granted)
     request.state.principal = principal
     return principal
 
@@ -124,4 +141,5 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 AdminPrincipal = Annotated[Principal, Depends(require(Role.admin))]
 AdminOrOwner = Annotated[Principal, Depends(require(Role.admin, Role.owner))]
+AdminOrPartner = Annotated[Principal, Depends(require(Role.admin, Role.partner))]
 AnyPrincipal = Annotated[Principal, Depends(require(Role.admin, Role.owner, Role.partner))]

@@ -1,4 +1,4 @@
-"""API key rows: look-ups by prefix, the `last_used_at` touch, pages."""
+"""API key rows: look-ups by prefix, the `last_used_at` touch, pages; partner keys' event grants."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Row, Update, select, update
 
-from app.core.pagination import Ordering, PageQuery, SortKey
+from app.core.pagination import Ordering, PageQuery, SortKey, newest_first
 from app.core.repository import Repository
-from app.models.api_key import ApiKey, Role
+from app.models.api_key import ApiKey, EventGrant, Role
+from app.models.event import Event
 from app.models.owner import Owner
 
 NEWEST = Ordering(
@@ -19,6 +20,8 @@ NEWEST = Ordering(
         SortKey(ApiKey.id, uuid.UUID, descending=True),
     ),
 )
+
+NEWEST_GRANTS = newest_first(EventGrant.created_at, EventGrant.event_id)
 
 
 class KeyRepository(Repository[ApiKey]):
@@ -38,6 +41,24 @@ class KeyRepository(Repository[ApiKey]):
     async def owner_exists(self, owner_id: uuid.UUID) -> bool:
         found = await self.session.scalar(select(Owner.id).where(Owner.id == owner_id))
         return found is not None
+
+    async def event_exists(self, event_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(select(Event.id).where(Event.id == event_id))
+        return found is not None
+
+    async def granted_event_ids(self, key_id: uuid.UUID) -> frozenset[uuid.UUID]:
+        """The events the key was granted."""
+        stmt = select(EventGrant.event_id).where(EventGrant.api_key_id == key_id)
+        return frozenset((await self.session.scalars(stmt)).all())
+
+    async def grant(self, key_id: uuid.UUID, event_id: uuid.UUID) -> EventGrant | None:
+        return await self.session.get(EventGrant, (key_id, event_id))
+
+    async def grants_newest_first(
+        self, key_id: uuid.UUID, page: PageQuery
+    ) -> tuple[list[EventGrant], str | None]:
+        stmt = select(EventGrant).where(EventGrant.api_key_id == key_id)
+        return await self.page(stmt, NEWEST_GRANTS, page)
 
     async def newest_first(self, page: PageQuery) -> tuple[list[ApiKey], str | None]:
         return await self.page(select(ApiKey), NEWEST, page)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -15,7 +15,7 @@ from pydantic import (
     Tag,
 )
 
-from app.core.schemas import NFC, Day, InputModel, NumberOnly
+from app.core.schemas import NFC, Day, InputModel, NumberOnly, Timestamp
 from app.models.product import CertificateLevel
 
 
@@ -32,6 +32,14 @@ class _CertificateFields(InputModel):
 
 
 class OneStar(_CertificateFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"stars": 1, "score": 20, "decision_no": "2101/QĐ-UBND", "issued_on": "2025-09-30"}
+            ]
+        }
+    )
+
     stars: Annotated[Literal[1], NumberOnly] = Field(
         description="Stars, 1..5; below 3 is not certified."
     )
@@ -41,6 +49,14 @@ class OneStar(_CertificateFields):
 
 
 class TwoStars(_CertificateFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"stars": 2, "score": 42, "decision_no": "2102/QĐ-UBND", "issued_on": "2025-09-30"}
+            ]
+        }
+    )
+
     stars: Annotated[Literal[2], NumberOnly] = Field(
         description="Stars, 1..5; below 3 is not certified."
     )
@@ -50,6 +66,14 @@ class TwoStars(_CertificateFields):
 
 
 class ThreeStars(_CertificateFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"stars": 3, "score": 62, "decision_no": "1873/QĐ-UBND", "issued_on": "2025-09-30"}
+            ]
+        }
+    )
+
     stars: Annotated[Literal[3], NumberOnly] = Field(description="Stars, 1..5.")
     score: Annotated[int, Field(ge=50, le=69), NumberOnly] = Field(
         description="Council score: 50-69 for 3 stars."
@@ -57,6 +81,14 @@ class ThreeStars(_CertificateFields):
 
 
 class FourStars(_CertificateFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"stars": 4, "score": 78, "decision_no": "1874/QĐ-UBND", "issued_on": "2025-09-30"}
+            ]
+        }
+    )
+
     stars: Annotated[Literal[4], NumberOnly] = Field(description="Stars, 1..5.")
     score: Annotated[int, Field(ge=70, le=89), NumberOnly] = Field(
         description="Council score: 70-89 for 4 stars."
@@ -64,6 +96,14 @@ class FourStars(_CertificateFields):
 
 
 class FiveStars(_CertificateFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"stars": 5, "score": 92, "decision_no": "315/QĐ-BNN", "issued_on": "2025-09-30"}
+            ]
+        }
+    )
+
     stars: Annotated[Literal[5], NumberOnly] = Field(description="Stars, 1..5.")
     score: Annotated[int, Field(ge=90, le=100), NumberOnly] = Field(
         description="Council score: 90-100 for 5 stars."
@@ -109,4 +149,4 @@ class CertificateRead(BaseModel):
     level: CertificateLevel | None = Field(
         description="provincial (3-4 stars), central (5 stars), null below 3 stars."
     )
-    created_at: datetime
+    created_at: Timestamp

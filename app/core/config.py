@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -9,13 +10,15 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "ocop.db"
 # "N/period", e.g. "600/minute"; see app.ratelimit.middleware.Rate.parse.
 RATE_PATTERN = r"^[1-9][0-9]{0,8}/(second|minute|hour|day)$"
 COMMAND_TIMEOUT_MARGIN_S = 1.0
+# What a browser sends as `Origin`: a scheme, a host and maybe a port; no path, not even "/".
+ORIGIN_PATTERN = re.compile(r"^https?://[^/?#\s]+\Z")
 
 
 class Environment(StrEnum):
@@ -75,6 +78,18 @@ class Settings(BaseSettings):
         description="Addresses (comma-separated; `*` for any) of the proxies whose "
         "X-Forwarded-For and X-Forwarded-Proto `ocop serve` trusts; empty: none.",
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="Origins (comma-separated, e.g. `https://shop.example,http://localhost:3000`) "
+        "whose browser apps may call the API (CORS); `*` for any; empty: none.",
+    )
+    public_cache_max_age_s: int = Field(
+        default=30,
+        ge=0,
+        le=86400,
+        description="How long a public catalogue read (a GET without a key) may be reused by "
+        "caches, and as long again while they revalidate; 0: revalidate every time.",
+    )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
     log_level: str = "info"
     redis_url: SecretStr | None = Field(
@@ -119,6 +134,13 @@ class Settings(BaseSettings):
     webhooks_poll_interval_s: float = Field(
         default=1.0, gt=0, description="How often an idle worker looks for work."
     )
+    webhooks_secret_overlap_s: int = Field(
+        default=24 * 3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="After a secret rotation, how long deliveries are also signed with the "
+        "secret it replaced (unless the rotation asks otherwise).",
+    )
     api_key_touch_interval_s: int = Field(
         default=60, ge=0, description="How often a key's last_used_at is written at most."
     )
@@ -157,6 +179,24 @@ class Settings(BaseSettings):
         statement is cancelled by the server (a clean error on a connection that stays usable)
         and only a database that does not answer at all meets this one."""
         return self.database_statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_S
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not ORIGIN_PATTERN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], without a path or "
+                    "a trailing slash (or `*`)"
+                )
+        return origins
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 logger = logging.getLogger("app.errors")
@@ -110,6 +110,12 @@ class Forbidden(DomainError):
 
 class NotFound(DomainError):
     status, code, title = 404, "not_found", "Not found"
+
+
+class NotAcceptable(DomainError):
+    """Nothing the operation answers with is acceptable to the client (`Accept`)."""
+
+    status, code, title = 406, "not_acceptable", "Not acceptable"
 
 
 class Conflict(DomainError):
@@ -288,24 +294,36 @@ _HTTP_CODES = {
 }
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
-    allowed = []
+def _allowed_methods(request: Request, said: str | None) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's);
+    `HEAD` wherever `GET` is (app.core.middleware.HeadMiddleware), and `OPTIONS` everywhere.
+    A mount (the docs' assets) serves any path below it and says itself what it allows
+    (`said`)."""
+    served = {method.strip().upper() for method in (said or "").split(",") if method.strip()}
     for method in _METHODS:
         scope = {**request.scope, "method": method}
-        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
-            allowed.append(method)
-    return ", ".join(allowed)
+        if any(
+            not isinstance(route, Mount) and route.matches(scope)[0] is Match.FULL
+            for route in request.app.router.routes
+        ):
+            served.add(method)
+    if "GET" in served:
+        served.add("HEAD")
+    served.add("OPTIONS")
+    return ", ".join(method for method in _METHODS if method in served)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers["Allow"] = _allowed_methods(request)
+        headers["Allow"] = _allowed_methods(request, headers.get("Allow"))
+        if request.method == "OPTIONS":
+            # No CORS preflight (CORSMiddleware answers those): what may be done here.
+            return Response(status_code=204, headers=headers)
     code = _HTTP_CODES.get(
         exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
     )

@@ -1,12 +1,12 @@
 """Conditional requests: strong ETags over the JSON representation, and the version behind it.
 
-A resource may be read in several representations (its texts in the reader's language, its times
-in the reader's zone). Its ETag is `"<version>-<representation>"`:
+A resource may be read in several representations (its texts in the reader's language, the zone
+it names for local times). Its ETag is `"<version>-<representation>"`:
 
 - `version` is a digest of the resource's *version* representation: the one that does not depend
-  on who reads it (Vietnamese, UTC), which the domain gives as `version=` (by default the
-  representation itself, for resources read one way only). Any change of the resource, a
-  translation included, changes it.
+  on who reads it (Vietnamese, the default zone), which the domain gives as `version=` (by
+  default the representation itself, for resources read one way only). Any change of the
+  resource, a translation included, changes it.
 - `representation` is a digest of the very bytes this reader was sent.
 
 `If-None-Match` (a read, 304) compares whole tags: a cached English body is not a Vietnamese

@@ -2,15 +2,17 @@
 
 Records are written in Vietnamese (`vi`) and may carry translations keyed by language tag
 (`{"en": {"name": ..., "description": ...}}`). A reader asks with `Accept-Language`; the answer
-uses the best language available, falling back to Vietnamese, and says which in
-`Content-Language`.
+uses the best translation available, each text falling back to Vietnamese where that translation
+lacks it, and says which language each text is really in: per record (`language` for the name,
+`description_language` for the description) and for the whole answer (`Content-Language`, every
+language its texts are in).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header
 from pydantic import Field, StringConstraints
@@ -83,28 +85,65 @@ class LanguagePreference:
         return BASE_LANGUAGE
 
 
+@dataclass(frozen=True)
+class LocalizedText:
+    """A record's name and description as one reader gets them, each with the language it is
+    really in (a translation may give the name but not the description)."""
+
+    name: str
+    language: str
+    """The language of `name`."""
+    description: str | None
+    description_language: str | None
+    """The language of `description`; None when there is no description."""
+
+
 def localize(
     preference: LanguagePreference,
     name: str,
     description: str | None,
     translations: Mapping[str, Any],
-) -> tuple[str, str, str | None]:
-    """(language, name, description) for this reader: the best language the record has a
+) -> LocalizedText:
+    """The name and description for this reader: from the best language the record has a
     translation for, each field falling back to the Vietnamese one where that lacks it."""
     usable = (
         tag
         for tag, text in translations.items()
         if isinstance(text, dict) and (text.get("name") or text.get("description"))
     )
-    language = preference.choose(usable)
-    if language == BASE_LANGUAGE:
-        return language, name, description
-    text = translations[language]
-    return language, text.get("name") or name, text.get("description") or description
+    chosen = preference.choose(usable)
+    text: Mapping[str, Any] = translations[chosen] if chosen != BASE_LANGUAGE else {}
+    translated_name, translated_description = text.get("name"), text.get("description")
+    if translated_description:
+        description_language: str | None = chosen
+    else:
+        description_language = None if description is None else BASE_LANGUAGE
+    return LocalizedText(
+        name=translated_name or name,
+        language=chosen if translated_name else BASE_LANGUAGE,
+        description=translated_description or description,
+        description_language=description_language,
+    )
+
+
+class Localized(Protocol):
+    """A read model with texts chosen by `Accept-Language`."""
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The languages its texts are in."""
+        ...
+
+
+def text_languages(items: Iterable[Localized]) -> Iterable[str]:
+    """The languages the texts of `items` are in."""
+    return (language for item in items for language in item.text_languages)
 
 
 def language_headers(languages: Iterable[str]) -> dict[str, str]:
-    """`Content-Language` (every language the answer's texts are in) and `Vary`."""
+    """`Content-Language` (every language the answer's texts are in, e.g. `en, vi` for a page
+    of English and untranslated records) and `Vary`, the answer depending on
+    `Accept-Language`."""
     return {
         "Content-Language": ", ".join(sorted(set(languages))) or BASE_LANGUAGE,
         "Vary": "Accept-Language",
@@ -118,8 +157,9 @@ def _preference(
             max_length=500,
             pattern=r"^[^\x00]*$",
             description="Languages wanted, e.g. `en, zh;q=0.8`: names and descriptions come in "
-            "the first one the record has a translation for, else in Vietnamese (see "
-            "`Content-Language`).",
+            "the first one the record has a translation for, each text in Vietnamese where "
+            "that translation lacks it. `language` and `description_language` say which each "
+            "text is in; `Content-Language` lists every language the answer's texts are in.",
         ),
     ] = None,
 ) -> LanguagePreference:

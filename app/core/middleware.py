@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids and the access log, and the request body limit.
+"""Pure ASGI middleware: request ids and the access log, the request body limit, and HEAD.
 
 Pure ASGI (not `BaseHTTPMiddleware`) so that a streamed body is never buffered, responses are
 not wrapped in a task group, and the cost per request is a few function calls.
@@ -185,3 +185,37 @@ class BodyLimitMiddleware:
             if response_started:
                 raise
             await self._refusal(limit)(scope, receive, send)
+
+
+class HeadMiddleware:
+    """Answers `HEAD` wherever `GET` is: the `GET` runs, and its status and headers are sent
+    without its body (RFC 9110 section 9.3.2), so the two can never disagree and the OpenAPI
+    document lists each operation once.
+
+    Inside, the request is a `GET` in a copy of the scope: the server's own scope must keep
+    saying `HEAD`, since the server reads it to know that no body follows the headers. What the
+    routing learns in the copy (the route, for the access log and metrics) is copied back.
+    Outside this middleware (rate limits, caching rules, the access log) the method is `HEAD`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        as_get = {**scope, "method": "GET"}
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.pathsend":
+                await send({"type": "http.response.body", "body": b""})
+            elif message["type"] != "http.response.body":
+                await send(message)
+            elif not message.get("more_body", False):
+                await send({"type": "http.response.body", "body": b""})
+
+        try:
+            await self.app(as_get, receive, send_without_body)
+        finally:
+            scope.update((key, value) for key, value in as_get.items() if key != "method")

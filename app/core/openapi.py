@@ -1,4 +1,5 @@
-"""OpenAPI helpers: declared error responses, all rendered as problem+json."""
+"""The OpenAPI document as the machine contract: declared error responses, all rendered as
+problem+json; the conditional-request headers; readable operation ids."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem
 
@@ -16,6 +18,8 @@ _DESCRIPTIONS = {
     401: "Missing, unknown or revoked API key.",
     403: "The key's role may not do this.",
     404: "No such resource (or not visible to this key).",
+    406: "Nothing this operation answers with is acceptable (`Accept`); `available` lists "
+    "the media types it offers.",
     409: "Conflicts with the current state.",
     412: "`If-Match` does not match the current `ETag`.",
     413: "The request body is larger than `OCOP_MAX_BODY_BYTES` (1 MiB by default).",
@@ -27,10 +31,18 @@ _DESCRIPTIONS = {
     "`Retry-After` seconds.",
 }
 
+DOCS_ASSETS_PATH = "/docs/assets"
+"""Where the docs pages' scripts and styles are served from (fastapi-offline's files)."""
+
 # Every operation can answer these, whatever it does.
 ALWAYS = (400, 413, 422, 429, 500, 503)
 
+_REF = "#/components/schemas/"
 _HEADER = {"schema": {"type": "string"}}
+_RETRY_AFTER = {
+    "schema": {"type": "integer"},
+    "description": "Seconds to wait before trying again.",
+}
 # Sent on every rate-limited answer (draft-ietf-httpapi-ratelimit-headers), and on the 429.
 RATE_LIMIT_HEADERS = {
     "RateLimit-Policy": {
@@ -44,6 +56,40 @@ RATE_LIMIT_HEADERS = {
 }
 
 
+# The request headers of conditional requests (RFC 9110 13.1), declared on the operations whose
+# answers they change: a read that can answer 304 takes `If-None-Match`, a write that can answer
+# 412 takes `If-Match`. Both are optional: without them the request is unconditional.
+_CONDITIONAL_HEADERS: dict[str, dict[str, Any]] = {
+    "304": {
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
+        "description": "The `ETag` of the copy you hold: 304 without a body if it is current.",
+        "schema": {"type": "string"},
+    },
+    "412": {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "The `ETag` you read (in any language or zone): 412 if the resource "
+        "changed since; without it the write is unconditional.",
+        "schema": {"type": "string"},
+    },
+}
+_ETAG = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "The version of this representation, for `If-None-Match` and `If-Match`.",
+    }
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operation id a generated client names its function after: the endpoint's own name
+    (`list_products`, `get_product`), which is unique across the app."""
+    return route.name
+
+
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Declare the error (and 304) responses an operation can give, for its OpenAPI entry."""
     return {
@@ -53,7 +99,8 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 def install_openapi(app: FastAPI) -> None:
     """Make the document say what the app does: every error is problem+json (never FastAPI's
-    default `HTTPValidationError`), and every operation lists the errors it can answer."""
+    default `HTTPValidationError`), every operation lists the errors it can answer and the
+    headers it reads, and every schema is named as its title says."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -63,36 +110,94 @@ def install_openapi(app: FastAPI) -> None:
             version=app.version,
             description=app.description,
             routes=app.routes,
+            webhooks=app.webhooks.routes,
             tags=app.openapi_tags,
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        problem_schema = Problem.model_json_schema(ref_template=_REF + "{model}")
         for name, definition in problem_schema.pop("$defs", {}).items():
             components[name] = definition
         components["Problem"] = problem_schema
-        problem_ref = {"$ref": "#/components/schemas/Problem"}
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
-                operation_responses = operation.setdefault("responses", {})
-                for code in ALWAYS:
-                    operation_responses.setdefault(str(code), {"description": _DESCRIPTIONS[code]})
-                retry_after = {
-                    "schema": {"type": "integer"},
-                    "description": "Seconds to wait before trying again.",
-                }
-                operation_responses["429"]["headers"] = {
-                    "Retry-After": retry_after,
-                    **RATE_LIMIT_HEADERS,
-                }
-                operation_responses["503"]["headers"] = {"Retry-After": retry_after}
-                for code, response in operation_responses.items():
-                    if code.isdigit() and int(code) >= 400:
-                        response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
-                    elif code == "304":
-                        response.pop("content", None)
+                _declare_errors(operation)
+                _declare_conditional_headers(operation)
+        for path_item in schema.get("webhooks", {}).values():
+            for operation in path_item.values():
+                # FastAPI's own 422 for the receiver's parameters: what a receiver answers is
+                # its own business; the webhook's operation says what the sender makes of it.
+                operation["responses"].pop("422", None)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        _name_schemas_by_title(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_errors(operation: dict[str, Any]) -> None:
+    """The errors every operation can answer, and each error's body: problem+json."""
+    operation_responses = operation.setdefault("responses", {})
+    for code in ALWAYS:
+        operation_responses.setdefault(str(code), {"description": _DESCRIPTIONS[code]})
+    operation_responses["429"]["headers"] = {"Retry-After": _RETRY_AFTER, **RATE_LIMIT_HEADERS}
+    operation_responses["503"]["headers"] = {"Retry-After": _RETRY_AFTER}
+    for code, response in operation_responses.items():
+        if code.isdigit() and int(code) >= 400:
+            response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "Problem"}}}
+        elif code == "304":
+            response.pop("content", None)
+
+
+def _name_schemas_by_title(document: dict[str, Any]) -> None:
+    """Name each component schema as its title: `ProductPage`, not `Page_ProductRead_` (a
+    generic model's name as FastAPI writes it). Generated clients name their classes after
+    one or the other; the two agree, and a title used twice is the test suite's to refuse."""
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    titles = [definition.get("title") for definition in schemas.values()]
+    renames = {
+        name: title
+        for name, definition in schemas.items()
+        if (title := definition.get("title")) is not None
+        and title != name
+        and titles.count(title) == 1
+        and title not in schemas
+    }
+    if not renames:
+        return
+    document["components"]["schemas"] = {
+        renames.get(name, name): definition for name, definition in schemas.items()
+    }
+    refs = {_REF + old: _REF + new for old, new in renames.items()}
+
+    def rewrite(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in refs:
+                node["$ref"] = refs[ref]
+            for value in node.values():
+                rewrite(value)
+        elif isinstance(node, list):
+            for value in node:
+                rewrite(value)
+
+    rewrite(document)
+
+
+def _declare_conditional_headers(operation: dict[str, Any]) -> None:
+    """`If-None-Match` where 304 is declared, `If-Match` where 412 is; the `ETag` they compare
+    on the operation's success answers."""
+    operation_responses = operation["responses"]
+    conditional = [code for code in _CONDITIONAL_HEADERS if code in operation_responses]
+    if not conditional:
+        return
+    parameters = operation.setdefault("parameters", [])
+    declared = {(p["in"], p["name"].lower()) for p in parameters}
+    for code in conditional:
+        header = _CONDITIONAL_HEADERS[code]
+        if ("header", header["name"].lower()) not in declared:  # an endpoint's own comes first
+            parameters.append(header)
+    for code, response in operation_responses.items():
+        if code.startswith("2") and "content" in response:
+            response.setdefault("headers", {}).update(_ETAG)

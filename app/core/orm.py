@@ -38,3 +38,9 @@ class TimestampedMixin:
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def touch(row: TimestampedMixin) -> None:
+    """Move `row.updated_at` as a change of one of its own columns does (`onupdate`), for a
+    change of what it holds in other tables (its external refs, say)."""
+    row.updated_at = utcnow()

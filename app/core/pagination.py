@@ -68,6 +68,14 @@ class Page(BaseModel, Generic[T]):
         description="Pass as `cursor` for the next page; null on the last page."
     )
 
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`ProductPage` for `Page[ProductRead]`: the schema's name in the OpenAPI document,
+        and so the class a generated client makes of it."""
+        (item,) = params
+        name: str = item.__name__
+        return name.removesuffix("Read") + "Page"
+
 
 INT64 = (-(2**63), 2**63 - 1)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    TypeAdapter,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError, to_jsonable_python
@@ -107,6 +108,19 @@ Url = Annotated[
     StringConstraints(max_length=300, pattern=rf"^https?://[^\x00 \t\n\r\f\v]+{END}"),
     NFC,
 ]
+# An https URL on a named host: DNS labels and a top-level domain of letters (or punycode),
+# the default port, no user or password (nothing may come between `https://` and the host),
+# then a path, query and fragment of RFC 3986's characters (and %-escapes) only: no spaces,
+# quotes, angle brackets or backslashes, so it can be placed in HTML and headers as it is.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TLD = r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+_URL_CHAR = r"(?:[A-Za-z0-9._~!$&'()*+,;=:@/?#\[\]-]|%[0-9A-Fa-f]{2})"
+MAX_URL_LENGTH = 2000
+HTTPS_URL = rf"^https://(?:{_LABEL}\.)+{_TLD}(?:[/?#]{_URL_CHAR}*)?{END}"
+HttpsUrl = Annotated[str, StringConstraints(max_length=MAX_URL_LENGTH, pattern=HTTPS_URL)]
+"""A public https URL (an image, say): https only, a host name (no IP address, no port, no
+credentials), RFC 3986 characters, at most 2000 characters."""
+
 SearchText = Annotated[
     str,
     StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH),
@@ -129,7 +143,11 @@ def _quantity_json(value: Decimal) -> int | float:
 
 
 QuantityOut = Annotated[
-    Decimal, PlainSerializer(_quantity_json, return_type=int | float, when_used="json")
+    Decimal,
+    PlainSerializer(_quantity_json, return_type=int | float, when_used="json"),
+    # One schema whichever way it is read: a model that is sent (a response, a webhook's
+    # body) has then one schema in the OpenAPI document, not an input and an output variant.
+    WithJsonSchema({"type": "number"}),
 ]
 """An exact quantity in a response, written as a JSON number."""
 
@@ -262,6 +280,39 @@ LOCAL_TIMESTAMP_SCHEMA: dict[str, Any] = {
 }
 """A timestamp without its offset (local to a zone the request names): not an RFC 3339
 `date-time`, which always has one, so only its pattern states it."""
+
+
+UTC_TIMESTAMP_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$",
+}
+"""A timestamp in an answer, as the OpenAPI document states it: UTC, `Z`."""
+
+
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a naive datetime cannot be written as a timestamp")
+    return value.astimezone(UTC)
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_in_utc, return_type=datetime, when_used="json"),
+    WithJsonSchema(UTC_TIMESTAMP_SCHEMA),
+]
+"""The type of every timestamp in an answer: written in JSON as RFC 3339 in UTC with a `Z`
+suffix, at the precision stored (`2025-11-03T01:00:00Z`, `2025-11-03T01:00:00.250000Z`),
+whatever zone the value is in. Local times are the client's to show (events name a zone, `tz`);
+a local calendar day is a `date`, not a timestamp."""
+
+_TIMESTAMP_ADAPTER: TypeAdapter[datetime] = TypeAdapter(Timestamp)
+
+
+def timestamp_text(value: datetime) -> str:
+    """`value` written as a `Timestamp` is, for JSON built by hand (a webhook's envelope)."""
+    text: str = _TIMESTAMP_ADAPTER.dump_python(value, mode="json")
+    return text
 
 
 def is_day(text: str) -> bool:

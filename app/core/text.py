@@ -20,7 +20,7 @@ FOLD_GROWTH = 3
 (tests/core/test_text.py checks the figure against every code point)."""
 
 # NFD splits "ế" into "e" + marks, but "đ" is a letter of its own, not "d" + a mark.
-_LETTERS = str.maketrans({"đ": "d", "Đ": "d"})
+_LETTERS = str.maketrans({"đ": "d", "Đ": "D"})
 _SPACES = re.compile(r"\s+")
 
 
@@ -31,11 +31,15 @@ def nfc(value: object) -> object:
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+def without_marks(text: str) -> str:
+    """The text without its diacritics (đ -> d), case kept: "Đặc sản" -> "Dac san"."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_LETTERS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """Lower-case, strip diacritics (đ -> d) and collapse whitespace: "Ngọc Quế" -> "ngoc que"."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_LETTERS))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    return _SPACES.sub(" ", without_marks(text).casefold()).strip()
 
 
 class TooManySearchTerms(Unprocessable):

@@ -1,27 +1,28 @@
 """Demo data, from shared/domain/FACTS.md (a 2025 provincial report on OCOP and tourism in
-Lang Son). Sample records that are not in the report say so in their description."""
+Lang Son). Sample records that are not in the report say so in their description. Owners have no
+translations: their descriptions are in Vietnamese."""
 
 from __future__ import annotations
 
 from app.models.owner import OwnerKind
 from app.owners.schemas import OwnerCreate
 
-SAMPLE_NOTE = "Sample record for the demo; not taken from the provincial report."
+SAMPLE_NOTE = "Bản ghi mẫu để minh họa, không lấy từ báo cáo của tỉnh."
 
 BAC_LE_COMMUNITY = OwnerCreate(
     name="Cộng đồng thôn Bắc Lệ",
     kind=OwnerKind.community,
     commune="Tân Thành",
     description=(
-        "Bac Le community, which manages the Bac Le communal temple relic site, the province's "
-        "first OCOP tourism product (4 stars, 2025)."
+        "Cộng đồng thôn Bắc Lệ quản lý khu Di tích Đình Bắc Lệ, sản phẩm du lịch OCOP đầu tiên "
+        "của tỉnh (4 sao, 2025)."
     ),
 )
 BAC_SON_GROWERS = OwnerCreate(
     name="Hợp tác xã Quýt vàng Bắc Sơn",
     kind=OwnerKind.cooperative,
     commune="Bắc Sơn",
-    description="Local growers of the Bac Son golden mandarin (4-star OCOP product).",
+    description="Các nhà vườn trồng quýt vàng Bắc Sơn (sản phẩm OCOP 4 sao).",
 )
 NGOC_QUE = OwnerCreate(
     name="Công ty TNHH MTV Ngọc Quế",
@@ -29,8 +30,8 @@ NGOC_QUE = OwnerCreate(
     commune="Hữu Lũng",
     representative="Ngọc Thị Quế",
     description=(
-        "Ngọc Quế One Member Co., Ltd. Makes Bo Khai tea (filter bags and instant), both "
-        "4-star OCOP products, sold at fairs and festivals across Vietnam."
+        "Công ty sản xuất trà Bổ Khai (túi lọc và hòa tan), cả hai đều là sản phẩm OCOP 4 sao, "
+        "bán tại các hội chợ và lễ hội trên khắp Việt Nam."
     ),
 )
 

@@ -14,13 +14,15 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.external_refs import ExternalRef
 from app.core.text import fold
 from app.events import service as events
-from app.events.schemas import EventCreate, EventTranslation, ExternalRef
+from app.events.schemas import EventCreate, EventTranslation
 from app.models.event import EventKind
 
 VN = timezone(timedelta(hours=7))
 SAMPLE_NOTE = "Sample record for the demo; not taken from the provincial report."
+SAMPLE_NOTE_VI = "Bản ghi mẫu để minh họa, không lấy từ báo cáo của tỉnh."
 
 # The catalogue's demo product names these entries look for (matched ignoring accents, case
 # and punctuation, so "Trà Bổ Khai Ngọc Quế, túi lọc" matches too).
@@ -64,7 +66,8 @@ GOLDEN_SEASON = DemoEvent(
         longitude=106.32,
         description=(
             "Lễ hội Mùa vàng Bắc Sơn, 7 ngày đầu tháng 11/2025: du khách thăm vườn quýt và đặt "
-            "hàng; hơn 10 tấn quýt vàng Bắc Sơn đã được tiêu thụ."
+            "hàng; hơn 10 tấn quýt vàng Bắc Sơn đã được tiêu thụ. Ngày cụ thể trong đầu tháng "
+            "11, địa điểm, gian hàng và giá tại lễ hội là giá trị mẫu."
         ),
         translations=_en(
             "Bac Son Golden Season festival 2025",
@@ -89,7 +92,7 @@ TRADE_FAIR = DemoEvent(
         longitude=106.76,
         description=(
             "Công ty TNHH MTV Ngọc Quế bán trực tiếp hàng nghìn sản phẩm trà tại các hội chợ "
-            "năm 2025. " + SAMPLE_NOTE + " (Tên, ngày và địa điểm hội chợ là mẫu.)"
+            "năm 2025. Tên, ngày và địa điểm của hội chợ là giá trị mẫu."
         ),
         translations=_en(
             "Lang Son Trade and OCOP Products Fair 2025",
@@ -111,9 +114,8 @@ TOURISM_WEEK = DemoEvent(
         latitude=21.85,
         longitude=106.76,
         description=(
-            "Giới thiệu Di tích Đình Bắc Lệ, sản phẩm du lịch OCOP đầu tiên của tỉnh. "
-            + SAMPLE_NOTE
-            + " (Ngày và địa điểm là mẫu.)"
+            "Giới thiệu Di tích Đình Bắc Lệ, sản phẩm du lịch OCOP đầu tiên của tỉnh. Ngày và "
+            "địa điểm là giá trị mẫu."
         ),
         translations=_en(
             "Lang Son Culture and Tourism Week 2025",
@@ -143,7 +145,7 @@ def upcoming_samples(today: datetime) -> list[DemoEvent]:
                 "kind": kind,
                 "starts_at": at(start, 8),
                 "ends_at": at(start + length - 1, 21),
-                "description": SAMPLE_NOTE,
+                "description": SAMPLE_NOTE_VI,
                 "translations": _en(f"{en} (sample)", SAMPLE_NOTE),
                 **place,
             }

@@ -2,8 +2,9 @@
 
 The four products of shared/domain/FACTS.md come first (their star classes are from the report;
 the decision numbers and dates are illustrative, and the report gives no scores, so none are
-set). About thirty sample products follow, each saying so in its description. The same rows
-are shipped as `examples/products.csv` (tests/products/test_import.py keeps the two equal), and
+set). About thirty sample products follow, each saying so in its description. Every product has
+its description in Vietnamese and an English translation (`name_en`, `description_en`). The same
+rows are shipped as `examples/products.csv` (tests/products/test_import.py keeps the two equal), and
 `ocop seed-demo` loads them through the importer, so seeding twice adds nothing.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import astuple, dataclass, fields
 from app.demo.data import BAC_LE_COMMUNITY, BAC_SON_GROWERS, NGOC_QUE
 
 SAMPLE = "Sample product for the demo; not taken from the provincial report."
+SAMPLE_VI = "Sản phẩm mẫu để minh họa, không lấy từ báo cáo của tỉnh."
 # The 2025 provincial evaluation (the conference was held in September 2025).
 DECISION_2025 = "2468/QĐ-UBND"
 ISSUED_2025 = "2025-10-20"
@@ -40,7 +42,7 @@ class DemoProduct:
     issued_on: str = ""
     name_en: str = ""
     description_en: str = ""
-    description: str = SAMPLE
+    description: str = ""
 
 
 def _rated(
@@ -68,10 +70,13 @@ def _sample(
     price: int,
     name_en: str,
     *,
+    description: str,
+    description_en: str,
     step: str = "1",
     stock: str = "",
     rating: dict[str, str] | None = None,
 ) -> DemoProduct:
+    """A sample product; its descriptions (Vietnamese and English) end saying it is one."""
     owner_name, commune, kind = owner
     return DemoProduct(
         owner_name=owner_name,
@@ -84,6 +89,8 @@ def _sample(
         unit_step=step,
         stock=stock,
         name_en=name_en,
+        description_en=f"{description_en} {SAMPLE}",
+        description=f"{description} {SAMPLE_VI}",
         **(rating or {}),
     )
 
@@ -158,6 +165,8 @@ SAMPLES = [
         "kg",
         120000,
         "Van Quan dried star anise",
+        description="Hoa hồi Văn Quan phơi khô, thơm nồng, dùng làm gia vị.",
+        description_en="Dried star anise from Van Quan, strongly fragrant, used as a spice.",
         step="0.5",
         stock="800",
         rating=_rated(4, 72),
@@ -169,6 +178,8 @@ SAMPLES = [
         "bottle",
         150000,
         "Van Quan star anise oil",
+        description="Tinh dầu chưng cất từ hoa hồi Văn Quan.",
+        description_en="Essential oil distilled from Van Quan star anise.",
         stock="300",
         rating=_rated(3, 61),
     ),
@@ -179,6 +190,8 @@ SAMPLES = [
         "jar",
         45000,
         "Van Quan star anise powder",
+        description="Hoa hồi Văn Quan xay mịn, đóng hũ.",
+        description_en="Van Quan star anise, finely ground, in a jar.",
         stock="500",
         rating=_rated(3, 55),
     ),
@@ -189,6 +202,8 @@ SAMPLES = [
         "kg",
         60000,
         "Chi Lang custard apple",
+        description="Quả na tươi từ các vườn Chi Lăng, ngọt và thơm.",
+        description_en="Fresh custard apples from the orchards of Chi Lang, sweet and fragrant.",
         step="0.5",
         stock="1500",
         rating=_rated(4, 80),
@@ -200,6 +215,8 @@ SAMPLES = [
         "jar",
         70000,
         "Chi Lang custard apple jam",
+        description="Mứt làm từ quả na Chi Lăng.",
+        description_en="Jam made from Chi Lang custard apples.",
         stock="200",
         rating=_rated(3, 58),
     ),
@@ -210,6 +227,8 @@ SAMPLES = [
         "bottle",
         180000,
         "Chi Lang custard apple wine",
+        description="Rượu ngâm từ quả na Chi Lăng.",
+        description_en="Wine steeped with Chi Lang custard apples.",
         stock="150",
     ),
     _sample(
@@ -219,6 +238,8 @@ SAMPLES = [
         "kg",
         50000,
         "Dong Dang black beans",
+        description="Đậu đen xanh lòng trồng ở Đồng Đăng, dùng nấu chè và xôi.",
+        description_en="Green-hearted black beans from Dong Dang, for sweet soups and sticky rice.",
         step="0.5",
         stock="300",
         rating=_rated(3, 52),
@@ -230,6 +251,8 @@ SAMPLES = [
         "box",
         40000,
         "Dong Dang egg rice rolls",
+        description="Bánh cuốn nhân trứng làm theo cách của Đồng Đăng, đóng hộp ăn liền.",
+        description_en="Rice rolls filled with egg, made the Dong Dang way, in a ready-to-eat box.",
         stock="50",
     ),
     _sample(
@@ -239,6 +262,8 @@ SAMPLES = [
         "box",
         150000,
         "Dong Dang braised pork belly",
+        description="Thịt ba chỉ hấp cùng khoai môn, món ăn truyền thống của xứ Lạng.",
+        description_en="Pork belly steamed with taro, a traditional dish of Lang Son.",
         stock="40",
         rating=_rated(3, 50, "1790/QĐ-UBND", "2021-10-15"),
     ),
@@ -249,6 +274,8 @@ SAMPLES = [
         "box",
         30000,
         "Trang Dinh black grass jelly",
+        description="Thạch đen nấu từ cây thạch đen Tràng Định, món giải nhiệt mùa hè.",
+        description_en="Black grass jelly cooked from Trang Dinh plants, a cooling summer treat.",
         stock="2000",
         rating=_rated(4, 71),
     ),
@@ -259,6 +286,8 @@ SAMPLES = [
         "jar",
         55000,
         "Trang Dinh grass jelly extract",
+        description="Cao cô đặc từ cây thạch đen, pha với nước để uống.",
+        description_en="Concentrated grass jelly extract, mixed with water as a drink.",
         stock="600",
         rating=_rated(3, 63),
     ),
@@ -269,6 +298,8 @@ SAMPLES = [
         "bag",
         90000,
         "Trang Dinh dried grass jelly",
+        description="Cây thạch đen phơi khô, đóng túi, để tự nấu thạch tại nhà.",
+        description_en="Dried grass jelly plants in a bag, for cooking jelly at home.",
         stock="900",
         rating=_rated(3, 57),
     ),
@@ -279,6 +310,8 @@ SAMPLES = [
         "piece",
         250000,
         "Binh Gia Tay brocade scarf",
+        description="Khăn dệt thổ cẩm theo hoa văn của người Tày ở Bình Gia.",
+        description_en="Scarf woven in the brocade patterns of the Tay people of Binh Gia.",
         stock="120",
         rating=_rated(3, 60),
     ),
@@ -289,6 +322,8 @@ SAMPLES = [
         "piece",
         320000,
         "Binh Gia brocade bag",
+        description="Túi may từ vải thổ cẩm dệt tay.",
+        description_en="Bag sewn from hand-woven brocade.",
         stock="80",
         rating=_rated(4, 75),
     ),
@@ -299,6 +334,8 @@ SAMPLES = [
         "piece",
         180000,
         "Binh Gia brocade cushion",
+        description="Gối tựa bọc vải thổ cẩm dệt tay.",
+        description_en="Cushion covered in hand-woven brocade.",
         stock="60",
     ),
     _sample(
@@ -308,6 +345,8 @@ SAMPLES = [
         "kg",
         110000,
         "Dong Quan chestnuts",
+        description="Hạt dẻ Đông Quan bùi và thơm, rang hay luộc đều ngon.",
+        description_en="Dong Quan chestnuts, nutty and fragrant, good roasted or boiled.",
         step="0.5",
         stock="700",
         rating=_rated(4, 82),
@@ -319,6 +358,8 @@ SAMPLES = [
         "bottle",
         280000,
         "Loc Binh star anise honey",
+        description="Mật ong do đàn ong lấy từ hoa hồi quanh Lộc Bình.",
+        description_en="Honey made by bees from star anise blossoms around Loc Binh.",
         stock="150",
         rating=_rated(3, 66),
     ),
@@ -329,6 +370,8 @@ SAMPLES = [
         "kg",
         40000,
         "Loc Binh taro",
+        description="Khoai môn Lộc Bình dẻo và bở, dùng nấu món khâu nhục.",
+        description_en="Loc Binh taro, soft and floury, used in steamed pork belly.",
         step="0.5",
         stock="2000",
     ),
@@ -339,6 +382,8 @@ SAMPLES = [
         "piece",
         1500000,
         "Loc Binh ornamental peach tree",
+        description="Cây đào cảnh trồng chậu, nở hoa dịp Tết.",
+        description_en="Potted ornamental peach tree that blossoms for Tet.",
         stock="40",
         rating=_rated(3, 54),
     ),
@@ -349,6 +394,8 @@ SAMPLES = [
         "piece",
         900000,
         "Loc Binh ornamental kumquat",
+        description="Cây quất cảnh trồng chậu, sai quả dịp Tết.",
+        description_en="Potted ornamental kumquat, laden with fruit for Tet.",
         stock="60",
     ),
     _sample(
@@ -358,6 +405,8 @@ SAMPLES = [
         "bottle",
         120000,
         "Mau Son rice wine",
+        description="Rượu gạo nấu theo cách truyền thống của vùng núi Mẫu Sơn.",
+        description_en="Rice wine distilled the traditional way in the Mau Son mountains.",
         stock="500",
         rating=_rated(4, 77),
     ),
@@ -368,6 +417,8 @@ SAMPLES = [
         "bag",
         90000,
         "Mau Son green tea",
+        description="Chè xanh trồng trên núi Mẫu Sơn, sao khô.",
+        description_en="Green tea grown on Mau Son mountain, pan-dried.",
         stock="400",
         rating=_rated(3, 62),
     ),
@@ -378,6 +429,8 @@ SAMPLES = [
         "jar",
         210000,
         "Mau Son herbal extract",
+        description="Cao cô đặc từ các cây thuốc vùng Mẫu Sơn.",
+        description_en="Concentrated extract of medicinal plants from Mau Son.",
         stock="100",
         rating=_rated(3, 59),
     ),
@@ -388,6 +441,8 @@ SAMPLES = [
         "box",
         95000,
         "Mau Son jiaogulan tea",
+        description="Trà từ lá giảo cổ lam phơi khô.",
+        description_en="Tea made from dried jiaogulan leaves.",
         stock="250",
         rating=_rated(3, 51),
     ),
@@ -398,6 +453,8 @@ SAMPLES = [
         "piece",
         350000,
         "Mau Son jewel orchid",
+        description="Cây lan kim tuyến trồng chậu, lá có gân vàng óng.",
+        description_en="Potted jewel orchid, its leaves veined with gold.",
         stock="30",
     ),
     _sample(
@@ -407,6 +464,8 @@ SAMPLES = [
         "kg",
         70000,
         "Mau Son peaches",
+        description="Quả đào tươi từ vùng núi Mẫu Sơn, chín vào mùa hè.",
+        description_en="Fresh peaches from the Mau Son mountains, ripe in summer.",
         step="0.5",
         stock="300",
         rating=_rated(3, 53),
@@ -418,6 +477,8 @@ SAMPLES = [
         "visit",
         150000,
         "Quynh Son community homestay tour",
+        description="Nghỉ tại nhà sàn của người Tày ở Quỳnh Sơn, dùng bữa cùng gia đình chủ nhà.",
+        description_en="A stay in a Tay stilt house in Quynh Son, sharing meals with the hosts.",
         rating=_rated(3, 64),
     ),
     _sample(
@@ -427,6 +488,8 @@ SAMPLES = [
         "ticket",
         50000,
         "Bac Son mandarin picking",
+        description="Vào vườn hái quýt cùng nhà vườn Bắc Sơn trong mùa quýt chín.",
+        description_en="Pick mandarins with Bac Son growers in their orchards at harvest time.",
         rating=_rated(3, 56),
     ),
     _sample(
@@ -436,10 +499,19 @@ SAMPLES = [
         "piece",
         25000,
         "Bac Son bamboo-tube rice",
+        description="Gạo nếp nướng trong ống tre, ăn kèm muối vừng.",
+        description_en="Sticky rice cooked in bamboo tubes, eaten with sesame salt.",
         stock="200",
     ),
     _sample(
-        _QUYNH_SON, "Nà Lay ngắm hoàng hôn", "tourism", "ticket", 30000, "Na Lay sunset viewpoint"
+        _QUYNH_SON,
+        "Nà Lay ngắm hoàng hôn",
+        "tourism",
+        "ticket",
+        30000,
+        "Na Lay sunset viewpoint",
+        description="Vé lên đỉnh Nà Lay ngắm hoàng hôn trên thung lũng Bắc Sơn.",
+        description_en="A ticket up Na Lay peak to watch the sunset over the Bac Son valley.",
     ),
 ]
 

@@ -1,5 +1,6 @@
 """The resources event routes act on, loaded once: locked for a change, checked against who
-calls ("admin, or the product's owner") and against `If-Match`."""
+calls ("admin, or a partner key granted the event", "admin, or the product's owner") and
+against `If-Match`."""
 
 from __future__ import annotations
 
@@ -9,19 +10,21 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from app.api_keys.auth import AdminOrOwner, Principal
+from app.api_keys.auth import AdminOrOwner, AdminOrPartner, Principal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
+from app.core.errors import Forbidden
 from app.core.http import check_if_match
 from app.core.i18n import LanguageDep, LanguagePreference
-from app.core.zones import zone
 from app.events import service
 from app.events.schemas import (
     DEFAULT_TZ,
-    TZ_DESCRIPTION,
+    SHOW_TZ_DESCRIPTION,
     EventProductCreate,
     EventProductRead,
+    EventProductUpdate,
     EventRead,
+    EventUpdate,
     EventView,
     TimeZoneName,
 )
@@ -38,14 +41,14 @@ def _ensure_sells(principal: Principal, product: Product) -> None:
     )
 
 
-TzQuery = Annotated[TimeZoneName, Query(description=TZ_DESCRIPTION)]
+TzQuery = Annotated[TimeZoneName, Query(description=SHOW_TZ_DESCRIPTION)]
 
 
 async def event_view(
     clock: ClockDep, languages: LanguageDep, tz: TzQuery = DEFAULT_TZ
 ) -> EventView:
-    """How this caller reads events: now, in the zone `tz`, in its languages."""
-    return EventView(now=clock.now(), zone=zone(tz), languages=languages)
+    """How this caller reads events: now, local times in the zone `tz`, in its languages."""
+    return EventView(now=clock.now(), tz=tz, languages=languages)
 
 
 EventViewDep = Annotated[EventView, Depends(event_view)]
@@ -69,14 +72,47 @@ async def locked_event(session: SessionDep, view: EventViewDep, event_id: uuid.U
 LockedEventDep = Annotated[LockedEvent, Depends(locked_event)]
 
 
-async def event_for_change(request: Request, locked: LockedEventDep) -> LockedEvent:
-    """The locked event, if `If-Match` names its current version (read in any language and
-    zone)."""
-    check_if_match(request, locked.version())
-    return locked
+LINKABLE = frozenset({"external_refs"})
+"""What a partner key granted an event may change of it: its links to ticketing systems."""
 
 
-EventForChange = Annotated[LockedEvent, Depends(event_for_change)]
+def _ensure_may_change(principal: Principal, event_id: uuid.UUID, data: EventUpdate) -> None:
+    """Admins change anything of an event; a partner key granted it, its external refs only."""
+    principal.ensure_covers_event(event_id, detail="This key may not change this event.")
+    beyond = sorted(data.model_fields_set - LINKABLE)
+    if beyond and not principal.is_admin:
+        raise Forbidden(
+            "A partner key may change only an event's external_refs, not: " + ", ".join(beyond),
+            code="fields_not_granted",
+            fields=beyond,
+        )
+
+
+@dataclass(frozen=True)
+class EventChange(LockedEvent):
+    """A change the caller may make to a locked event."""
+
+    data: EventUpdate
+
+
+async def event_for_change(
+    request: Request,
+    session: SessionDep,
+    view: EventViewDep,
+    principal: AdminOrPartner,
+    event_id: uuid.UUID,
+    body: EventUpdate,
+) -> EventChange:
+    """The event, locked, if the caller may make this change and `If-Match` names its current
+    version (read in any language and zone). The caller is checked first: a refused key locks
+    nothing."""
+    _ensure_may_change(principal, event_id, body)
+    change = EventChange(await service.get_event(session, event_id, for_update=True), view, body)
+    check_if_match(request, change.version())
+    return change
+
+
+EventForChange = Annotated[EventChange, Depends(event_for_change)]
 
 
 @dataclass(frozen=True)
@@ -123,14 +159,21 @@ class ShownEntry:
         return EventProductRead.version(self.entry)
 
 
+@dataclass(frozen=True)
+class EntryChange(ShownEntry):
+    """An entry the caller may change, locked, and the change the request's body asks."""
+
+    body: EventProductUpdate
+
+
 async def entry_for_change(
-    request: Request, languages: LanguageDep, entry: OwnedEntry
-) -> ShownEntry:
+    request: Request, languages: LanguageDep, entry: OwnedEntry, body: EventProductUpdate
+) -> EntryChange:
     """The caller's locked entry, if `If-Match` names its current version (read in any
-    language)."""
-    shown = ShownEntry(entry, languages)
-    check_if_match(request, shown.version())
-    return shown
+    language), and the change; a bad body is 422 whatever the tag (as `event_for_change`)."""
+    change = EntryChange(entry, languages, body)
+    check_if_match(request, change.version())
+    return change
 
 
-EntryForChange = Annotated[ShownEntry, Depends(entry_for_change)]
+EntryForChange = Annotated[EntryChange, Depends(entry_for_change)]

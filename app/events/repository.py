@@ -132,14 +132,18 @@ class EventRepository(Repository[Event]):
 
     async def taken_refs(
         self, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
-    ) -> list[EventExternalRef]:
-        """Which of these (system, id) pairs already name an event other than `exclude`."""
+    ) -> list[tuple[str, str, uuid.UUID]]:
+        """Which of these (system, id) pairs already name an event other than `exclude`: (system,
+        id, event id) each."""
         if not pairs:
             return []
-        stmt = select(EventExternalRef).where(or_(*(_named_by(s, i) for s, i in pairs)))
+        ref = EventExternalRef
+        stmt = select(ref.system, ref.external_id, ref.event_id).where(
+            or_(*(_named_by(s, i) for s, i in pairs))
+        )
         if exclude is not None:
-            stmt = stmt.where(EventExternalRef.event_id != exclude)
-        return list((await self.session.scalars(stmt)).all())
+            stmt = stmt.where(ref.event_id != exclude)
+        return [(s, i, holder) for s, i, holder in await self.session.execute(stmt)]
 
     async def seller_ids(self, event_id: uuid.UUID) -> set[uuid.UUID]:
         """The owners whose products are entered in the event."""

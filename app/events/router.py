@@ -9,7 +9,7 @@ from app.api_keys.auth import AdminPrincipal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
-from app.core.i18n import LanguageDep, LanguagePreference, language_headers
+from app.core.i18n import LanguageDep, LanguagePreference, language_headers, text_languages
 from app.core.openapi import responses
 from app.core.pagination import Page
 from app.events import service
@@ -25,10 +25,8 @@ from app.events.schemas import (
     EntryQuery,
     EventCreate,
     EventProductRead,
-    EventProductUpdate,
     EventQuery,
     EventRead,
-    EventUpdate,
     EventView,
 )
 from app.models.event import Event, EventProduct
@@ -41,7 +39,7 @@ Localized = TypeVar("Localized", EventRead, EventProductRead)
 
 def _page(response: Response, items: list[Localized], next_cursor: str | None) -> Page[Localized]:
     """A page whose `Content-Language` names every language its items are in."""
-    response.headers.update(language_headers(item.language for item in items))
+    response.headers.update(language_headers(text_languages(items)))
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -53,7 +51,7 @@ def _event_response(
     extra: dict[str, str] | None = None,
 ) -> Response:
     read = view.read(event)
-    headers = {**language_headers([read.language]), **(extra or {})}
+    headers = {**language_headers(read.text_languages), **(extra or {})}
     return conditional_json(
         request, read, version=view.version(event), status_code=status_code, headers=headers
     )
@@ -68,7 +66,7 @@ async def list_events(
     query: Annotated[EventQuery, Query()],
 ) -> Page[EventRead]:
     """List events, soonest first (nearest first with `near`)."""
-    view = EventView(now=clock.now(), zone=query.zone_info, languages=languages)
+    view = EventView(now=clock.now(), tz=query.tz, languages=languages)
     rows, next_cursor = await service.list_events(session, query, view.now)
     return _page(response, [view.read(event, distance) for event, distance in rows], next_cursor)
 
@@ -100,16 +98,10 @@ async def get_event(
 
 
 @router.patch("/{event_id}", response_model=EventRead, responses=responses(401, 403, 404, 409, 412))
-async def update_event(
-    request: Request,
-    session: SessionDep,
-    _admin: AdminPrincipal,
-    target: EventForChange,
-    body: EventUpdate,
-) -> Response:
-    """Update an event (admin); honours `If-Match` (the ETag of a read in any language and
-    `tz`)."""
-    await service.update_event(session, target.event, body, target.view.now)
+async def update_event(request: Request, session: SessionDep, target: EventForChange) -> Response:
+    """Update an event (admin; a partner key granted the event: `external_refs` only); honours
+    `If-Match` (the ETag of a read in any language and `tz`)."""
+    await service.update_event(session, target.event, target.data, target.view.now)
     return _event_response(request, target.view, target.event)
 
 
@@ -136,7 +128,7 @@ def _entry_response(
     location: bool = False,
 ) -> Response:
     read = EventProductRead.of(entry, languages=languages)
-    headers = language_headers([read.language])
+    headers = language_headers(read.text_languages)
     if location:
         headers["Location"] = f"/v1/events/{read.event_id}/products/{read.product_id}"
     return conditional_json(
@@ -209,11 +201,10 @@ async def update_event_product(
     session: SessionDep,
     clock: ClockDep,
     target: EntryForChange,
-    body: EventProductUpdate,
 ) -> Response:
     """Change a product's booth or event price (admin, or the product's owner); honours
     `If-Match`."""
-    await service.update_entry(session, target.entry, body, clock.now())
+    await service.update_entry(session, target.entry, target.body, clock.now())
     return _entry_response(request, target.entry, target.languages)
 
 

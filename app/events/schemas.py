@@ -12,6 +12,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     StringConstraints,
     WithJsonSchema,
@@ -19,6 +20,14 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from app.core.external_refs import (
+    DistinctRefs,
+    ExternalRef,
+    ExternalRefQuery,
+    ExternalRefRead,
+    external_refs_field,
+    split_ref,
+)
 from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
 from app.core.pagination import PageQuery
 from app.core.schemas import (
@@ -26,7 +35,6 @@ from app.core.schemas import (
     DAY_SCHEMA,
     DEFAULT_PROVINCE,
     EARLIEST,
-    END,
     LATEST,
     LOCAL_TIMESTAMP_SCHEMA,
     NFC,
@@ -42,6 +50,7 @@ from app.core.schemas import (
     PriceVnd,
     SearchText,
     ShortText,
+    Timestamp,
     day_in_range,
     instant_in_range,
     is_day,
@@ -51,6 +60,7 @@ from app.core.schemas import (
 from app.core.zones import day_start, zone
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
+from app.owners.schemas import OwnerRef
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
@@ -159,39 +169,13 @@ Translations = Annotated[
 # ---------------------------------------------------------------------------------------------
 # Events
 
-ExternalSystem = Annotated[
-    str, StringConstraints(min_length=1, max_length=50, pattern=rf"^[a-z0-9][a-z0-9_.-]*{END}")
-]
-ExternalId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=200, pattern=rf"^[^\x00-\x20\x7f]+{END}"),
-    NFC,
-]
-EXTERNAL_REF_QUERY = r"^[a-z0-9][a-z0-9_.-]{0,49}:[^\x00-\x20\x7f]{1,200}$"
-ExternalRefQuery = Annotated[
-    str, StringConstraints(max_length=251, pattern=EXTERNAL_REF_QUERY), NFC
-]
-
-
-class ExternalRef(InputModel):
-    system: ExternalSystem = Field(description="The ticketing system, e.g. `ticketbox`.")
-    id: ExternalId = Field(description="The event's id in that system.")
-
-
 ExternalRefs = Annotated[
     list[ExternalRef],
-    Field(
-        max_length=20,
-        description="The ids of this event in ticketing systems; a (system, id) pair names one "
-        "event only.",
+    external_refs_field(
+        "The ids of this event in ticketing systems; a (system, id) pair names one event only."
     ),
+    DistinctRefs,
 ]
-
-
-def _unique_refs(refs: list[ExternalRef] | None) -> None:
-    pairs = [(ref.system, ref.id) for ref in refs or []]
-    if len(set(pairs)) != len(pairs):
-        raise ValueError("external_refs names the same (system, id) twice")
 
 
 class EventFields(InputModel):
@@ -204,6 +188,32 @@ class EventFields(InputModel):
 
 
 class EventCreate(EventFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Lễ hội Mùa vàng Bắc Sơn 2026",
+                    "kind": "festival",
+                    "starts_at": "2026-11-05T08:00:00+07:00",
+                    "ends_at": "2026-11-11T22:00:00+07:00",
+                    "venue": "Quảng trường trung tâm xã Bắc Sơn",
+                    "commune": "Bắc Sơn",
+                    "province": "Lạng Sơn",
+                    "latitude": 21.8994,
+                    "longitude": 106.3217,
+                    "description": "Bảy ngày thăm vườn, thưởng thức và mua quýt vàng Bắc Sơn.",
+                    "translations": {
+                        "en": {
+                            "name": "Bac Son Golden Season Festival 2026",
+                            "description": "Seven days of orchard visits and golden mandarins.",
+                        }
+                    },
+                    "external_refs": [{"system": "ticketbox", "id": "EVT-2026-1105"}],
+                }
+            ]
+        }
+    )
+
     name: Name = Field(description="Name in Vietnamese, e.g. `Lễ hội Mùa vàng Bắc Sơn`.")
     kind: EventKind = Field(description="festival, trade_fair, exhibition, product_week or other.")
     starts_at: EventTime = Field(description="When it opens (RFC 3339 with offset).")
@@ -219,13 +229,23 @@ class EventCreate(EventFields):
             raise ValueError("ends_at must be after starts_at")
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give latitude and longitude together, or neither")
-        _unique_refs(self.external_refs)
         return self
 
 
 class EventUpdate(EventFields):
     """Fields to change; absent fields stay as they are, null clears an optional field.
     `external_refs` and `translations`, when given, replace the current ones."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "venue": "Sân vận động xã Bắc Sơn",
+                    "external_refs": [{"system": "ticketbox", "id": "EVT-2026-1105"}],
+                }
+            ]
+        }
+    )
 
     name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
     kind: EventKind | SkipJsonSchema[None] = Field(default=None, description="New kind.")
@@ -242,13 +262,20 @@ class EventUpdate(EventFields):
         for field in (*required, "translations", "external_refs"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
-        _unique_refs(self.external_refs)
         return self
 
 
 _LAT = r"-?(90(\.0{1,15})?|[1-8]?[0-9](\.[0-9]{1,15})?)"
 _LON = r"-?(180(\.0{1,15})?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]{1,15})?)"
-TZ_DESCRIPTION = "IANA time zone the times are shown in (and dates are read in)."
+SHOW_TZ_DESCRIPTION = (
+    "IANA time zone the answer names as `tz`, to show its times in locally; the timestamps "
+    "themselves are always UTC (`Z`)."
+)
+TZ_DESCRIPTION = (
+    "IANA time zone the dates and offset-less times of `from` and `to` are read in, and the "
+    "answer names as `tz` to show its times in locally; the timestamps themselves are always "
+    "UTC (`Z`)."
+)
 
 
 @dataclass(frozen=True)
@@ -321,28 +348,28 @@ class EventQuery(PageQuery):
     @property
     def ref(self) -> tuple[str, str] | None:
         """`external_ref` as (system, id)."""
-        if self.external_ref is None:
-            return None
-        system, _, external_id = self.external_ref.partition(":")
-        return system, external_id
-
-
-class ExternalRefRead(BaseModel):
-    system: str = Field(description="The ticketing system.")
-    id: str = Field(description="The event's id in that system.")
+        return None if self.external_ref is None else split_ref(self.external_ref)
 
 
 class EventRead(BaseModel):
     id: uuid.UUID
     name: str = Field(description="The name, in `language`.")
-    description: str | None = Field(description="The description, in `language`.")
+    description: str | None = Field(description="The description, in `description_language`.")
     language: str = Field(
-        description="The language of `name` and `description` (`vi` or one "
-        "of `translations`), chosen by `Accept-Language`."
+        description="The language `name` is in: that of the translation `Accept-Language` "
+        "chose, if it gives a name, else `vi`."
+    )
+    description_language: str | None = Field(
+        description="The language `description` is in (null when there is none): that of the "
+        "translation `Accept-Language` chose, if it gives a description, else `vi`."
     )
     kind: EventKind
-    starts_at: datetime = Field(description="Opens; shown in the zone asked for with `tz`.")
-    ends_at: datetime = Field(description="Closes; shown in the zone asked for with `tz`.")
+    starts_at: Timestamp = Field(description="Opens, in UTC; show it in `tz` for local time.")
+    ends_at: Timestamp = Field(description="Closes, in UTC; show it in `tz` for local time.")
+    tz: str = Field(
+        description="The IANA zone to show the times in: the one asked for with `tz`, by default "
+        "the province's `Asia/Ho_Chi_Minh`. Every timestamp itself is UTC (`Z`)."
+    )
     status: EventStatus = Field(
         description="scheduled, ongoing or ended by the clock; cancelled once cancelled."
     )
@@ -356,9 +383,14 @@ class EventRead(BaseModel):
     distance_km: float | None = Field(
         description="Great-circle distance from `near`, in km; null without `near`."
     )
-    cancelled_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    cancelled_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The languages `name` and `description` are in."""
+        return tuple(filter(None, (self.language, self.description_language)))
 
     @classmethod
     def of(
@@ -366,22 +398,22 @@ class EventRead(BaseModel):
         event: Event,
         *,
         now: datetime,
-        tz: tzinfo,
+        tz: str,
         languages: LanguagePreference,
         distance_km: float | None = None,
     ) -> EventRead:
         translations = dict(event.translations or {})
-        language, name, description = localize(
-            languages, event.name, event.description, translations
-        )
+        texts = localize(languages, event.name, event.description, translations)
         return cls(
             id=event.id,
-            name=name,
-            description=description,
-            language=language,
+            name=texts.name,
+            description=texts.description,
+            language=texts.language,
+            description_language=texts.description_language,
             kind=event.kind,
-            starts_at=event.starts_at.astimezone(tz),
-            ends_at=event.ends_at.astimezone(tz),
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            tz=tz,
             status=event.status_at(now),
             venue=event.venue,
             commune=event.commune,
@@ -394,29 +426,31 @@ class EventRead(BaseModel):
                 for ref in event.external_refs
             ],
             distance_km=None if distance_km is None else round(distance_km, 3),
-            cancelled_at=None if event.cancelled_at is None else event.cancelled_at.astimezone(tz),
-            created_at=event.created_at.astimezone(tz),
-            updated_at=event.updated_at.astimezone(tz),
+            cancelled_at=event.cancelled_at,
+            created_at=event.created_at,
+            updated_at=event.updated_at,
         )
 
 
 @dataclass(frozen=True)
 class EventView:
-    """How a caller reads events: as of `now`, times in `zone`, texts in `languages`."""
+    """How a caller reads events: as of `now`, local times in the zone `tz`, texts in
+    `languages`."""
 
     now: datetime
-    zone: tzinfo
+    tz: str
     languages: LanguagePreference
 
     def read(self, event: Event, distance_km: float | None = None) -> EventRead:
         return EventRead.of(
-            event, now=self.now, tz=self.zone, languages=self.languages, distance_km=distance_km
+            event, now=self.now, tz=self.tz, languages=self.languages, distance_km=distance_km
         )
 
     def version(self, event: Event) -> EventRead:
-        """The event in its version representation (Vietnamese, UTC, with every translation):
-        what its ETag's version, and so `If-Match`, is about, however it is read."""
-        return EventRead.of(event, now=self.now, tz=UTC, languages=LanguagePreference())
+        """The event in its version representation (Vietnamese, the province's zone, with
+        every translation): what its ETag's version, and so `If-Match`, is about, however it
+        is read."""
+        return EventRead.of(event, now=self.now, tz=DEFAULT_TZ, languages=LanguagePreference())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,6 +460,18 @@ Booth = Annotated[str, StringConstraints(max_length=50, pattern=NO_NUL), AfterVa
 
 
 class EventProductCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_id": "9d2f4b7e-1c3a-4e8f-b6d5-0a7c9e2f1b34",
+                    "booth": "A12",
+                    "event_price_vnd": 55000,
+                }
+            ]
+        }
+    )
+
     product_id: uuid.UUID = Field(description="The product to show and sell at the event.")
     booth: Booth | None = Field(default=None, description="Where, e.g. `A12`.")
     event_price_vnd: PriceVnd | None = Field(
@@ -435,6 +481,10 @@ class EventProductCreate(InputModel):
 
 class EventProductUpdate(InputModel):
     """Fields to change; absent fields stay as they are, null clears."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"booth": "B03", "event_price_vnd": 52000}]}
+    )
 
     booth: Booth | None = Field(default=None, description="New booth.")
     event_price_vnd: PriceVnd | None = Field(default=None, description="New event price, VND.")
@@ -446,16 +496,14 @@ class EntryQuery(PageQuery):
     owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's products.")
 
 
-class OwnerRef(BaseModel):
-    id: uuid.UUID
-    name: str
-
-
 class EventProductRead(BaseModel):
     event_id: uuid.UUID
     product_id: uuid.UUID
     name: str = Field(description="The product's name, in `language`.")
-    language: str = Field(description="The language of `name`, chosen by `Accept-Language`.")
+    language: str = Field(
+        description="The language `name` is in: the best one of `Accept-Language` the product "
+        "has a translation for, else `vi`."
+    )
     unit: Unit
     owner: OwnerRef = Field(description="Who makes and sells it.")
     booth: str | None
@@ -465,8 +513,13 @@ class EventProductRead(BaseModel):
         description="The price that applies at this event: `event_price_vnd` if set, else the "
         "product's own."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The language `name` is in."""
+        return (self.language,)
 
     @classmethod
     def version(cls, entry: EventProduct) -> EventProductRead:
@@ -477,12 +530,12 @@ class EventProductRead(BaseModel):
     def of(cls, entry: EventProduct, *, languages: LanguagePreference) -> EventProductRead:
         product = entry.product
         translations = dict(product.translations or {})
-        language, name, _ = localize(languages, product.name, None, translations)
+        texts = localize(languages, product.name, None, translations)
         return cls(
             event_id=entry.event_id,
             product_id=product.id,
-            name=name,
-            language=language,
+            name=texts.name,
+            language=texts.language,
             unit=product.unit,
             owner=OwnerRef(id=product.owner.id, name=product.owner.name),
             booth=entry.booth,

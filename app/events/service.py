@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.external_refs import ExternalRef, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference
-from app.core.zones import zone
+from app.core.unique import flush_unique
 from app.events.repository import EntryRepository, EventRepository, Located
 from app.events.schemas import (
     DEFAULT_TZ,
@@ -23,7 +23,6 @@ from app.events.schemas import (
     EventQuery,
     EventUpdate,
     EventView,
-    ExternalRef,
 )
 from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
@@ -31,13 +30,6 @@ from app.webhooks.outbox import emit
 
 EXTERNAL_REF_TABLE = "event_external_refs"
 ENTRY_TABLE = "event_products"
-
-
-def _violates_unique(exc: IntegrityError, table: str) -> bool:
-    """Whether a unique constraint of `table` failed (not a foreign key or a CHECK)."""
-    # PostgreSQL names the constraint (uq_<table>_...), SQLite the columns (<table>.<column>).
-    message = str(exc.orig)
-    return f'"uq_{table}_' in message or f"UNIQUE constraint failed: {table}." in message
 
 
 async def get_event(
@@ -54,38 +46,16 @@ async def list_events(
     return await EventRepository(session).page_matching(query, now)
 
 
-def _taken(refs: Sequence[EventExternalRef]) -> Conflict:
-    return Conflict(
-        "An external ref already names another event: "
-        + ", ".join(f"{ref.system}:{ref.external_id}" for ref in refs),
-        code="external_ref_taken",
-        external_refs=[
-            {"system": ref.system, "id": ref.external_id, "event_id": str(ref.event_id)}
-            for ref in refs
-        ],
-    )
-
-
 async def _write_refs(
     session: AsyncSession, event: Event, refs: Sequence[ExternalRef], change: Callable[[], None]
 ) -> None:
-    """Apply `change` and flush, turning a (system, id) pair already held by another event
-    into a 409.
-
-    The unique constraint decides, so two concurrent requests with one pair cannot both win.
-    The change happens inside a savepoint (begin_nested flushes what is pending first), which
-    keeps the transaction usable to say which event holds the pair.
-    """
+    """Apply `change` and flush; a (system, id) pair already held by another event is 409."""
     event_id = event.id  # read now: a rolled-back savepoint expires the event
-    try:
-        async with session.begin_nested():
-            change()
-            await session.flush()
-    except IntegrityError as exc:
-        if not _violates_unique(exc, EXTERNAL_REF_TABLE):
-            raise
-        pairs = [(ref.system, ref.id) for ref in refs]
-        raise _taken(await EventRepository(session).taken_refs(pairs, exclude=event_id)) from exc
+
+    async def holders(pairs: Pairs) -> list[tuple[str, str, uuid.UUID]]:
+        return await EventRepository(session).taken_refs(pairs, exclude=event_id)
+
+    await write_refs(session, change, refs, table=EXTERNAL_REF_TABLE, noun="event", holders=holders)
 
 
 async def create_event(session: AsyncSession, data: EventCreate) -> Event:
@@ -103,11 +73,16 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
 
 
 async def _announce(session: AsyncSession, event: Event, now: datetime) -> None:
-    """`event.updated` to admins and to the owners selling at the event."""
-    view = EventView(now=now, zone=zone(DEFAULT_TZ), languages=LanguagePreference())
+    """`event.updated` to admins, the owners selling at the event and the partner keys granted
+    it."""
+    view = EventView(now=now, tz=DEFAULT_TZ, languages=LanguagePreference())
     sellers = await EventRepository(session).seller_ids(event.id)
     await emit(
-        session, "event.updated", view.read(event).model_dump(mode="json"), owner_ids=sellers
+        session,
+        "event.updated",
+        view.read(event).model_dump(mode="json"),
+        owner_ids=sellers,
+        event_id=event.id,
     )
 
 
@@ -126,14 +101,11 @@ def _check_update(event: Event, changes: dict[str, Any]) -> None:
 
 
 def _replace_refs(event: Event, refs: Sequence[ExternalRef]) -> None:
-    wanted = {(ref.system, ref.id) for ref in refs}
-    # Keep the links that stay: a delete and re-insert of one pair would trip the unique
-    # constraint, since the unit of work inserts before it deletes.
-    kept = [ref for ref in event.external_refs if (ref.system, ref.external_id) in wanted]
-    have = {(ref.system, ref.external_id) for ref in kept}
-    event.external_refs = kept + [
-        EventExternalRef(system=s, external_id=i) for s, i in sorted(wanted - have)
-    ]
+    merged = merge_refs(
+        event.external_refs, refs, lambda s, i: EventExternalRef(system=s, external_id=i)
+    )
+    if merged is not None:
+        event.external_refs = merged
 
 
 async def update_event(
@@ -149,6 +121,10 @@ async def update_event(
             setattr(event, field, value)
         if refs is not None:
             _replace_refs(event, refs)
+        # The links are the event's too: a change of them alone moves `updated_at` (and so the
+        # ETag, and the event's place in a change feed), which no column of `events` would.
+        if session.is_modified(event):
+            event.updated_at = now
 
     await _write_refs(session, event, refs or [], change)
     await _announce(session, event, now)
@@ -162,7 +138,7 @@ async def cancel_event(session: AsyncSession, event: Event, now: datetime) -> Ev
         raise Conflict("The event is already cancelled.", code="already_cancelled")
     if status is EventStatus.ended:
         raise Conflict("The event has ended; it cannot be cancelled.", code="event_ended")
-    event.cancelled_at = now
+    event.cancelled_at = event.updated_at = now
     await session.flush()
     await _announce(session, event, now)
     return event
@@ -230,14 +206,13 @@ async def enter_product(
     entry = EventProduct(
         event_id=event.id, product=product, booth=data.booth, event_price_vnd=data.event_price_vnd
     )
-    session.add(entry)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:  # the same product entered concurrently
-        if not _violates_unique(exc, ENTRY_TABLE):
-            raise
-        raise _already_entered(product.id) from exc
+
+    async def entered_meanwhile() -> Conflict:  # the same product entered concurrently
+        return _already_entered(product.id)
+
+    await flush_unique(
+        session, lambda: session.add(entry), table=ENTRY_TABLE, conflict=entered_meanwhile
+    )
     return entry
 
 

@@ -7,12 +7,15 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from app.core import metrics
+from app.core.caching import NoStore
+from app.core.clock import ClockDep
 from app.core.db import SessionDep, check_ready
 from app.core.openapi import responses
 from app.webhooks import service as webhooks
 
 logger = logging.getLogger(__name__)
-router = APIRouter(tags=["operations"])
+# The service's state of this moment: never served from a cache.
+router = APIRouter(tags=["operations"], dependencies=[NoStore])
 
 
 class Health(BaseModel):
@@ -44,7 +47,7 @@ async def readyz(request: Request) -> Health:
         }
     },
 )
-async def prometheus_metrics(session: SessionDep) -> Response:
+async def prometheus_metrics(session: SessionDep, clock: ClockDep) -> Response:
     """Prometheus metrics: requests, latency, orders, webhook deliveries, outbox backlog."""
-    metrics.OUTBOX_BACKLOG.set(await webhooks.backlog(session))
-    return Response(metrics.render(), media_type=metrics.CONTENT_TYPE)
+    figures = await webhooks.figures(session, clock.now())
+    return Response(metrics.render(figures), media_type=metrics.CONTENT_TYPE)

@@ -4,7 +4,9 @@ Shared by `ocop import products FILE.csv` and `POST /v1/products/import`. All or
 row is checked first, and one bad row means nothing is written and every bad row is reported.
 Owners are matched by name (accents and case ignored); a missing owner is created only when the
 row gives its `owner_kind`. Products are matched on owner + name, certificates on product +
-decision number, so importing the same file again changes nothing.
+decision number, so importing the same file again changes nothing. A row's `external_refs`
+(`system:id` pairs apart by spaces), when given, replace its product's; a pair another product
+holds, or that two rows name, makes the row invalid.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates import service as certificates
 from app.core.errors import Unprocessable
+from app.core.external_refs import MAX_EXTERNAL_REFS, DistinctRefs, ExternalRef
 from app.core.locking import take_turns
 from app.core.schemas import MAX_PRICE_VND, NFC, QUANTITY_MAX, Day, LongText, Name, Place
 from app.core.text import fold
@@ -46,9 +49,11 @@ OPTIONAL_COLUMNS = (
     "name_en",
     "description_en",
     "description",
+    "external_refs",
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 CERTIFICATE_COLUMNS = ("stars", "decision_no", "issued_on")
+REFS = "external_refs"
 
 
 def _blank_is_none(value: object) -> object:
@@ -61,6 +66,27 @@ _Stock = Annotated[Decimal, Field(ge=0, le=QUANTITY_MAX, decimal_places=3)]
 _Stars = Annotated[int, Field(ge=1, le=5)]
 _Score = Annotated[int, Field(ge=0, le=100)]
 _Decision = Annotated[str, Field(max_length=100), NFC]
+
+
+def _ref_pairs(value: object) -> object:
+    """`system:id system:id ...` (pairs apart by spaces) as the API's list of refs."""
+    if not isinstance(value, str):
+        return value
+    refs = []
+    for pair in filter(None, value.split(" ")):
+        system, colon, external_id = pair.partition(":")
+        if not colon:
+            raise ValueError(f"{pair!r} is not system:id")
+        refs.append({"system": system, "id": external_id})
+    return refs
+
+
+_Refs = Annotated[
+    list[ExternalRef],
+    Field(max_length=MAX_EXTERNAL_REFS),
+    DistinctRefs,
+    BeforeValidator(_ref_pairs),
+]
 
 
 class ImportRow(BaseModel):
@@ -84,6 +110,7 @@ class ImportRow(BaseModel):
     name_en: Annotated[Name | None, Cell] = None
     description_en: Annotated[LongText | None, Cell] = None
     description: Annotated[LongText | None, Cell] = None
+    external_refs: Annotated[_Refs | None, Cell] = None
 
 
 @dataclass
@@ -273,6 +300,50 @@ def _repeated_products(plan: _Plan) -> list[RowError]:
     return errors
 
 
+def _repeated_refs(plan: _Plan) -> list[RowError]:
+    """Rows naming an external ref an earlier row names."""
+    first_lines: dict[tuple[str, str], int] = {}
+    errors = []
+    for line, row in plan.rows:
+        for ref in row.external_refs or []:
+            first = first_lines.setdefault((ref.system, ref.id), line)
+            if first != line:
+                errors.append(
+                    RowError(line, f"{ref.system}:{ref.id} is also on line {first}", REFS)
+                )
+    return errors
+
+
+async def _taken_refs(
+    session: AsyncSession, plan: _Plan, resolved: dict[str, Owner | None]
+) -> list[RowError]:
+    """Rows naming an external ref that another product holds (not the row's own product)."""
+    rows = [(line, row) for line, row in plan.rows if row.external_refs]
+    pairs = sorted({(ref.system, ref.id) for _, row in rows for ref in row.external_refs or []})
+    holders = await products.ref_holders(session, pairs)
+    errors: list[RowError] = []
+    for line, row in rows:
+        held = [
+            (ref, holders[ref.system, ref.id])
+            for ref in row.external_refs or []
+            if (ref.system, ref.id) in holders
+        ]
+        if not held:
+            continue
+        owner = resolved.get(fold(row.owner_name))
+        own = (
+            None
+            if owner is None
+            else await products.find_by_owner_and_name(session, owner.id, row.product_name)
+        )
+        errors.extend(
+            RowError(line, f"{ref.system}:{ref.id} already names product {holder}", REFS)
+            for ref, holder in held
+            if own is None or holder != own.id
+        )
+    return errors
+
+
 def _english(row: ImportRow) -> dict[str, str] | None:
     """The row's English translation, if it gives one."""
     if row.name_en is None:
@@ -311,6 +382,7 @@ def _new_product(row: ImportRow, owner: Owner) -> Product:
         stock=row.stock,
         commune=row.commune or owner.commune,
         province=owner.province,
+        external_refs=products.new_refs(row.external_refs or []),
     )
 
 
@@ -346,15 +418,25 @@ class _Writer:
     async def _product(self, row: ImportRow, owner: Owner) -> Product:
         """The owner's product of this name, created or brought up to date with the row."""
         product = await products.find_by_owner_and_name(self.session, owner.id, row.product_name)
+        refs = row.external_refs or []
         if product is None:
-            product = _new_product(row, owner)
-            self.session.add(product)
-            await self.session.flush()
+            created = product = _new_product(row, owner)
+            # A ref the checks found free may be taken meanwhile by the API: 409 then.
+            await products.write(self.session, product, refs, lambda: self.session.add(created))
             self.result.products_created += 1
-        elif self.update_existing and (changes := _changes(product, row)):
+            return product
+        changes = _changes(product, row) if self.update_existing else {}
+        changed = bool(changes)
+
+        def change() -> None:
+            nonlocal changed
             for name, value in changes.items():
                 setattr(product, name, value)
-            await self.session.flush()
+            if row.external_refs is not None and self.update_existing:
+                changed = products.replace_refs(product, row.external_refs) or changed
+
+        await products.write(self.session, product, refs, change)
+        if changed:
             self.result.products_updated += 1
         else:
             self.result.products_unchanged += 1
@@ -390,6 +472,8 @@ async def import_csv(
     await take_turns(session, "products.import")
     resolved = await _resolve_owners(session, plan) if plan.rows else {}
     plan.errors.extend(_repeated_products(plan))
+    plan.errors.extend(_repeated_refs(plan))
+    plan.errors.extend(await _taken_refs(session, plan, resolved))
     if plan.errors:
         raise _refuse(sorted(plan.errors, key=lambda e: e.line))
     result = ImportResult(

@@ -21,6 +21,15 @@ BODY_LIMITS = {("POST", router.prefix + IMPORT_PATH): MAX_IMPORT_BYTES}
 """A CSV file may be larger than other bodies: the app's body limit takes this mapping."""
 
 
+_EXAMPLE = (
+    "owner_name,product_name,group,unit,price_vnd,commune,owner_kind,unit_step,stock,stars,"
+    "score,decision_no,issued_on,name_en,description_en,description\r\n"
+    "Công ty TNHH MTV Ngọc Quế,Trà Bổ Khai Ngọc Quế hòa tan,beverage,box,95000,Hữu Lũng,"
+    "company,1,300,4,,2468/QĐ-UBND,2025-10-20,Ngoc Que instant Bo Khai tea,"
+    "Instant Bo Khai herbal tea; 4-star OCOP.,Trà Bổ Khai hòa tan; sản phẩm OCOP 4 sao.\r\n"
+)
+
+
 class UnsupportedMediaType(DomainError):
     status, code, title = 415, "unsupported_media_type", "Unsupported media type"
 
@@ -28,11 +37,18 @@ class UnsupportedMediaType(DomainError):
 @router.post(
     IMPORT_PATH,
     response_model=ImportResult,
-    responses=responses(401, 403, 413, 415),
+    responses=responses(401, 403, 409, 413, 415),
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}}},
+            # A file, sent as its bytes: `binary` makes generated clients take a file (or
+            # bytes) rather than a string they cannot send.
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": _EXAMPLE,
+                }
+            },
             "description": "UTF-8 CSV with a header row, at most 5 MiB; see the README for the "
             "columns.",
         }

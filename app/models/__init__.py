@@ -1,7 +1,7 @@
 """Every ORM model, imported here so Alembic and the mappers see them all."""
 
 from app.core.orm import Base
-from app.models.api_key import ApiKey, Role
+from app.models.api_key import ApiKey, EventGrant, Role
 from app.models.booking import (
     Booking,
     BookingStatus,
@@ -32,14 +32,16 @@ from app.models.product import (
     Certificate,
     CertificateLevel,
     Product,
+    ProductExternalRef,
     ProductGroup,
     ProductStatus,
     Unit,
 )
 from app.models.webhook import (
+    AttemptOutcome,
     DeliveryStatus,
     EndpointStatus,
-    OutboxEvent,
+    OutboxMessage,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
@@ -47,6 +49,7 @@ from app.models.webhook import (
 
 __all__ = [
     "ApiKey",
+    "AttemptOutcome",
     "Base",
     "Booking",
     "BookingMode",
@@ -60,6 +63,7 @@ __all__ = [
     "EndpointStatus",
     "Event",
     "EventExternalRef",
+    "EventGrant",
     "EventKind",
     "EventProduct",
     "EventStatus",
@@ -75,11 +79,12 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "OrderStatusChange",
-    "OutboxEvent",
+    "OutboxMessage",
     "Owner",
     "OwnerKind",
     "OwnerStatus",
     "Product",
+    "ProductExternalRef",
     "ProductGroup",
     "ProductStatus",
     "Role",

@@ -37,3 +37,23 @@ class ApiKey(Base):
     __table_args__ = (
         CheckConstraint("(role = 'owner') = (owner_id IS NOT NULL)", name="owner_role_has_owner"),
     )
+
+
+class EventGrant(Base):
+    """An admin's grant to a partner key on one event (festival, fair): the key may link the
+    event's external ids, read its sales and hear its changes. Only partner keys hold grants
+    (the service sees to it: a key's role never changes)."""
+
+    __tablename__ = "api_key_event_grants"
+
+    api_key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # The admin key that granted it; null when granted with `ocop keys grant`.
+    granted_by_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.orm import Base, TimestampedMixin, utcnow
-from app.core.types import str_enum
+from app.core.types import json_document, str_enum
 from app.models.product import Unit
 
 
@@ -54,6 +54,10 @@ class Order(TimestampedMixin, Base):
     customer_email: Mapped[str | None] = mapped_column(String(254))
     customer_country: Mapped[str | None] = mapped_column(String(2))
     note: Mapped[str | None] = mapped_column(Text)
+    # The placing partner's own id for the order: one order per (key, reference).
+    reference: Mapped[str | None] = mapped_column(String(200))
+    # The partner's own string pairs (`metadata` is the declarative base's own attribute).
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", json_document(), default=dict)
     total_vnd: Mapped[int] = mapped_column(BigInteger)
 
     lines: Mapped[list[OrderLine]] = relationship(
@@ -68,6 +72,8 @@ class Order(TimestampedMixin, Base):
         Index("ix_orders_created_at_id", "created_at", "id"),
         Index("ix_orders_event_id_status", "event_id", "status"),
         Index("ix_orders_placed_by_key_id_created_at", "placed_by_key_id", "created_at"),
+        # Reference first: it serves `?reference=` for admins (every key) as for partners.
+        UniqueConstraint("reference", "placed_by_key_id"),
     )
 
 

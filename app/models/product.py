@@ -90,6 +90,9 @@ class Product(TimestampedMixin, Base):
     status: Mapped[ProductStatus] = mapped_column(
         str_enum(ProductStatus, "product_status"), default=ProductStatus.active
     )
+    # [{"url": "https://...", "alt": {"vi": "...", "en": "..."}}], in display order (at most a
+    # few, always read with the product: a column rather than a table).
+    images: Mapped[list[dict[str, Any]]] = mapped_column(json_document(), default=list)
     # Folded copies (app.core.text.fold), kept by the mapper events below.
     sort_name: Mapped[str] = mapped_column(String(200 * FOLD_GROWTH))  # fold(name)
     search_text: Mapped[str] = mapped_column(Text)
@@ -98,6 +101,12 @@ class Product(TimestampedMixin, Base):
     owner: Mapped[Owner] = relationship(lazy="raise")
     certificates: Mapped[list[Certificate]] = relationship(
         back_populates="product", lazy="raise", order_by="Certificate.issued_on"
+    )
+    external_refs: Mapped[list[ProductExternalRef]] = relationship(
+        back_populates="product",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="(ProductExternalRef.system, ProductExternalRef.external_id)",
     )
 
     __table_args__ = (
@@ -138,6 +147,24 @@ def _derive_product_keys(
     _mapper: Mapper[Product], _connection: Connection, target: Product
 ) -> None:
     target.derive_keys()
+
+
+class ProductExternalRef(Base):
+    """The id of a product in another system (a shop's SKU); a (system, id) pair names one
+    product only."""
+
+    __tablename__ = "product_external_refs"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    system: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str] = mapped_column(String(200))
+
+    product: Mapped[Product] = relationship(back_populates="external_refs", lazy="raise")
+
+    __table_args__ = (UniqueConstraint("system", "external_id"),)
 
 
 class Certificate(TimestampedMixin, Base):

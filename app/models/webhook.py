@@ -1,4 +1,11 @@
-"""Webhooks: endpoints partners register, the outbox of events, and their deliveries."""
+"""Webhooks: endpoints partners register, the outbox of messages, and their deliveries.
+
+A *message* is one thing that happened (`order.created`...), written to the outbox in the
+transaction of the change; the worker makes one *delivery* of it to each endpoint that may hear
+it, and each delivery has its *attempts*. The webhook side never says "event": in this API an
+event is a festival or a fair (`event_id`), and only the type vocabulary (`event_types`, as
+Standard Webhooks calls it) keeps the word.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.orm import Base, TimestampedMixin, utcnow
@@ -26,9 +33,18 @@ class DeliveryStatus(StrEnum):
     failed = "failed"
 
 
+class AttemptOutcome(StrEnum):
+    """What the worker made of an attempt."""
+
+    delivered = "delivered"  # a 2xx answer
+    retry = "retry"  # no 2xx; tried again later
+    failed = "failed"  # no 2xx, and the delivery gave up (too many attempts)
+    disabled = "disabled"  # no 2xx, and the endpoint was disabled (410, or too many failures)
+
+
 class WebhookEndpoint(TimestampedMixin, Base):
-    """A URL a key registered to hear about events. It sees what its key may see: an admin
-    key everything, an owner key its owner's, a partner key its own orders'."""
+    """A URL a key registered to hear about what happens. It sees what its key may see: an
+    admin key everything, an owner key its owner's, a partner key its own orders'."""
 
     __tablename__ = "webhook_endpoints"
 
@@ -44,6 +60,10 @@ class WebhookEndpoint(TimestampedMixin, Base):
     event_types: Mapped[list[str]] = mapped_column(json_document())
     # Kept readable (not hashed): it signs every delivery. `whsec_` + base64 of 32 bytes.
     secret: Mapped[str] = mapped_column(String(100))
+    # The secret before the last rotation, which also signs deliveries until its expiry so
+    # that receivers can switch without rejecting anything; the worker forgets it after.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None]
     status: Mapped[EndpointStatus] = mapped_column(
         str_enum(EndpointStatus, "webhook_endpoint_status"), default=EndpointStatus.active
     )
@@ -53,14 +73,20 @@ class WebhookEndpoint(TimestampedMixin, Base):
     __table_args__ = (
         CheckConstraint("failure_count >= 0", name="failure_count_not_negative"),
         CheckConstraint("(role = 'owner') = (owner_id IS NOT NULL)", name="owner_role_has_owner"),
+        CheckConstraint(
+            "(previous_secret IS NULL) = (previous_secret_expires_at IS NULL)",
+            name="previous_secret_has_expiry",
+        ),
     )
 
 
-class OutboxEvent(Base):
-    """An event, written in the transaction of the change that caused it. Its audience says
-    who may hear of it besides admins: these owners, and this partner key."""
+class OutboxMessage(Base):
+    """A message, written in the transaction of the change that caused it. Its audience says
+    who may hear of it besides admins: these owners, this partner key, and the partner keys
+    granted this (festival) event; `app.webhooks.catalogue` says which of them hear each type.
+    Its id is the `webhook-id` every delivery of it carries (`msg_` + hex)."""
 
-    __tablename__ = "outbox_events"
+    __tablename__ = "outbox_messages"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     type: Mapped[str] = mapped_column(String(50))
@@ -69,18 +95,22 @@ class OutboxEvent(Base):
     partner_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
+    # The festival or fair the message is about (the API's sense of "event"), if any.
+    event_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set once the worker has made this event's deliveries.
+    # Set once the worker has made this message's deliveries (at once for a ping, which goes
+    # to one endpoint only).
     dispatched_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_outbox_events_dispatched_at_created_at", "dispatched_at", "created_at"),
+        Index("ix_outbox_messages_dispatched_at_created_at", "dispatched_at", "created_at"),
     )
 
 
 class WebhookDelivery(Base):
-    """One event for one endpoint. Its id is the `webhook-id` the receiver sees, the same on
-    every retry."""
+    """One message for one endpoint, tried until it is delivered or given up. A resend of a
+    finished delivery is a new delivery of the same message (`resend_of` the first one), so
+    the attempts of each stay as they were."""
 
     __tablename__ = "webhook_deliveries"
 
@@ -88,7 +118,12 @@ class WebhookDelivery(Base):
     endpoint_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
     )
-    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"))
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE")
+    )
+    resend_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE")
+    )
     status: Mapped[DeliveryStatus] = mapped_column(
         str_enum(DeliveryStatus, "webhook_delivery_status"), default=DeliveryStatus.pending
     )
@@ -100,13 +135,21 @@ class WebhookDelivery(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None]
 
-    event: Mapped[OutboxEvent] = relationship(lazy="raise")
+    message: Mapped[OutboxMessage] = relationship(lazy="raise")
     attempt_log: Mapped[list[WebhookAttempt]] = relationship(
         lazy="raise", order_by="WebhookAttempt.attempted_at", passive_deletes=True
     )
 
     __table_args__ = (
-        UniqueConstraint("endpoint_id", "event_id"),
+        # One first delivery per message and endpoint (the fan-out's); resends add more.
+        Index(
+            "uq_webhook_deliveries_endpoint_id_message_id",
+            "endpoint_id",
+            "message_id",
+            unique=True,
+            sqlite_where=text("resend_of_id IS NULL"),
+            postgresql_where=text("resend_of_id IS NULL"),
+        ),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_id_created_at", "endpoint_id", "created_at", "id"),
@@ -126,3 +169,6 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(String(500))
     duration_ms: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[AttemptOutcome] = mapped_column(
+        str_enum(AttemptOutcome, "webhook_attempt_outcome")
+    )

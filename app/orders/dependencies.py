@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
 from app.api_keys.auth import AnyPrincipal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.models.order import Order, OrderStatus
 from app.orders import service
+from app.orders.schemas import NUMBER
 from app.orders.service import StatusMove
 
 
@@ -23,6 +24,24 @@ async def visible_order(session: SessionDep, principal: AnyPrincipal, order_id: 
 
 
 VisibleOrder = Annotated[Order, Depends(visible_order)]
+
+OrderNumber = Annotated[
+    str,
+    Path(
+        pattern=NUMBER,
+        description="The order's number, e.g. `LS251103-7K3F9QXA` (case aside).",
+    ),
+]
+
+
+async def visible_order_by_number(
+    session: SessionDep, principal: AnyPrincipal, number: OrderNumber
+) -> Order:
+    """The order with the number in the path, as `visible_order`."""
+    return await service.get_visible_order_by_number(session, principal, number)
+
+
+VisibleOrderByNumber = Annotated[Order, Depends(visible_order_by_number)]
 
 
 def status_move(to_status: OrderStatus) -> Callable[..., Awaitable[StatusMove]]:

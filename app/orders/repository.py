@@ -52,14 +52,26 @@ class OrderRepository(Repository[Order]):
 
     async def get_visible(self, order_id: uuid.UUID, principal: Principal) -> Order | None:
         """The order with its lines and history if `principal` may see it, else None."""
+        return await self._visible_one(Order.id == order_id, principal)
+
+    async def get_visible_by_number(self, number: str, principal: Principal) -> Order | None:
+        """As `get_visible`, for the order with this number."""
+        return await self._visible_one(Order.number == number, principal)
+
+    async def _visible_one(self, which: ColumnElement[bool], principal: Principal) -> Order | None:
         stmt = (
             self.select()
-            .where(Order.id == order_id, *visible_to(principal))
+            .where(which, *visible_to(principal))
             .options(*self.options())
             .execution_options(populate_existing=True)
         )
         order: Order | None = await self.session.scalar(stmt)
         return order
+
+    async def placed_with(self, key_id: uuid.UUID, reference: str) -> Order | None:
+        """The order this key placed with this reference, if any."""
+        stmt = select(Order).where(Order.placed_by_key_id == key_id, Order.reference == reference)
+        return await self.session.scalar(stmt)
 
     async def page_visible(
         self, principal: Principal, query: OrderQuery
@@ -70,6 +82,8 @@ class OrderRepository(Repository[Order]):
             clauses.append(Order.status == query.status)
         if query.event_id is not None:
             clauses.append(Order.event_id == query.event_id)
+        if query.reference is not None:
+            clauses.append(Order.reference == query.reference)
         stmt = self.select().where(*clauses).options(*self.options())
         return await self.page(stmt, NEWEST, query)
 

@@ -19,7 +19,13 @@ from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotencyKey
 from app.idempotency.service import fingerprint, run_idempotent
 from app.models.api_key import Role
 from app.orders import service
-from app.orders.dependencies import ToCancelled, ToConfirmed, ToFulfilled, VisibleOrder
+from app.orders.dependencies import (
+    ToCancelled,
+    ToConfirmed,
+    ToFulfilled,
+    VisibleOrder,
+    VisibleOrderByNumber,
+)
 from app.orders.schemas import OrderCreate, OrderQuery, OrderRead, order_read
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=responses(401, 403))
@@ -76,6 +82,12 @@ async def list_orders(
     """List the orders this key may see, newest first."""
     orders, next_cursor = await service.list_orders(session, principal, query)
     return Page[OrderRead](items=[order_read(o) for o in orders], next_cursor=next_cursor)
+
+
+@router.get("/by-number/{number}", response_model=OrderRead, responses=responses(304, 404))
+async def get_order_by_number(request: Request, order: VisibleOrderByNumber) -> Response:
+    """Find one order by its number, as reading it by id: 404 unless this key may see it."""
+    return conditional_json(request, order_read(order))
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=responses(304, 404))

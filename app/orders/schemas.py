@@ -1,21 +1,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from app.core.external_refs import ExternalId, ExternalIdQuery
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     END,
+    NFC,
+    NO_NUL,
     Email,
     InputModel,
     LongText,
     Name,
     Phone,
     QuantityOut,
+    Timestamp,
     number_only,
     quantity_schema,
 )
@@ -32,6 +35,33 @@ OrderQuantity = Annotated[
     quantity_schema(gt=Decimal(0), le=MAX_QUANTITY),
 ]
 Country = Annotated[str, StringConstraints(pattern=rf"^[A-Z]{{2}}{END}")]
+
+MAX_METADATA_KEYS = 20
+MAX_METADATA_KEY_LENGTH = 40
+MAX_METADATA_VALUE_LENGTH = 500
+MetadataKey = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_METADATA_KEY_LENGTH,
+        pattern=rf"^[a-z0-9_]{{1,{MAX_METADATA_KEY_LENGTH}}}{END}",
+    ),
+]
+MetadataValue = Annotated[
+    str, StringConstraints(max_length=MAX_METADATA_VALUE_LENGTH, pattern=NO_NUL), NFC
+]
+Metadata = Annotated[
+    dict[MetadataKey, MetadataValue],
+    Field(
+        max_length=MAX_METADATA_KEYS,
+        description=f"The partner's own data, kept and returned with the order: at most "
+        f"{MAX_METADATA_KEYS} keys of 1 to {MAX_METADATA_KEY_LENGTH} characters `[a-z0-9_]`, "
+        f"each value a string of at most {MAX_METADATA_VALUE_LENGTH} characters, e.g. "
+        '`{"shop_order_id": "100234", "campaign": "tet_2026"}`.',
+        # The key pattern as patternProperties admits no other key (as `translations_field`).
+        json_schema_extra={"additionalProperties": False},
+    ),
+]
+NUMBER = r"^[A-Za-z0-9-]{1,32}$"
 
 
 class Customer(InputModel):
@@ -54,6 +84,27 @@ class OrderItem(InputModel):
 
 
 class OrderCreate(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"product_id": "9d2f4b7e-1c3a-4e8f-b6d5-0a7c9e2f1b34", "quantity": 2.5},
+                        {"product_id": "c41a7e93-6b2d-4f0a-8e15-7d3b9c2a6f08", "quantity": 3},
+                    ],
+                    "channel": "online",
+                    "customer": {
+                        "name": "Nguyễn Thị Hoa",
+                        "phone": "+84 912 345 678",
+                        "email": "hoa.nguyen@example.vn",
+                        "country": "VN",
+                    },
+                    "note": "Giao trước 17 giờ, gọi điện trước khi đến.",
+                }
+            ]
+        }
+    )
+
     items: list[OrderItem] = Field(
         min_length=1,
         max_length=MAX_LINES,
@@ -71,6 +122,13 @@ class OrderCreate(InputModel):
     )
     customer: Customer
     note: LongText | None = Field(default=None, description="Free text for the seller.")
+    reference: ExternalId | None = Field(
+        default=None,
+        description="The order's id in the placing partner's own system, e.g. `WEB-100234`: "
+        "1 to 200 characters, no spaces. One order per reference and API key: another order "
+        "with it from the same key is 409 `reference_taken`, naming the order.",
+    )
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class OrderQuery(PageQuery):
@@ -78,6 +136,11 @@ class OrderQuery(PageQuery):
 
     status: OrderStatus | None = Field(default=None, description="Only this status.")
     event_id: uuid.UUID | None = Field(default=None, description="Only orders at this event.")
+    reference: ExternalIdQuery | None = Field(
+        default=None,
+        description="Only orders placed with this `reference` (by any key an "
+        "admin sees; a partner's own: at most one).",
+    )
 
 
 class CustomerRead(BaseModel):
@@ -102,7 +165,7 @@ class StatusChangeRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     status: OrderStatus
-    at: datetime
+    at: Timestamp
 
 
 class OrderRead(BaseModel):
@@ -115,13 +178,15 @@ class OrderRead(BaseModel):
     event_id: uuid.UUID | None
     customer: CustomerRead
     note: str | None
+    reference: str | None = Field(description="The placing partner's own id for the order.")
+    metadata: dict[str, str] = Field(description="The placing partner's own data.")
     lines: list[OrderLineRead]
     total_vnd: int = Field(description="Sum of the line totals, in VND.")
     history: list[StatusChangeRead] = Field(
         description="Every status the order has had, oldest first."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 def order_read(order: Order) -> OrderRead:
@@ -139,6 +204,8 @@ def order_read(order: Order) -> OrderRead:
             country=order.customer_country,
         ),
         note=order.note,
+        reference=order.reference,
+        metadata=dict(order.metadata_ or {}),
         lines=[OrderLineRead.model_validate(line) for line in order.lines],
         total_vnd=order.total_vnd,
         history=[StatusChangeRead(status=c.to_status, at=c.at) for c in order.history],

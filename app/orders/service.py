@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
 from app.core import metrics
-from app.core.errors import Conflict, DomainError, Forbidden, Unprocessable
+from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from app.core.references import new_reference
+from app.core.unique import flush_unique
 from app.models.api_key import Role
 from app.models.event import Event, EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
@@ -35,6 +36,9 @@ from app.orders.repository import OrderRepository
 from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
+from app.webhooks.schemas import StockLowData
+
+ORDERS_TABLE = "orders"
 
 Quantities = dict[uuid.UUID, Decimal]
 """How much of each product an order asks for, its items merged, in the order they came."""
@@ -138,6 +142,8 @@ async def place_order(
     end of each order's transaction and concurrent orders for it queue as briefly as possible.
     """
     orders = OrderRepository(session)
+    if data.reference is not None:
+        await _ensure_reference_free(orders, principal, data.reference)
     quantities = _merge_items(data)
     products = await _orderable_products(orders, data, quantities)
     _check_quantities(data, products, quantities)
@@ -156,12 +162,48 @@ async def place_order(
         for position, (pid, quantity) in enumerate(quantities.items())
     ]
     order = _new_order(principal, data, channel, lines, now=now, zone=zone)
-    session.add(order)
-    await session.flush()
+
+    async def placed_meanwhile() -> DomainError:  # by a concurrent request of the same key
+        assert data.reference is not None
+        placed = await orders.placed_with(principal.key_id, data.reference)
+        return _reference_taken(placed, data.reference)
+
+    await flush_unique(
+        session,
+        lambda: session.add(order),
+        table=ORDERS_TABLE,
+        column="reference",
+        conflict=placed_meanwhile,
+    )
     await _announce(session, "order.created", order)
     await _take_stock(session, products, lines, low_stock)
     metrics.ORDERS_PLACED.labels(channel.value).inc()
     return order
+
+
+def _reference_taken(order: Order | None, reference: str) -> Conflict:
+    """409 `reference_taken`, naming the order this key placed with the reference."""
+    if order is None:  # only a rolled-back request held it: a retry may succeed
+        return Conflict(
+            f"Another order with reference {reference!r} was being placed; retry.",
+            code="reference_taken",
+        )
+    return Conflict(
+        f"This key already placed order {order.number} with reference {reference!r}.",
+        code="reference_taken",
+        order_id=str(order.id),
+        number=order.number,
+    )
+
+
+async def _ensure_reference_free(
+    orders: OrderRepository, principal: Principal, reference: str
+) -> None:
+    """409 if this key already placed an order with `reference` (the unique constraint
+    decides between concurrent ones: `place_order`)."""
+    placed = await orders.placed_with(principal.key_id, reference)
+    if placed is not None:
+        raise _reference_taken(placed, reference)
 
 
 def _merge_items(data: OrderCreate) -> Quantities:
@@ -306,6 +348,8 @@ def _new_order(
         customer_email=data.customer.email,
         customer_country=data.customer.country,
         note=data.note,
+        reference=data.reference,
+        metadata_=dict(data.metadata),
         total_vnd=sum(line.line_total_vnd for line in lines),
         created_at=now,
         updated_at=now,
@@ -394,16 +438,17 @@ async def _warn_if_low(
     """`stock.low` to the owner when an order takes the stock down to the threshold or below
     (once, as it crosses, not on every later order)."""
     if left + taken > threshold >= left:
+        data = StockLowData(
+            product_id=product.id,
+            name=product.name,
+            unit=product.unit,
+            stock=left,
+            threshold=threshold,
+        )
         await emit(
             session,
             "stock.low",
-            {
-                "product_id": str(product.id),
-                "name": product.name,
-                "unit": product.unit.value,
-                "stock": _number(left),
-                "threshold": _number(threshold),
-            },
+            data.model_dump(mode="json"),
             owner_ids=[product.owner_id],
         )
 
@@ -439,6 +484,17 @@ async def get_visible_order(
     order = await OrderRepository(session).get_visible(order_id, principal)
     if order is None:
         raise OrderRepository.not_found(order_id)
+    return order
+
+
+async def get_visible_order_by_number(
+    session: AsyncSession, principal: Principal, number: str
+) -> Order:
+    """The order with this number (case aside) if this key may see it; 404 otherwise."""
+    number = number.upper()
+    order = await OrderRepository(session).get_visible_by_number(number, principal)
+    if order is None:
+        raise NotFound(f"No order {number}.")
     return order
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -18,9 +17,17 @@ from app.core.schemas import (
     PlaceQuery,
     SearchText,
     ShortText,
+    Timestamp,
     Url,
 )
 from app.models.owner import OwnerKind, OwnerStatus
+
+
+class OwnerRef(BaseModel):
+    """An owner in brief, inside another resource (a product, an event entry)."""
+
+    id: uuid.UUID = Field(description="The owner's id.")
+    name: str = Field(description="The owner's name.")
 
 
 class OwnerFields(InputModel):
@@ -35,6 +42,25 @@ class OwnerFields(InputModel):
 
 
 class OwnerCreate(OwnerFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Hợp tác xã Nông nghiệp Bắc Sơn",
+                    "kind": "cooperative",
+                    "commune": "Bắc Sơn",
+                    "province": "Lạng Sơn",
+                    "representative": "Hoàng Văn Lâm",
+                    "phone": "+84 205 3837 123",
+                    "email": "htx.bacson@example.vn",
+                    "address": "Thôn Đồng Tiến, xã Bắc Sơn, tỉnh Lạng Sơn",
+                    "website": "https://quytbacson.example.vn",
+                    "description": "Trồng và tiêu thụ quýt vàng Bắc Sơn theo tiêu chuẩn VietGAP.",
+                }
+            ]
+        }
+    )
+
     name: Name = Field(description="Name in Vietnamese, e.g. `Công ty TNHH MTV Ngọc Quế`.")
     kind: OwnerKind = Field(description="company, cooperative, household or community.")
     commune: Place = Field(description="Commune (xã/phường), e.g. `Hữu Lũng`.")
@@ -43,6 +69,12 @@ class OwnerCreate(OwnerFields):
 
 class OwnerUpdate(OwnerFields):
     """Fields to change; absent fields stay as they are, null clears an optional field."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"phone": "+84 912 345 678", "representative": "Lương Thị Mai"}]
+        }
+    )
 
     # Required fields may be left out but not cleared: null is outside their schema.
     name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
@@ -73,8 +105,8 @@ class OwnerRead(BaseModel):
     website: str | None
     description: str | None
     status: OwnerStatus = Field(description="active, or inactive once deactivated by an admin.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class OwnerQuery(PageQuery):

@@ -9,15 +9,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, func, select, union, update
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union, update
+from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
 from app.models.event import EventProduct
 from app.models.owner import Owner
-from app.models.product import Product, ProductStatus
+from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.products.schemas import ProductQuery, ProductSort, Rated
 from app.products.stars import current_stars
 
@@ -66,13 +67,22 @@ def _matching(term: str) -> CompoundSelect[Any]:
     )
 
 
+def _named_by(system: str, external_id: str) -> ColumnElement[bool]:
+    return and_(ProductExternalRef.system == system, ProductExternalRef.external_id == external_id)
+
+
 class ProductRepository(Repository[Product]):
     model = Product
     noun = "product"
 
     def select(self) -> Select[Any]:
-        """Every product read loads its owner, in the same statement."""
-        return select(Product).join(Product.owner).options(contains_eager(Product.owner))
+        """Every product read loads its owner, in the same statement, and its external refs
+        (one more for a whole page)."""
+        return (
+            select(Product)
+            .join(Product.owner)
+            .options(contains_eager(Product.owner), selectinload(Product.external_refs))
+        )
 
     def rated(self, today: date) -> Select[Any]:
         """Products with their owner and their stars on `today`."""
@@ -116,6 +126,9 @@ class ProductRepository(Repository[Product]):
             stmt = stmt.where(Product.price_vnd >= query.min_price_vnd)
         if query.max_price_vnd is not None:
             stmt = stmt.where(Product.price_vnd <= query.max_price_vnd)
+        if (ref := query.ref) is not None:
+            named = select(ProductExternalRef.product_id).where(_named_by(*ref))
+            stmt = stmt.where(Product.id.in_(named))
         for term in search_terms(query.q or ""):
             stmt = stmt.where(Product.id.in_(_matching(term)))
         return stmt
@@ -127,9 +140,29 @@ class ProductRepository(Repository[Product]):
         )
         return [(product, stars) for product, stars in rows], next_cursor
 
+    async def taken_refs(
+        self, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
+    ) -> list[tuple[str, str, uuid.UUID]]:
+        """Which of these (system, id) pairs already name a product other than `exclude`:
+        (system, id, product id) each."""
+        if not pairs:
+            return []
+        ref = ProductExternalRef
+        stmt = select(ref.system, ref.external_id, ref.product_id).where(
+            or_(*(_named_by(s, i) for s, i in pairs))
+        )
+        if exclude is not None:
+            stmt = stmt.where(ref.product_id != exclude)
+        return [(s, i, holder) for s, i, holder in await self.session.execute(stmt)]
+
     async def find_by_owner_and_name(self, owner_id: uuid.UUID, name: str) -> Product | None:
-        """The owner's (oldest) product with this name, accents and case aside."""
-        stmt = select(Product).where(Product.owner_id == owner_id, Product.sort_name == fold(name))
+        """The owner's (oldest) product with this name, accents and case aside, with its
+        external refs."""
+        stmt = (
+            select(Product)
+            .where(Product.owner_id == owner_id, Product.sort_name == fold(name))
+            .options(selectinload(Product.external_refs))
+        )
         return await self.session.scalar(stmt.order_by(Product.created_at).limit(1))
 
     async def stock_levels(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app.api_keys.auth import AdminOrOwner
 from app.core.db import SessionDep
 from app.core.http import conditional_json
-from app.core.i18n import LanguageDep, language_headers
+from app.core.i18n import LanguageDep, language_headers, text_languages
 from app.core.openapi import responses
 from app.core.pagination import Page
 from app.core.zones import TodayDep
@@ -34,7 +34,7 @@ def _single(
     request: Request, rated: Rated, languages: LanguageDep, status_code: int = 200
 ) -> Response:
     model = service.read(*rated, languages)
-    headers = language_headers([model.language])
+    headers = language_headers(model.text_languages)
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = f"/v1/products/{model.id}"
     return conditional_json(
@@ -54,7 +54,7 @@ async def list_products(
     rated, next_cursor = await service.list_products(session, query, today)
     items = [service.read(product, stars, languages) for product, stars in rated]
     # The languages this page's names and descriptions are in (RFC 9110 allows a list).
-    response.headers.update(language_headers(item.language for item in items))
+    response.headers.update(language_headers(text_languages(items)))
     return Page[ProductRead](items=items, next_cursor=next_cursor)
 
 
@@ -62,7 +62,7 @@ async def list_products(
     "",
     response_model=ProductRead,
     status_code=status.HTTP_201_CREATED,
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 409),
 )
 async def create_product(
     request: Request,
@@ -90,7 +90,9 @@ async def get_product(
 
 
 @router.patch(
-    "/{product_id:uuid}", response_model=ProductRead, responses=responses(401, 403, 404, 412)
+    "/{product_id:uuid}",
+    response_model=ProductRead,
+    responses=responses(401, 403, 404, 409, 412),
 )
 async def update_product(
     request: Request,

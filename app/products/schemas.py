@@ -1,25 +1,41 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.i18n import LanguageTag, translations_field
+from app.core.external_refs import (
+    DistinctRefs,
+    ExternalRef,
+    ExternalRefQuery,
+    ExternalRefRead,
+    external_refs_field,
+    split_ref,
+)
+from app.core.i18n import (
+    BASE_LANGUAGE,
+    MAX_TRANSLATIONS,
+    LanguageTag,
+    translations_field,
+)
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
     MAX_PRICE_VND,
     NFC,
+    NOT_BLANK,
+    HttpsUrl,
     InputModel,
     Latitude,
     Longitude,
@@ -33,8 +49,11 @@ from app.core.schemas import (
     QuantityIn,
     QuantityOut,
     SearchText,
+    Timestamp,
+    trim,
 )
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
+from app.owners.schemas import OwnerRef
 
 Rated = tuple[Product, int | None]
 """A product with its current stars (computed in SQL for a given day)."""
@@ -72,10 +91,19 @@ class ProductQuery(PageQuery):
     )
     min_price_vnd: PriceVndQuery | None = None
     max_price_vnd: PriceVndQuery | None = None
+    external_ref: ExternalRefQuery | None = Field(
+        default=None,
+        description="`system:id`: the product another system (a shop) knows by this id.",
+    )
     sort: ProductSort = Field(
         default=ProductSort.newest,
         description="newest (default), name, price, -price (dearest first) or stars.",
     )
+
+    @property
+    def ref(self) -> tuple[str, str] | None:
+        """`external_ref` as (system, id)."""
+        return None if self.external_ref is None else split_ref(self.external_ref)
 
 
 class ProductTranslation(InputModel):
@@ -90,6 +118,72 @@ Translations = Annotated[
     translations_field(
         'By language tag (`en`, `zh`, `ko`, ...): `{"en": {"name", "description"}}`.'
     ),
+]
+
+
+MAX_IMAGES = 10
+MAX_ALT_LENGTH = 300
+
+AltText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_ALT_LENGTH, pattern=NOT_BLANK),
+    AfterValidator(trim),
+    NFC,
+]
+
+
+def _has_vietnamese(alt: dict[str, str]) -> dict[str, str]:
+    if BASE_LANGUAGE not in alt:
+        raise ValueError(f"alt needs a `{BASE_LANGUAGE}` text")
+    return alt
+
+
+AltTexts = Annotated[
+    dict[LanguageTag, AltText],
+    Field(
+        max_length=1 + MAX_TRANSLATIONS,
+        description='What the image shows, by language tag: `{"vi": "...", "en": "..."}`; '
+        f"`vi` is required, each text 1 to {MAX_ALT_LENGTH} characters.",
+        # As `translations_field`: the key pattern as patternProperties admits no other key.
+        json_schema_extra={
+            "additionalProperties": False,
+            "required": [BASE_LANGUAGE],
+            "properties": {
+                BASE_LANGUAGE: {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_ALT_LENGTH,
+                    "pattern": NOT_BLANK,
+                }
+            },
+        },
+    ),
+    AfterValidator(_has_vietnamese),
+]
+
+
+class ProductImage(InputModel):
+    url: HttpsUrl = Field(
+        description="The image: an https URL on a host name (no IP address, port or "
+        "credentials), at most 2000 characters, e.g. `https://cdn.example.vn/quyt.jpg`."
+    )
+    alt: AltTexts
+
+
+Images = Annotated[
+    list[ProductImage],
+    Field(
+        max_length=MAX_IMAGES,
+        description=f"Up to {MAX_IMAGES} images, in display order (the first is the main one).",
+    ),
+]
+ExternalRefs = Annotated[
+    list[ExternalRef],
+    external_refs_field(
+        "The ids of this product in other systems (a shop's SKU, say); a (system, id) pair "
+        "names one product only."
+    ),
+    DistinctRefs,
 ]
 
 
@@ -108,23 +202,62 @@ class ProductFields(InputModel):
 
 
 class ProductCreate(ProductFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "owner_id": "3b0e6f2c-8d4a-4c1e-9f57-2a6d8e1b4c90",
+                    "name": "Quýt vàng Bắc Sơn",
+                    "description": "Quýt chín cây, vỏ mỏng, vị ngọt thanh, hái tại vườn Bắc Sơn.",
+                    "translations": {
+                        "en": {
+                            "name": "Bac Son golden mandarin",
+                            "description": "Tree-ripened mandarins from the Bac Son orchards.",
+                        }
+                    },
+                    "group": "food",
+                    "subgroup": "trái cây tươi",
+                    "unit": "kg",
+                    "unit_step": 0.5,
+                    "price_vnd": 60000,
+                    "stock": 500,
+                    "commune": "Bắc Sơn",
+                    "province": "Lạng Sơn",
+                    "latitude": 21.8994,
+                    "longitude": 106.3217,
+                }
+            ]
+        }
+    )
+
     owner_id: uuid.UUID = Field(description="The owner; an owner key may only name its own.")
     name: Name = Field(description="Name in Vietnamese, e.g. `Quýt vàng Bắc Sơn`.")
     group: ProductGroup = Field(description="One of the six OCOP groups (see /v1/taxonomy).")
     unit: Unit = Field(description="The unit the product is sold in.")
     unit_step: PositiveQuantityIn = Field(
-        default=Decimal(1), description="Orders are multiples of this (0.5 for kg, 1 for box)."
+        default=Decimal(1),
+        description="Orders are multiples of this (0.5 for kg, 1 for box).",
+        # The document's default is a JSON number, as the value is: pydantic writes a Decimal
+        # default as the string "1", which a number schema does not admit.
+        json_schema_extra={"default": 1},
     )
     price_vnd: PriceVnd = Field(description="Price per unit, whole VND.")
     commune: Place = Field(description="Commune where it is made or found, e.g. `Bắc Sơn`.")
     province: Place = Field(default=DEFAULT_PROVINCE, description="Province.")
+    images: Images = Field(default_factory=list)
+    external_refs: ExternalRefs = Field(default_factory=list)
 
 
 _REQUIRED = ("owner_id", "name", "group", "unit", "unit_step", "price_vnd", "commune", "province")
 
 
 class ProductUpdate(ProductFields):
-    """Fields to change; absent fields stay as they are, null clears an optional field."""
+    """Fields to change; absent fields stay as they are, null clears an optional field.
+    `translations`, `images` and `external_refs`, when given, replace the current ones."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"price_vnd": 65000, "stock": 320.5}]}
+    )
 
     translations: Translations | SkipJsonSchema[None] = Field(  # type: ignore[assignment]
         default=None, description="Replaces every translation."
@@ -141,24 +274,23 @@ class ProductUpdate(ProductFields):
     price_vnd: PriceVnd | SkipJsonSchema[None] = Field(default=None, description="New price.")
     commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
     province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
+    images: Images | SkipJsonSchema[None] = None
+    external_refs: ExternalRefs | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ProductUpdate:
-        for field in (*_REQUIRED, "translations"):
+        for field in (*_REQUIRED, "translations", "images", "external_refs"):
             if field in self.model_fields_set and getattr(self, field) is None:
                 raise ValueError(f"{field} cannot be null")
         return self
 
 
 class StockAdjustment(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"delta": 120}, {"delta": -2.5}]})
+
     delta: QuantityIn = Field(
         description="Units to add (negative to remove), exact: 0.1 + 0.2 is 0.3."
     )
-
-
-class OwnerRef(BaseModel):
-    id: uuid.UUID = Field(description="The owner's id.")
-    name: str = Field(description="The owner's name.")
 
 
 class TranslationRead(BaseModel):
@@ -166,13 +298,25 @@ class TranslationRead(BaseModel):
     description: str | None = None
 
 
+class ProductImageRead(BaseModel):
+    url: str = Field(description="The image's https URL.")
+    alt: dict[str, str] = Field(description="What it shows, by language tag (`vi` always).")
+
+
 class ProductRead(BaseModel):
     id: uuid.UUID
     owner_id: uuid.UUID
     owner: OwnerRef = Field(description="The owner, in brief.")
     name: str = Field(description="The name, in `language`.")
-    description: str | None = Field(description="The description, in `language`.")
-    language: str = Field(description="The language of `name` and `description` (`vi` default).")
+    description: str | None = Field(description="The description, in `description_language`.")
+    language: str = Field(
+        description="The language `name` is in: that of the translation `Accept-Language` "
+        "chose, if it gives a name, else `vi`."
+    )
+    description_language: str | None = Field(
+        description="The language `description` is in (null when there is none): that of the "
+        "translation `Accept-Language` chose, if it gives a description, else `vi`."
+    )
     translations: dict[str, TranslationRead] = Field(description="Every stored translation.")
     group: ProductGroup
     subgroup: str | None
@@ -188,5 +332,12 @@ class ProductRead(BaseModel):
         description="Stars of the latest certificate valid today (3..5), else null."
     )
     status: ProductStatus = Field(description="active, or archived (out of public lists).")
-    created_at: datetime
-    updated_at: datetime
+    images: list[ProductImageRead] = Field(description="Its images, in display order.")
+    external_refs: list[ExternalRefRead] = Field(description="Its ids in other systems.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+    @property
+    def text_languages(self) -> tuple[str, ...]:
+        """The languages `name` and `description` are in."""
+        return tuple(filter(None, (self.language, self.description_language)))

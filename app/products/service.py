@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,14 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
 from app.core.errors import Forbidden
+from app.core.external_refs import ExternalRef, ExternalRefRead, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference, localize
-from app.models.product import Product, ProductStatus
+from app.core.orm import touch
+from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
+from app.owners.schemas import OwnerRef
 from app.products import stock
 from app.products.repository import ProductRepository
 from app.products.schemas import (
-    OwnerRef,
     ProductCreate,
+    ProductImageRead,
     ProductQuery,
     ProductRead,
     ProductUpdate,
@@ -26,20 +30,23 @@ from app.products.schemas import (
 )
 from app.webhooks.outbox import emit
 
+EXTERNAL_REF_TABLE = "product_external_refs"
+REF_LOOKUP_CHUNK = 200  # pairs per statement: SQLite parses a long OR as a deep expression
+
 
 def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
-    """The product as a reader sees it: name and description in their best language."""
+    """The product as a reader sees it: name and description in their best language, each
+    labelled with the language it is really in."""
     translations: dict[str, Any] = product.translations or {}
-    language, name, description = localize(
-        languages, product.name, product.description, translations
-    )
+    texts = localize(languages, product.name, product.description, translations)
     return ProductRead(
         id=product.id,
         owner_id=product.owner_id,
         owner=OwnerRef(id=product.owner.id, name=product.owner.name),
-        name=name,
-        description=description,
-        language=language,
+        name=texts.name,
+        description=texts.description,
+        language=texts.language,
+        description_language=texts.description_language,
         translations=translations,
         group=product.group,
         subgroup=product.subgroup,
@@ -53,6 +60,10 @@ def read(product: Product, stars: int | None, languages: LanguagePreference) -> 
         longitude=product.longitude,
         stars=stars,
         status=product.status,
+        images=[ProductImageRead.model_validate(image) for image in product.images or []],
+        external_refs=[
+            ExternalRefRead(system=ref.system, id=ref.external_id) for ref in product.external_refs
+        ],
         created_at=product.created_at,
         updated_at=product.updated_at,
     )
@@ -95,25 +106,78 @@ async def _ensure_owner_exists(session: AsyncSession, owner_id: uuid.UUID) -> No
     await owners.get_owner(session, owner_id, code="owner_not_found")
 
 
+async def write(
+    session: AsyncSession, product: Product, refs: Sequence[ExternalRef], change: Callable[[], None]
+) -> None:
+    """Apply `change` (which gives `product` the external refs `refs`, or adds it) and flush; a
+    (system, id) pair already held by another product is 409 `external_ref_taken`."""
+    product_id = product.id  # read now: a rolled-back savepoint expires the product
+
+    async def holders(pairs: Pairs) -> list[tuple[str, str, uuid.UUID]]:
+        return await ProductRepository(session).taken_refs(pairs, exclude=product_id)
+
+    await write_refs(
+        session, change, refs, table=EXTERNAL_REF_TABLE, noun="product", holders=holders
+    )
+
+
+def new_refs(refs: Sequence[ExternalRef]) -> list[ProductExternalRef]:
+    """The rows of a new product's external refs."""
+    return [_new_ref(ref.system, ref.id) for ref in refs]
+
+
+def _new_ref(system: str, external_id: str) -> ProductExternalRef:
+    return ProductExternalRef(system=system, external_id=external_id)
+
+
+def replace_refs(product: Product, refs: Sequence[ExternalRef]) -> bool:
+    """Give the product exactly these external refs (to `write`); whether that changes them.
+
+    The refs are rows of their own: a change of them moves the product's `updated_at`, as a
+    change of one of its columns does."""
+    merged = merge_refs(product.external_refs, refs, _new_ref)
+    if merged is None:
+        return False
+    product.external_refs = merged
+    touch(product)
+    return True
+
+
+async def ref_holders(
+    session: AsyncSession, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], uuid.UUID]:
+    """The product each of these (system, id) pairs names, for those that name one."""
+    holders: dict[tuple[str, str], uuid.UUID] = {}
+    for start in range(0, len(pairs), REF_LOOKUP_CHUNK):
+        chunk = pairs[start : start + REF_LOOKUP_CHUNK]
+        held = await ProductRepository(session).taken_refs(chunk, exclude=None)
+        holders.update({(system, external_id): holder for system, external_id, holder in held})
+    return holders
+
+
 async def create_product(
     session: AsyncSession, principal: Principal, data: ProductCreate, today: date
 ) -> Rated:
     ensure_owner_may_act_for(principal, data.owner_id)
     await _ensure_owner_exists(session, data.owner_id)
-    fields = data.model_dump()
-    fields["translations"] = data.model_dump(mode="json", exclude_none=True)["translations"]
-    product = Product(**fields)
-    session.add(product)
-    await session.flush()
+    fields = data.model_dump(exclude={"external_refs"})
+    stored = data.model_dump(mode="json", exclude_none=True, include={"translations", "images"})
+    product = Product(
+        id=uuid.uuid4(),
+        **{**fields, **stored},
+        external_refs=new_refs(data.external_refs),
+    )
+    await write(session, product, data.external_refs, lambda: session.add(product))
     return await get_product(session, product.id, today)
 
 
 async def update_product(
     session: AsyncSession, principal: Principal, product: Product, data: ProductUpdate, today: date
 ) -> Rated:
-    changes = data.model_dump(exclude_unset=True)
-    if "translations" in changes:
-        changes["translations"] = data.model_dump(mode="json", exclude_none=True)["translations"]
+    """Apply a partial update; `external_refs` given replaces the product's set of refs."""
+    changes = data.model_dump(exclude_unset=True, exclude={"external_refs"})
+    json_fields = {"translations", "images"} & changes.keys()
+    changes.update(data.model_dump(mode="json", exclude_none=True, include=json_fields))
     new_owner = changes.get("owner_id")
     if new_owner is not None and new_owner != product.owner_id:
         if not principal.is_admin:
@@ -121,8 +185,15 @@ async def update_product(
                 "Only an admin may move a product to another owner.", code="not_your_product"
             )
         await _ensure_owner_exists(session, new_owner)
-    for field, value in changes.items():
-        setattr(product, field, value)
+    refs = data.external_refs
+
+    def change() -> None:
+        for field, value in changes.items():
+            setattr(product, field, value)
+        if refs is not None:
+            replace_refs(product, refs)
+
+    await write(session, product, refs or [], change)
     return await _announce_change(session, product, today)
 
 

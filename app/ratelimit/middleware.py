@@ -31,16 +31,19 @@ from app.api_keys import service as keys
 from app.core import metrics
 from app.core.config import Settings
 from app.core.errors import problem_response
+from app.core.openapi import DOCS_ASSETS_PATH
 from app.models.api_key import Role
 
 logger = logging.getLogger(__name__)
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 ANONYMOUS = "anonymous"
-# Operations endpoints stay reachable whatever a client has spent.
+# Operations endpoints and the docs (pages and their files) stay reachable whatever a client
+# has spent.
 UNLIMITED_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
+UNLIMITED_PREFIXES = (DOCS_ASSETS_PATH + "/",)
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,11 @@ class RateLimitMiddleware:
         return ANONYMOUS, f"addr:{client[0] if client else 'unknown'}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+        if (
+            scope["type"] != "http"
+            or scope["path"] in UNLIMITED_PATHS
+            or scope["path"].startswith(UNLIMITED_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         policy, bucket = await self._bucket(scope)

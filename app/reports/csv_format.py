@@ -6,6 +6,9 @@ product,7f0c...,Quýt vàng Bắc Sơn,kg,,1480,10512.5,10.5125,367937500
 day,,,,2025-11-03,201,,,51250000
 owner,1b2e...,Hợp tác xã Quýt vàng Bắc Sơn,,,1480,,,367937500
 
+The answer is UTF-8 with a byte order mark (`encode`): without it, Excel reads a CSV file in the
+machine's legacy code page and shows "Quýt vàng" as "QuÃ½t vÃ ng".
+
 Every row goes through one writer (`_table`), which writes numbers as numbers and neutralises
 text a spreadsheet would run as a formula (OWASP's CSV injection advice): a text cell beginning
 with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so an owner who names a
@@ -40,6 +43,15 @@ COLUMNS = [
     "quantity_tonnes",
     "revenue_vnd",
 ]
+
+
+CONTENT_TYPE = "text/csv; charset=utf-8"
+BOM = "\ufeff"
+
+
+def encode(text: str) -> bytes:
+    """A rendered report as the bytes of the answer: UTF-8, after a byte order mark."""
+    return (BOM + text).encode("utf-8")
 
 
 Cell = str | int | Decimal | None

@@ -1,4 +1,5 @@
-"""Who may read which report: an owner's sales are for admins and that owner's key."""
+"""Who may read which report: an event's sales are for admins and the partner keys granted the
+event; an owner's sales for admins and that owner's key."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from app.api_keys.auth import AdminOrOwner
+from app.api_keys.auth import AdminOrOwner, AdminOrPartner
 from app.reports.schemas import OwnerSalesQuery
+
+
+async def sales_event_id(principal: AdminOrPartner, event_id: uuid.UUID) -> uuid.UUID:
+    """The event asked for, if the caller may read its sales."""
+    principal.ensure_covers_event(event_id, detail="This key may not read this event's sales.")
+    return event_id
+
+
+SalesEventId = Annotated[uuid.UUID, Depends(sales_event_id)]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import Day, QuantityOut
+from app.core.schemas import Day, QuantityOut, Timestamp
 from app.models.product import CertificateLevel, ProductGroup, Unit
 
 
@@ -50,7 +50,7 @@ class EventSalesReport(BaseModel):
     by_product: list[ProductSales] = Field(description="Best-selling first.")
     by_day: list[DaySales] = Field(description="Oldest first; days without orders are left out.")
     by_owner: list[OwnerSales] = Field(description="Highest revenue first.")
-    generated_at: dt.datetime
+    generated_at: Timestamp
 
 
 class OwnerSalesReport(BaseModel):
@@ -63,7 +63,7 @@ class OwnerSalesReport(BaseModel):
     revenue_vnd: int = Field(description="Revenue from the owner's lines only.")
     by_product: list[ProductSales]
     by_day: list[DaySales]
-    generated_at: dt.datetime
+    generated_at: Timestamp
 
     model_config = {"populate_by_name": True, "serialize_by_alias": True}
 
@@ -108,4 +108,4 @@ class CatalogReport(BaseModel):
     expiring: list[ExpiringCertificate] = Field(
         description="Certificates valid today that expire within `days`, soonest first."
     )
-    generated_at: dt.datetime
+    generated_at: Timestamp

@@ -1,6 +1,6 @@
-"""The outbox: events written in the transaction of the change that caused them.
+"""The outbox: messages written in the transaction of the change that caused them.
 
-A domain service calls `emit` next to its own writes; if the transaction rolls back the event
+A domain service calls `emit` next to its own writes; if the transaction rolls back the message
 is gone too, and once it commits the worker will deliver it (nothing lost, nothing invented).
 """
 
@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.webhook import OutboxEvent
+from app.models.webhook import OutboxMessage
 
 EventType = Literal[
     "order.created",
@@ -28,28 +28,34 @@ EventType = Literal[
     "booking.expired",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+# Sent to one endpoint when its key asks (`POST /v1/webhooks/{id}/ping`); never subscribed to.
+PING = "webhook.ping"
 
 
 async def emit(
     session: AsyncSession,
-    event_type: str,
+    message_type: str,
     data: Mapping[str, Any],
     *,
     owner_ids: Iterable[uuid.UUID] = (),
     partner_key_id: uuid.UUID | None = None,
-) -> OutboxEvent:
-    """Record an event for the webhooks of admins, of these owners and of this partner key.
+    event_id: uuid.UUID | None = None,
+) -> OutboxMessage:
+    """Record a message for the webhooks that may hear it: admins', and those of these owners,
+    of this partner key and of the partner keys granted the (festival) event `event_id`, as
+    far as `app.webhooks.catalogue` lets each role hear its type.
 
     `data` must be JSON-ready (ids and timestamps as strings).
     """
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type!r}; add it to EVENT_TYPES")
-    event = OutboxEvent(
-        type=event_type,
+    if message_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {message_type!r}; add it to EVENT_TYPES")
+    message = OutboxMessage(
+        type=message_type,
         payload=dict(data),
         owner_ids=sorted({str(owner_id) for owner_id in owner_ids}),
         partner_key_id=partner_key_id,
+        event_id=event_id,
     )
-    session.add(event)
+    session.add(message)
     await session.flush()
-    return event
+    return message

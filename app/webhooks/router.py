@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api_keys.auth import AnyPrincipal
+from app.core.caching import NoStore
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
@@ -13,16 +15,23 @@ from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
 from app.webhooks import service
-from app.webhooks.dependencies import OwnEndpoint, OwnEndpointForChange
+from app.webhooks.dependencies import OwnEndpoint, OwnEndpointForChange, OwnEndpointForRotation
 from app.webhooks.schemas import (
     DeliveryRead,
+    EventTypeCatalogue,
+    EventTypeRead,
     WebhookCreate,
     WebhookRead,
-    WebhookUpdate,
     WebhookWithSecret,
 )
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=responses(401, 403))
+# Endpoints (and, once, their signing secrets): never stored by a cache.
+router = APIRouter(
+    prefix="/v1/webhooks",
+    tags=["webhooks"],
+    responses=responses(401, 403),
+    dependencies=[NoStore],
+)
 
 
 @router.post("", response_model=WebhookWithSecret, status_code=status.HTTP_201_CREATED)
@@ -52,6 +61,15 @@ async def list_webhooks(
     )
 
 
+@router.get("/event-types", response_model=EventTypeCatalogue)
+async def list_event_types(principal: AnyPrincipal) -> EventTypeCatalogue:
+    """The webhook message types: what each says, its payload schema, who can hear it, and
+    whether this key may subscribe to it."""
+    return EventTypeCatalogue(
+        items=[EventTypeRead.of(kind, ok) for kind, ok in service.event_types(principal)]
+    )
+
+
 @router.get("/{webhook_id}", response_model=WebhookRead, responses=responses(304, 404))
 async def get_webhook(request: Request, endpoint: OwnEndpoint) -> Response:
     """Read one of this key's webhook endpoints."""
@@ -63,12 +81,16 @@ async def update_webhook(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    endpoint: OwnEndpointForChange,
-    body: WebhookUpdate,
+    principal: AnyPrincipal,
+    change: OwnEndpointForChange,
 ) -> Response:
     """Change an endpoint's URL, event types, description or status; honours `If-Match`."""
     endpoint = await service.update(
-        session, endpoint, body, allow_private=settings.webhooks_allow_private
+        session,
+        principal,
+        change.endpoint,
+        change.body,
+        allow_private=settings.webhooks_allow_private,
     )
     return conditional_json(request, WebhookRead.model_validate(endpoint))
 
@@ -81,11 +103,33 @@ async def delete_webhook(session: SessionDep, endpoint: OwnEndpoint) -> Response
 
 
 @router.post(
-    "/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=responses(404)
+    "/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=responses(404, 412)
 )
-async def rotate_webhook_secret(session: SessionDep, endpoint: OwnEndpoint) -> WebhookWithSecret:
-    """Replace the signing secret; the new one is in this answer only."""
-    return WebhookWithSecret.model_validate(await service.rotate_secret(session, endpoint))
+async def rotate_webhook_secret(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    rotation: OwnEndpointForRotation,
+) -> WebhookWithSecret:
+    """Replace the signing secret; the old one goes on signing beside it for the overlap."""
+    overlap_s = rotation.body.overlap_seconds
+    if overlap_s is None:
+        overlap_s = settings.webhooks_secret_overlap_s
+    endpoint = await service.rotate_secret(
+        session, rotation.endpoint, clock.now(), timedelta(seconds=overlap_s)
+    )
+    return WebhookWithSecret.model_validate(endpoint)
+
+
+@router.post(
+    "/{webhook_id}/ping",
+    response_model=DeliveryRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(404, 409),
+)
+async def ping_webhook(session: SessionDep, clock: ClockDep, endpoint: OwnEndpoint) -> DeliveryRead:
+    """Queue a signed `webhook.ping` to the endpoint; its delivery is in this answer."""
+    return DeliveryRead.of(await service.ping(session, endpoint, clock.now()))
 
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryRead], responses=responses(404))
@@ -102,10 +146,11 @@ async def list_deliveries(
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/resend",
     response_model=DeliveryRead,
-    responses=responses(404),
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(404, 409),
 )
 async def resend_delivery(
     session: SessionDep, clock: ClockDep, endpoint: OwnEndpoint, delivery_id: uuid.UUID
 ) -> DeliveryRead:
-    """Send a delivery again, now, with the same `webhook-id`."""
+    """Send a delivery's message again now (same `webhook-id`); earlier attempts stay."""
     return DeliveryRead.of(await service.resend(session, endpoint, delivery_id, clock.now()))

@@ -1,8 +1,9 @@
 """Standard Webhooks signatures (https://www.standardwebhooks.com/).
 
 The signed content is `<webhook-id>.<webhook-timestamp>.<body>`; the signature header is
-`v1,<base64 HMAC-SHA256>` under the endpoint's secret, written `whsec_<base64 key>`. A receiver
-also refuses timestamps too far from its own clock, so a captured request cannot be replayed.
+`v1,<base64 HMAC-SHA256>` under the endpoint's secret, written `whsec_<base64 key>`, or several
+of them separated by spaces while a rotated secret is still in its overlap. A receiver also
+refuses timestamps too far from its own clock, so a captured request cannot be replayed.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ SECRET_PREFIX = "whsec_"
 TOLERANCE_S = 5 * 60
 
 
-def webhook_id(delivery_id: uuid.UUID) -> str:
-    """A delivery's `webhook-id`: the same on every retry, so receivers can drop repeats."""
-    return f"msg_{delivery_id.hex}"
+def message_id(outbox_id: uuid.UUID) -> str:
+    """An outbox message's `webhook-id`: the same on every retry and resend of it, so
+    receivers can drop repeats."""
+    return f"msg_{outbox_id.hex}"
 
 
 def generate_secret() -> str:
@@ -38,11 +40,14 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def headers(secrets: tuple[str, ...], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The Standard Webhooks headers, with a signature under each secret (newest first).
+
+    A tuple, not any sequence: a lone string would be signed character by character."""
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets),
     }
 
 

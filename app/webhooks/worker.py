@@ -1,12 +1,15 @@
-"""The delivery worker (`ocop worker`): fans outbox events out to endpoints and sends them.
+"""The delivery worker (`ocop worker`): fans outbox messages out to endpoints and sends them.
 
 Each round, in short transactions of their own:
-1. dispatch: events not yet dispatched become one delivery per endpoint that may hear them;
+1. dispatch: messages not yet dispatched become one delivery per endpoint that may hear them
+   (and previous secrets past their overlap are forgotten);
 2. claim: due deliveries are locked with `FOR UPDATE SKIP LOCKED` (so several workers on
    PostgreSQL never take the same one) and leased for `OCOP_WEBHOOKS_LEASE_S` by moving their
    `next_attempt_at`; no transaction stays open while sending;
-3. send and record: each attempt is stored; success, 410 (disable), or a retry later with
-   exponential backoff and jitter (or the receiver's `Retry-After`) for about three days.
+3. send and record: each attempt is stored with its outcome (what `/metrics` counts, from
+   the database, so any API process shows every worker's figures); success, 410 (disable), or
+   a retry later with exponential backoff and jitter (or the receiver's `Retry-After`) for
+   about three days.
 
 A worker that dies mid-send leaves its leased deliveries pending: once the lease ends another
 worker (or the same one restarted) sends them again, with the same `webhook-id`, which is why a
@@ -17,12 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -31,21 +33,22 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core import metrics
+from app.api_keys.auth import Principal
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings
 from app.core.db import begin_write
-from app.models.api_key import Role
 from app.models.webhook import (
+    AttemptOutcome,
     DeliveryStatus,
     EndpointStatus,
-    OutboxEvent,
+    OutboxMessage,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from app.webhooks import signing, targets
+from app.webhooks import catalogue, signing, targets
 from app.webhooks.repository import DeliveryRepository, EndpointRepository, OutboxRepository
+from app.webhooks.schemas import WebhookMessage
 
 logger = logging.getLogger(__name__)
 
@@ -80,28 +83,51 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
-def hears(endpoint: WebhookEndpoint, event: OutboxEvent) -> bool:
-    """Whether the endpoint's key may know of the event, and asked for its type."""
-    if event.type not in endpoint.event_types:
-        return False
-    if endpoint.role is Role.admin:
-        return True
-    if endpoint.role is Role.owner:
-        return str(endpoint.owner_id) in event.owner_ids
-    return event.partner_key_id is not None and event.partner_key_id == endpoint.api_key_id
+@dataclass(frozen=True)
+class Listener:
+    """An endpoint that may be sent messages, and its key as the catalogue judges it."""
+
+    endpoint: WebhookEndpoint
+    key: Principal
+
+    @classmethod
+    def of(
+        cls, endpoint: WebhookEndpoint, grants: Mapping[uuid.UUID, frozenset[uuid.UUID]]
+    ) -> Listener:
+        key = Principal(
+            key_id=endpoint.api_key_id,
+            role=endpoint.role,
+            owner_id=endpoint.owner_id,
+            event_ids=grants.get(endpoint.api_key_id, frozenset()),
+        )
+        return cls(endpoint, key)
+
+    def hears(self, message: OutboxMessage) -> bool:
+        """Whether the endpoint asked for the message's type and its key may know of it."""
+        return message.type in self.endpoint.event_types and catalogue.hears(self.key, message)
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:
+    """The secrets a delivery is signed with now: the current one, and the one before the
+    last rotation until its overlap ends."""
+    expires_at = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret is not None and expires_at is not None and now < expires_at:
+        return (endpoint.secret, endpoint.previous_secret)
+    return (endpoint.secret,)
 
 
 @dataclass(frozen=True)
 class Claimed:
     delivery_id: uuid.UUID
     endpoint_id: uuid.UUID
+    message_id: uuid.UUID
     url: str
-    secret: str
+    secrets: tuple[str, ...]
     body: bytes
 
     @property
     def msg_id(self) -> str:
-        return signing.webhook_id(self.delivery_id)
+        return signing.message_id(self.message_id)
 
 
 @dataclass(frozen=True)
@@ -116,29 +142,29 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def event_body(event: OutboxEvent) -> bytes:
-    document = {
-        "type": event.type,
-        "timestamp": event.created_at.isoformat(),
-        "data": event.payload,
-    }
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+def message_body(message: OutboxMessage) -> bytes:
+    """The JSON body of every delivery of the message (compact UTF-8; the same bytes on every
+    retry and resend), as `WebhookMessage` in the OpenAPI document's `webhooks`."""
+    document = WebhookMessage(type=message.type, timestamp=message.created_at, data=message.payload)
+    return document.model_dump_json().encode()
 
 
 def _fan_out(
-    event: OutboxEvent, endpoints: Sequence[WebhookEndpoint], now: datetime
+    message: OutboxMessage, listeners: Sequence[Listener], now: datetime
 ) -> list[WebhookDelivery]:
-    """A delivery, due now, to each endpoint that hears the event."""
+    """A delivery, due now, to each endpoint that hears the message."""
     return [
         WebhookDelivery(
-            endpoint_id=endpoint.id,
-            event_id=event.id,
+            endpoint_id=listener.endpoint.id,
+            message_id=message.id,
             status=DeliveryStatus.pending,
             attempts=0,
             next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
         )
-        for endpoint in endpoints
-        if hears(endpoint, event)
+        for listener in listeners
+        if listener.hears(message)
     ]
 
 
@@ -170,18 +196,23 @@ class DeliveryWorker:
         await self.http.aclose()
 
     async def dispatch(self) -> int:
-        """Turn undispatched events into deliveries; the number of events handled."""
+        """Turn undispatched messages into deliveries, and forget previous secrets whose
+        overlap has ended; the number of messages handled."""
         now = self.clock.now()
         async with self.sessionmaker() as session:
             await begin_write(session)
-            events = await OutboxRepository(session).undispatched(self.batch_size * 5)
-            if events:
-                listening = await EndpointRepository(session).listening()
-                for event in events:
-                    session.add_all(_fan_out(event, listening, now))
-                    event.dispatched_at = now
+            messages = await OutboxRepository(session).undispatched(self.batch_size * 5)
+            endpoints = EndpointRepository(session)
+            if messages:
+                listening = await endpoints.listening()
+                grants = await endpoints.grants_of(listening)
+                listeners = [Listener.of(endpoint, grants) for endpoint in listening]
+                for message in messages:
+                    session.add_all(_fan_out(message, listeners, now))
+                    message.dispatched_at = now
+            await endpoints.forget_previous_secrets(expired_by=now)
             await session.commit()
-        return len(events)
+        return len(messages)
 
     async def claim(self) -> list[Claimed]:
         """Lock and lease the deliveries that are due."""
@@ -191,11 +222,16 @@ class DeliveryWorker:
             due = await DeliveryRepository(session).due(now, self.batch_size)
             lease_until = now + timedelta(seconds=self.settings.webhooks_lease_s)
             claimed = []
-            for delivery, endpoint, event in due:
+            for delivery, endpoint, message in due:
                 delivery.next_attempt_at = lease_until
                 claimed.append(
                     Claimed(
-                        delivery.id, endpoint.id, endpoint.url, endpoint.secret, event_body(event)
+                        delivery.id,
+                        endpoint.id,
+                        message.id,
+                        endpoint.url,
+                        signing_secrets(endpoint, now),
+                        message_body(message),
                     )
                 )
             await session.commit()
@@ -237,7 +273,7 @@ class DeliveryWorker:
         the `Retry-After` seconds of the answer."""
         url, host, extensions = targets.pinned_request(claimed.url, address)
         headers = {
-            **signing.headers(claimed.secret, claimed.msg_id, int(now.timestamp()), claimed.body),
+            **signing.headers(claimed.secrets, claimed.msg_id, int(now.timestamp()), claimed.body),
             "content-type": "application/json",
             "user-agent": USER_AGENT,
             **host,
@@ -247,9 +283,9 @@ class DeliveryWorker:
         ) as response:
             return response.status_code, parse_retry_after(response.headers.get("retry-after"), now)
 
-    async def record(self, claimed: Claimed, outcome: Outcome) -> str | None:
-        """Store the attempt and decide what follows; the outcome label, None if the
-        delivery is gone (its endpoint was deleted meanwhile)."""
+    async def record(self, claimed: Claimed, outcome: Outcome) -> AttemptOutcome | None:
+        """Store the attempt and what follows from it; None if the delivery is gone (its
+        endpoint was deleted meanwhile)."""
         now = self.clock.now()
         async with self.sessionmaker() as session:
             await begin_write(session)
@@ -259,6 +295,10 @@ class DeliveryWorker:
             delivery = await DeliveryRepository(session).get_for_update(claimed.delivery_id)
             if delivery is None or endpoint is None:
                 return None
+            delivery.attempts += 1
+            delivery.last_status_code = outcome.status_code
+            delivery.last_error = outcome.error
+            result = self._next_step(delivery, endpoint, outcome, now)
             session.add(
                 WebhookAttempt(
                     delivery_id=delivery.id,
@@ -266,25 +306,21 @@ class DeliveryWorker:
                     status_code=outcome.status_code,
                     error=outcome.error,
                     duration_ms=outcome.duration_ms,
+                    outcome=result,
                 )
             )
-            delivery.attempts += 1
-            delivery.last_status_code = outcome.status_code
-            delivery.last_error = outcome.error
-            label = self._next_step(delivery, endpoint, outcome, now)
             await session.commit()
-        metrics.WEBHOOK_DELIVERIES.labels(label).inc()
-        return label
+        return result
 
     def _next_step(
         self, delivery: WebhookDelivery, endpoint: WebhookEndpoint, outcome: Outcome, now: datetime
-    ) -> str:
+    ) -> AttemptOutcome:
         if outcome.ok:
             delivery.status = DeliveryStatus.delivered
             delivery.delivered_at = now
             delivery.next_attempt_at = None
             endpoint.failure_count = 0
-            return "delivered"
+            return AttemptOutcome.delivered
         endpoint.failure_count += 1
         if outcome.status_code == 410:
             return self._disable(delivery, endpoint, "the receiver answered 410 Gone")
@@ -295,24 +331,26 @@ class DeliveryWorker:
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.failed
             delivery.next_attempt_at = None
-            return "failed"
+            return AttemptOutcome.failed
         if outcome.retry_after_s is not None:
             delay = timedelta(seconds=outcome.retry_after_s)
         else:
             delay = retry_delay(delivery.attempts)
         delivery.next_attempt_at = now + delay
-        return "retry"
+        return AttemptOutcome.retry
 
     @staticmethod
-    def _disable(delivery: WebhookDelivery, endpoint: WebhookEndpoint, reason: str) -> str:
+    def _disable(
+        delivery: WebhookDelivery, endpoint: WebhookEndpoint, reason: str
+    ) -> AttemptOutcome:
         endpoint.status = EndpointStatus.disabled
         endpoint.disabled_reason = reason
         delivery.status = DeliveryStatus.failed
         delivery.next_attempt_at = None
         logger.warning("webhook endpoint %s disabled: %s", endpoint.id, reason)
-        return "disabled"
+        return AttemptOutcome.disabled
 
-    async def deliver(self, claimed: Claimed) -> str | None:
+    async def deliver(self, claimed: Claimed) -> AttemptOutcome | None:
         return await self.record(claimed, await self.send(claimed))
 
     async def run_once(self) -> int:

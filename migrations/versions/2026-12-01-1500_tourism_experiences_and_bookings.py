@@ -10,7 +10,7 @@ confirmed booking issues `tickets`, one per person; `check_ins` records every ch
 attempt. New tables only: nothing to backfill.
 
 Revision ID: 7c3e9a1d5b20
-Revises: 5b2d8e4f7a61
+Revises: 302ac1d7165c
 Create Date: 2026-12-01 15:00:00.000000+00:00
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql
 import app.core.types
 
 revision: str = "7c3e9a1d5b20"
-down_revision: str | None = "5b2d8e4f7a61"
+down_revision: str | None = "302ac1d7165c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings.expiry import HoldSweeper
 from app.core.config import Settings
-from app.models import Booking, BookingStatus, ExperienceSlot, OutboxEvent
+from app.models import Booking, BookingStatus, ExperienceSlot, OutboxMessage
 from tests.helpers import CONTACT, CreateExperienceViaApi, FakeClock, HoldViaApi
 
 pytestmark = pytest.mark.anyio
@@ -129,7 +129,7 @@ async def test_the_sweep_announces_booking_expired_to_the_site_and_the_partner(
 
     await db.rollback()
     expired = (
-        await db.scalars(select(OutboxEvent).where(OutboxEvent.type == "booking.expired"))
+        await db.scalars(select(OutboxMessage).where(OutboxMessage.type == "booking.expired"))
     ).all()
     owner_id = (await client.get(f"/v1/products/{product_id}")).json()["owner_id"]
     assert [(e.payload["id"], e.payload["status"], e.owner_ids) for e in expired] == [

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import ExperienceSlot, OutboxEvent, Role
+from app.models import ExperienceSlot, OutboxMessage, Role
 from tests.helpers import (
     CONTACT,
     CreateExperienceViaApi,
@@ -230,7 +230,7 @@ async def test_each_move_is_announced_to_webhooks(
     await client.post(action(hold, "cancel"), headers=partner)
 
     await db.rollback()
-    events = (await db.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at))).all()
+    events = (await db.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at))).all()
     assert [(e.type, e.payload["status"]) for e in events] == [
         ("booking.created", "on_hold"),
         ("booking.confirmed", "confirmed"),

@@ -52,7 +52,7 @@ async def test_wrong_method_is_405_with_every_allowed_method(client: httpx.Async
 
     assert response.status_code == 405
     assert problem(response)["code"] == "method_not_allowed"
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST, OPTIONS"
 
 
 async def test_wrong_type_in_query_is_422_with_location(client: httpx.AsyncClient) -> None:

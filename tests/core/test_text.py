@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from app.core.text import FOLD_GROWTH, fold, like_pattern, search_terms
+from app.core.text import FOLD_GROWTH, fold, like_pattern, search_terms, without_marks
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,7 @@ def test_fold_grows_no_character_past_fold_growth() -> None:
     )
 
     assert longest == FOLD_GROWTH
+
+
+def test_without_marks_keeps_case() -> None:
+    assert without_marks("Đặc sản Lạng Sơn: Quýt vàng") == "Dac san Lang Son: Quyt vang"

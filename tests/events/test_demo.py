@@ -60,8 +60,8 @@ async def test_seed_adds_the_events_once(
     assert len(events) == 6
     golden = next(e for e in events if e["name"] == "Lễ hội Mùa vàng Bắc Sơn 2025")
     assert (golden["starts_at"], golden["ends_at"], golden["commune"], golden["status"]) == (
-        "2025-11-03T08:00:00+07:00",
-        "2025-11-09T22:00:00+07:00",
+        "2025-11-03T01:00:00Z",
+        "2025-11-09T15:00:00Z",
         "Bắc Sơn",
         "ended",
     )

@@ -17,6 +17,7 @@ from app.models import EventProduct, Product, ProductStatus, Role, Unit
 from tests.helpers import (
     CreateEventViaApi,
     FakeClock,
+    InsertEvent,
     InsertProduct,
     KeyFactory,
     OwnerFactory,
@@ -504,3 +505,24 @@ async def test_two_concurrent_entries_of_one_product_one_wins(
     loser = next(r for r in responses if r.status_code == 409)
     assert problem(loser)["code"] == "already_entered"
     assert await count_entries(db) == 1
+
+
+async def test_entries_say_which_language_each_name_is_in(
+    client: httpx.AsyncClient, insert_product: InsertProduct, insert_event: InsertEvent
+) -> None:
+    translated = await insert_product(
+        name="Quýt vàng Bắc Sơn", translations={"en": {"name": "Golden mandarin"}}
+    )
+    untranslated = await insert_product(name="Trà Bổ Khai")
+    event = await insert_event(products={translated.id: None, untranslated.id: None})
+
+    response = await client.get(
+        f"/v1/events/{event.id}/products", headers={"Accept-Language": "en"}
+    )
+
+    assert sorted((e["name"], e["language"]) for e in response.json()["items"]) == [
+        ("Golden mandarin", "en"),
+        ("Trà Bổ Khai", "vi"),
+    ]
+    assert response.headers["content-language"] == "en, vi"
+    assert response.headers["vary"] == "Accept-Language, Authorization"

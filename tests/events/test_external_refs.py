@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event, EventExternalRef
-from tests.helpers import CreateEventViaApi, problem, vn
+from tests.helpers import CreateEventViaApi, FakeClock, problem, vn
 
 pytestmark = pytest.mark.anyio
 
@@ -128,3 +129,65 @@ async def test_patch_to_a_taken_pair_is_409_and_changes_nothing(
     assert problem(response)["external_refs"] == [{**TICKET, "event_id": holder["id"]}]
     after = (await client.get(f"/v1/events/{other['id']}")).json()
     assert (after["venue"], after["external_refs"]) == ("here", [])
+
+
+async def test_changing_only_the_refs_moves_updated_at_and_the_etag(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    clock: FakeClock,
+) -> None:
+    event = await create_event_via_api()
+    before = await client.get(f"/v1/events/{event['id']}")
+    clock.advance(timedelta(hours=1))
+
+    response = await client.patch(
+        f"/v1/events/{event['id']}",
+        json={"external_refs": [TICKET]},
+        headers={**admin, "If-Match": before.headers["etag"]},
+    )
+
+    assert response.status_code == 200, response.text
+    after = await client.get(f"/v1/events/{event['id']}")
+    assert datetime.fromisoformat(after.json()["updated_at"]) == clock.now()
+    assert after.json()["updated_at"] != before.json()["updated_at"]
+    assert after.headers["etag"] != before.headers["etag"]
+
+
+async def test_the_same_refs_again_leave_updated_at_alone(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    clock: FakeClock,
+) -> None:
+    event = await create_event_via_api(external_refs=[TICKET])
+    clock.advance(timedelta(hours=1))
+
+    response = await client.patch(
+        f"/v1/events/{event['id']}", json={"external_refs": [TICKET]}, headers=admin
+    )
+
+    assert response.status_code == 200
+    assert response.json()["updated_at"] == event["updated_at"]
+
+
+async def test_the_answer_to_a_patch_of_refs_is_the_event_as_stored(
+    client: httpx.AsyncClient, admin: dict[str, str], create_event_via_api: CreateEventViaApi
+) -> None:
+    event = await create_event_via_api(external_refs=[{"system": "vnpay", "id": "9"}])
+
+    patched = await client.patch(
+        f"/v1/events/{event['id']}",
+        json={"external_refs": [{"system": "vnpay", "id": "9"}, TICKET]},
+        headers=admin,
+    )
+    read = await client.get(f"/v1/events/{event['id']}")
+    next_change = await client.patch(
+        f"/v1/events/{event['id']}",
+        json={"venue": "Chợ Kỳ Lừa"},
+        headers={**admin, "If-Match": patched.headers["etag"]},
+    )
+
+    assert patched.json()["external_refs"] == [TICKET, {"system": "vnpay", "id": "9"}]
+    assert patched.headers["etag"] == read.headers["etag"]
+    assert next_change.status_code == 200

@@ -88,3 +88,36 @@ async def test_an_event_entry_read_in_english_is_changed_with_its_english_tag(
 
     assert response.status_code == 200, response.text
     assert stale.status_code == 412
+
+
+async def test_a_bad_event_change_is_422_whatever_its_tag(
+    client: httpx.AsyncClient, admin: dict[str, str], festival: dict[str, Any]
+) -> None:
+    # The tag was checked before the body was read: a stale tag made an invalid body a 412.
+    response = await client.patch(
+        f"/v1/events/{festival['id']}",
+        json={"venue": 42},
+        headers={**admin, "If-Match": '"stale"'},
+    )
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", "venue"]]
+
+
+async def test_a_bad_entry_change_is_422_whatever_its_tag(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
+) -> None:
+    mandarin = await insert_product()
+    festival = await insert_event(products={mandarin.id: None})
+
+    response = await client.patch(
+        f"/v1/events/{festival.id}/products/{mandarin.id}",
+        json={"booth": 12},
+        headers={**admin, "If-Match": '"stale"'},
+    )
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", "booth"]]

@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import ApiKey, OutboxEvent
+from app.models import ApiKey, OutboxMessage
 from tests.helpers import InsertEvent, InsertProduct, idem, order_body
 
 pytestmark = pytest.mark.anyio
 
 
-async def outbox(db: AsyncSession) -> list[OutboxEvent]:
+async def outbox(db: AsyncSession) -> list[OutboxMessage]:
     await db.rollback()
-    return list(await db.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at)))
+    return list(await db.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at)))
 
 
 async def key_id(db: AsyncSession, headers: dict[str, str]) -> uuid.UUID:

@@ -73,7 +73,7 @@ async def test_the_sample_with_an_expired_certificate_has_no_stars(
 
     assert pork["stars"] is None
     assert [c["valid_until"] for c in history] == ["2024-10-15"]
-    assert "Sample" in pork["description"]
+    assert "Sản phẩm mẫu" in pork["description"]
 
 
 async def test_the_flagship_certificates_have_no_score_and_read_as_null(

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -9,7 +7,7 @@ import httpx
 import pytest
 
 from app.models import Product, ProductGroup, ProductStatus, Role
-from tests.helpers import FakeClock, InsertProduct, KeyFactory
+from tests.helpers import FakeClock, InsertProduct, KeyFactory, csv_rows
 
 pytestmark = pytest.mark.anyio
 
@@ -114,7 +112,7 @@ async def test_catalog_csv_agrees_with_json(
         "/v1/reports/catalog", params={"days": 30}, headers={**admin, "Accept": "text/csv"}
     )
 
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    rows = csv_rows(as_csv)
     assert [(r["key"], int(r["products"])) for r in rows if r["section"] == "stars"] == [
         ("" if s["stars"] is None else str(s["stars"]), s["products"]) for s in as_json["by_stars"]
     ]

@@ -25,7 +25,15 @@ from app.reports.schemas import (
     ProductSales,
     StarsCount,
 )
-from tests.helpers import FakeClock, InsertEvent, InsertProduct, OwnerFactory, idem, order_body
+from tests.helpers import (
+    FakeClock,
+    InsertEvent,
+    InsertProduct,
+    OwnerFactory,
+    csv_rows,
+    idem,
+    order_body,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -148,7 +156,7 @@ async def test_an_owners_formula_names_come_out_of_the_event_report_as_text(
     )
 
     assert response.status_code == 200
-    named = [(r["section"], r["name"]) for r in rows(response.text) if r["name"]]
+    named = [(r["section"], r["name"]) for r in csv_rows(response) if r["name"]]
     assert named == [("product", "'@SUM(A1)"), ("owner", '\'=HYPERLINK("http://x","y")')]
 
 
@@ -173,7 +181,7 @@ async def test_formula_names_come_out_of_the_catalog_report_as_text(
         "/v1/reports/catalog", params={"days": 365}, headers={**admin, "Accept": "text/csv"}
     )
 
-    table = rows(response.text)
+    table = csv_rows(response)
     assert [r["key"] for r in table if r["section"] == "commune"] == ["'@SUM(A1)"]
     [expiring] = [r for r in table if r["section"] == "expiring"]
     assert (expiring["product_name"], expiring["owner_name"], expiring["decision_no"]) == (

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -17,6 +15,8 @@ from tests.helpers import (
     InsertProduct,
     KeyFactory,
     OwnerFactory,
+    ScopedPartnerFactory,
+    csv_rows,
     idem,
     order_body,
     problem,
@@ -187,8 +187,7 @@ async def test_event_sales_csv_agrees_with_json(
     as_csv = await client.get(url, headers={**admin, "Accept": "text/csv"})
 
     assert as_csv.status_code == 200
-    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    rows = csv_rows(as_csv)
     total = [r for r in rows if r["section"] == "total"]
     assert [(int(r["orders"]), int(r["revenue_vnd"])) for r in total] == [
         (as_json["orders"], as_json["revenue_vnd"])
@@ -306,7 +305,7 @@ async def test_an_owner_key_cannot_read_another_owners_sales(
 
 
 @pytest.mark.parametrize("role", [Role.partner, Role.owner])
-async def test_event_report_is_for_admins(
+async def test_event_report_is_refused_to_owners_and_to_partners_without_a_grant(
     client: httpx.AsyncClient, make_key: KeyFactory, festival: dict[str, Any], role: Role
 ) -> None:
     headers = await make_key(role, owner_id=festival["growers"] if role is Role.owner else None)
@@ -314,6 +313,45 @@ async def test_event_report_is_for_admins(
     response = await client.get(f"/v1/reports/events/{festival['event'].id}/sales", headers=headers)
 
     assert response.status_code == 403
+
+
+async def test_a_partner_key_granted_the_event_reads_its_sales(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_scoped_partner: ScopedPartnerFactory,
+    festival: dict[str, Any],
+) -> None:
+    partner = await make_scoped_partner(festival["event"].id)
+    url = f"/v1/reports/events/{festival['event'].id}/sales"
+    csv_accept = {"Accept": "text/csv"}
+
+    as_json = await client.get(url, headers=partner)
+    as_csv = await client.get(url, headers={**partner, **csv_accept})
+
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.json() == (await client.get(url, headers=admin)).json()
+    assert as_json.json()["orders"] == 4
+    assert as_csv.status_code == 200
+    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert as_csv.text == (await client.get(url, headers={**admin, **csv_accept})).text
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/csv"])
+async def test_a_partner_key_reads_no_sales_of_an_event_it_was_not_granted(
+    client: httpx.AsyncClient,
+    make_scoped_partner: ScopedPartnerFactory,
+    insert_event: InsertEvent,
+    festival: dict[str, Any],
+    accept: str,
+) -> None:
+    partner = await make_scoped_partner((await insert_event()).id)
+
+    response = await client.get(
+        f"/v1/reports/events/{festival['event'].id}/sales", headers={**partner, "Accept": accept}
+    )
+
+    assert response.status_code == 403
+    assert problem(response)["code"] == "event_not_granted"
 
 
 async def test_reports_need_a_key(client: httpx.AsyncClient) -> None:

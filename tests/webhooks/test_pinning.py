@@ -34,7 +34,9 @@ class Resolver:
 
 
 def claimed(url: str) -> Claimed:
-    return Claimed(uuid.uuid4(), uuid.uuid4(), url, "whsec_" + "A" * 32, b'{"type":"test"}')
+    return Claimed(
+        uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), url, ("whsec_" + "A" * 32,), b'{"type":"test"}'
+    )
 
 
 def test_a_pinned_request_keeps_the_name_for_host_and_tls() -> None:

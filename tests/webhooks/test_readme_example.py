@@ -29,8 +29,8 @@ def test_readme_example_accepts_a_signed_delivery_and_refuses_tampering() -> Non
     body = b'{"type":"order.created","timestamp":"2025-11-03T10:00:00+07:00","data":{}}'
     now = int(time.time())
 
-    fresh = signing.headers(secret, "msg_1", now, body)
-    stale = signing.headers(secret, "msg_1", now - 3600, body)
+    fresh = signing.headers((secret,), "msg_1", now, body)
+    stale = signing.headers((secret,), "msg_1", now - 3600, body)
 
     assert verify(secret, fresh, body) is True
     assert verify(secret, fresh, body + b" ") is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.models import WebhookEndpoint
 from app.models.api_key import Role
-from tests.helpers import KeyFactory, OwnerFactory, problem
+from tests.helpers import FakeClock, KeyFactory, OwnerFactory, problem
 
 pytestmark = pytest.mark.anyio
 
@@ -116,6 +117,22 @@ async def test_etags_on_read_and_if_match_on_update(
     assert (await client.get(path, headers=partner)).json()["description"] == "v2"
 
 
+async def test_a_bad_change_is_422_whatever_its_tag(
+    client: httpx.AsyncClient, partner: dict[str, str]
+) -> None:
+    # The tag was checked before the body was read: a stale tag made an invalid body a 412.
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+
+    response = await client.patch(
+        f"/v1/webhooks/{created['id']}",
+        json={"description": 7},
+        headers={**partner, "If-Match": '"stale"'},
+    )
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", "description"]]
+
+
 async def test_without_a_key_it_is_401(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/webhooks", json=HOOK)
 
@@ -134,16 +151,127 @@ async def test_unknown_event_types_are_refused(
     assert await count_endpoints(db) == 0
 
 
-async def test_rotating_replaces_the_secret(
-    client: httpx.AsyncClient, partner: dict[str, str]
+async def test_rotating_replaces_the_secret_and_shows_until_when_the_old_one_signs(
+    client: httpx.AsyncClient, partner: dict[str, str], clock: FakeClock
 ) -> None:
     created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
 
     rotated = await client.post(f"/v1/webhooks/{created['id']}/rotate-secret", headers=partner)
+    read = await client.get(f"/v1/webhooks/{created['id']}", headers=partner)
 
+    overlap_end = (clock.now() + timedelta(hours=24)).isoformat().replace("+00:00", "Z")
     assert rotated.status_code == 200
     assert rotated.json()["secret"].startswith("whsec_")
     assert rotated.json()["secret"] != created["secret"]
+    assert created["previous_secret_expires_at"] is None
+    assert rotated.json()["previous_secret_expires_at"] == overlap_end
+    assert read.json()["previous_secret_expires_at"] == overlap_end
+
+
+async def test_a_rotation_may_choose_its_overlap(
+    client: httpx.AsyncClient, partner: dict[str, str], clock: FakeClock
+) -> None:
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+
+    rotated = await client.post(
+        f"/v1/webhooks/{created['id']}/rotate-secret",
+        json={"overlap_seconds": 3600},
+        headers=partner,
+    )
+
+    overlap_end = (clock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    assert rotated.json()["previous_secret_expires_at"] == overlap_end
+
+
+async def test_a_rotation_without_overlap_keeps_no_previous_secret(
+    client: httpx.AsyncClient, partner: dict[str, str], db: AsyncSession
+) -> None:
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+
+    rotated = await client.post(
+        f"/v1/webhooks/{created['id']}/rotate-secret", json={"overlap_seconds": 0}, headers=partner
+    )
+
+    stored = await db.get(WebhookEndpoint, uuid.UUID(created["id"]))
+    assert rotated.json()["previous_secret_expires_at"] is None
+    assert stored is not None
+    assert (stored.previous_secret, stored.secret) == (None, rotated.json()["secret"])
+
+
+async def test_the_default_overlap_is_a_setting(
+    settings: Settings, partner: dict[str, str], clock: FakeClock
+) -> None:
+    app = create_app(settings.model_copy(update={"webhooks_secret_overlap_s": 600}), clock=clock)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+        rotated = await client.post(f"/v1/webhooks/{created['id']}/rotate-secret", headers=partner)
+
+    overlap_end = (clock.now() + timedelta(seconds=600)).isoformat().replace("+00:00", "Z")
+    assert rotated.json()["previous_secret_expires_at"] == overlap_end
+
+
+@pytest.mark.parametrize("overlap", [-1, 7 * 24 * 3600 + 1, "1h"])
+async def test_an_overlap_outside_zero_to_a_week_is_refused(
+    client: httpx.AsyncClient, partner: dict[str, str], db: AsyncSession, overlap: object
+) -> None:
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+
+    response = await client.post(
+        f"/v1/webhooks/{created['id']}/rotate-secret",
+        json={"overlap_seconds": overlap},
+        headers=partner,
+    )
+
+    stored = await db.get(WebhookEndpoint, uuid.UUID(created["id"]))
+    assert response.status_code == 422
+    assert problem(response)["errors"][0]["loc"][:2] == ["body", "overlap_seconds"]
+    assert stored is not None
+    assert stored.secret == created["secret"]
+
+
+async def test_a_ping_to_another_keys_endpoint_is_404(
+    client: httpx.AsyncClient, partner: dict[str, str], admin: dict[str, str]
+) -> None:
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+
+    response = await client.post(f"/v1/webhooks/{created['id']}/ping", headers=admin)
+
+    assert response.status_code == 404
+
+
+async def test_a_ping_to_a_disabled_endpoint_is_refused(
+    client: httpx.AsyncClient, partner: dict[str, str]
+) -> None:
+    created = (await client.post("/v1/webhooks", json=HOOK, headers=partner)).json()
+    path = f"/v1/webhooks/{created['id']}"
+    await client.patch(path, json={"status": "disabled"}, headers=partner)
+
+    response = await client.post(f"{path}/ping", headers=partner)
+    listed = await client.get(f"{path}/deliveries", headers=partner)
+
+    assert response.status_code == 409
+    assert problem(response)["code"] == "webhook_disabled"
+    assert listed.json()["items"] == []
+
+
+async def test_ping_and_resend_are_declared_as_202_with_the_delivery(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    for path in (
+        "/v1/webhooks/{webhook_id}/ping",
+        "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/resend",
+    ):
+        answers = paths[path]["post"]["responses"]
+        assert "200" not in answers
+        assert answers["202"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/DeliveryRead"
+        }
+        assert ("404" in answers, "409" in answers) == (True, True)
 
 
 async def test_update_and_delete(

@@ -1,0 +1,115 @@
+"""Query strings hold what the operation declares, each scalar once.
+
+An undeclared parameter (`?page=2` where the list pages by `cursor`, a misspelt filter) would
+otherwise be ignored, and the client would take an unfiltered answer for a filtered one; a
+scalar given twice (`?limit=1&limit=2`) would silently be one of the two. Both are refused with
+422, one error per parameter, naming it.
+
+What an operation declares is read from its route's dependant (the endpoint's parameters and
+its dependencies', query models expanded into their fields): nothing is listed by hand. Pages
+outside the API's document (the docs pages, whose OAuth2 redirect takes what an authorization
+server sends) are left alone.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from fastapi import Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+_SEQUENCES = (list, set, frozenset, tuple)
+
+
+@dataclass(frozen=True)
+class DeclaredQuery:
+    """The query parameters an operation takes, and those of them that take a list."""
+
+    names: frozenset[str]
+    lists: frozenset[str]
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The types an annotation allows (`X | None` and `Annotated[X, ...]` seen through)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return [inner for arg in get_args(annotation) for inner in _unwrap(arg)]
+    return [annotation]
+
+
+def _model(annotation: Any) -> type[BaseModel] | None:
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _is_list(annotation: Any) -> bool:
+    return any(get_origin(arg) in _SEQUENCES or arg in _SEQUENCES for arg in _unwrap(annotation))
+
+
+def _model_fields(model: type[BaseModel]) -> Iterator[tuple[str, FieldInfo]]:
+    by_name = model.model_config.get("populate_by_name") or model.model_config.get(
+        "validate_by_name"
+    )
+    for name, info in model.model_fields.items():
+        alias = info.validation_alias if isinstance(info.validation_alias, str) else info.alias
+        yield alias or name, info
+        if by_name and alias:
+            yield name, info
+
+
+def _query_fields(dependant: Dependant) -> Iterator[tuple[str, Any]]:
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        for field in current.query_params:
+            model = _model(field.field_info.annotation)
+            if model is None:
+                yield field.alias, field.field_info.annotation
+            else:
+                yield from ((name, info.annotation) for name, info in _model_fields(model))
+        pending.extend(current.dependencies)
+
+
+def declared_query(route: APIRoute) -> DeclaredQuery:
+    """What `route` takes in its query string."""
+    fields = list(_query_fields(route.dependant))
+    return DeclaredQuery(
+        names=frozenset(name for name, _ in fields),
+        lists=frozenset(name for name, annotation in fields if _is_list(annotation)),
+    )
+
+
+def _error(name: str, message: str, kind: str) -> dict[str, Any]:
+    return {"loc": ("query", name), "msg": message, "type": kind}
+
+
+async def refuse_undeclared_query(request: Request) -> None:
+    """An app-wide dependency: 422 for each undeclared query parameter and each scalar one
+    given more than once."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not route.include_in_schema:
+        return
+    declared = declared_query(route)
+    query = request.query_params
+    takes = ", ".join(sorted(declared.names)) or "none"
+    errors = []
+    for name in query:
+        if name not in declared.names:
+            message = f"Unknown query parameter; this operation takes: {takes}."
+            errors.append(_error(name, message, "unknown_parameter"))
+        elif name not in declared.lists and len(values := query.getlist(name)) > 1:
+            message = f"Given {len(values)} times; give it once."
+            errors.append(_error(name, message, "repeated_parameter"))
+    if errors:
+        raise RequestValidationError(errors)
