@@ -15,10 +15,6 @@ Partners and the catalogue: `product.updated` carries what the public catalogue 
 (`GET /v1/products/{id}`), so every partner key hears it, which lets a shop mirror the catalogue
 without polling. `stock.low` is a restocking alert for the product's owner (and the province),
 not catalogue data: partners read stock from the catalogue instead.
-
-Bookings (`booking.*`) carry the tourist's contact and the tickets' codes: they are heard by the
-key that made the booking and by the owner of the experience booked, as `GET /v1/bookings/{id}`
-shows the booking to them, and by nobody else.
 """
 
 from __future__ import annotations
@@ -79,27 +75,15 @@ def _order(type_: EventType) -> MessageType:
     )
 
 
-_BOOKING_CHANGES: Mapping[str, str] = {
-    "booking.created": "A hold was placed: its places are taken until `expires_at` unless it is "
-    "confirmed",
-    "booking.confirmed": "A hold was confirmed with the tourist's contact; its tickets are issued",
-    "booking.cancelled": "A booking (a live hold, or a confirmed booking) was cancelled; its "
-    "places are free again",
-    "booking.expired": "A hold reached `expires_at` unconfirmed and was marked expired (by "
-    "`ocop worker`'s sweep, or by the next reserve on its start); its places were free from "
-    "`expires_at` on",
-}
-
-
-def _booking(type_: EventType) -> MessageType:
+def _booking(type_: EventType, what: str) -> MessageType:
     return MessageType(
         type=type_,
-        description=f"{_BOOKING_CHANGES[type_]}; `data` is the booking as "
+        description=f"A tourism booking was {what}; `data` is the booking as "
         "`GET /v1/bookings/{id}` shows it.",
         payload="BookingRead",
         hearers=(
             ADMINS,
-            Hearer(Role.owner, Reach.named, "the owner of the experience booked"),
+            Hearer(Role.owner, Reach.named, "the owner of the booked experience"),
             Hearer(Role.partner, Reach.named, "the partner key that made the booking"),
         ),
     )
@@ -142,10 +126,10 @@ CATALOGUE: Mapping[str, MessageType] = {
                 Hearer(Role.partner, Reach.granted, "the partner keys granted the event"),
             ),
         ),
-        _booking("booking.created"),
-        _booking("booking.confirmed"),
-        _booking("booking.cancelled"),
-        _booking("booking.expired"),
+        _booking("booking.created", "held (places taken until `expires_at`)"),
+        _booking("booking.confirmed", "confirmed, its tickets issued"),
+        _booking("booking.cancelled", "cancelled, its places given back"),
+        _booking("booking.expired", "not confirmed in time: its hold expired"),
     )
 }
 if set(CATALOGUE) != set(EVENT_TYPES):  # pragma: no cover - a programming error
