@@ -16,6 +16,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings.expiry import HoldSweeper
 from app.models import OutboxMessage
 from app.webhooks.outbox import EVENT_TYPES, PING
 from app.webhooks.worker import message_body
@@ -28,7 +29,6 @@ from tests.helpers import (
     InsertProduct,
     idem,
     order_body,
-    vn,
 )
 
 pytestmark = pytest.mark.anyio
@@ -83,12 +83,12 @@ async def test_what_the_worker_sends_fits_the_documented_body(
     insert_event: InsertEvent,
     create_experience_via_api: CreateExperienceViaApi,
     hold_via_api: HoldViaApi,
+    sweeper: HoldSweeper,
     clock: FakeClock,
     db: AsyncSession,
 ) -> None:
     """Every event type, caused through the API; each message as the worker sends it, checked
     against the schema the document gives its type."""
-    clock.set(vn(1, 8))  # a week before the bookings' date
     mandarin = await insert_product(stock=Decimal(12), unit_step=Decimal(1))  # threshold: 10
     festival = await insert_event(products={mandarin.id: None})
     orders = [
@@ -108,16 +108,16 @@ async def test_what_the_worker_sends_fits_the_documented_body(
     )
     assert moved.status_code == 200
     temple = (await create_experience_via_api())["product_id"]
-    booked = (await hold_via_api(temple)).json()["id"]
-    confirmed = await client.post(
-        f"/v1/bookings/{booked}/confirm", json={"contact": CONTACT}, headers=partner
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    cancelled = await client.post(f"/v1/bookings/{booked}/cancel", json={}, headers=partner)
-    assert cancelled.status_code == 200, cancelled.text
-    assert (await hold_via_api(temple)).status_code == 201
-    clock.advance(timedelta(minutes=16))
-    assert (await hold_via_api(temple)).status_code == 201  # releases the expired hold
+    tomorrow = (clock.now() + timedelta(days=1)).date().isoformat()
+    holds = [await hold_via_api(temple, date=tomorrow) for _ in range(3)]
+    assert [hold.status_code for hold in holds] == [201] * 3, holds[0].text
+    kept, dropped, _expiring = (hold.json()["id"] for hold in holds)
+    confirm = {"contact": CONTACT}
+    for booking, move, body in ((kept, "confirm", confirm), (dropped, "cancel", {})):
+        moved = await client.post(f"/v1/bookings/{booking}/{move}", json=body, headers=admin)
+        assert moved.status_code == 200, moved.text
+    clock.advance(timedelta(hours=1))
+    assert await sweeper.run_once() == 1  # the third hold expired
     doc, documented = await webhooks(client)
     registry: Registry[Any] = Registry().with_resource(
         DOCUMENT_URI, Resource.from_contents(doc, default_specification=DRAFT202012)
