@@ -60,6 +60,7 @@ _THO_CAM = ("Hợp tác xã Thổ cẩm Bình Gia", "Bình Gia", _COOP)
 _LOC_BINH = ("Hợp tác xã Nông sản Lộc Bình", "Lộc Bình", _COOP)
 _MAU_SON = ("Hợp tác xã Dược liệu Mẫu Sơn", "Mẫu Sơn", _COOP)
 _QUYNH_SON = ("Hợp tác xã Du lịch cộng đồng Quỳnh Sơn", "Bắc Sơn", _COOP)
+_NGOC_QUE = (NGOC_QUE.name, "Hữu Lũng", NGOC_QUE.kind.value)
 
 
 def _sample(
@@ -512,6 +513,17 @@ SAMPLES = [
         "Na Lay sunset viewpoint",
         description="Vé lên đỉnh Nà Lay ngắm hoàng hôn trên thung lũng Bắc Sơn.",
         description_en="A ticket up Na Lay peak to watch the sunset over the Bac Son valley.",
+    ),
+    _sample(
+        _NGOC_QUE,
+        "Tham quan xưởng trà Ngọc Quế",
+        "tourism",
+        "visit",
+        60000,
+        "Ngoc Que tea workshop visit",
+        description="Xem quy trình làm trà Bổ Khai tại xưởng Ngọc Quế, thưởng trà và mua tại chỗ.",
+        description_en="See how Bo Khai herbal tea is made at the Ngoc Que workshop, taste it "
+        "and buy on site.",
     ),
 ]
 

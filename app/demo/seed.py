@@ -11,6 +11,7 @@ from app.core.changes import restamp
 from app.core.text import fold
 from app.demo import data
 from app.demo import products as demo_products
+from app.demo.bookings import seed_bookings
 from app.demo.events import seed_events
 from app.demo.experiences import seed_experiences
 from app.demo.orders import seed_orders
@@ -49,6 +50,7 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> SeedR
     moment = now or datetime.now(UTC)
     await seed_events(session, moment, report.add)
     await seed_experiences(session, moment, report.add)
+    await seed_bookings(session, moment, report.add)
     # Orders last: they are placed for the festival's and Ngọc Quế's products.
     added = await seed_orders(session, moment)
     if added:

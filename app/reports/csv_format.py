@@ -6,6 +6,9 @@ product,7f0c...,Quýt vàng Bắc Sơn,kg,,1480,10512.5,10.5125,367937500
 day,,,,2025-11-03,201,,,51250000
 owner,1b2e...,Hợp tác xã Quýt vàng Bắc Sơn,,,1480,,,367937500
 
+The catalogue and the tourism reports are tables of their own columns (`CATALOG_COLUMNS`,
+`TOURISM_COLUMNS`), written the same way.
+
 The answer is UTF-8 with a byte order mark (`encode`): without it, Excel reads a CSV file in the
 machine's legacy code page and shows "Quýt vàng" as "QuÃ½t vÃ ng".
 
@@ -30,6 +33,8 @@ from app.reports.schemas import (
     OwnerSales,
     OwnerSalesReport,
     ProductSales,
+    TourismReport,
+    Visitors,
 )
 
 COLUMNS = [
@@ -162,3 +167,68 @@ def _catalog_rows(report: CatalogReport) -> Iterable[list[Cell]]:
 def render_catalog(report: CatalogReport) -> str:
     """The catalogue report as one CSV table: sections stars, group, commune and expiring."""
     return _table(CATALOG_COLUMNS, _catalog_rows(report))
+
+
+TOURISM_COLUMNS = [
+    "section",
+    "product_id",
+    "name",
+    "owner_name",
+    "commune",
+    "date",
+    "month",
+    "experiences",
+    "bookings",
+    "people",
+    "tickets",
+    "checked_in",
+    "revenue_vnd",
+]
+
+
+def _visitors(figures: Visitors) -> list[Cell]:
+    return [
+        figures.bookings,
+        figures.people,
+        figures.tickets,
+        figures.checked_in,
+        figures.revenue_vnd,
+    ]
+
+
+def _tourism_rows(report: TourismReport) -> Iterable[list[Cell]]:
+    yield ["total", None, None, None, None, None, None, None, *_visitors(report)]
+    for e in report.by_experience:
+        yield [
+            "experience",
+            str(e.product_id),
+            e.name,
+            e.owner_name,
+            e.commune,
+            None,
+            None,
+            None,
+            *_visitors(e),
+        ]
+    for d in report.by_day:
+        yield [
+            "day",
+            str(d.product_id),
+            d.name,
+            None,
+            d.commune,
+            d.date.isoformat(),
+            None,
+            None,
+            *_visitors(d),
+        ]
+    for c in report.by_commune:
+        yield ["commune", None, None, None, c.commune, None, None, c.experiences, *_visitors(c)]
+    for m in report.by_month:
+        yield ["month", None, None, None, None, None, m.month, None, *_visitors(m)]
+
+
+def render_tourism(report: TourismReport) -> str:
+    """The tourism report as one CSV table: sections total, experience, day (an experience on
+    a date), commune and month, each row with the same five figures."""
+    return _table(TOURISM_COLUMNS, _tourism_rows(report))

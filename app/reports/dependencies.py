@@ -1,5 +1,6 @@
 """Who may read which report: an event's sales are for admins and the partner keys granted the
-event; an owner's sales for admins and that owner's key."""
+event; an owner's sales for admins and that owner's key; the tourism report for admins (every
+owner's experiences, or one owner's) and owner keys (their own experiences only)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Query
 
 from app.api_keys.auth import AdminOrOwner, AdminOrPartner
-from app.reports.schemas import OwnerSalesQuery
+from app.reports.schemas import OwnerSalesQuery, TourismQuery
 
 
 async def sales_event_id(principal: AdminOrPartner, event_id: uuid.UUID) -> uuid.UUID:
@@ -39,3 +40,22 @@ async def owner_sales_asked(
 
 
 OwnerSalesAskedDep = Annotated[OwnerSalesAsked, Depends(owner_sales_asked)]
+
+
+async def tourism_query(
+    principal: AdminOrOwner, query: Annotated[TourismQuery, Query()]
+) -> TourismQuery:
+    """The period and owner asked for: an owner key's report is of its own experiences, whether
+    or not it names its owner (403 `not_your_owner` if it names another)."""
+    if principal.is_admin:
+        return query
+    if query.owner_id is not None:
+        principal.ensure_acts_for(
+            query.owner_id,
+            detail="An owner key sees only its own experiences' visitors.",
+            code="not_your_owner",
+        )
+    return query.model_copy(update={"owner_id": principal.owner_id})
+
+
+TourismQueryDep = Annotated[TourismQuery, Depends(tourism_query)]

@@ -8,11 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, case, distinct, extract, func, select
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql import Subquery
 
 from app.core.repository import Repository
 from app.core.zones import local_date
+from app.models.booking import Booking, BookingStatus, Ticket
 from app.models.order import Order, OrderLine, OrderStatus
 from app.models.owner import Owner
 from app.models.product import Certificate, Product, ProductStatus, Unit
@@ -189,3 +191,159 @@ class CatalogRepository(Repository[Product]):
             .order_by(Certificate.valid_until, Product.sort_name, Certificate.id)
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+
+# Tourism: visitors and revenue of the experiences' bookings.
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a tourism report counts over a set of bookings."""
+
+    bookings: int
+    people: int
+    tickets: int
+    checked_in: int
+    revenue_vnd: int
+
+
+@dataclass(frozen=True)
+class Visits:
+    """Which bookings a tourism report counts: confirmed ones (never a hold, an expired hold
+    or a cancelled booking) whose visit falls on the local dates `first`..`last`, of one
+    owner's experiences or of all."""
+
+    first: date
+    last: date
+    owner_id: uuid.UUID | None = None
+
+    def where(self) -> tuple[ColumnElement[bool], ...]:
+        clauses = [
+            Booking.status == BookingStatus.confirmed,
+            Booking.date >= self.first,
+            Booking.date <= self.last,
+        ]
+        if self.owner_id is not None:
+            clauses.append(Product.owner_id == self.owner_id)
+        return tuple(clauses)
+
+    def counted(self) -> Subquery:
+        """One row per counted booking: its experience, date, people, total, commune, and its
+        tickets issued and checked in (a ticket keeps its first accepted check-in)."""
+        of_booking = Ticket.booking_id == Booking.id
+        tickets = select(func.count(Ticket.id)).where(of_booking).scalar_subquery()
+        checked_in = select(func.count(Ticket.checked_in_at)).where(of_booking).scalar_subquery()
+        return (
+            select(
+                Booking.product_id.label("product_id"),
+                Booking.date.label("day"),
+                Booking.people.label("people"),
+                Booking.total_vnd.label("revenue_vnd"),
+                tickets.label("tickets"),
+                checked_in.label("checked_in"),
+                Product.commune.label("commune"),
+                Product.commune_key.label("commune_key"),
+            )
+            .join(Product, Product.id == Booking.product_id)
+            .where(*self.where())
+            .subquery("counted")
+        )
+
+
+class TourismRepository(Repository[Booking]):
+    """Visitors (people booked, tickets, checked in) and revenue of confirmed bookings, in
+    total and by experience, experience and day, commune and month."""
+
+    model = Booking
+    noun = "booking"
+
+    @staticmethod
+    def _figures(counted: Subquery) -> tuple[Any, ...]:
+        return (
+            func.count(),
+            func.coalesce(func.sum(counted.c.people), 0),
+            func.coalesce(func.sum(counted.c.tickets), 0),
+            func.coalesce(func.sum(counted.c.checked_in), 0),
+            func.coalesce(func.sum(counted.c.revenue_vnd), 0),
+        )
+
+    @staticmethod
+    def _read(row: Any, at: int) -> Figures:
+        return Figures(*(int(value) for value in row[at : at + 5]))
+
+    async def totals(self, visits: Visits) -> Figures:
+        counted = visits.counted()
+        row = (await self.session.execute(select(*self._figures(counted)))).one()
+        return self._read(row, 0)
+
+    async def by_experience(
+        self, visits: Visits
+    ) -> list[tuple[uuid.UUID, str, uuid.UUID, str, str, Figures]]:
+        """(product id, name, owner id, owner name, commune, figures); most people first."""
+        counted = visits.counted()
+        stmt = (
+            select(
+                Product.id,
+                Product.name,
+                Owner.id,
+                Owner.name,
+                Product.commune,
+                *self._figures(counted),
+            )
+            .select_from(counted)
+            .join(Product, Product.id == counted.c.product_id)
+            .join(Owner, Owner.id == Product.owner_id)
+            .group_by(
+                Product.id, Product.name, Product.sort_name, Owner.id, Owner.name, Product.commune
+            )
+            .order_by(func.sum(counted.c.people).desc(), Product.sort_name, Product.id)
+        )
+        rows = await self.session.execute(stmt)
+        return [(r[0], r[1], r[2], r[3], r[4], self._read(r, 5)) for r in rows]
+
+    async def by_experience_day(
+        self, visits: Visits
+    ) -> list[tuple[date, uuid.UUID, str, str, Figures]]:
+        """(date, product id, name, commune, figures); oldest first, then by name (folded:
+        the same order on every database)."""
+        counted = visits.counted()
+        stmt = (
+            select(
+                counted.c.day,
+                Product.id,
+                Product.name,
+                Product.commune,
+                *self._figures(counted),
+            )
+            .select_from(counted)
+            .join(Product, Product.id == counted.c.product_id)
+            .group_by(counted.c.day, Product.id, Product.name, Product.sort_name, Product.commune)
+            .order_by(counted.c.day, Product.sort_name, Product.id)
+        )
+        rows = await self.session.execute(stmt)
+        return [(r[0], r[1], r[2], r[3], self._read(r, 4)) for r in rows]
+
+    async def by_commune(self, visits: Visits) -> list[tuple[str, int, Figures]]:
+        """(commune, experiences booked, figures); most people first, then by name (folded)."""
+        counted = visits.counted()
+        stmt = (
+            select(
+                counted.c.commune,
+                func.count(distinct(counted.c.product_id)),
+                *self._figures(counted),
+            )
+            .group_by(counted.c.commune, counted.c.commune_key)
+            .order_by(func.sum(counted.c.people).desc(), counted.c.commune_key, counted.c.commune)
+        )
+        rows = await self.session.execute(stmt)
+        return [(r[0], int(r[1]), self._read(r, 2)) for r in rows]
+
+    async def by_month(self, visits: Visits) -> list[tuple[int, int, Figures]]:
+        """(year, month, figures); oldest first."""
+        counted = visits.counted()
+        year, month = extract("year", counted.c.day), extract("month", counted.c.day)
+        stmt = (
+            select(year, month, *self._figures(counted)).group_by(year, month).order_by(year, month)
+        )
+        rows = await self.session.execute(stmt)
+        return [(int(r[0]), int(r[1]), self._read(r, 2)) for r in rows]

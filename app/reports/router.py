@@ -16,8 +16,8 @@ from app.core.openapi import responses
 from app.core.text import without_marks
 from app.core.zones import TodayDep, ZoneDep
 from app.reports import csv_format, service
-from app.reports.dependencies import OwnerSalesAskedDep, SalesEventId
-from app.reports.schemas import CatalogReport, EventSalesReport, OwnerSalesReport
+from app.reports.dependencies import OwnerSalesAskedDep, SalesEventId, TourismQueryDep
+from app.reports.schemas import CatalogReport, EventSalesReport, OwnerSalesReport, TourismReport
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=responses(401, 403, 404, 406))
 
@@ -60,16 +60,17 @@ def attachment(filename: str) -> str:
 
 def _answer(
     media_type: str,
-    report: EventSalesReport | OwnerSalesReport | CatalogReport,
+    report: EventSalesReport | OwnerSalesReport | CatalogReport | TourismReport,
     filename: str,
 ) -> Response:
     headers = {"Vary": "Accept"}
     if media_type == CSV_MEDIA_TYPE:
-        text = (
-            csv_format.render_catalog(report)
-            if isinstance(report, CatalogReport)
-            else csv_format.render(report)
-        )
+        if isinstance(report, CatalogReport):
+            text = csv_format.render_catalog(report)
+        elif isinstance(report, TourismReport):
+            text = csv_format.render_tourism(report)
+        else:
+            text = csv_format.render(report)
         headers["Content-Disposition"] = attachment(f"{filename}.csv")
         return Response(
             csv_format.encode(text), media_type=csv_format.CONTENT_TYPE, headers=headers
@@ -123,3 +124,14 @@ async def catalog(
     """The catalogue: products by stars, group and commune; certificates expiring soon (admin)."""
     report = await service.catalog(session, today=today, days=days, now=clock.now())
     return _answer(media_type, report, f"OCOP catalogue {today}")
+
+
+@router.get("/tourism", response_model=TourismReport, responses=_CSV_RESPONSE)
+async def tourism(
+    session: SessionDep, query: TourismQueryDep, media_type: MediaType, clock: ClockDep
+) -> Response:
+    """Visitors and tourism revenue of the experiences, by experience, experience and day,
+    commune and month, over the local dates of the visits (admin; an owner key: its own
+    experiences)."""
+    report = await service.tourism(session, query, now=clock.now())
+    return _answer(media_type, report, f"Tourism {query.first} to {query.last}")

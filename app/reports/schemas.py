@@ -109,3 +109,75 @@ class CatalogReport(BaseModel):
         description="Certificates valid today that expire within `days`, soonest first."
     )
     generated_at: Timestamp
+
+
+# Tourism.
+
+
+class TourismQuery(BaseModel):
+    """`GET /v1/reports/tourism`: the local dates of the visits counted, and optionally one
+    owner's experiences."""
+
+    first: Day = Field(alias="from", description="First local date of the visits (YYYY-MM-DD).")
+    last: Day = Field(alias="to", description="Last local date, inclusive; a year at most.")
+    owner_id: uuid.UUID | None = Field(
+        default=None,
+        description="Only this owner's experiences (an owner key: always its own, the default).",
+    )
+
+
+class Visitors(BaseModel):
+    """The figures of a set of confirmed bookings (holds, expired holds and cancelled bookings
+    count nowhere)."""
+
+    bookings: int = Field(description="Confirmed bookings.")
+    people: int = Field(
+        description="People booked: the places the bookings take (an infant on a lap, none)."
+    )
+    tickets: int = Field(description="Tickets issued: one per person, infants included.")
+    checked_in: int = Field(description="Of those tickets, the ones checked in at the gate.")
+    revenue_vnd: int = Field(description="The bookings' totals, whole VND.")
+
+
+class ExperienceVisitors(Visitors):
+    product_id: uuid.UUID
+    name: str = Field(description="The experience (a tourism product).")
+    owner_id: uuid.UUID
+    owner_name: str = Field(description="The site's owner: the community, cooperative...")
+    commune: str
+
+
+class ExperienceDayVisitors(Visitors):
+    date: dt.date = Field(description="The local date of the visit.")
+    product_id: uuid.UUID
+    name: str
+    commune: str
+
+
+class CommuneVisitors(Visitors):
+    commune: str
+    experiences: int = Field(description="Experiences of the commune with a booking counted.")
+
+
+class MonthVisitors(Visitors):
+    month: str = Field(
+        pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="The month of the visits, YYYY-MM."
+    )
+
+
+class TourismReport(Visitors):
+    """Visitors and revenue of the tourism experiences, counted by the local date of the visit
+    (the booking's date, not the day it was made). The totals are the sums of each section."""
+
+    model_config = {"populate_by_name": True, "serialize_by_alias": True}
+
+    date_from: dt.date = Field(alias="from", description="First local date counted.")
+    date_to: dt.date = Field(alias="to", description="Last local date counted.")
+    owner_id: uuid.UUID | None = Field(description="The owner counted; null: every owner.")
+    by_experience: list[ExperienceVisitors] = Field(description="Most people first.")
+    by_day: list[ExperienceDayVisitors] = Field(
+        description="Each experience on each date it had visits: oldest first, then by name."
+    )
+    by_commune: list[CommuneVisitors] = Field(description="Most people first.")
+    by_month: list[MonthVisitors] = Field(description="Oldest first.")
+    generated_at: Timestamp

@@ -1,8 +1,10 @@
-"""Sales reports: what an event sold, and what an owner sold over a period."""
+"""Reports: what an event sold, what an owner sold over a period, the catalogue, and the
+tourism experiences' visitors and revenue."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,19 +18,32 @@ from app.models.owner import Owner
 from app.models.product import Certificate, Product, ProductGroup
 from app.owners import service as owners
 from app.reports import repository
-from app.reports.repository import CatalogRepository, Sales, SalesRepository
+from app.reports.repository import (
+    CatalogRepository,
+    Figures,
+    Sales,
+    SalesRepository,
+    TourismRepository,
+    Visits,
+)
 from app.reports.schemas import (
     CatalogReport,
     CommuneCount,
+    CommuneVisitors,
     DaySales,
     EventSalesReport,
+    ExperienceDayVisitors,
+    ExperienceVisitors,
     ExpiringCertificate,
     GroupCount,
+    MonthVisitors,
     OwnerSales,
     OwnerSalesQuery,
     OwnerSalesReport,
     ProductSales,
     StarsCount,
+    TourismQuery,
+    TourismReport,
 )
 
 MAX_RANGE_DAYS = 366
@@ -163,5 +178,54 @@ async def catalog(session: AsyncSession, *, today: date, days: int, now: datetim
             CommuneCount(commune=commune, products=n, certified=c) for commune, n, c in by_commune
         ],
         expiring=_expiring(expiring, today),
+        generated_at=now,
+    )
+
+
+def _figures(figures: Figures) -> dict[str, int]:
+    """The figures as the fields of `Visitors` (their names are the same)."""
+    return asdict(figures)
+
+
+async def tourism(session: AsyncSession, query: TourismQuery, *, now: datetime) -> TourismReport:
+    """Visitors and revenue of the experiences' confirmed bookings whose visit falls on the
+    local dates `from`..`to` (of one owner's experiences, or all): in total, by experience, by
+    experience and date, by commune and by month."""
+    _check_range(query.first, query.last)
+    if query.owner_id is not None:
+        await owners.get_owner(session, query.owner_id)  # 404 for an unknown owner
+    visits = Visits(query.first, query.last, query.owner_id)
+    repo = TourismRepository(session)
+    experiences_booked = await repo.by_experience(visits)
+    return TourismReport(
+        date_from=query.first,
+        date_to=query.last,
+        owner_id=query.owner_id,
+        **_figures(await repo.totals(visits)),
+        by_experience=[
+            ExperienceVisitors(
+                product_id=product_id,
+                name=name,
+                owner_id=owner_id,
+                owner_name=owner_name,
+                commune=commune,
+                **_figures(figures),
+            )
+            for product_id, name, owner_id, owner_name, commune, figures in experiences_booked
+        ],
+        by_day=[
+            ExperienceDayVisitors(
+                date=day, product_id=product_id, name=name, commune=commune, **_figures(figures)
+            )
+            for day, product_id, name, commune, figures in await repo.by_experience_day(visits)
+        ],
+        by_commune=[
+            CommuneVisitors(commune=commune, experiences=count, **_figures(figures))
+            for commune, count, figures in await repo.by_commune(visits)
+        ],
+        by_month=[
+            MonthVisitors(month=f"{year:04d}-{month:02d}", **_figures(figures))
+            for year, month, figures in await repo.by_month(visits)
+        ],
         generated_at=now,
     )

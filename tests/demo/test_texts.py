@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.demo import data, events, products
+from app.demo import data, events, experiences, products
 from tests.helpers import FakeClock, seed_demo_data, vn
 
 pytestmark = pytest.mark.anyio
@@ -26,6 +27,11 @@ ENGLISH_WORDS = {
     "sample", "demo", "made", "taken", "report",
 }  # fmt: skip
 DEMO_EVENTS = [*events.FIXED_EVENTS, *events.upcoming_samples(NOW)]
+DEMO_SETTINGS = {
+    experiences.BAC_LE_TEMPLE: experiences.BAC_LE_VISITS,
+    experiences.MANDARIN_PICKING: experiences.mandarin_picking(uuid.uuid4()),
+    experiences.TEA_WORKSHOP: experiences.TEA_WORKSHOP_VISITS,
+}
 COUNTS = {
     "/v1/products": len(products.PRODUCTS),
     "/v1/events": len(DEMO_EVENTS),
@@ -60,11 +66,16 @@ def vietnamese_texts() -> Iterator[tuple[str, str]]:
         yield f"event {event.name}", event.name
         yield f"event {event.name}: description", event.description or ""
         yield f"event {event.name}: venue", event.venue or ""
+    for name, settings in DEMO_SETTINGS.items():
+        for ticket_type in settings.ticket_types:
+            yield f"experience {name}: ticket type {ticket_type.code}", ticket_type.name
+        for closure in settings.closures:
+            yield f"experience {name}: closed {closure.date}", closure.reason or ""
 
 
 def english_texts() -> Iterator[tuple[str, str]]:
     """(where, text) for every English translation the demo gives: each product's and event's
-    name and description."""
+    name and description, each ticket type's name."""
     for product in products.PRODUCTS:
         yield f"product {product.product_name}: name_en", product.name_en
         yield f"product {product.product_name}: description_en", product.description_en
@@ -72,6 +83,10 @@ def english_texts() -> Iterator[tuple[str, str]]:
         english = demo.event.translations["en"]
         yield f"event {demo.event.name}: en name", english.name or ""
         yield f"event {demo.event.name}: en description", english.description or ""
+    for name, settings in DEMO_SETTINGS.items():
+        for ticket_type in settings.ticket_types:
+            english_name = ticket_type.translations["en"].name
+            yield f"experience {name}: ticket type {ticket_type.code}: en", english_name
 
 
 def test_every_vietnamese_text_of_the_demo_is_vietnamese() -> None:
@@ -88,7 +103,7 @@ def test_every_vietnamese_text_of_the_demo_is_nfc() -> None:
     assert wrong == []
 
 
-def test_every_product_and_event_of_the_demo_has_its_english_translation() -> None:
+def test_every_product_event_and_ticket_type_of_the_demo_has_its_english_translation() -> None:
     missing = [where for where, text in english_texts() if not text or not is_english(text)]
 
     assert missing == []
