@@ -9,7 +9,6 @@ from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
@@ -33,6 +32,7 @@ from app.core.schemas import (
     NO_NUL,
     TIMESTAMP_SCHEMA,
     InputModel,
+    Instant,
     Latitude,
     Longitude,
     LongText,
@@ -43,7 +43,6 @@ from app.core.schemas import (
     SearchText,
     ShortText,
     day_in_range,
-    instant_in_range,
     is_day,
     is_timestamp,
     trim,
@@ -118,23 +117,8 @@ def instant(value: datetime | date, tz: tzinfo, *, end_of_day: bool = False) -> 
     return min(max(moment, EARLIEST), LATEST)
 
 
-def _text_only(value: object) -> object:
-    # Pydantic would also take a number as a Unix time; the schema says an RFC 3339 string.
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not is_timestamp(value):
-        raise ValueError(f"must be an RFC 3339 timestamp with an offset, {DAY_RANGE}")
-    return value
-
-
-EventTime = Annotated[
-    AwareDatetime,
-    BeforeValidator(_text_only),
-    AfterValidator(instant_in_range),
-    WithJsonSchema(TIMESTAMP_SCHEMA),
-]
-"""When an event opens or closes: an RFC 3339 timestamp with its offset, within the shared
-range (1970-01-01T00:00Z to 2200-01-01T00:00Z)."""
+EventTime = Instant
+"""When an event opens or closes."""
 
 
 # ---------------------------------------------------------------------------------------------
