@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,7 +125,7 @@ class Verdict:
 # Reading.
 
 
-def _check_in_read(logged: LoggedCheckIn) -> CheckInRead:
+def check_in_read(logged: LoggedCheckIn) -> CheckInRead:
     check_in, key_name = logged
     return CheckInRead(
         at=check_in.at,
@@ -140,7 +140,7 @@ def _check_in_read(logged: LoggedCheckIn) -> CheckInRead:
 
 def _detail(scanned: ScannedTicket, log: list[LoggedCheckIn]) -> TicketDetail:
     ticket, booking, unit = scanned.ticket, scanned.booking, scanned.unit
-    entries = [_check_in_read(logged) for logged in log]
+    entries = [check_in_read(logged) for logged in log]
     return TicketDetail(
         code=ticket.code,
         qr_payload=ticket.qr_payload,
@@ -202,7 +202,7 @@ async def read_ticket(session: AsyncSession, principal: Principal, code: str) ->
 
 async def _first(session: AsyncSession, ticket_id: uuid.UUID) -> CheckInRead | None:
     accepted = await CheckInRepository(session).accepted(ticket_id)
-    return _check_in_read(accepted) if accepted is not None else None
+    return check_in_read(accepted) if accepted is not None else None
 
 
 async def _as_now(session: AsyncSession, check_in: CheckIn) -> Verdict:
@@ -401,17 +401,22 @@ async def upload(
         verdicts[i] = await _judge(
             session, staff, scanned, Scan(sent.code, sent.at, sent.gate), product_id
         )
+    return upload_read(scans, [verdicts[i] for i in range(len(scans))])
+
+
+def upload_read(scans: list[OfflineCheckIn], verdicts: list[Verdict]) -> CheckInUploadRead:
+    """The answer to an upload: each scan's verdict, in the order sent, and their counts."""
     results = [
         UploadedCheckIn(
             code=sent.code,
-            at=sent.at,
+            at=sent.at.astimezone(UTC),
             gate=sent.gate,
-            result=verdicts[i].result,
-            reason=verdicts[i].reason,
-            first_check_in=verdicts[i].first,
-            replay=verdicts[i].replay,
+            result=verdict.result,
+            reason=verdict.reason,
+            first_check_in=verdict.first,
+            replay=verdict.replay,
         )
-        for i, sent in enumerate(scans)
+        for sent, verdict in zip(scans, verdicts, strict=True)
     ]
     count = {result: sum(r.result is result for r in results) for result in CheckInResult}
     return CheckInUploadRead(

@@ -186,6 +186,7 @@ async def test_an_upload_checks_each_ticket_in_at_its_scan_time(
     assert uploaded.status_code == 200, uploaded.text
     assert outcomes(uploaded) == [("accepted", None), ("accepted", None)]
     assert (uploaded.json()["accepted"], uploaded.json()["duplicate"]) == (2, 0)
+    assert uploaded.json()["results"][0]["at"] == "2025-11-08T02:01:00Z"
     first = (await ticket(client, site, codes[0]))["check_in"]
     assert {k: first[k] for k in ("at", "received_at", "gate", "offline")} == {
         "at": "2025-11-08T02:01:00Z",
