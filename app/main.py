@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.api_keys.router import router as api_keys_router
+from app.bookings.router import gate_router, tickets_router
 from app.bookings.router import router as bookings_router
 from app.bookings.schemas import BookingRead
 from app.certificates.router import router as certificates_router
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         experience_settings_router,
         experiences_router,
         bookings_router,
+        tickets_router,
+        gate_router,
         reports_router,
         webhooks_router,
         api_keys_router,

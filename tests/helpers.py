@@ -12,6 +12,7 @@ import csv
 import io
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,7 @@ CreateEventViaApi = Callable[..., Awaitable[dict[str, Any]]]
 CertificateFactory = Callable[..., Awaitable[dict[str, Any]]]
 CreateExperienceViaApi = Callable[..., Awaitable[dict[str, Any]]]
 HoldViaApi = Callable[..., Awaitable[httpx.Response]]
+BookViaApi = Callable[..., Awaitable[dict[str, Any]]]
 
 VN = timezone(timedelta(hours=7))
 
@@ -132,6 +134,19 @@ def booking_body(
 
 
 CONTACT = {"name": "Nguyễn Văn An", "phone": "0912 345 678", "country": "VN", "locale": "vi"}
+
+
+@dataclass(frozen=True)
+class Site:
+    """An experience and its staff's key (an owner key named `Cổng chính`)."""
+
+    product_id: str
+    owner_id: str
+    staff: dict[str, str]
+
+
+def ticket_codes(booking: dict[str, Any]) -> list[str]:
+    return [ticket["code"] for ticket in booking["tickets"]]
 
 
 def idem(headers: dict[str, str], key: str | None = None) -> dict[str, str]:

@@ -23,7 +23,15 @@ from sqlalchemy.orm import DeclarativeBase
 
 import app
 from app.api_keys.schemas import ApiKeyRead, EventGrantRead
-from app.bookings.schemas import BookingRead
+from app.bookings import gate
+from app.bookings.repository import ScannedTicket
+from app.bookings.schemas import (
+    BookingRead,
+    CheckInResult,
+    CheckInUploadRead,
+    OfflineCheckIn,
+    TicketDetail,
+)
 from app.bookings.service import booking_read
 from app.certificates.schemas import CertificateRead
 from app.core.i18n import LanguagePreference
@@ -36,6 +44,7 @@ from app.models import (
     Booking,
     BookingUnit,
     Certificate,
+    CheckIn,
     Event,
     EventExternalRef,
     EventGrant,
@@ -192,6 +201,19 @@ def booking() -> BookingRead:
     return booking_read(row)
 
 
+def ticket_detail() -> TicketDetail:
+    scanned = ScannedTicket(
+        null_row(Ticket), null_row(Booking), null_row(BookingUnit), uuid.uuid4()
+    )
+    return gate._detail(scanned, [(null_row(CheckIn), None)])
+
+
+def upload_read() -> CheckInUploadRead:
+    scan = OfflineCheckIn(code="x", at=NOW, gate="x")
+    first = gate.check_in_read((null_row(CheckIn), None))
+    return gate.upload_read([scan], [gate.Verdict(CheckInResult.duplicate, first=first)])
+
+
 BUILDERS: dict[type[BaseModel], Callable[[], BaseModel]] = {
     CertificateRead: certificate,
     OwnerRead: owner_read,
@@ -207,6 +229,8 @@ BUILDERS: dict[type[BaseModel], Callable[[], BaseModel]] = {
     ExpiringCertificate: expiring_certificate,
     ExperienceRead: experience_read,
     BookingRead: booking,
+    TicketDetail: ticket_detail,
+    CheckInUploadRead: upload_read,
 }
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
@@ -18,9 +19,9 @@ from app.api_keys.auth import Principal
 from app.bookings.schemas import BookingQuery
 from app.core.pagination import newest_first
 from app.core.repository import Repository
-from app.models.api_key import Role
-from app.models.booking import Booking, BookingStatus
-from app.models.experience import ExperienceSlot
+from app.models.api_key import ApiKey, Role
+from app.models.booking import Booking, BookingStatus, BookingUnit, CheckIn, CheckInOutcome, Ticket
+from app.models.experience import Experience, ExperienceSlot
 from app.models.product import Product
 
 NEWEST = newest_first(Booking.created_at, Booking.id)
@@ -224,3 +225,169 @@ class SlotRepository(Repository[ExperienceSlot]):
                 .values(taken=ExperienceSlot.taken - people)
                 .execution_options(synchronize_session=False)
             )
+
+
+@dataclass(frozen=True)
+class ScannedTicket:
+    """A ticket with what a gate judges it by: its booking, its unit (type) and the owner of
+    the experience it admits to."""
+
+    ticket: Ticket
+    booking: Booking
+    unit: BookingUnit
+    owner_id: uuid.UUID
+
+
+LoggedCheckIn = tuple[CheckIn, str | None]
+"""A recorded check-in and the name of the key that made it (None once that key is gone)."""
+
+
+class TicketRepository(Repository[Ticket]):
+    model = Ticket
+    noun = "ticket"
+
+    async def find_by_codes(
+        self, codes: Sequence[str], *, lock_bookings: bool = False
+    ) -> dict[str, ScannedTicket]:
+        """The tickets with these codes, by code. `lock_bookings`: their bookings are
+        share-locked until the transaction ends, so that a cancel waits for the check-in (and
+        a check-in for a cancel) instead of crossing it."""
+        if not codes:
+            return {}
+        stmt = (
+            select(Ticket, Booking, BookingUnit, Product.owner_id)
+            .join(Booking, Booking.id == Ticket.booking_id)
+            .join(BookingUnit, BookingUnit.id == Ticket.booking_unit_id)
+            .join(Product, Product.id == Booking.product_id)
+            .where(Ticket.code.in_(codes))
+            .order_by(Booking.id)
+            .execution_options(populate_existing=True)
+        )
+        if lock_bookings:
+            stmt = stmt.with_for_update(read=True, of=Booking)
+        rows = await self.session.execute(stmt)
+        return {
+            ticket.code: ScannedTicket(ticket, booking, unit, owner_id)
+            for ticket, booking, unit, owner_id in rows
+        }
+
+    async def lock(self, ticket_ids: Sequence[uuid.UUID]) -> None:
+        """Row-lock these tickets until the transaction ends, in id order (two transactions
+        locking overlapping sets queue instead of deadlocking)."""
+        if ticket_ids:
+            await self.session.execute(
+                select(Ticket.id)
+                .where(Ticket.id.in_(ticket_ids))
+                .order_by(Ticket.id)
+                .with_for_update()
+            )
+
+    async def check_in(
+        self,
+        ticket_id: uuid.UUID,
+        at: datetime,
+        gate: str | None,
+        api_key_id: uuid.UUID,
+        *,
+        earliest_wins: bool,
+    ) -> bool:
+        """Make this the ticket's first check-in, if it has none (or, `earliest_wins`, only
+        a later one): one conditional UPDATE, so of any number of check-ins racing, in any
+        number of processes, one alone finds the ticket not checked in."""
+        not_yet = Ticket.checked_in_at.is_(None)
+        result = await self.session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id == ticket_id,
+                or_(not_yet, Ticket.checked_in_at > at) if earliest_wins else not_yet,
+            )
+            .values(checked_in_at=at, checked_in_gate=gate, checked_in_by_key_id=api_key_id)
+            .returning(Ticket.id)
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def of_day(
+        self, product_id: uuid.UUID, day: date
+    ) -> list[tuple[Ticket, Booking, BookingUnit]]:
+        """The tickets of the experience's confirmed bookings on this local date, with their
+        booking and unit, by start time, booking and position: one statement."""
+        rows = await self.session.execute(
+            select(Ticket, Booking, BookingUnit)
+            .join(Booking, Booking.id == Ticket.booking_id)
+            .join(BookingUnit, BookingUnit.id == Ticket.booking_unit_id)
+            .where(
+                Booking.product_id == product_id,
+                Booking.date == day,
+                Booking.status == BookingStatus.confirmed,
+            )
+            .order_by(Booking.start_time, Booking.reference, Ticket.position)
+            .execution_options(populate_existing=True)
+        )
+        return [(ticket, booking, unit) for ticket, booking, unit in rows]
+
+    async def site_owner(self, product_id: uuid.UUID) -> uuid.UUID | None:
+        """The owner of the experience (a product with booking settings), if it is one."""
+        owner_id: uuid.UUID | None = await self.session.scalar(
+            select(Product.owner_id)
+            .join(Experience, Experience.product_id == Product.id)
+            .where(Product.id == product_id)
+        )
+        return owner_id
+
+
+class CheckInRepository(Repository[CheckIn]):
+    model = CheckIn
+    noun = "check-in"
+
+    def _logged(self) -> Select[CheckIn, str | None]:
+        return select(CheckIn, ApiKey.name).outerjoin(ApiKey, ApiKey.id == CheckIn.api_key_id)
+
+    async def recorded(
+        self, ticket_id: uuid.UUID, at: datetime, gate: str | None, api_key_id: uuid.UUID
+    ) -> CheckIn | None:
+        """The offline check-in this key already recorded for this ticket, time and gate."""
+        found: CheckIn | None = await self.session.scalar(
+            select(CheckIn)
+            .where(
+                CheckIn.ticket_id == ticket_id,
+                CheckIn.at == at,
+                CheckIn.gate.is_not_distinct_from(gate),
+                CheckIn.api_key_id == api_key_id,
+                CheckIn.offline.is_(True),
+            )
+            .order_by(CheckIn.received_at)
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        return found
+
+    async def accepted(self, ticket_id: uuid.UUID) -> LoggedCheckIn | None:
+        """The ticket's accepted check-in (its first), with its key's name."""
+        row = (
+            await self.session.execute(
+                self._logged()
+                .where(CheckIn.ticket_id == ticket_id, CheckIn.outcome == CheckInOutcome.accepted)
+                .execution_options(populate_existing=True)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def demote_accepted(self, ticket_id: uuid.UUID) -> None:
+        """The ticket's accepted check-in becomes a duplicate (an earlier one replaces it)."""
+        await self.session.execute(
+            update(CheckIn)
+            .where(CheckIn.ticket_id == ticket_id, CheckIn.outcome == CheckInOutcome.accepted)
+            .values(outcome=CheckInOutcome.duplicate)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def log(self, ticket_id: uuid.UUID) -> list[LoggedCheckIn]:
+        """Every recorded check-in of the ticket, earliest scan first."""
+        rows = await self.session.execute(
+            self._logged()
+            .where(CheckIn.ticket_id == ticket_id)
+            .order_by(CheckIn.at, CheckIn.received_at, CheckIn.id)
+            .execution_options(populate_existing=True)
+        )
+        return [(check_in, name) for check_in, name in rows]

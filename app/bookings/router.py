@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
 from starlette.responses import Response
 
-from app.api_keys.auth import AnyPrincipal, Principal, require
-from app.bookings import service
-from app.bookings.dependencies import ToCancel, ToConfirm, ToExtend, VisibleBooking
+from app.api_keys.auth import AdminOrOwner, AnyPrincipal, Principal, require
+from app.bookings import gate, service
+from app.bookings.dependencies import (
+    GateStaff,
+    SiteStaff,
+    ToCancel,
+    ToConfirm,
+    ToExtend,
+    VisibleBooking,
+)
 from app.bookings.schemas import (
     BookingCancel,
     BookingConfirm,
@@ -16,16 +24,24 @@ from app.bookings.schemas import (
     BookingExtend,
     BookingQuery,
     BookingRead,
+    CheckInCreate,
+    CheckInUpload,
+    CheckInUploadRead,
+    GateList,
+    GateListQuery,
+    TicketDetail,
+    TicketSecretPath,
 )
 from app.bookings.service import booking_read
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
+from app.core.errors import DomainError, problem_for
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
 from app.core.schemas import canonical
-from app.core.zones import ZoneDep
+from app.core.zones import TodayDep, ZoneDep
 from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotencyKeyHeader
 from app.idempotency.service import fingerprint, run_idempotent
 from app.models.api_key import Role
@@ -137,3 +153,88 @@ async def cancel_booking(
         session, booking, principal, body.reason, now=clock.now(), zone=zone
     )
     return conditional_json(request, booking_read(cancelled))
+
+
+# At the gate.
+
+tickets_router = APIRouter(prefix="/v1/tickets", tags=["tickets"], responses=responses(401, 403))
+gate_router = APIRouter(prefix="/v1/experiences", tags=["tickets"], responses=responses(401, 403))
+
+TicketCodePath = Annotated[
+    TicketSecretPath, Path(description="The ticket's code (its QR payload after `OCOP-TICKET:`).")
+]
+
+
+@tickets_router.get("/{code}", response_model=TicketDetail, responses=responses(304, 404))
+async def get_ticket(
+    request: Request, session: SessionDep, principal: AdminOrOwner, code: TicketCodePath
+) -> Response:
+    """Look a ticket up, with every check-in attempt (its site's staff: the owner's keys,
+    admins)."""
+    return conditional_json(request, await gate.read_ticket(session, principal, code))
+
+
+@tickets_router.post(
+    "/{code}/check-in",
+    response_model=TicketDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {
+            "description": "This offline scan (same `at` and `gate`) was sent before and "
+            "accepted: nothing new is recorded.",
+            "model": TicketDetail,
+        },
+        **responses(404, 409),
+    },
+)
+async def check_in_ticket(
+    request: Request,
+    session: SessionDep,
+    staff: GateStaff,
+    code: TicketCodePath,
+    body: CheckInCreate | None = None,
+) -> Response:
+    """Check a ticket in at the gate (its site's staff); a second check-in is 409
+    `already_checked_in` naming the first."""
+    given = body or CheckInCreate()
+    outcome = await gate.check_in(
+        session, staff, gate.Scan(code, given.at, given.gate), given.product_id
+    )
+    if isinstance(outcome, DomainError):
+        return problem_for(outcome)  # refused, and kept on record: the transaction commits
+    return conditional_json(
+        request,
+        outcome.ticket,
+        status_code=status.HTTP_201_CREATED if outcome.recorded else status.HTTP_200_OK,
+        headers={"Location": f"/v1/tickets/{code}"},
+    )
+
+
+@gate_router.get("/{product_id}/gate-list", response_model=GateList, responses=responses(304, 404))
+async def get_gate_list(
+    request: Request,
+    session: SessionDep,
+    today: TodayDep,
+    _staff: SiteStaff,
+    product_id: uuid.UUID,
+    query: Annotated[GateListQuery, Query()],
+) -> Response:
+    """The tickets an offline gate admits on a local date, by their codes' SHA-256 (the site's
+    staff); poll it with `If-None-Match`."""
+    day = query.date or today
+    return conditional_json(request, await gate.gate_list(session, product_id, day))
+
+
+@gate_router.post(
+    "/{product_id}/check-ins", response_model=CheckInUploadRead, responses=responses(404)
+)
+async def upload_check_ins(
+    session: SessionDep,
+    _site: SiteStaff,
+    staff: GateStaff,
+    product_id: uuid.UUID,
+    body: CheckInUpload,
+) -> CheckInUploadRead:
+    """Upload what an offline gate scanned (the site's staff): the earliest check-in of a
+    ticket wins; the same upload again records nothing."""
+    return await gate.upload(session, staff, product_id, body.check_ins)

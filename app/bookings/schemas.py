@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -10,7 +11,9 @@ from app.core.i18n import LanguageTag
 from app.core.pagination import PageQuery
 from app.core.schemas import (
     END,
+    NFC,
     NO_NUL,
+    NOT_BLANK,
     Day,
     Email,
     InputModel,
@@ -20,9 +23,10 @@ from app.core.schemas import (
     Phone,
     ShortText,
     Timestamp,
+    TimestampIn,
 )
 from app.experiences.schemas import MAX_HOLD_MINUTES, MAX_PER_BOOKING, LocalTime, TicketCode
-from app.models.booking import BookingStatus
+from app.models.booking import BookingStatus, CheckInOutcome
 
 MAX_UNITS = 20
 
@@ -163,11 +167,22 @@ class UnitRead(BaseModel):
     total_vnd: int = Field(description="quantity times unit price.")
 
 
+class TicketStatus(StrEnum):
+    """valid (not yet checked in), checked_in, or cancelled (its booking was)."""
+
+    valid = "valid"
+    checked_in = "checked_in"
+    cancelled = "cancelled"
+
+
 class TicketRead(BaseModel):
     id: uuid.UUID
     ticket_type: str = Field(description="The ticket type's code.")
     code: str = Field(description="The ticket's secret code (what the gate checks).")
     qr_payload: str = Field(description="What the ticket's QR code holds.")
+    status: TicketStatus = Field(
+        description="valid, checked_in, or cancelled (its booking was: no gate admits it)."
+    )
     checked_in_at: Timestamp | None = Field(description="Its first accepted check-in.")
 
 
@@ -196,3 +211,163 @@ class BookingRead(BaseModel):
     tickets: list[TicketRead] = Field(description="One per person, issued at confirmation.")
     created_at: Timestamp
     updated_at: Timestamp
+
+
+# At the gate: tickets read by the site's staff, check-ins online and offline, the day's list.
+
+MAX_UPLOAD = 500
+"""The most check-ins one offline upload may carry."""
+
+TICKET_CODE = r"[A-Za-z0-9_-]{1,64}"
+TicketSecret = Annotated[str, StringConstraints(pattern=rf"^{TICKET_CODE}{END}")]
+"""A ticket's code as a gate read it (the QR payload without its `OCOP-TICKET:` prefix)."""
+TicketSecretPath = Annotated[
+    str,
+    # Path parameters are checked by pydantic's default (Rust) engine: `$` is end of input.
+    StringConstraints(pattern=rf"^{TICKET_CODE}$"),
+]
+GateId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NOT_BLANK), NFC]
+
+
+class CheckInCreate(InputModel):
+    """A ticket scanned at a gate: now, or (`at`) earlier, by a gate that was offline."""
+
+    gate: GateId | None = Field(default=None, description="The gate or device, e.g. `cổng-1`.")
+    at: TimestampIn | None = Field(
+        default=None,
+        description="When an offline gate scanned it (RFC 3339 with offset); default now. "
+        "Then the earliest check-in of the ticket wins, and the same (`at`, `gate`) sent again "
+        "is answered as the first time, recording nothing.",
+    )
+    product_id: uuid.UUID | None = Field(
+        default=None,
+        description="The experience this gate admits to: a ticket of another one of the "
+        "owner's experiences is then refused `not_this_site` too.",
+    )
+
+
+class OfflineCheckIn(InputModel):
+    code: TicketSecret = Field(description="The ticket's code.")
+    at: TimestampIn = Field(description="When the gate scanned it (RFC 3339 with offset).")
+    gate: GateId = Field(description="The gate or device that scanned it.")
+
+
+class CheckInUpload(InputModel):
+    """What an offline gate scanned, uploaded once it is back online."""
+
+    check_ins: list[OfflineCheckIn] = Field(
+        min_length=1,
+        max_length=MAX_UPLOAD,
+        description=f"1..{MAX_UPLOAD} scans, in any order.",
+    )
+
+
+class CheckInRead(BaseModel):
+    """One check-in attempt of a ticket as recorded."""
+
+    at: Timestamp = Field(description="When the gate scanned the ticket.")
+    received_at: Timestamp = Field(description="When the server heard of it.")
+    gate: str | None
+    api_key_id: uuid.UUID | None = Field(description="The key that checked it in.")
+    key_name: str | None = Field(description="That key's name, e.g. `Cổng chính`.")
+    offline: bool = Field(description="Uploaded later by a gate that was offline.")
+    outcome: CheckInOutcome = Field(
+        description="accepted (the ticket's first check-in; one at most), duplicate, or the "
+        "reason it was refused: not_this_site, booking_cancelled, wrong_day."
+    )
+
+
+class TicketBooking(BaseModel):
+    id: uuid.UUID
+    reference: str
+    status: BookingStatus
+    name: str | None = Field(description="The tourist's name.")
+    people: int
+
+
+class TicketDetail(BaseModel):
+    """A ticket as the site's staff see it: what it admits, and every check-in attempt."""
+
+    code: str
+    qr_payload: str
+    ticket_type: str = Field(description="The ticket type's code.")
+    ticket_type_name: str = Field(description="The ticket type's name when booked.")
+    status: TicketStatus
+    product_id: uuid.UUID = Field(description="The experience it admits to.")
+    date: dt.date = Field(description="The local date it is valid on.")
+    start_time: LocalTime | None = Field(description="The local start time (null in date mode).")
+    booking: TicketBooking
+    check_in: CheckInRead | None = Field(description="Its first check-in, the one that counts.")
+    check_ins: list[CheckInRead] = Field(description="Every recorded attempt, earliest scan first.")
+
+
+class CheckInResult(StrEnum):
+    accepted = "accepted"
+    duplicate = "duplicate"
+    refused = "refused"
+
+
+class CheckInRefusal(StrEnum):
+    """Why an uploaded check-in was refused."""
+
+    unknown_ticket = "unknown_ticket"
+    not_this_site = "not_this_site"
+    booking_cancelled = "booking_cancelled"
+    wrong_day = "wrong_day"
+    at_in_future = "at_in_future"
+    at_before_confirmation = "at_before_confirmation"
+
+
+class UploadedCheckIn(BaseModel):
+    """What became of one uploaded scan, in the order they were sent."""
+
+    code: str
+    at: Timestamp
+    gate: str
+    result: CheckInResult = Field(
+        description="accepted: it is the ticket's first check-in; duplicate: the ticket was "
+        "checked in earlier (`first_check_in`); refused: see `reason`."
+    )
+    reason: CheckInRefusal | None = Field(description="Why it was refused.")
+    first_check_in: CheckInRead | None = Field(
+        description="For a duplicate: the check-in that counts (when, which gate, which key)."
+    )
+    replay: bool = Field(
+        description="This key uploaded this very scan before: nothing new was recorded."
+    )
+
+
+class CheckInUploadRead(BaseModel):
+    results: list[UploadedCheckIn] = Field(description="One per scan, in the order sent.")
+    accepted: int
+    duplicate: int
+    refused: int
+
+
+class GateListQuery(BaseModel):
+    """`GET /v1/experiences/{id}/gate-list`: the local date the gate works on."""
+
+    date: Day | None = Field(default=None, description="The local date (default: today).")
+
+
+class GateTicket(BaseModel):
+    code_sha256: str = Field(
+        description="The SHA-256 of the ticket's code (its UTF-8 bytes), in lowercase hex: the "
+        "gate hashes the code it scans and looks it up."
+    )
+    ticket_type: str = Field(description="The ticket type's code.")
+    ticket_type_name: str
+    start_time: LocalTime | None
+    booking_reference: str
+    name: str | None = Field(description="The tourist's name, as booked.")
+    checked_in_at: Timestamp | None
+    checked_in_gate: str | None
+
+
+class GateList(BaseModel):
+    """The tickets a gate admits on one local date: those of the experience's confirmed
+    bookings, checked in already or not. Its `ETag` changes whenever one of them does."""
+
+    product_id: uuid.UUID
+    date: dt.date
+    tickets: list[GateTicket] = Field(description="By start time, then booking.")

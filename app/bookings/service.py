@@ -39,6 +39,7 @@ from app.bookings.schemas import (
     ContactIn,
     ContactRead,
     TicketRead,
+    TicketStatus,
     UnitRead,
 )
 from app.core import locking
@@ -91,6 +92,14 @@ class PastStart(Conflict):
 # Reading.
 
 
+def ticket_status(booking: Booking, ticket: Ticket) -> TicketStatus:
+    """A ticket is cancelled with its booking (tickets exist only for confirmed bookings,
+    which may only become cancelled), else checked in or still valid."""
+    if booking.status is not BookingStatus.confirmed:
+        return TicketStatus.cancelled
+    return TicketStatus.valid if ticket.checked_in_at is None else TicketStatus.checked_in
+
+
 def booking_read(booking: Booking) -> BookingRead:
     """The read model of a booking loaded with its units and tickets."""
     codes = {unit.id: unit.code for unit in booking.units}
@@ -137,6 +146,7 @@ def booking_read(booking: Booking) -> BookingRead:
                 ticket_type=codes[ticket.booking_unit_id],
                 code=ticket.code,
                 qr_payload=ticket.qr_payload,
+                status=ticket_status(booking, ticket),
                 checked_in_at=ticket.checked_in_at,
             )
             for ticket in booking.tickets

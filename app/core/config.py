@@ -163,6 +163,13 @@ class Settings(BaseSettings):
         description="How often `ocop worker` marks holds past their expiry `expired` (places "
         "are free at the expiry instant anyway).",
     )
+    check_in_clock_skew_s: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="How far ahead of the server's clock a gate's check-in time (`at`) may be "
+        "before it is refused as in the future.",
+    )
     low_stock_threshold: Decimal = Field(
         default=Decimal(10),
         ge=0,

@@ -242,7 +242,9 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
-def _problem(exc: DomainError) -> Response:
+def problem_for(exc: DomainError) -> Response:
+    """The problem+json answer to `exc`. Routes raise domain errors; one that answers a refusal
+    it must also keep (the request's transaction then commits) returns this instead."""
     return problem_response(
         exc.status,
         exc.instance_code,
@@ -255,7 +257,7 @@ def _problem(exc: DomainError) -> Response:
 
 async def _domain_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return _problem(exc)
+    return problem_for(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> Response:
@@ -348,7 +350,7 @@ def unexpected_error(scope: Scope, exc: BaseException) -> Response:
         getattr(exc, "orig", None) or exc,
         extra={"request_id": _request_id(scope)},
     )
-    return _problem(fault)
+    return problem_for(fault)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

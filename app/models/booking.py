@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -153,12 +154,14 @@ class Ticket(Base):
 
 
 class CheckInOutcome(StrEnum):
+    """What became of a check-in attempt: the one accepted (a ticket has at most one), a
+    duplicate of it (later, or replaced by an earlier offline one), or refused for its reason."""
+
     accepted = "accepted"
-    duplicate = "duplicate"  # the ticket was already checked in
-    superseded = "superseded"  # accepted, then an earlier (offline) check-in won
-    wrong_date = "wrong_date"
-    wrong_site = "wrong_site"
-    not_valid = "not_valid"  # its booking is not confirmed (cancelled, say)
+    duplicate = "duplicate"
+    not_this_site = "not_this_site"  # the key's owner does not run that experience
+    booking_cancelled = "booking_cancelled"
+    wrong_day = "wrong_day"  # scanned on another local date than the ticket's
 
 
 class CheckIn(Base):
@@ -179,4 +182,14 @@ class CheckIn(Base):
     outcome: Mapped[CheckInOutcome] = mapped_column(str_enum(CheckInOutcome, "check_in_outcome"))
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_check_ins_ticket_id_at", "ticket_id", "at"),)
+    __table_args__ = (
+        Index("ix_check_ins_ticket_id_at", "ticket_id", "at"),
+        # A ticket's first check-in, the one its columns repeat: one at most, whatever races.
+        Index(
+            "ix_check_ins_ticket_id_accepted",
+            "ticket_id",
+            unique=True,
+            postgresql_where=text("outcome = 'accepted'"),
+            sqlite_where=text("outcome = 'accepted'"),
+        ),
+    )
