@@ -192,13 +192,12 @@ async def check_in_ticket(
     session: SessionDep,
     staff: GateStaff,
     code: TicketCodePath,
-    body: CheckInCreate | None = None,
+    body: Annotated[CheckInCreate, Body(default_factory=CheckInCreate)],
 ) -> Response:
     """Check a ticket in at the gate (its site's staff); a second check-in is 409
     `already_checked_in` naming the first."""
-    given = body or CheckInCreate()
     outcome = await gate.check_in(
-        session, staff, gate.Scan(code, given.at, given.gate), given.product_id
+        session, staff, gate.Scan(code, body.at, body.gate), body.product_id
     )
     if isinstance(outcome, DomainError):
         return problem_for(outcome)  # refused, and kept on record: the transaction commits

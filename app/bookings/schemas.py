@@ -232,6 +232,8 @@ GateId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=
 class CheckInCreate(InputModel):
     """A ticket scanned at a gate: now, or (`at`) earlier, by a gate that was offline."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"gate": "cổng-1"}]})
+
     gate: GateId | None = Field(default=None, description="The gate or device, e.g. `cổng-1`.")
     at: TimestampIn | None = Field(
         default=None,
@@ -254,6 +256,22 @@ class OfflineCheckIn(InputModel):
 
 class CheckInUpload(InputModel):
     """What an offline gate scanned, uploaded once it is back online."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "check_ins": [
+                        {
+                            "code": "wOr6ynjZTTk2qLzonQO3fvgIvAqPN4pJ",
+                            "at": "2025-11-08T09:02:11+07:00",
+                            "gate": "cổng-3",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
 
     check_ins: list[OfflineCheckIn] = Field(
         min_length=1,
