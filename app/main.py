@@ -19,7 +19,7 @@ from app.core.clock import Clock, SystemClock
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.db import create_engine, create_sessionmaker
-from app.core.errors import install_handlers
+from app.core.errors import install_error_dialect, install_handlers
 from app.core.middleware import BodyLimitMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.core.migrations import head_revision
 from app.core.openapi import DOCS_ASSETS_PATH, install_openapi, operation_id
@@ -31,6 +31,8 @@ from app.experiences.router import settings_router as experience_settings_router
 from app.health.router import router as health_router
 from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
 from app.imports.router import router as imports_router
+from app.octo import errors as octo_errors
+from app.octo.router import router as octo_router
 from app.orders.router import router as orders_router
 from app.orders.schemas import OrderRead
 from app.owners.router import router as owners_router
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_handlers(app)
+    install_error_dialect(app, octo_router.prefix, octo_errors.render)
     # Outermost last: the request id and access log see every answer, 413 and 429 included;
     # CORS headers are on those too, and a preflight spends no quota. HEAD runs the GET
     # outside the compression, so that it gets the GET's very headers.
@@ -152,6 +155,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         reports_router,
         webhooks_router,
         api_keys_router,
+        octo_router,
     ):
         app.include_router(router)
     document_webhooks(app.webhooks, WEBHOOK_PAYLOADS)
