@@ -12,7 +12,8 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,7 @@ from openapi_schema_validator import (
     oas30_format_checker,
     oas31_format_checker,
 )
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import begin_write
@@ -187,6 +188,22 @@ async def until_a_session_waits_for_a_lock(app: FastAPI, timeout_s: float = 10) 
             await asyncio.sleep(0.01)
 
 
+@contextmanager
+def counting_statements(app: FastAPI) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs inside the block."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
 def tmp_sqlite_url(tmp: Path) -> str:
     return database.sqlite_url(tmp / "ocop.db")
 
@@ -196,6 +213,8 @@ def tmp_sqlite_url(tmp: Path) -> str:
 # fetches it and verifies its integrity; it is never copied into this repository).
 
 OCTO_SPEC_PATH = Path(__file__).resolve().parent.parent / "var" / "octo" / "openapi.yaml"
+OCTO_HTTP_STATUSES = frozenset({404, 405, 413, 429, 500, 503})
+"""What `/octo` answers outside OCTO's operations' 200 and 400 (`app.octo.errors`)."""
 _SCHEMA_KEYWORDS_WITH_DATA = ("example", "examples", "default", "enum", "const")
 _COMPOSITIONS = ("allOf", "anyOf", "oneOf", "$ref")
 
@@ -246,7 +265,7 @@ class OctoSpec:
         self.version = version
         self.document = document
         self.components = self.convert(document["components"])
-        self.error_components = {
+        self.error_components: dict[str, str] = {
             name.removeprefix("Error").lower(): name
             for name in document["components"]["schemas"]
             if name.startswith("Error")
@@ -307,8 +326,11 @@ class OctoSpec:
             assert isinstance(body, dict), f"{where}: {body!r}"
             problems += self.component_errors(self.error_component(str(body.get("error"))), body)
         operation = self.operation(request.method, path)
-        if operation is None:  # a path OCTO does not have: the body is still an OCTO error
-            assert response.status_code in (404, 405), where
+        if operation is None or response.status_code in OCTO_HTTP_STATUSES:
+            # Not an answer of an operation (no such path or method, a limit, a fault): its
+            # status is HTTP's, its body OCTO's error still.
+            assert operation is None or response.status_code in OCTO_HTTP_STATUSES, where
+            assert response.status_code >= 400, where
             assert not problems, f"{where}: {problems}"
             return
         declared = operation["responses"].get(str(response.status_code))

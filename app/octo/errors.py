@@ -8,7 +8,8 @@ refuse, a rate limit) is written in OCTO's form too, never as problem+json:
 
 - an invalid body or query (`validation_error`, `malformed_json`, and the service refusals in
   `_BAD_REQUEST`): 400 `BAD_REQUEST`;
-- no or an unknown key: 400 `UNAUTHORIZED`; a key that is not a partner's: 400 `FORBIDDEN`;
+- no key: 400 `UNAUTHORIZED`; an unknown or revoked key, or one that is not a partner's: 400
+  `FORBIDDEN`;
 - any other refusal by the services (sold out, past the cut-off, too late to cancel): 400
   `UNPROCESSABLE_ENTITY`, the service's own detail as `errorMessage`;
 - what is not a refusal of an OCTO operation keeps its HTTP status, so that clients and proxies
@@ -59,6 +60,7 @@ CODES = frozenset(
 _BAD_REQUEST = frozenset(
     {"validation_error", "malformed_json", "invalid_range", "contact_required"}
 )
+_NOT_A_KEY = frozenset({"invalid_credentials", "revoked_key"})
 # Statuses that are not refusals of an operation: kept, with their headers.
 _KEPT = frozenset({404, 405, 406, 413, 429})
 
@@ -81,7 +83,9 @@ def _error_code(status: int, code: str) -> str:
     if status >= 500:
         return INTERNAL_SERVER_ERROR
     if status == 401:
-        return UNAUTHORIZED
+        # OCTO: UNAUTHORIZED when no key was sent; FORBIDDEN for one that is not (or no
+        # longer) a key.
+        return FORBIDDEN if code in _NOT_A_KEY else UNAUTHORIZED
     if status == 403:
         return FORBIDDEN
     if code in _BAD_REQUEST or status == 400 or status in _KEPT:

@@ -3,6 +3,7 @@ definition (`OctoSpec.check`); `octo` also checks each request it sends."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -75,7 +76,7 @@ async def octo(
 @pytest.fixture
 async def owner_key(make_owner: OwnerFactory, make_key: KeyFactory) -> dict[str, str]:
     owner = await make_owner()
-    return await make_key(Role.owner, owner_id=owner["id"])
+    return await make_key(Role.owner, owner_id=uuid.UUID(owner["id"]))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import httpx
 import pytest
 
@@ -122,5 +121,3 @@ async def test_no_capabilities_beyond_the_core_and_no_key_needed(
     assert answer.status_code == 200
     assert answer.json() == []
     assert answer.headers["Octo-Capabilities"] == ""
-
-
