@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 from starlette.responses import Response
 
 from app.api_keys.auth import AnyPrincipal, Principal, require
@@ -97,13 +97,12 @@ async def confirm_booking(
     session: SessionDep,
     clock: ClockDep,
     booking: ToConfirm,
-    body: BookingConfirm | None = None,
+    body: Annotated[BookingConfirm, Body(default_factory=BookingConfirm)],
 ) -> Response:
     """Confirm a hold with the tourist's contact, before it expires; issues one ticket per
     person (admin, or the key that made it)."""
-    given = body or BookingConfirm()
     confirmation = service.Confirmation(
-        contact=given.contact, reseller_reference=given.reseller_reference, notes=given.notes
+        contact=body.contact, reseller_reference=body.reseller_reference, notes=body.notes
     )
     confirmed = await service.confirm(session, booking, confirmation, now=clock.now())
     return conditional_json(request, booking_read(confirmed))
@@ -115,11 +114,10 @@ async def extend_booking(
     session: SessionDep,
     clock: ClockDep,
     booking: ToExtend,
-    body: BookingExtend | None = None,
+    body: Annotated[BookingExtend, Body(default_factory=BookingExtend)],
 ) -> Response:
     """Push a live hold's expiry (admin, or the key that made it)."""
-    minutes = body.minutes if body is not None else None
-    extended = await service.extend(session, booking, minutes, now=clock.now())
+    extended = await service.extend(session, booking, body.minutes, now=clock.now())
     return conditional_json(request, booking_read(extended))
 
 
@@ -131,12 +129,11 @@ async def cancel_booking(
     zone: ZoneDep,
     principal: AnyPrincipal,
     booking: ToCancel,
-    body: BookingCancel | None = None,
+    body: Annotated[BookingCancel, Body(default_factory=BookingCancel)],
 ) -> Response:
     """Cancel a hold or a confirmed booking and return its places (admin, the key that made
     it, or the site's owner; once started, admin only)."""
-    reason = body.reason if body is not None else None
     cancelled = await service.cancel(
-        session, booking, principal, reason, now=clock.now(), zone=zone
+        session, booking, principal, body.reason, now=clock.now(), zone=zone
     )
     return conditional_json(request, booking_read(cancelled))

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.i18n import LanguageTag
 from app.core.pagination import PageQuery
@@ -20,11 +20,15 @@ from app.core.schemas import (
     NumberOnly,
     Phone,
     ShortText,
+    Timestamp,
 )
 from app.experiences.schemas import MAX_HOLD_MINUTES, MAX_PER_BOOKING, LocalTime, TicketCode
 from app.models.booking import BookingStatus
 
 MAX_UNITS = 20
+
+EXAMPLE_EXPERIENCE_ID = "3f6b1c2e-8d4a-4e5f-9a7b-2c1d0e9f8a76"
+"""The experience the booking example names (the Bắc Lệ temple's guided visits, say)."""
 
 Country = Annotated[str, StringConstraints(pattern=rf"^[A-Z]{{2}}{END}")]
 Reference = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_NUL)]
@@ -54,6 +58,23 @@ class UnitIn(InputModel):
 class BookingCreate(InputModel):
     """A hold on places of one date (and start time) of an experience."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_id": EXAMPLE_EXPERIENCE_ID,
+                    "date": "2025-11-08",
+                    "start_time": "09:30",
+                    "units": [
+                        {"ticket_type": "adult", "quantity": 2},
+                        {"ticket_type": "child", "quantity": 1},
+                    ],
+                    "reseller_reference": "TB-2025-0042",
+                }
+            ]
+        }
+    )
+
     product_id: uuid.UUID = Field(description="The experience (a tourism product).")
     date: Day = Field(description="The local date.")
     start_time: LocalTime | None = Field(
@@ -76,6 +97,21 @@ class BookingCreate(InputModel):
 
 
 class BookingConfirm(InputModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "contact": {
+                        "name": "Nguyễn Văn An",
+                        "phone": "0912 345 678",
+                        "country": "VN",
+                        "locale": "vi",
+                    }
+                }
+            ]
+        }
+    )
+
     contact: ContactIn | None = Field(
         default=None,
         description="The tourist; required unless the hold already has a contact.",
@@ -87,6 +123,8 @@ class BookingConfirm(InputModel):
 
 
 class BookingExtend(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"minutes": 10}]})
+
     minutes: Annotated[int, Field(ge=1, le=MAX_HOLD_MINUTES), NumberOnly] | None = Field(
         default=None,
         description=f"The hold then ends this many minutes from now, 1..{MAX_HOLD_MINUTES} "
@@ -95,6 +133,8 @@ class BookingExtend(InputModel):
 
 
 class BookingCancel(InputModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "Khách đổi lịch trình"}]})
+
     reason: ShortText | None = Field(default=None, description="Why, for the record.")
 
 
@@ -140,7 +180,7 @@ class TicketRead(BaseModel):
     ticket_type: str = Field(description="The ticket type's code.")
     code: str = Field(description="The ticket's secret code (what the gate checks).")
     qr_payload: str = Field(description="What the ticket's QR code holds.")
-    checked_in_at: dt.datetime | None = Field(description="Its first accepted check-in.")
+    checked_in_at: Timestamp | None = Field(description="Its first accepted check-in.")
 
 
 class BookingRead(BaseModel):
@@ -161,10 +201,10 @@ class BookingRead(BaseModel):
     contact: ContactRead | None
     reseller_reference: str | None
     notes: str | None
-    expires_at: dt.datetime = Field(description="When the hold ends unless confirmed.")
-    confirmed_at: dt.datetime | None
-    cancelled_at: dt.datetime | None
+    expires_at: Timestamp = Field(description="When the hold ends unless confirmed.")
+    confirmed_at: Timestamp | None
+    cancelled_at: Timestamp | None
     cancel_reason: str | None
     tickets: list[TicketRead] = Field(description="One per person, issued at confirmation.")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -45,6 +45,7 @@ from app.bookings.schemas import (
 from app.core import locking
 from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.references import new_reference
+from app.core.schemas import timestamp_text
 from app.experiences import service as experiences
 from app.experiences.rules import Start
 from app.experiences.schemas import clock
@@ -327,8 +328,8 @@ def _start(offer: experiences.Offer, data: BookingCreate, now: datetime) -> Star
         raise SlotClosed(f"No start at {at} on {data.date}.", reason="no_such_start_time")
     if not start.bookable(now):
         raise PastCutoff(
-            f"Bookings closed at {start.cutoff_at.isoformat()}.",
-            cutoff_at=start.cutoff_at.isoformat(),
+            f"Bookings closed at {timestamp_text(start.cutoff_at)}.",
+            cutoff_at=timestamp_text(start.cutoff_at),
         )
     return start
 
@@ -488,8 +489,8 @@ def ensure_may(principal: Principal, booking: Booking, action: Action) -> None:
 def _refusal(status: BookingStatus, expires_at: datetime, now: datetime, to: str) -> Conflict:
     if status is BookingStatus.expired or (status is BookingStatus.on_hold and expires_at <= now):
         return HoldExpired(
-            f"The hold expired at {expires_at.isoformat()}; book again.",
-            expired_at=expires_at.isoformat(),
+            f"The hold expired at {timestamp_text(expires_at)}; book again.",
+            expired_at=timestamp_text(expires_at),
         )
     return InvalidTransition(
         f"A booking that is {status} cannot be {to}.", current_status=status.value
@@ -618,8 +619,8 @@ async def cancel(
         starts_at = await _starts_at(session, booking, zone)
         if now >= starts_at:
             raise PastStart(
-                f"It started at {starts_at.isoformat()}; only an admin may cancel it now.",
-                starts_at=starts_at.isoformat(),
+                f"It started at {timestamp_text(starts_at)}; only an admin may cancel it now.",
+                starts_at=timestamp_text(starts_at),
             )
     await bookings.set_values(
         booking.id,

@@ -13,6 +13,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     PlainSerializer,
     StringConstraints,
@@ -20,7 +21,16 @@ from pydantic import (
 )
 
 from app.core.i18n import LanguageTag, translations_field
-from app.core.schemas import END, Day, InputModel, Name, NumberOnly, PriceVnd, ShortText
+from app.core.schemas import (
+    END,
+    Day,
+    InputModel,
+    Name,
+    NumberOnly,
+    PriceVnd,
+    ShortText,
+    Timestamp,
+)
 from app.models.experience import MAX_CAPACITY, BookingMode
 
 MAX_SCHEDULES = 50
@@ -170,6 +180,40 @@ class TicketTypeIn(InputModel):
 class ExperienceWrite(InputModel):
     """The whole booking settings of a tourism product; `PUT` creates or replaces them."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "booking_mode": "start_time",
+                    "duration_minutes": 60,
+                    "cutoff_minutes": 30,
+                    "hold_minutes": 15,
+                    "schedules": [
+                        {"start_times": ["08:00", "09:30", "14:00", "15:30"], "capacity": 25},
+                        {
+                            "valid_from": "2026-02-14",
+                            "valid_to": "2026-02-22",
+                            "start_times": ["08:00", "09:30"],
+                            "capacity": 40,
+                        },
+                    ],
+                    "closures": [{"date": "2026-02-16", "reason": "Lễ hội đình làng"}],
+                    "ticket_types": [
+                        {
+                            "code": "adult",
+                            "name": "Người lớn",
+                            "translations": {"en": {"name": "Adult"}},
+                            "price_vnd": 30000,
+                            "min_per_booking": 1,
+                        },
+                        {"code": "child", "name": "Trẻ em", "price_vnd": 15000},
+                        {"code": "infant", "name": "Em bé", "price_vnd": 0, "places": 0},
+                    ],
+                }
+            ]
+        }
+    )
+
     booking_mode: BookingMode = Field(
         description="`date` (by local date, within opening hours) or `start_time` (by local "
         "date and start time)."
@@ -249,8 +293,8 @@ class ExperienceRead(BaseModel):
     schedules: list[ScheduleRead]
     closures: list[ClosureRead]
     ticket_types: list[TicketTypeRead]
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 # Availability.
@@ -329,11 +373,9 @@ class SlotAvailability(BaseModel):
     """One start time (start_time mode) or the date itself (date mode, `start_time` null)."""
 
     start_time: LocalTime | None
-    starts_at: dt.datetime = Field(description="The start (date mode: the opening) as an instant.")
-    ends_at: dt.datetime = Field(
-        description="The end: start plus duration (date mode: the closing)."
-    )
-    cutoff_at: dt.datetime = Field(description="Bookable until this instant (exclusive).")
+    starts_at: Timestamp = Field(description="The start (date mode: the opening) as an instant.")
+    ends_at: Timestamp = Field(description="The end: start plus duration (date mode: the closing).")
+    cutoff_at: Timestamp = Field(description="Bookable until this instant (exclusive).")
     capacity: int
     places_left: int
     status: AvailabilityStatus = Field(description="closed once past its cut-off.")

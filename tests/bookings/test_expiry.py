@@ -8,21 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.bookings.expiry import HoldSweeper
-from app.core.config import Settings
 from app.models import Booking, BookingStatus, ExperienceSlot, OutboxMessage
 from tests.helpers import CONTACT, CreateExperienceViaApi, FakeClock, HoldViaApi
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def sweeper(app: FastAPI, settings: Settings, clock: FakeClock) -> HoldSweeper:
-    return HoldSweeper(app.state.sessionmaker, settings, clock=clock)
 
 
 async def statuses(db: AsyncSession) -> list[str]:

@@ -18,7 +18,8 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from app.models import Unit
+from app.bookings.schemas import EXAMPLE_EXPERIENCE_ID
+from app.models import ProductGroup, Unit
 from tests.helpers import InsertProduct
 
 pytestmark = pytest.mark.anyio
@@ -219,6 +220,19 @@ async def test_every_request_body_example_is_accepted(
     (mandarins, tea) = (item["product_id"] for item in order[0]["items"])
     await insert_product(id=uuid.UUID(mandarins), stock=Decimal(100))
     await insert_product(id=uuid.UUID(tea), unit=Unit.box, unit_step=Decimal(1), stock=Decimal(50))
+    # The booking example names an experience: the settings example's, on a tourism product.
+    settings = body_examples(
+        doc,
+        doc["paths"]["/v1/products/{product_id}/experience"]["put"]["requestBody"]["content"][
+            "application/json"
+        ],
+    )
+    assert settings is not None
+    temple = await insert_product(
+        id=uuid.UUID(EXAMPLE_EXPERIENCE_ID), group=ProductGroup.tourism, unit=Unit.visit
+    )
+    put = await client.put(f"/v1/products/{temple.id}/experience", json=settings[0], headers=admin)
+    assert put.status_code == 201, put.text
 
     refused = {}
     answered = 0

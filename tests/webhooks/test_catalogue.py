@@ -97,8 +97,8 @@ async def test_the_catalogue_says_what_a_partner_may_subscribe_to(
     as_plain = await client.get("/v1/webhooks/event-types", headers=plain)
     as_scoped = await client.get("/v1/webhooks/event-types", headers=scoped)
 
-    assert subscribable(as_plain) == [*ORDERS, "product.updated"]
-    assert subscribable(as_scoped) == [*ORDERS, "product.updated", "event.updated"]
+    assert subscribable(as_plain) == [*ORDERS, "product.updated", *BOOKINGS]
+    assert subscribable(as_scoped) == [*ORDERS, "product.updated", "event.updated", *BOOKINGS]
 
 
 async def test_the_catalogue_needs_a_key(client: httpx.AsyncClient) -> None:

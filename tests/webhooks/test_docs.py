@@ -4,6 +4,7 @@ and a body schema that what the worker sends fits."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,10 +16,20 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.bookings.expiry import HoldSweeper
 from app.models import OutboxMessage
 from app.webhooks.outbox import EVENT_TYPES, PING
 from app.webhooks.worker import message_body
-from tests.helpers import InsertEvent, InsertProduct, idem, order_body
+from tests.helpers import (
+    CONTACT,
+    CreateExperienceViaApi,
+    FakeClock,
+    HoldViaApi,
+    InsertEvent,
+    InsertProduct,
+    idem,
+    order_body,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -70,6 +81,10 @@ async def test_what_the_worker_sends_fits_the_documented_body(
     partner: dict[str, str],
     insert_product: InsertProduct,
     insert_event: InsertEvent,
+    create_experience_via_api: CreateExperienceViaApi,
+    hold_via_api: HoldViaApi,
+    sweeper: HoldSweeper,
+    clock: FakeClock,
     db: AsyncSession,
 ) -> None:
     """Every event type, caused through the API; each message as the worker sends it, checked
@@ -92,6 +107,17 @@ async def test_what_the_worker_sends_fits_the_documented_body(
         f"/v1/events/{festival.id}", json={"venue": "Sân vận động Bắc Sơn"}, headers=admin
     )
     assert moved.status_code == 200
+    temple = (await create_experience_via_api())["product_id"]
+    tomorrow = (clock.now() + timedelta(days=1)).date().isoformat()
+    holds = [await hold_via_api(temple, date=tomorrow) for _ in range(3)]
+    assert [hold.status_code for hold in holds] == [201] * 3, holds[0].text
+    kept, dropped, _expiring = (hold.json()["id"] for hold in holds)
+    confirm = {"contact": CONTACT}
+    for booking, move, body in ((kept, "confirm", confirm), (dropped, "cancel", {})):
+        moved = await client.post(f"/v1/bookings/{booking}/{move}", json=body, headers=admin)
+        assert moved.status_code == 200, moved.text
+    clock.advance(timedelta(hours=1))
+    assert await sweeper.run_once() == 1  # the third hold expired
     doc, documented = await webhooks(client)
     registry: Registry[Any] = Registry().with_resource(
         DOCUMENT_URI, Resource.from_contents(doc, default_specification=DRAFT202012)

@@ -26,7 +26,7 @@ def readme_verify() -> Verify:
 def test_readme_example_accepts_a_signed_delivery_and_refuses_tampering() -> None:
     verify = readme_verify()
     secret = signing.generate_secret()
-    body = b'{"type":"order.created","timestamp":"2025-11-03T10:00:00+07:00","data":{}}'
+    body = b'{"type":"order.created","timestamp":"2025-11-03T03:00:00Z","data":{}}'
     now = int(time.time())
 
     fresh = signing.headers((secret,), "msg_1", now, body)
@@ -36,3 +36,12 @@ def test_readme_example_accepts_a_signed_delivery_and_refuses_tampering() -> Non
     assert verify(secret, fresh, body + b" ") is False
     assert verify(secret, stale, body) is False
     assert verify(signing.generate_secret(), fresh, body) is False
+
+
+def test_readme_example_accepts_either_secret_while_a_rotation_overlaps() -> None:
+    verify = readme_verify()
+    old, new = signing.generate_secret(), signing.generate_secret()
+    body = b'{"type":"webhook.ping","timestamp":"2025-11-03T03:00:00Z","data":{}}'
+    both = signing.headers((new, old), "msg_2", int(time.time()), body)
+
+    assert [verify(new, both, body), verify(old, both, body)] == [True, True]
