@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
@@ -165,11 +165,11 @@ async def octo_extend(
     clock: ClockDep,
     zone: ZoneDep,
     uuid: str,
-    body: ExtendIn | None = None,
+    body: Annotated[ExtendIn, Body(default_factory=ExtendIn)],
 ) -> Booking:
     """Hold a live hold's places longer."""
     now = clock.now()
-    booking = await service.extend(session, reseller, uuid, body or ExtendIn(), now=now)
+    booking = await service.extend(session, reseller, uuid, body, now=now)
     return await service.view(session, booking, now=now, zone=zone)
 
 
@@ -180,10 +180,9 @@ async def octo_cancel(
     clock: ClockDep,
     zone: ZoneDep,
     uuid: str,
-    body: CancelIn | None = None,
+    body: Annotated[CancelIn, Body(default_factory=CancelIn)],
 ) -> Booking:
     """Cancel a hold, or a confirmed booking before it starts; its places return once."""
     now = clock.now()
-    reason = body.reason if body is not None else None
-    booking = await service.cancel(session, reseller, uuid, reason, now=now, zone=zone)
+    booking = await service.cancel(session, reseller, uuid, body.reason, now=now, zone=zone)
     return await service.view(session, booking, now=now, zone=zone)

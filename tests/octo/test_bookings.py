@@ -3,6 +3,7 @@ list; the uuid's idempotency; refusals in OCTO's terms."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -396,3 +397,15 @@ async def test_a_reservation_past_the_places_left_is_unprocessable(
     assert answer.status_code == 400
     assert answer.json()["error"] == "UNPROCESSABLE_ENTITY"
     assert answer.json()["errorMessage"] == "1 place(s) left; 2 asked."
+
+
+async def test_the_same_uuid_at_once_holds_once(
+    octo: httpx.AsyncClient, product_id: str, db: AsyncSession
+) -> None:
+    body = reservation(product_id)
+
+    answers = await asyncio.gather(*(octo.post("/bookings", json=body) for _ in range(5)))
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await taken(db) == 3
