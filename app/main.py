@@ -61,6 +61,10 @@ Requests are rate-limited per API key by role, and per client address without a 
 draft-ietf-httpapi-ratelimit-headers. Send `X-Request-ID` (1..200 printable ASCII characters)
 to correlate logs; it is echoed, or generated when absent.
 
+Resellers that speak OCTO (the Open Connectivity for Tours, Activities and Attractions core
+specification) book the tourism experiences under `/octo` with a partner key: those routes
+follow OCTO's own definition and error bodies, not this document's.
+
 Webhooks are signed as the Standard Webhooks specification says (`webhook-id`,
 `webhook-timestamp`, `webhook-signature`); see `/v1/webhooks`.
 
