@@ -147,6 +147,16 @@ def idem(headers: dict[str, str], key: str | None = None) -> dict[str, str]:
     return {**headers, "Idempotency-Key": key or uuid.uuid4().hex}
 
 
+async def place_order(
+    client: httpx.AsyncClient, headers: dict[str, str], *items: Any
+) -> dict[str, Any]:
+    """Place an order of `items` (see `order_body`) through the API; its JSON."""
+    response = await client.post("/v1/orders", json=order_body(*items), headers=idem(headers))
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
 async def stock_of(db: AsyncSession, product: Product | uuid.UUID) -> Decimal | None:
     product_id = product.id if isinstance(product, Product) else product
     # Each check reads in a transaction of its own: one left open would keep an old snapshot.
@@ -352,3 +362,59 @@ class OctoSpec:
         schema = body["content"]["application/json"]["schema"]
         problems = self.errors(schema, json.loads(request.content))
         assert not problems, f"{request.method} {request.url.path}: " + "; ".join(problems)
+
+
+# Change feeds (`updated_since`; app.core.changes).
+
+EPOCH = "1970-01-01T00:00:00Z"
+"""Where a mirror's first read of a change feed starts: before every change."""
+QUICK_FEED = {"feed_settle_s": 0.01, "feed_commit_deadline_s": None}
+"""Settings for tests that write, then read a change feed, one step at a time: a change settles
+at once, and there is no commit deadline (tests/core/test_changes.py tests both)."""
+
+
+async def settle(app: FastAPI) -> None:
+    """Wait until every change made so far is old enough for the change feeds to serve."""
+    await asyncio.sleep(app.state.settings.feed_settle_s)
+
+
+async def read_feed(
+    client: httpx.AsyncClient,
+    path: str,
+    cursor: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    limit: int = 100,
+    **params: str,
+) -> tuple[list[dict[str, Any]], str]:
+    """Every change a feed serves now, from `cursor` (else from the start): the items in the
+    order served, and the cursor to poll with next (a feed always gives one)."""
+    items: list[dict[str, Any]] = []
+    query: dict[str, str | int] = {"cursor": cursor} if cursor else {"updated_since": EPOCH}
+    while True:
+        response = await client.get(
+            path, params={**query, **params, "limit": limit}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["next_cursor"] is not None
+        items.extend(page["items"])
+        if len(page["items"]) < limit:
+            return items, page["next_cursor"]
+        query = {"cursor": page["next_cursor"]}
+
+
+async def read_list(
+    client: httpx.AsyncClient, path: str, *, headers: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Every item of a (plain) list, page after page."""
+    items: list[dict[str, Any]] = []
+    query: dict[str, str | int] = {"limit": 100}
+    while True:
+        response = await client.get(path, params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items.extend(page["items"])
+        if page["next_cursor"] is None:
+            return items
+        query = {"limit": 100, "cursor": page["next_cursor"]}

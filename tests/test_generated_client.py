@@ -13,10 +13,12 @@ import importlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "examples" / "openapi-python-client.yaml"
 PACKAGE = "ocop_api_client"  # the config's package_name_override
 FESTIVAL = "Lễ hội Mùa vàng Bắc Sơn 2025"  # a demo event, with coordinates and sales
+FEED_SETTLE_S = 3.0
+QUICK_FEED = {"OCOP_FEED_SETTLE_S": str(FEED_SETTLE_S), "OCOP_FEED_COMMIT_DEADLINE_S": "2.5"}
+"""Changes settle in seconds rather than the default 15 (and commits must be as quick)."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         database.migrate(url)
         seed_demo(url)
         admin, partner = issue_key(url, Role.admin), issue_key(url, Role.partner)
-        with api_server(url) as server:
+        with api_server(url, **QUICK_FEED) as server:
             document = tmp / "openapi.json"
             document.write_bytes(httpx.get(f"{server.url}/openapi.json", timeout=30).content)
             generation = generate(document, tmp / PACKAGE)
@@ -223,10 +228,36 @@ def test_cancels_an_order(live: Live) -> None:
     assert (cancelled.id, cancelled.status) == (placed.id, models.OrderStatus.CANCELLED)
 
 
-# ---------------------------------------------------------------------------------------------
-# CHANGE FEED (issue 11): follow a change feed (`updated_since`) with the generated client.
-# To be added here at merge, once `updated_since` is in the API.
-# ---------------------------------------------------------------------------------------------
+def test_follows_a_change_feed(live: Live) -> None:
+    models, list_products = generated("models"), generated("api.products.list_products")
+    archive = generated("api.products.archive_product")
+
+    def follow(client: Any, **start: Any) -> tuple[list[Any], str]:
+        """Every change the feed serves now, page after page: the products and the cursor."""
+        products: list[Any] = []
+        while True:
+            page = list_products.sync(client=client, limit=20, **start)
+            assert isinstance(page, models.ProductPage)
+            products.extend(page.items)
+            assert isinstance(page.next_cursor, str)  # a feed always gives one
+            if len(page.items) < 20:
+                return products, page.next_cursor
+            start = {"cursor": page.next_cursor}
+
+    time.sleep(FEED_SETTLE_S)  # what the other tests changed is served now, in the first read
+    listed = live.raw("/v1/products", limit=100)["items"]  # every demo product is active
+    with live.anonymous() as client:
+        mirror, cursor = follow(client, updated_since=datetime(1970, 1, 1, tzinfo=UTC))
+        with live.as_admin() as admin:
+            archived = archive.sync(product_id=mirror[0].id, client=admin)
+        time.sleep(FEED_SETTLE_S)
+        changes, _cursor = follow(client, cursor=cursor)
+
+    assert sorted(str(p.id) for p in mirror) == sorted(p["id"] for p in listed)
+    assert isinstance(archived, models.ProductRead)
+    assert [(p.id, p.status, p.updated_at) for p in changes] == [
+        (archived.id, models.ProductStatus.ARCHIVED, archived.updated_at)
+    ]
 
 
 def test_reads_a_sales_report(live: Live) -> None:

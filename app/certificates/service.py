@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.certificates.repository import CertificateRepository
 from app.certificates.schemas import CertificateCreate
 from app.core.errors import Conflict, Unprocessable
+from app.core.orm import touch
 from app.core.pagination import PageQuery
 from app.models.product import Certificate, CertificateLevel, Product
 from app.products import service as products
@@ -88,6 +89,7 @@ async def add_certificate(
         level=level_for(stars),
     )
     session.add(certificate)
+    touch(product)  # its stars may change: a change of the product, for its feed
     await session.flush()
     return certificate
 

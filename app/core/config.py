@@ -190,6 +190,22 @@ class Settings(BaseSettings):
     octo_supplier_address: str | None = Field(
         default="Lạng Sơn, Việt Nam", description="OCTO: its postal address."
     )
+    feed_settle_s: float = Field(
+        default=15,
+        gt=0,
+        le=3600,
+        description="Change feeds (`updated_since`) serve a change once it is this old: longer "
+        "than `feed_commit_deadline_s`, plus a margin for the commit itself and for clock "
+        "differences between API processes (see app.core.changes).",
+    )
+    feed_commit_deadline_s: float | None = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="How long after it first writes a row with `updated_at` a transaction may "
+        "still commit; later, its commit is refused (503) rather than hidden from the change "
+        "feeds. Must be below `feed_settle_s`; unset (tests only) turns the guard off.",
+    )
 
     @property
     def database_command_timeout_s(self) -> float:
@@ -218,8 +234,17 @@ class Settings(BaseSettings):
         return origins
 
     @model_validator(mode="after")
+    def _feed_window_covers_commits(self) -> Settings:
+        deadline = self.feed_commit_deadline_s
+        if deadline is not None and deadline >= self.feed_settle_s:
+            raise ValueError("OCOP_FEED_COMMIT_DEADLINE_S must be below OCOP_FEED_SETTLE_S")
+        return self
+
+    @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
         if self.environment is Environment.production:
+            if self.feed_commit_deadline_s is None:
+                raise ValueError("OCOP_FEED_COMMIT_DEADLINE_S must be set in production")
             if self.webhooks_allow_private:
                 raise ValueError("OCOP_WEBHOOKS_ALLOW_PRIVATE must be off in production")
             if self.database_echo:

@@ -11,7 +11,9 @@ PostgreSQL's `statement_timeout`) and any answer at all from the server (the sta
 plus a second: asyncpg's `command_timeout`). A connection that fails on the network, or that
 the client stopped waiting for, is dropped at once (never handed to the next request) and the
 error reaches the handlers as a SQLAlchemy `DBAPIError` with `connection_invalidated`, which
-`app.core.errors.database_fault` answers 503.
+`app.core.errors.database_fault` answers 503. A transaction that writes rows with `updated_at`
+must also commit within `OCOP_FEED_COMMIT_DEADLINE_S` of its first such write (503 beyond), so
+that the change feeds are exact (`app.core.changes`).
 
 No pre-ping: it would cost three round trips per checkout (BEGIN, `;`, ROLLBACK) on every
 request, to spare one request per process a 503 after the database restarts. Without it, the
@@ -40,6 +42,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core import sqlite
+from app.core.changes import COMMIT_DEADLINE, TrackedSession
 from app.core.config import Settings
 from app.core.errors import (
     DatabaseUnavailable,
@@ -59,17 +62,22 @@ READY_TIMEOUT_S = 1.5
 def create_engine(settings: Settings) -> AsyncEngine:
     """The process's engine: aiosqlite for the embedded default, asyncpg for PostgreSQL."""
     url = make_url(settings.database_url)
+    # Read by every session at commit (app.core.changes.TrackedSession).
+    execution_options = {COMMIT_DEADLINE: settings.feed_commit_deadline_s}
     if url.get_backend_name() == "sqlite":
         options: dict[str, Any] = {}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             options["pool_timeout"] = settings.database_pool_timeout_s
-        engine = create_async_engine(url, echo=settings.database_echo, **options)
+        engine = create_async_engine(
+            url, echo=settings.database_echo, execution_options=execution_options, **options
+        )
         sqlite.configure(engine, settings)
         return engine
     engine = create_async_engine(
         url,
         echo=settings.database_echo,
+        execution_options=execution_options,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout_s,
@@ -139,7 +147,9 @@ def create_sessionmaker(
     """Sessions on `engine`; a writer's transactions begin as writers (BEGIN IMMEDIATE on
     SQLite) whenever they start, including after a commit."""
     bind = engine.execution_options(**{WRITE_TRANSACTION: True}) if writer else engine
-    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(
+        bind, expire_on_commit=False, autoflush=False, sync_session_class=TrackedSession
+    )
 
 
 async def begin_write(session: AsyncSession) -> None:

@@ -8,6 +8,11 @@ A cursor is base64url of `{"s": ordering name, "v": [one JSON value per key]}`. 
 clients but not secret, so anyone can hand-make one: decoding checks every value strictly
 against its key's type (`CODECS`) before it goes near a query, and refuses anything else with
 400 `invalid_cursor`.
+
+A list that takes `updated_since` (`ChangesQuery`) is then a change feed: ordered by
+(`updated_at`, `id`) (`oldest_change_first`), starting at that moment, and its pages always
+carry a cursor, the last one too, which alone continues the feed and, polled later, serves the
+changes made since (`app.core.changes` says why it is exact while others write).
 """
 
 from __future__ import annotations
@@ -22,14 +27,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import BadRequest
+from app.core.schemas import TimestampIn
 from app.core.text import FOLD_GROWTH
 
 DEFAULT_LIMIT = 20
@@ -59,13 +65,57 @@ class PageQuery(BaseModel):
     )
 
 
+class ChangesQuery(PageQuery):
+    """The page of a list that can also be read as a change feed: from `updated_since`, then
+    from the cursors it hands out (which alone continue it).
+
+    A feed is every change the caller may see, in the order they happened: it takes no filter
+    nor sort (a row that left a filtered feed would stay in a mirror of it, stale, forever),
+    only those of `feed_parameters`, which cannot change a row's membership (422 otherwise)."""
+
+    updated_since: TimestampIn | None = Field(
+        default=None,
+        description="Read the list as a change feed: every row changed at or after this moment "
+        "(archived and cancelled ones too), oldest change first, by (`updated_at`, `id`). "
+        "`next_cursor` is then always given: `cursor` alone continues the feed, to the last "
+        "page and, polled later, past it. A change shows once it has settled (15 s by "
+        "default). Takes no filter nor sort.",
+    )
+
+    feed_parameters: ClassVar[frozenset[str]] = frozenset()
+    """The fields besides paging that may come with a feed."""
+
+    @property
+    def feed(self) -> bool:
+        """Whether this reads the change feed: `updated_since`, or a cursor of a feed."""
+        return self.updated_since is not None or (
+            self.cursor is not None and cursor_ordering(self.cursor) == CHANGES
+        )
+
+    @model_validator(mode="after")
+    def _feed_alone(self) -> Self:
+        if not self.feed:
+            return self
+        fields = type(self).model_fields
+        others = self.model_fields_set - {"updated_since", "cursor", "limit"}
+        refused = sorted(fields[name].alias or name for name in others - self.feed_parameters)
+        if refused:
+            raise ValueError(
+                "a change feed (updated_since, then its cursors) serves every change in the "
+                "order it happened; it does not combine with " + ", ".join(refused)
+            )
+        return self
+
+
 T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
     items: list[T] = Field(description="This page's items.")
     next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page."
+        description="Pass as `cursor` for the next page; null on the last page, except in a "
+        "change feed (`updated_since`), where it is always given: poll with it for later "
+        "changes."
     )
 
     @classmethod
@@ -220,13 +270,18 @@ class Ordering:
             stmt = stmt.where(or_(*clauses))
         return stmt.order_by(*(key.ordered() for key in self.keys)).limit(limit + 1)
 
-    def page(self, rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
-        """Split fetched rows into the page's entities and the cursor for the next page."""
+    def page(
+        self, rows: Sequence[Any], limit: int, *, resume_from: str | None = None
+    ) -> tuple[list[Any], str | None]:
+        """Split fetched rows into the page's entities and the cursor for the next page.
+
+        A change feed passes `resume_from`, the position its page started at: its last page
+        then carries a cursor too, the last row's or, with no row, that position."""
         width = len(self.keys)
         visible = rows[:limit]
         items = [row[0] if len(row) == width + 1 else tuple(row[:-width]) for row in visible]
-        next_cursor = None
-        if len(rows) > limit:
+        next_cursor = resume_from
+        if visible and (len(rows) > limit or resume_from is not None):
             next_cursor = self.encode(visible[-1][-width:])
         return items, next_cursor
 
@@ -244,10 +299,7 @@ class Ordering:
         """The key values a cursor of this ordering carries, each checked strictly against its
         key's type; anything else is 400 `invalid_cursor`, never a query."""
         try:
-            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-            data = json.loads(raw)
-            if not isinstance(data, dict) or data.keys() != {"s", "v"}:
-                raise CursorValueError("not a cursor")
+            data = _payload(cursor)
             values = data["v"]
             if data["s"] != self.name or not isinstance(values, list):
                 raise CursorValueError("a cursor of another list")
@@ -264,6 +316,25 @@ class Ordering:
             ) from exc
 
 
+def _payload(cursor: str) -> dict[str, Any]:
+    """A cursor's JSON object, `{"s": ..., "v": ...}`, unchecked beyond that shape."""
+    raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+    data = json.loads(raw)
+    if not isinstance(data, dict) or data.keys() != {"s", "v"}:
+        raise CursorValueError("not a cursor")
+    return data
+
+
+def cursor_ordering(cursor: str) -> str | None:
+    """The name of the ordering a cursor claims to be of, if it is shaped like one (its values
+    are checked only when it is used, by `Ordering.decode`)."""
+    try:
+        name = _payload(cursor)["s"]
+    except (ValueError, binascii.Error, RecursionError):
+        return None
+    return name if isinstance(name, str) else None
+
+
 def newest_first(
     created_at: QueryableAttribute[datetime], id_: QueryableAttribute[uuid.UUID]
 ) -> Ordering:
@@ -272,3 +343,17 @@ def newest_first(
         "newest",
         (SortKey(created_at, datetime, descending=True), SortKey(id_, uuid.UUID, descending=True)),
     )
+
+
+CHANGES = "changes"
+"""The name of the change feeds' ordering, and of their cursors."""
+NIL_ID = uuid.UUID(int=0)
+"""Below every row's id (ids are random UUIDs): where a feed starts within its first moment."""
+
+
+def oldest_change_first(
+    updated_at: QueryableAttribute[datetime], id_: QueryableAttribute[uuid.UUID]
+) -> Ordering:
+    """Oldest change first: by `updated_at`, then `id`, both ascending (cursors named
+    `CHANGES`): the order of every change feed."""
+    return Ordering(CHANGES, (SortKey(updated_at, datetime), SortKey(id_, uuid.UUID)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Select, select
@@ -16,7 +17,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.base import ExecutableOption
 
 from app.core.errors import NotFound
-from app.core.pagination import Ordering, PageQuery
+from app.core.pagination import NIL_ID, ChangesQuery, Ordering, PageQuery, oldest_change_first
 
 M = TypeVar("M", bound=DeclarativeBase)
 T = TypeVar("T")
@@ -91,3 +92,16 @@ class Repository(Generic[M]):
         """As `page`, for a select of several columns: each item is a tuple of them."""
         rows = (await self.session.execute(ordering.apply(stmt, page.cursor, page.limit))).all()
         return ordering.page(rows, page.limit)
+
+    async def changes(
+        self, stmt: Select[T], query: ChangesQuery, horizon: datetime
+    ) -> tuple[list[T], str | None]:
+        """One page of `stmt` read as a change feed (`query.feed`): rows changed after the
+        cursor, or else since `updated_since`, up to `horizon`
+        (`app.core.changes.feed_horizon`), oldest change first; the cursor to resume from is
+        always given."""
+        ordering = oldest_change_first(self.model.updated_at, self.model.id)
+        position = query.cursor or ordering.encode([query.updated_since, NIL_ID])
+        stmt = stmt.where(self.model.updated_at <= horizon)
+        rows = (await self.session.execute(ordering.apply(stmt, position, query.limit))).all()
+        return ordering.page(rows, query.limit, resume_from=position)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -356,3 +357,22 @@ Day = Annotated[
 ]
 """A calendar day a client gives (`YYYY-MM-DD`), from 1970-01-01 to 2199-12-31: the shared type
 of every date in a request, in a body or a query."""
+
+
+def _timestamp_text(value: object) -> object:
+    # Pydantic would also take a number as a Unix time; the schema says an RFC 3339 string.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not is_timestamp(value):
+        raise ValueError(f"must be an RFC 3339 timestamp with an offset, {DAY_RANGE}")
+    return value
+
+
+TimestampIn = Annotated[
+    AwareDatetime,
+    BeforeValidator(_timestamp_text),
+    AfterValidator(instant_in_range),
+    WithJsonSchema(TIMESTAMP_SCHEMA),
+]
+"""An instant a client gives: an RFC 3339 timestamp with its offset (any), within the shared
+range (1970-01-01T00:00Z to 2200-01-01T00:00Z). Answers write theirs as `Timestamp`."""

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.changes import restamp
 from app.core.text import fold
 from app.demo import data
 from app.demo import products as demo_products
@@ -52,4 +53,7 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> SeedR
     added = await seed_orders(session, moment)
     if added:
         report.add("orders", added)
+    # One transaction, longer than a commit may take after its first write: what it wrote is
+    # stamped changed again, now, just before the commit (app.core.changes).
+    await restamp(session)
     return report

@@ -130,6 +130,14 @@ class EventRepository(Repository[Event]):
         rows, next_cursor = await self.page_rows(stmt, ordering, query)
         return [(event, float(km)) for event, km in rows], next_cursor
 
+    async def changed(
+        self, query: EventQuery, horizon: datetime
+    ) -> tuple[list[Located], str | None]:
+        """A page of the change feed of every event, cancelled ones included."""
+        stmt = self.select().options(*self.options())
+        events, next_cursor = await self.changes(stmt, query, horizon)
+        return [(event, None) for event in events], next_cursor
+
     async def taken_refs(
         self, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
     ) -> list[tuple[str, str, uuid.UUID]]:

@@ -6,6 +6,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api_keys.auth import AdminPrincipal
+from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
@@ -63,11 +64,12 @@ async def list_events(
     response: Response,
     session: SessionDep,
     clock: ClockDep,
+    horizon: FeedHorizonDep,
     query: Annotated[EventQuery, Query()],
 ) -> Page[EventRead]:
-    """List events, soonest first (nearest first with `near`)."""
+    """List events soonest (with `near`, nearest) first, or every change (`updated_since`)."""
     view = EventView(now=clock.now(), tz=query.tz, languages=languages)
-    rows, next_cursor = await service.list_events(session, query, view.now)
+    rows, next_cursor = await service.list_events(session, query, view.now, horizon)
     return _page(response, [view.read(event, distance) for event, distance in rows], next_cursor)
 
 

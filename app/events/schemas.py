@@ -4,12 +4,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,7 +28,7 @@ from app.core.external_refs import (
     split_ref,
 )
 from app.core.i18n import LanguagePreference, LanguageTag, localize, translations_field
-from app.core.pagination import PageQuery
+from app.core.pagination import ChangesQuery, PageQuery
 from app.core.schemas import (
     DAY_RANGE,
     DAY_SCHEMA,
@@ -51,8 +50,8 @@ from app.core.schemas import (
     SearchText,
     ShortText,
     Timestamp,
+    TimestampIn,
     day_in_range,
-    instant_in_range,
     is_day,
     is_timestamp,
     trim,
@@ -128,23 +127,8 @@ def instant(value: datetime | date, tz: tzinfo, *, end_of_day: bool = False) -> 
     return min(max(moment, EARLIEST), LATEST)
 
 
-def _text_only(value: object) -> object:
-    # Pydantic would also take a number as a Unix time; the schema says an RFC 3339 string.
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not is_timestamp(value):
-        raise ValueError(f"must be an RFC 3339 timestamp with an offset, {DAY_RANGE}")
-    return value
-
-
-EventTime = Annotated[
-    AwareDatetime,
-    BeforeValidator(_text_only),
-    AfterValidator(instant_in_range),
-    WithJsonSchema(TIMESTAMP_SCHEMA),
-]
-"""When an event opens or closes: an RFC 3339 timestamp with its offset, within the shared
-range (1970-01-01T00:00Z to 2200-01-01T00:00Z)."""
+EventTime = TimestampIn
+"""When an event opens or closes."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,8 +269,11 @@ class Near:
     radius_km: float
 
 
-class EventQuery(PageQuery):
-    """`GET /v1/events`: the filters, the zone the times are read and shown in, and the page."""
+class EventQuery(ChangesQuery):
+    """`GET /v1/events`: the filters, the zone the times are read and shown in, and the page;
+    or, with `updated_since`, the change feed of every event, cancelled ones included."""
+
+    feed_parameters: ClassVar[frozenset[str]] = frozenset({"tz"})
 
     window_from: Moment | None = Field(
         default=None,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.external_refs import ExternalRef, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference
+from app.core.orm import touch
 from app.core.unique import flush_unique
 from app.events.repository import EntryRepository, EventRepository, Located
 from app.events.schemas import (
@@ -40,10 +41,14 @@ async def get_event(
 
 
 async def list_events(
-    session: AsyncSession, query: EventQuery, now: datetime
+    session: AsyncSession, query: EventQuery, now: datetime, horizon: datetime
 ) -> tuple[list[Located], str | None]:
-    """Events overlapping the query's window, soonest first (nearest first with `near`)."""
-    return await EventRepository(session).page_matching(query, now)
+    """Events overlapping the query's window, soonest first (nearest first with `near`); with
+    `updated_since`, a page of the change feed of every event, up to `horizon`."""
+    events = EventRepository(session)
+    if query.feed:
+        return await events.changed(query, horizon)
+    return await events.page_matching(query, now)
 
 
 async def _write_refs(
@@ -124,7 +129,7 @@ async def update_event(
         # The links are the event's too: a change of them alone moves `updated_at` (and so the
         # ETag, and the event's place in a change feed), which no column of `events` would.
         if session.is_modified(event):
-            event.updated_at = now
+            touch(event)
 
     await _write_refs(session, event, refs or [], change)
     await _announce(session, event, now)
@@ -138,7 +143,7 @@ async def cancel_event(session: AsyncSession, event: Event, now: datetime) -> Ev
         raise Conflict("The event is already cancelled.", code="already_cancelled")
     if status is EventStatus.ended:
         raise Conflict("The event has ended; it cannot be cancelled.", code="event_ended")
-    event.cancelled_at = event.updated_at = now
+    event.cancelled_at = now
     await session.flush()
     await _announce(session, event, now)
     return event

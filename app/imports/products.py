@@ -24,6 +24,7 @@ from pydantic_core import ErrorDetails
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.certificates import service as certificates
+from app.core.changes import restamp
 from app.core.errors import Unprocessable
 from app.core.external_refs import MAX_EXTERNAL_REFS, DistinctRefs, ExternalRef
 from app.core.locking import take_turns
@@ -399,6 +400,9 @@ class _Writer:
         for _line, row in plan.rows:
             product = await self._product(row, await self._owner(row))
             await self._certificate(product, row)
+        # A large file takes longer than a commit may after its first write: what it wrote
+        # is stamped changed again, now, just before the commit (app.core.changes).
+        await restamp(self.session)
 
     async def _owner(self, row: ImportRow) -> Owner:
         """The row's owner, created the first time the file names a missing one."""

@@ -75,6 +75,7 @@ class Event(TimestampedMixin, Base):
         CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
         Index("ix_events_starts_at_id", "starts_at", "id"),
+        Index("ix_events_updated_at_id", "updated_at", "id"),  # the change feed
         Index("ix_events_ends_at", "ends_at"),
         Index("ix_events_commune_key", "commune_key"),
     )

@@ -74,6 +74,9 @@ class Order(TimestampedMixin, Base):
         Index("ix_orders_placed_by_key_id_created_at", "placed_by_key_id", "created_at"),
         # Reference first: it serves `?reference=` for admins (every key) as for partners.
         UniqueConstraint("reference", "placed_by_key_id"),
+        # The change feed: everyone's (admins, owners) and a partner's own.
+        Index("ix_orders_updated_at_id", "updated_at", "id"),
+        Index("ix_orders_placed_by_key_id_updated_at_id", "placed_by_key_id", "updated_at", "id"),
     )
 
 

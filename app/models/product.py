@@ -117,6 +117,7 @@ class Product(TimestampedMixin, Base):
         CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
         Index("ix_products_owner_id", "owner_id"),
         Index("ix_products_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_products_updated_at_id", "updated_at", "id"),  # the change feed
         Index("ix_products_sort_name_id", "sort_name", "id"),
         Index("ix_products_price_vnd_id", "price_vnd", "id"),
         Index("ix_products_commune_key", "commune_key"),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
@@ -73,10 +73,8 @@ class OrderRepository(Repository[Order]):
         stmt = select(Order).where(Order.placed_by_key_id == key_id, Order.reference == reference)
         return await self.session.scalar(stmt)
 
-    async def page_visible(
-        self, principal: Principal, query: OrderQuery
-    ) -> tuple[list[Order], str | None]:
-        """One page of the orders `principal` may see that match `query`, newest first."""
+    def _matching(self, principal: Principal, query: OrderQuery) -> Select[Order]:
+        """The orders `principal` may see that match `query`'s filters."""
         clauses: list[Any] = visible_to(principal)
         if query.status is not None:
             clauses.append(Order.status == query.status)
@@ -84,8 +82,19 @@ class OrderRepository(Repository[Order]):
             clauses.append(Order.event_id == query.event_id)
         if query.reference is not None:
             clauses.append(Order.reference == query.reference)
-        stmt = self.select().where(*clauses).options(*self.options())
-        return await self.page(stmt, NEWEST, query)
+        return self.select().where(*clauses).options(*self.options())
+
+    async def page_visible(
+        self, principal: Principal, query: OrderQuery
+    ) -> tuple[list[Order], str | None]:
+        """One page of the orders `principal` may see that match `query`, newest first."""
+        return await self.page(self._matching(principal, query), NEWEST, query)
+
+    async def changed_visible(
+        self, principal: Principal, query: OrderQuery, horizon: datetime
+    ) -> tuple[list[Order], str | None]:
+        """One page of the change feed of the orders `principal` may see, every status."""
+        return await self.changes(self._matching(principal, query), query, horizon)
 
     async def status_of(self, order_id: uuid.UUID) -> OrderStatus | None:
         return await self.session.scalar(select(Order.status).where(Order.id == order_id))
@@ -110,7 +119,7 @@ class OrderRepository(Repository[Order]):
         result = await self.session.execute(
             update(Order)
             .where(Order.id == order_id, Order.status == previous)
-            .values(status=to_status, updated_at=now)
+            .values(status=to_status)  # `onupdate` stamps updated_at as it is written
             .returning(Order.id)
             .execution_options(synchronize_session=False)
         )

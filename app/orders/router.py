@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from starlette.responses import Response
 
 from app.api_keys.auth import AnyPrincipal, Principal, require
+from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
@@ -77,10 +78,13 @@ async def place_order(
 
 @router.get("", response_model=Page[OrderRead])
 async def list_orders(
-    session: SessionDep, principal: AnyPrincipal, query: Annotated[OrderQuery, Query()]
+    session: SessionDep,
+    principal: AnyPrincipal,
+    horizon: FeedHorizonDep,
+    query: Annotated[OrderQuery, Query()],
 ) -> Page[OrderRead]:
-    """List the orders this key may see, newest first."""
-    orders, next_cursor = await service.list_orders(session, principal, query)
+    """List the orders this key may see, newest first, or every change (`updated_since`)."""
+    orders, next_cursor = await service.list_orders(session, principal, query, horizon)
     return Page[OrderRead](items=[order_read(o) for o in orders], next_cursor=next_cursor)
 
 

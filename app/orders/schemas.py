@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from app.core.external_refs import ExternalId, ExternalIdQuery
-from app.core.pagination import PageQuery
+from app.core.pagination import ChangesQuery
 from app.core.schemas import (
     END,
     NFC,
@@ -131,8 +131,12 @@ class OrderCreate(InputModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
-class OrderQuery(PageQuery):
-    """The query string of `GET /v1/orders`: filters and the page."""
+class OrderQuery(ChangesQuery):
+    """The query string of `GET /v1/orders`: filters and the page; or, with `updated_since`,
+    the change feed of the orders the key may see, in every status (an order's event and
+    reference never change, so `event_id` and `reference` may narrow it)."""
+
+    feed_parameters: ClassVar[frozenset[str]] = frozenset({"event_id", "reference"})
 
     status: OrderStatus | None = Field(default=None, description="Only this status.")
     event_id: uuid.UUID | None = Field(default=None, description="Only orders at this event.")

@@ -351,8 +351,9 @@ def _new_order(
         reference=data.reference,
         metadata_=dict(data.metadata),
         total_vnd=sum(line.line_total_vnd for line in lines),
+        # When it was placed (the clock of the request); `updated_at` is stamped as it is
+        # written, as every row's is, for the change feed (app.core.changes).
         created_at=now,
-        updated_at=now,
         lines=lines,
         history=[
             OrderStatusChange(to_status=OrderStatus.pending, at=now, by_key_id=principal.key_id)
@@ -499,10 +500,14 @@ async def get_visible_order_by_number(
 
 
 async def list_orders(
-    session: AsyncSession, principal: Principal, query: OrderQuery
+    session: AsyncSession, principal: Principal, query: OrderQuery, horizon: datetime
 ) -> tuple[list[Order], str | None]:
-    """A page of the orders this key may see, newest first."""
-    return await OrderRepository(session).page_visible(principal, query)
+    """A page of the orders this key may see, newest first; with `updated_since`, a page of
+    their change feed, every status, up to `horizon`."""
+    orders = OrderRepository(session)
+    if query.feed:
+        return await orders.changed_visible(principal, query, horizon)
+    return await orders.page_visible(principal, query)
 
 
 # Moving an order's status.

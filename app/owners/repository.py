@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import Select
+from sqlalchemy import Select, update
 
+from app.core.orm import utcnow
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
 from app.models.owner import Owner
+from app.models.product import Product
 from app.owners.schemas import OwnerQuery
 
 BY_NAME = Ordering("name", (SortKey(Owner.sort_name, str), SortKey(Owner.id, uuid.UUID)))
@@ -41,3 +43,12 @@ class OwnerRepository(Repository[Owner]):
         """Every owner whose folded name is one of these."""
         stmt = self.select().where(Owner.sort_name.in_(folded_names))
         return list((await self.session.scalars(stmt)).all())
+
+    async def touch_products(self, owner_id: uuid.UUID) -> None:
+        """Mark the owner's products changed now: they show its name (the change feed)."""
+        await self.session.execute(
+            update(Product)
+            .where(Product.owner_id == owner_id)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )

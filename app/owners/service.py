@@ -47,9 +47,15 @@ def ensure_can_edit(principal: Principal, owner: Owner) -> None:
 
 
 async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -> Owner:
-    for field, value in data.model_dump(exclude_unset=True).items():
+    """Apply a partial update; a new name is a change of the owner's products too (they show
+    it)."""
+    changes = data.model_dump(exclude_unset=True)
+    renamed = "name" in changes and changes["name"] != owner.name
+    for field, value in changes.items():
         setattr(owner, field, value)
     await session.flush()
+    if renamed:
+        await OwnerRepository(session).touch_products(owner.id)
     return owner
 
 

@@ -140,6 +140,13 @@ class ProductRepository(Repository[Product]):
         )
         return [(product, stars) for product, stars in rows], next_cursor
 
+    async def changed(
+        self, query: ProductQuery, today: date, horizon: datetime
+    ) -> tuple[list[Rated], str | None]:
+        """One page of the change feed of every product, archived ones included."""
+        rows, next_cursor = await self.changes(self.rated(today), query, horizon)
+        return [(product, stars) for product, stars in rows], next_cursor
+
     async def taken_refs(
         self, pairs: Sequence[tuple[str, str]], exclude: uuid.UUID | None
     ) -> list[tuple[str, str, uuid.UUID]]:

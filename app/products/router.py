@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api_keys.auth import AdminOrOwner
+from app.core.changes import FeedHorizonDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.i18n import LanguageDep, language_headers, text_languages
@@ -48,10 +49,11 @@ async def list_products(
     session: SessionDep,
     today: TodayDep,
     languages: LanguageDep,
+    horizon: FeedHorizonDep,
     query: Annotated[ProductQuery, Query()],
 ) -> Page[ProductRead]:
-    """List active products; `q` and filters combine."""
-    rated, next_cursor = await service.list_products(session, query, today)
+    """List active products (`q` and filters combine), or every change (`updated_since`)."""
+    rated, next_cursor = await service.list_products(session, query, today, horizon)
     items = [service.read(product, stars, languages) for product, stars in rated]
     # The languages this page's names and descriptions are in (RFC 9110 allows a list).
     response.headers.update(language_headers(text_languages(items)))

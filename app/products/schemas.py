@@ -29,7 +29,7 @@ from app.core.i18n import (
     LanguageTag,
     translations_field,
 )
-from app.core.pagination import PageQuery
+from app.core.pagination import ChangesQuery
 from app.core.schemas import (
     DEFAULT_PROVINCE,
     MAX_PRICE_VND,
@@ -69,8 +69,9 @@ class ProductSort(StrEnum):
     stars = "stars"
 
 
-class ProductQuery(PageQuery):
-    """`GET /v1/products`: the filters (all combine) and the sort, with the page."""
+class ProductQuery(ChangesQuery):
+    """`GET /v1/products`: the filters (all combine) and the sort, with the page; or, with
+    `updated_since`, the change feed of every product, archived ones included."""
 
     q: SearchText | None = Field(
         default=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -89,10 +89,15 @@ async def load_product(
 
 
 async def list_products(
-    session: AsyncSession, query: ProductQuery, today: date
+    session: AsyncSession, query: ProductQuery, today: date, horizon: datetime
 ) -> tuple[list[Rated], str | None]:
-    """Active products matching `query`, one page of them."""
-    return await ProductRepository(session).search(query, today)
+    """Active products matching `query`, one page of them; with `updated_since`, a page of the
+    change feed of every product, archived ones too (their `status` says so), up to
+    `horizon`."""
+    products = ProductRepository(session)
+    if query.feed:
+        return await products.changed(query, today, horizon)
+    return await products.search(query, today)
 
 
 def ensure_owner_may_act_for(principal: Principal, owner_id: uuid.UUID) -> None:

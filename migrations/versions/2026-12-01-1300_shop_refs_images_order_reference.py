@@ -10,7 +10,7 @@
 - `orders.metadata`: the partner's own small map of strings. Existing orders: `{}`.
 
 Revision ID: 302ac1d7165c
-Revises: 7b3e1d9c4a21
+Revises: 9d28b20a159d
 Create Date: 2026-12-01 13:00:00.000000+00:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "302ac1d7165c"
-down_revision: str | None = "7b3e1d9c4a21"
+down_revision: str | None = "9d28b20a159d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

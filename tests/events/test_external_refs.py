@@ -149,8 +149,10 @@ async def test_changing_only_the_refs_moves_updated_at_and_the_etag(
 
     assert response.status_code == 200, response.text
     after = await client.get(f"/v1/events/{event['id']}")
-    assert datetime.fromisoformat(after.json()["updated_at"]) == clock.now()
-    assert after.json()["updated_at"] != before.json()["updated_at"]
+    # Stamped when written (app.core.changes), whatever the request's clock says.
+    assert datetime.fromisoformat(after.json()["updated_at"]) > datetime.fromisoformat(
+        before.json()["updated_at"]
+    )
     assert after.headers["etag"] != before.headers["etag"]
 
 

@@ -13,16 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.security import split_token
 from app.models import ApiKey, OrderLine, OrderStatus, OrderStatusChange, Role
-from tests.helpers import FakeClock, InsertProduct, KeyFactory, idem, order_body, problem, stock_of
+from tests.helpers import (
+    FakeClock,
+    InsertProduct,
+    KeyFactory,
+    place_order,
+    problem,
+    stock_of,
+)
 
 pytestmark = pytest.mark.anyio
-
-
-async def place(client: httpx.AsyncClient, headers: dict[str, str], *items: Any) -> dict[str, Any]:
-    response = await client.post("/v1/orders", json=order_body(*items), headers=idem(headers))
-    assert response.status_code == 201, response.text
-    order: dict[str, Any] = response.json()
-    return order
 
 
 async def test_pending_confirmed_fulfilled_with_history(
@@ -33,7 +33,7 @@ async def test_pending_confirmed_fulfilled_with_history(
     clock: FakeClock,
 ) -> None:
     mandarin = await insert_product()
-    order = await place(client, partner, (mandarin, 1))
+    order = await place_order(client, partner, (mandarin, 1))
 
     clock.advance(timedelta(minutes=5))
     confirmed = await client.post(f"/v1/orders/{order['id']}/confirm", headers=admin)
@@ -69,9 +69,9 @@ async def test_every_status_change_records_the_key_that_made_it(
     seller = uuid.UUID((await make_owner(name="HTX Quýt vàng Bắc Sơn"))["id"])
     seller_key = await make_key(Role.owner, owner_id=seller)
     mandarin = await insert_product(owner_id=seller)
-    fulfilled = await place(client, partner, (mandarin, 1))
+    fulfilled = await place_order(client, partner, (mandarin, 1))
     clock.advance(timedelta(minutes=1))
-    cancelled = await place(client, partner, (mandarin, 1))
+    cancelled = await place_order(client, partner, (mandarin, 1))
 
     for order_id, move, headers in [
         (fulfilled["id"], "confirm", seller_key),
@@ -118,7 +118,7 @@ async def test_other_moves_are_409(
     refused: str,
 ) -> None:
     mandarin = await insert_product()
-    order = await place(client, partner, (mandarin, 1))
+    order = await place_order(client, partner, (mandarin, 1))
     for move in moves[:-1]:
         assert (
             await client.post(f"/v1/orders/{order['id']}/{move}", headers=admin)
@@ -139,7 +139,7 @@ async def test_cancel_returns_the_stock(
     db: AsyncSession,
 ) -> None:
     mandarin = await insert_product(stock=Decimal(10))
-    order = await place(client, partner, (mandarin, 2.5))
+    order = await place_order(client, partner, (mandarin, 2.5))
     assert await stock_of(db, mandarin) == Decimal("7.5")
 
     response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=partner)
@@ -167,7 +167,7 @@ async def test_cancel_returns_nothing_that_was_not_taken(
     db: AsyncSession,
 ) -> None:
     mandarin = await insert_product(stock=None)
-    order = await place(client, partner, (mandarin, 5))
+    order = await place_order(client, partner, (mandarin, 5))
     await set_stock(client, admin, mandarin, 10)
 
     response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=partner)
@@ -184,7 +184,7 @@ async def test_cancel_after_the_stock_stopped_being_tracked_returns_nothing(
     db: AsyncSession,
 ) -> None:
     mandarin = await insert_product(stock=Decimal(10))
-    order = await place(client, partner, (mandarin, 4))
+    order = await place_order(client, partner, (mandarin, 4))
     await set_stock(client, admin, mandarin, None)
 
     response = await client.post(f"/v1/orders/{order['id']}/cancel", headers=partner)
@@ -203,7 +203,7 @@ async def test_cancel_after_a_recount_returns_what_was_taken(
 ) -> None:
     mandarin = await insert_product(stock=Decimal(10))
     tea = await insert_product(stock=None, name="Trà Bổ Khai", unit_step=Decimal(1))
-    order = await place(client, partner, (mandarin, 4), (tea, 3), (mandarin, 0.5))
+    order = await place_order(client, partner, (mandarin, 4), (tea, 3), (mandarin, 0.5))
     await set_stock(client, admin, mandarin, 20)
     await set_stock(client, admin, tea, 7)
 
@@ -222,7 +222,7 @@ async def test_each_line_records_the_stock_it_took(
 ) -> None:
     mandarin = await insert_product(stock=Decimal(10))
     temple = await insert_product(stock=None, name="Đình Bắc Lệ", unit_step=Decimal(1))
-    order = await place(client, partner, (mandarin, 2.5), (temple, 2))
+    order = await place_order(client, partner, (mandarin, 2.5), (temple, 2))
 
     await db.rollback()
     lines = (
@@ -246,7 +246,7 @@ async def test_two_concurrent_cancels_return_the_stock_once(
     db: AsyncSession,
 ) -> None:
     mandarin = await insert_product(stock=Decimal(10))
-    order = await place(client, partner, (mandarin, 4))
+    order = await place_order(client, partner, (mandarin, 4))
 
     responses = await asyncio.gather(
         client.post(f"/v1/orders/{order['id']}/cancel", headers=partner),
@@ -278,11 +278,11 @@ async def test_order_lists_show_only_what_a_key_may_see(
     mandarin = await insert_product(owner_id=bac_son)
     shop = await make_key(Role.partner, name="shop")
     app_backend = await make_key(Role.partner, name="app")
-    tea_order = await place(client, shop, (tea, 1))
+    tea_order = await place_order(client, shop, (tea, 1))
     clock.advance(timedelta(seconds=1))
-    mixed_order = await place(client, app_backend, (tea, 1), (mandarin, 1))
+    mixed_order = await place_order(client, app_backend, (tea, 1), (mandarin, 1))
     clock.advance(timedelta(seconds=1))
-    mandarin_order = await place(client, app_backend, (mandarin, 1))
+    mandarin_order = await place_order(client, app_backend, (mandarin, 1))
     tea_owner = await make_key(Role.owner, owner_id=ngoc_que)
 
     async def listed(headers: dict[str, str]) -> list[str]:
@@ -306,7 +306,7 @@ async def test_order_list_pages_and_filters(
     mandarin = await insert_product()
     ids = []
     for _ in range(5):
-        ids.append((await place(client, partner, (mandarin, 1)))["id"])
+        ids.append((await place_order(client, partner, (mandarin, 1)))["id"])
         clock.advance(timedelta(seconds=1))
     await client.post(f"/v1/orders/{ids[0]}/cancel", headers=admin)
 
