@@ -14,6 +14,13 @@ export OCOP_ENVIRONMENT ?= development
 
 .PHONY: run test lint typecheck test-sqlite test-postgres install install-dev lock clean bench fuzz
 
+# The OCTO specification's own OpenAPI definition, which the suite checks every /octo answer
+# against: `src/openapi.yaml` of the npm package @octocloud/types, at this version, whose
+# tarball must have this sha512 (the registry's `dist.integrity`). Fetched once, never committed.
+OCTO_TYPES_VERSION := 2.0.4
+OCTO_TYPES_INTEGRITY := sha512-VLJVC/JAzB5dXg3xc7BjZohrwKHL24LxW/UPllWl/qyYO0bz7t0LzBaTXbvRBHKT2bAtFQhKA2bJtc2sKe6Edg==
+OCTO_SPEC := var/octo/openapi.yaml
+
 $(VENV)/.runtime: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --require-hashes --no-deps -r requirements.lock
@@ -44,10 +51,10 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
-test-sqlite: install-dev
+test-sqlite: install-dev $(OCTO_SPEC)
 	OCOP_TEST_DATABASE=sqlite $(BIN)/pytest -n $(TEST_WORKERS)
 
-test-postgres: install-dev
+test-postgres: install-dev $(OCTO_SPEC)
 	OCOP_TEST_DATABASE=postgres OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(TEST_WORKERS)
 
 ## fuzz: Schemathesis, longer than in the suite: every phase, OCOP_FUZZ_EXAMPLES (default 200)
@@ -60,6 +67,20 @@ fuzz: install-dev
 bench: install-dev
 	$(BIN)/python -m bench.orders
 	$(BIN)/python -m bench.search
+
+## var/octo/openapi.yaml: OCTO's definition, from `npm pack` (needs npm and its registry);
+## refused unless the tarball's sha512 is the pinned one
+$(OCTO_SPEC):
+	@mkdir -p $(@D)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent --ignore-scripts @octocloud/types@$(OCTO_TYPES_VERSION) >/dev/null) && \
+	tarball="$$tmp/octocloud-types-$(OCTO_TYPES_VERSION).tgz" && \
+	actual=$$($(PYTHON) -c 'import base64, hashlib, sys; print("sha512-" + base64.b64encode(hashlib.sha512(open(sys.argv[1], "rb").read()).digest()).decode())' "$$tarball") && \
+	if [ "$$actual" != "$(OCTO_TYPES_INTEGRITY)" ]; then \
+		echo "@octocloud/types@$(OCTO_TYPES_VERSION): integrity $$actual, expected $(OCTO_TYPES_INTEGRITY)" >&2; exit 1; \
+	fi && \
+	tar -xzf "$$tarball" -C "$$tmp" package/src/openapi.yaml && \
+	mv "$$tmp/package/src/openapi.yaml" $@.tmp && mv $@.tmp $@
 
 ## lock: re-pin every dependency (needs the dev environment's uv: pip install uv)
 lock:

@@ -20,7 +20,7 @@ from app.core.clock import Clock, SystemClock
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
 from app.core.db import create_engine, create_sessionmaker
-from app.core.errors import install_handlers
+from app.core.errors import install_error_dialect, install_handlers
 from app.core.middleware import BodyLimitMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.core.migrations import head_revision
 from app.core.openapi import DOCS_ASSETS_PATH, install_openapi, operation_id
@@ -32,6 +32,8 @@ from app.experiences.router import settings_router as experience_settings_router
 from app.health.router import router as health_router
 from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
 from app.imports.router import router as imports_router
+from app.octo import errors as octo_errors
+from app.octo.router import router as octo_router
 from app.orders.router import router as orders_router
 from app.orders.schemas import OrderRead
 from app.owners.router import router as owners_router
@@ -59,6 +61,10 @@ Requests are rate-limited per API key by role, and per client address without a 
 `Retry-After`); every limited answer carries the `RateLimit-Policy` and `RateLimit` headers of
 draft-ietf-httpapi-ratelimit-headers. Send `X-Request-ID` (1..200 printable ASCII characters)
 to correlate logs; it is echoed, or generated when absent.
+
+Resellers that speak OCTO (the Open Connectivity for Tours, Activities and Attractions core
+specification) book the tourism experiences under `/octo` with a partner key: those routes
+follow OCTO's own definition and error bodies, not this document's.
 
 Webhooks are signed as the Standard Webhooks specification says (`webhook-id`,
 `webhook-timestamp`, `webhook-signature`); see `/v1/webhooks`.
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_handlers(app)
+    install_error_dialect(app, octo_router.prefix, octo_errors.render)
     # Outermost last: the request id and access log see every answer, 413 and 429 included;
     # CORS headers are on those too, and a preflight spends no quota. HEAD runs the GET
     # outside the compression, so that it gets the GET's very headers.
@@ -155,6 +162,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         reports_router,
         webhooks_router,
         api_keys_router,
+        octo_router,
     ):
         app.include_router(router)
     document_webhooks(app.webhooks, WEBHOOK_PAYLOADS)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -19,8 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from fastapi import FastAPI
-from sqlalchemy import func, select, text
+from openapi_schema_validator import (
+    OAS30ReadValidator,
+    OAS31Validator,
+    oas30_format_checker,
+    oas31_format_checker,
+)
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import begin_write
@@ -204,8 +213,170 @@ async def until_a_session_waits_for_a_lock(app: FastAPI, timeout_s: float = 10) 
             await asyncio.sleep(0.01)
 
 
+@contextmanager
+def counting_statements(app: FastAPI) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine runs inside the block."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
 def tmp_sqlite_url(tmp: Path) -> str:
     return database.sqlite_url(tmp / "ocop.db")
+
+
+# OCTO: every `/octo` answer is checked against the OCTO specification's own OpenAPI
+# definition, `src/openapi.yaml` of the npm package @octocloud/types (`make var/octo/openapi.yaml`
+# fetches it and verifies its integrity; it is never copied into this repository).
+
+OCTO_SPEC_PATH = Path(__file__).resolve().parent.parent / "var" / "octo" / "openapi.yaml"
+OCTO_HTTP_STATUSES = frozenset({404, 405, 413, 429, 500, 503})
+"""What `/octo` answers outside OCTO's operations' 200 and 400 (`app.octo.errors`)."""
+_SCHEMA_KEYWORDS_WITH_DATA = ("example", "examples", "default", "enum", "const")
+_COMPOSITIONS = ("allOf", "anyOf", "oneOf", "$ref")
+
+
+def nullable_compositions(node: Any) -> Any:
+    """An OpenAPI 3.0 schema with `nullable: true` beside `allOf`/`anyOf`/`oneOf`/`$ref` made
+    to allow null, as the definition means it.
+
+    OpenAPI 3.0.3 narrowed `nullable` to add null to the `type` of its own schema object only,
+    so `{type: object, allOf: [$ref: Ticket], nullable: true}` would refuse null through the
+    `allOf`: the definition's own examples (a `UnitItem` whose `ticket` is null) would be
+    invalid. The definition (written in TypeSpec, `openapi: 3.0.0`) writes a nullable object
+    so; its null is allowed here by `anyOf: [null, <the schema>]`. Examples and other values
+    are data, left as they are."""
+    if isinstance(node, list):
+        return [nullable_compositions(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {
+        key: value if key in _SCHEMA_KEYWORDS_WITH_DATA else nullable_compositions(value)
+        for key, value in node.items()
+    }
+    if converted.get("nullable") is True and any(key in converted for key in _COMPOSITIONS):
+        del converted["nullable"]
+        return {"anyOf": [{"enum": [None]}, converted]}
+    return converted
+
+
+class OctoSpec:
+    """OCTO's definition, ready to check answers: each against the schemas of the operation it
+    answers (its status among the operation's, its required headers sent) and each error also
+    against the component its code names (`INVALID_PRODUCT_ID`: `ErrorInvalidProductID`).
+
+    Its `openapi` version chooses the schema dialect: 3.0.x the OpenAPI 3.0 one (jsonschema's
+    draft 4 with `nullable`, read-only view), 3.1.x the OpenAPI 3.1 one (JSON Schema 2020-12)."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        version = str(document["openapi"])
+        if version.startswith("3.0."):
+            self.validator_class: Any = OAS30ReadValidator
+            self.format_checker: Any = oas30_format_checker
+            self.convert: Callable[[Any], Any] = nullable_compositions
+        elif version.startswith("3.1."):
+            self.validator_class, self.format_checker = OAS31Validator, oas31_format_checker
+            self.convert = lambda schema: schema
+        else:
+            raise AssertionError(f"OCTO's definition is OpenAPI {version}: neither 3.0 nor 3.1")
+        self.version = version
+        self.document = document
+        self.components = self.convert(document["components"])
+        self.error_components: dict[str, str] = {
+            name.removeprefix("Error").lower(): name
+            for name in document["components"]["schemas"]
+            if name.startswith("Error")
+        }
+
+    @classmethod
+    def load(cls, path: Path = OCTO_SPEC_PATH) -> OctoSpec:
+        if not path.exists():
+            raise AssertionError(
+                f"{path} is missing: run `make {path.relative_to(path.parents[2])}`"
+            )
+        document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(document)
+
+    def errors(self, schema: dict[str, Any], instance: Any) -> list[str]:
+        """What is wrong with `instance` against `schema` (whose `$ref`s name the definition's
+        components), one line per problem."""
+        root = {**self.convert(schema), "components": self.components}
+        validator = self.validator_class(root, format_checker=self.format_checker)
+        return [
+            f"/{'/'.join(map(str, error.absolute_path))}: {error.message}"
+            for error in validator.iter_errors(instance)
+        ]
+
+    def component_errors(self, name: str, instance: Any) -> list[str]:
+        assert name in self.document["components"]["schemas"], f"no component {name}"
+        return self.errors({"$ref": f"#/components/schemas/{name}"}, instance)
+
+    def operation(self, method: str, path: str) -> dict[str, Any] | None:
+        """The operation of the definition that `method path` (below `/octo`) calls."""
+        parts = [part for part in path.split("/") if part]
+        for template, item in self.document["paths"].items():
+            pattern = [part for part in template.split("/") if part]
+            if (
+                len(pattern) == len(parts)
+                and method.lower() in item
+                and all(a == b or a.startswith("{") for a, b in zip(pattern, parts, strict=True))
+            ):
+                operation: dict[str, Any] = item[method.lower()]
+                return operation
+        return None
+
+    def error_component(self, code: str) -> str:
+        """The component an error code is the body of: `INVALID_BOOKING_UUID` ->
+        `ErrorInvalidBookingUUID` (OCTO names them alike)."""
+        name = self.error_components.get(code.replace("_", "").lower())
+        assert name is not None, f"{code} is none of OCTO's error codes"
+        return name
+
+    def check(self, response: httpx.Response) -> None:
+        """Assert that an answer under `/octo` is one the definition allows (see the class)."""
+        request = response.request
+        path = request.url.path.removeprefix("/octo")
+        where = f"{request.method} {request.url.path} -> {response.status_code}"
+        body = response.json()
+        problems: list[str] = []
+        if response.status_code >= 400:
+            assert isinstance(body, dict), f"{where}: {body!r}"
+            problems += self.component_errors(self.error_component(str(body.get("error"))), body)
+        operation = self.operation(request.method, path)
+        if operation is None or response.status_code in OCTO_HTTP_STATUSES:
+            # Not an answer of an operation (no such path or method, a limit, a fault): its
+            # status is HTTP's, its body OCTO's error still.
+            assert operation is None or response.status_code in OCTO_HTTP_STATUSES, where
+            assert response.status_code >= 400, where
+            assert not problems, f"{where}: {problems}"
+            return
+        declared = operation["responses"].get(str(response.status_code))
+        assert declared is not None, f"{where}: not an answer the definition gives"
+        for name, header in (declared.get("headers") or {}).items():
+            if header.get("required"):
+                assert name in response.headers, f"{where}: no {name} header"
+        schema = declared["content"]["application/json"]["schema"]
+        problems += self.errors(schema, body)
+        assert not problems, f"{where}: " + "; ".join(problems)
+
+    def check_request(self, request: httpx.Request) -> None:
+        """Assert that a request's JSON body is one the definition allows."""
+        operation = self.operation(request.method, request.url.path.removeprefix("/octo"))
+        assert operation is not None, f"{request.method} {request.url.path}: not an OCTO operation"
+        body = operation.get("requestBody")
+        if body is None or not request.content:
+            return
+        schema = body["content"]["application/json"]["schema"]
+        problems = self.errors(schema, json.loads(request.content))
+        assert not problems, f"{request.method} {request.url.path}: " + "; ".join(problems)
 
 
 # Change feeds (`updated_since`; app.core.changes).

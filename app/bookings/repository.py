@@ -16,7 +16,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.api_keys.auth import Principal
-from app.bookings.schemas import BookingQuery
+from app.bookings.schemas import BookingFilter, BookingQuery
 from app.core.pagination import newest_first
 from app.core.repository import Repository
 from app.models.api_key import ApiKey, Role
@@ -70,6 +70,54 @@ class BookingRepository(Repository[Booking]):
             clauses.append(Booking.date == query.date)
         stmt = self.select().where(*clauses).options(*self.options())
         return await self.page(stmt, NEWEST, query)
+
+    async def find_made_by(
+        self, api_key_id: uuid.UUID, found: BookingFilter, limit: int
+    ) -> list[Booking]:
+        """Up to `limit` of the bookings this key made that match `found`, by local date and
+        start, then as they were made."""
+        clauses: list[Any] = [Booking.api_key_id == api_key_id]
+        if found.reseller_reference is not None:
+            clauses.append(Booking.reseller_reference == found.reseller_reference)
+        if found.reference is not None:
+            clauses.append(Booking.reference == found.reference)
+        if found.first is not None:
+            clauses.append(Booking.date >= found.first)
+        if found.last is not None:
+            clauses.append(Booking.date <= found.last)
+        if found.product_id is not None:
+            clauses.append(Booking.product_id == found.product_id)
+        stmt = (
+            self.select()
+            .where(*clauses)
+            .options(*self.options())
+            .order_by(
+                Booking.date, Booking.start_time.asc().nulls_first(), Booking.created_at, Booking.id
+            )
+            .limit(limit)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def find_by_reseller_uuid(
+        self, api_key_id: uuid.UUID, value: uuid.UUID
+    ) -> Booking | None:
+        """The booking of this key whose client uuid is `value`, or without one, whose id is."""
+        stmt = (
+            self.select()
+            .where(
+                Booking.api_key_id == api_key_id,
+                or_(
+                    Booking.client_uuid == value,
+                    Booking.client_uuid.is_(None) & (Booking.id == value),
+                ),
+            )
+            .options(*self.options())
+            .order_by(Booking.client_uuid.is_(None))
+            .limit(1)
+            .execution_options(populate_existing=True)
+        )
+        booking: Booking | None = await self.session.scalar(stmt)
+        return booking
 
     async def find_by_client_uuid(
         self, api_key_id: uuid.UUID, client_uuid: uuid.UUID

@@ -200,7 +200,9 @@ async def check_in_ticket(
         session, staff, gate.Scan(code, body.at, body.gate), body.product_id
     )
     if isinstance(outcome, DomainError):
-        return problem_for(outcome)  # refused, and kept on record: the transaction commits
+        return problem_for(
+            request.scope, outcome
+        )  # refused, and kept on record: the transaction commits
     return conditional_json(
         request,
         outcome.ticket,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -147,6 +148,17 @@ class BookingQuery(PageQuery):
     product_id: uuid.UUID | None = Field(default=None, description="Only this experience's.")
     status: BookingStatus | None = Field(default=None, description="Only this status.")
     date: Day | None = Field(default=None, description="Only for this local date.")
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """What a reseller looks its bookings up by (OCTO's `GET /bookings`); all combine."""
+
+    reseller_reference: str | None = None
+    reference: str | None = None
+    first: dt.date | None = None
+    last: dt.date | None = None
+    product_id: uuid.UUID | None = None
 
 
 class ContactRead(BaseModel):

@@ -34,6 +34,7 @@ from app.api_keys.auth import Principal
 from app.bookings.repository import BookingRepository, SlotRepository
 from app.bookings.schemas import (
     BookingCreate,
+    BookingFilter,
     BookingQuery,
     BookingRead,
     ContactIn,
@@ -163,6 +164,14 @@ def holds_places(booking: Booking, now: datetime) -> bool:
     )
 
 
+def cancellable(booking: Booking, starts_at: datetime, now: datetime) -> bool:
+    """Whether the key that made it may cancel it at `now` (what `cancel` allows all but
+    admins): a live hold, or a confirmed booking before its start (`starts_at`)."""
+    if booking.status is BookingStatus.confirmed:
+        return now < starts_at
+    return holds_places(booking, now)
+
+
 async def get_visible_booking(
     session: AsyncSession, principal: Principal, booking_id: uuid.UUID
 ) -> Booking:
@@ -178,6 +187,21 @@ async def find_by_client_uuid(
 ) -> Booking | None:
     """The booking this key made with this client `uuid` (OCTO's), if any."""
     return await BookingRepository(session).find_by_client_uuid(principal.key_id, client_uuid)
+
+
+async def find_made_by(
+    session: AsyncSession, principal: Principal, found: BookingFilter, limit: int
+) -> list[Booking]:
+    """Up to `limit` of the bookings this key made that match `found`, by date and start."""
+    return await BookingRepository(session).find_made_by(principal.key_id, found, limit)
+
+
+async def find_by_reseller_uuid(
+    session: AsyncSession, principal: Principal, value: uuid.UUID
+) -> Booking | None:
+    """The booking this key made that a reseller calls `value`: its client `uuid`, or for a
+    booking made without one, its id (fresh from the database)."""
+    return await BookingRepository(session).find_by_reseller_uuid(principal.key_id, value)
 
 
 async def list_bookings(
@@ -328,8 +352,10 @@ async def reserve(
     now: datetime,
     zone: ZoneInfo,
     client_uuid: uuid.UUID | None = None,
+    hold_minutes: int | None = None,
 ) -> Booking:
-    """Hold places on one start of an experience until `hold_minutes` from now.
+    """Hold places on one start of an experience until `hold_minutes` from now (default: the
+    experience's own `hold_minutes`).
 
     `client_uuid`: the reseller's id for the booking (OCTO's `uuid`), unique per key: if this
     key already made a booking with it, that booking is returned and nothing is held again.
@@ -355,7 +381,7 @@ async def reserve(
         status=BookingStatus.on_hold,
         people=people,
         total_vnd=sum(unit.total_vnd for unit in units),
-        expires_at=now + timedelta(minutes=offer.experience.hold_minutes),
+        expires_at=now + timedelta(minutes=hold_minutes or offer.experience.hold_minutes),
         api_key_id=principal.key_id,
         client_uuid=client_uuid,
         reseller_reference=data.reseller_reference,

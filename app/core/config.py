@@ -178,6 +178,25 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="The province's time zone for local dates."
     )
+    octo_supplier_id: str = Field(
+        default="ocop-lang-son",
+        min_length=1,
+        max_length=100,
+        description="OCTO: the supplier's id resellers see (`GET /octo/supplier`).",
+    )
+    octo_supplier_name: str = Field(
+        default="OCOP Lạng Sơn", min_length=1, max_length=200, description="OCTO: its name."
+    )
+    octo_supplier_website: str | None = Field(default=None, description="OCTO: its website.")
+    octo_supplier_email: str | None = Field(
+        default=None, description="OCTO: the e-mail address resellers and tourists write to."
+    )
+    octo_supplier_telephone: str | None = Field(
+        default=None, description="OCTO: the phone number resellers and tourists call."
+    )
+    octo_supplier_address: str | None = Field(
+        default="Lạng Sơn, Việt Nam", description="OCTO: its postal address."
+    )
     feed_settle_s: float = Field(
         default=15,
         gt=0,

@@ -3,6 +3,11 @@
 Services raise `DomainError` subclasses; one set of handlers, installed by `install_handlers`,
 turns them (and FastAPI's own validation and routing errors) into `application/problem+json`.
 
+Under a path prefix that speaks another protocol (OCTO under `/octo`), the same errors are
+written in that protocol's own form instead: its package installs an `ErrorDialect` for the
+prefix (`install_error_dialect`), and every error answer, the middleware's included, goes
+through `error_response`, which picks the form by the request's path.
+
 Database errors are sorted here too (`database_fault`): a database that cannot be reached, does
 not answer in time, or lacks the schema is a fault of the environment, answered 503 with
 `Retry-After`; any other database error is a bug, answered 500 and logged with its traceback,
@@ -13,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Mapping
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -74,6 +80,51 @@ def problem_response(
     }
     body.update({key: value for key, value in extra.items() if value is not None})
     return ProblemResponse(body, status_code=status, headers=headers)
+
+
+class ErrorDialect(Protocol):
+    """Writes an error answer in another protocol's form, from what the problem would say:
+    its status, code, detail, headers and extra members (`errors` for a validation error)."""
+
+    def __call__(
+        self, status: int, code: str, detail: str, headers: Mapping[str, str], extra: dict[str, Any]
+    ) -> Response: ...
+
+
+def install_error_dialect(app: FastAPI, prefix: str, dialect: ErrorDialect) -> None:
+    """Answer every error under `prefix` (a path such as `/octo`, and all below it) with
+    `dialect` instead of problem+json."""
+    dialects: dict[str, ErrorDialect] = getattr(app.state, "error_dialects", {})
+    app.state.error_dialects = {**dialects, prefix.rstrip("/"): dialect}
+
+
+def _dialect(scope: Scope) -> ErrorDialect | None:
+    state = getattr(scope.get("app"), "state", None)
+    dialects: dict[str, ErrorDialect] = getattr(state, "error_dialects", None) or {}
+    path: str = scope.get("path", "")
+    for prefix, dialect in dialects.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return dialect
+    return None
+
+
+def error_response(
+    scope: Scope,
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """The error answer to this request: problem+json, or the form of the dialect installed
+    for its path's prefix."""
+    dialect = _dialect(scope)
+    if dialect is not None:
+        present = {key: value for key, value in extra.items() if value is not None}
+        return dialect(status, code, detail, headers or {}, present)
+    return problem_response(status, code, detail, title=title, headers=headers, **extra)
 
 
 class DomainError(Exception):
@@ -233,8 +284,8 @@ def internal_error(scope: Scope, exc: BaseException) -> Response:
         exc_info=exc,
         extra={"request_id": _request_id(scope)},
     )
-    return problem_response(
-        500, "internal_error", "An unexpected error occurred; it has been logged."
+    return error_response(
+        scope, 500, "internal_error", "An unexpected error occurred; it has been logged."
     )
 
 
@@ -242,10 +293,12 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
-def problem_for(exc: DomainError) -> Response:
-    """The problem+json answer to `exc`. Routes raise domain errors; one that answers a refusal
-    it must also keep (the request's transaction then commits) returns this instead."""
-    return problem_response(
+def problem_for(scope: Scope, exc: DomainError) -> Response:
+    """The answer to `exc`, in the error form of the request's path (problem+json, or a
+    dialect such as OCTO's). Routes raise domain errors; one that answers a refusal it must also
+    keep (the request's transaction then commits) returns this instead."""
+    return error_response(
+        scope,
         exc.status,
         exc.instance_code,
         exc.detail,
@@ -255,19 +308,24 @@ def problem_for(exc: DomainError) -> Response:
     )
 
 
-async def _domain_error(_request: Request, exc: Exception) -> Response:
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return problem_for(exc)
+    return problem_for(request.scope, exc)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
-        return problem_response(
-            400, "malformed_json", "The request body is not valid JSON.", title="Malformed JSON"
+        return error_response(
+            request.scope,
+            400,
+            "malformed_json",
+            "The request body is not valid JSON.",
+            title="Malformed JSON",
         )
-    return problem_response(
+    return error_response(
+        request.scope,
         422,
         "validation_error",
         f"{len(errors)} field(s) failed validation.",
@@ -332,7 +390,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
     if exc.status_code == 404 and detail == "Not Found":
         detail = "No such resource or route."
-    return problem_response(exc.status_code, code, detail, headers=headers)
+    return error_response(request.scope, exc.status_code, code, detail, headers=headers)
 
 
 def unexpected_error(scope: Scope, exc: BaseException) -> Response:
@@ -350,7 +408,7 @@ def unexpected_error(scope: Scope, exc: BaseException) -> Response:
         getattr(exc, "orig", None) or exc,
         extra={"request_id": _request_id(scope)},
     )
-    return problem_for(fault)
+    return problem_for(scope, fault)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import metrics
-from app.core.errors import problem_response, unexpected_error
+from app.core.errors import error_response, unexpected_error
 from app.core.security import split_token
 
 access_logger = logging.getLogger("app.access")
@@ -143,8 +143,9 @@ class BodyLimitMiddleware:
         return self.route_limits.get((scope["method"], scope["path"]), self.max_bytes)
 
     @staticmethod
-    def _refusal(limit: int) -> Response:
-        return problem_response(
+    def _refusal(scope: Scope, limit: int) -> Response:
+        return error_response(
+            scope,
             413,
             "payload_too_large",
             f"The request body is larger than the limit of {limit} bytes.",
@@ -157,7 +158,7 @@ class BodyLimitMiddleware:
         limit = self._limit(scope)
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refusal(limit)(scope, receive, send)
+            await self._refusal(scope, limit)(scope, receive, send)
             return
 
         received = 0
@@ -184,7 +185,7 @@ class BodyLimitMiddleware:
             # Read outside the exception handlers' reach (e.g. by another middleware).
             if response_started:
                 raise
-            await self._refusal(limit)(scope, receive, send)
+            await self._refusal(scope, limit)(scope, receive, send)
 
 
 class HeadMiddleware:

@@ -4,7 +4,7 @@ at, and the people booked on each slot (what availability is computed from)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -19,7 +19,7 @@ from app.models.experience import (
     ExperienceClosure,
     ExperienceSchedule,
 )
-from app.models.product import Product
+from app.models.product import Product, ProductStatus
 
 SlotKey = tuple[date, time | None]
 """A slot of an experience: its local date and start time (None in date mode)."""
@@ -61,8 +61,42 @@ class ExperienceRepository(Repository[Experience]):
         experience: Experience | None = await self.session.scalar(stmt)
         return experience
 
+    async def get_many_full(self, product_ids: Collection[uuid.UUID]) -> list[Experience]:
+        """The settings of these products (those that have some) with their products,
+        schedules and closures: a fixed number of statements whatever their number."""
+        if not product_ids:
+            return []
+        stmt = (
+            self.select()
+            .where(Experience.product_id.in_(product_ids))
+            .options(selectinload(Experience.schedules), selectinload(Experience.closures))
+            .execution_options(populate_existing=True)
+        )
+        return list(await self.session.scalars(stmt))
+
+    async def all_active_full(self) -> list[Experience]:
+        """The settings of every active product, with their calendars and ticket types, by
+        product name: a fixed number of statements."""
+        stmt = (
+            self.select()
+            .where(Product.status == ProductStatus.active)
+            .options(
+                selectinload(Experience.schedules),
+                selectinload(Experience.closures),
+                selectinload(Experience.ticket_types),
+            )
+            .order_by(Product.name, Product.id)
+        )
+        return list(await self.session.scalars(stmt))
+
     async def event(self, event_id: uuid.UUID) -> Event | None:
         return await self.session.get(Event, event_id)
+
+    async def events(self, event_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Event]:
+        if not event_ids:
+            return {}
+        rows = await self.session.scalars(select(Event).where(Event.id.in_(event_ids)))
+        return {event.id: event for event in rows}
 
     async def people_by_slot(
         self, product_id: uuid.UUID, first: date, last: date, now: datetime
@@ -80,6 +114,20 @@ class ExperienceRepository(Repository[Experience]):
             .group_by(Booking.date, Booking.start_time)
         )
         return {(day, start): int(people) for day, start, people in rows}
+
+    async def people_by_product_slot(
+        self, product_ids: Collection[uuid.UUID], days: Collection[date], now: datetime
+    ) -> dict[uuid.UUID, dict[SlotKey, int]]:
+        """As `people_by_slot`, for several products and any dates: one statement."""
+        rows = await self.session.execute(
+            select(Booking.product_id, Booking.date, Booking.start_time, func.sum(Booking.people))
+            .where(Booking.product_id.in_(product_ids), Booking.date.in_(days), live(now))
+            .group_by(Booking.product_id, Booking.date, Booking.start_time)
+        )
+        found: dict[uuid.UUID, dict[SlotKey, int]] = {}
+        for product_id, day, start, people in rows:
+            found.setdefault(product_id, {})[(day, start)] = int(people)
+        return found
 
     async def has_live_bookings_from(
         self, product_id: uuid.UUID, first: date, now: datetime

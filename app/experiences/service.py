@@ -12,7 +12,7 @@ calendar of any length (up to `MAX_CALENDAR_DAYS`) costs the same few statements
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -42,6 +42,7 @@ from app.experiences.schemas import (
     weekday_mask,
     weekdays_of,
 )
+from app.models.event import Event
 from app.models.experience import (
     BookingMode,
     Experience,
@@ -312,6 +313,19 @@ async def find_offer(
     if experience is None:
         return None
     event = await experiences.event(experience.event_id) if experience.event_id else None
+    return _offer(experience, event, zone)
+
+
+async def active_offers(session: AsyncSession, zone: tzinfo) -> list[Offer]:
+    """What every active product with settings offers, with its ticket types, by name: a
+    fixed number of statements."""
+    experiences = ExperienceRepository(session)
+    found = await experiences.all_active_full()
+    events = await experiences.events({e.event_id for e in found if e.event_id is not None})
+    return [_offer(e, events.get(e.event_id) if e.event_id else None, zone) for e in found]
+
+
+def _offer(experience: Experience, event: Event | None, zone: tzinfo) -> Offer:
     product = experience.product
     calendar = OpeningCalendar.of(
         experience, event, zone, available=product.status is ProductStatus.active
@@ -429,9 +443,17 @@ def slot_availability(
     )
 
 
-def _date_availability(
+@dataclass(frozen=True)
+class AvailabilityDay:
+    """A local date's availability twice: summed up as the calendar gives it, and in detail."""
+
+    summary: CalendarDay
+    detail: DateAvailability
+
+
+def _availability_day(
     offer: Offer, day: date, people: dict[SlotKey, int], now: datetime
-) -> DateAvailability:
+) -> AvailabilityDay:
     opening = offer.calendar.opening(day)
     summary = _calendar_day(opening, people, now)
     mode = offer.experience.booking_mode
@@ -439,7 +461,7 @@ def _date_availability(
     rule = opening.schedule
     if rule is not None and (mode is BookingMode.date or rule.opening_from or rule.opening_to):
         hours = OpeningHours(opens=rule.opening_from or time.min, closes=rule.opening_to)
-    return DateAvailability(
+    detail = DateAvailability(
         product_id=offer.product.id,
         booking_mode=mode,
         date=day,
@@ -448,6 +470,24 @@ def _date_availability(
         opening_hours=hours,
         slots=[slot_availability(s, day, people, now) for s in opening.starts],
     )
+    return AvailabilityDay(summary, detail)
+
+
+async def availability_days(
+    session: AsyncSession,
+    product_id: uuid.UUID,
+    first: date,
+    last: date,
+    *,
+    now: datetime,
+    zone: tzinfo,
+) -> list[AvailabilityDay]:
+    """Each local date from `first` to `last` (at most `MAX_CALENDAR_DAYS`), summed up and in
+    detail; a fixed number of statements (404 `experience_not_found`, 422 `invalid_range`)."""
+    _check_range(first, last)
+    offer = await load_offer(session, product_id, zone, ticket_types=False)
+    people = await ExperienceRepository(session).people_by_slot(product_id, first, last, now)
+    return [_availability_day(offer, day, people, now) for day in _dates(first, last)]
 
 
 async def availability_range(
@@ -461,10 +501,38 @@ async def availability_range(
 ) -> list[DateAvailability]:
     """Each local date from `first` to `last` (at most `MAX_CALENDAR_DAYS`) in detail, as
     `date_availability`; a fixed number of statements."""
-    _check_range(first, last)
-    offer = await load_offer(session, product_id, zone, ticket_types=False)
-    people = await ExperienceRepository(session).people_by_slot(product_id, first, last, now)
-    return [_date_availability(offer, day, people, now) for day in _dates(first, last)]
+    days = await availability_days(session, product_id, first, last, now=now, zone=zone)
+    return [day.detail for day in days]
+
+
+async def availability_of_dates(
+    session: AsyncSession,
+    dates: Collection[tuple[uuid.UUID, date]],
+    *,
+    now: datetime,
+    zone: tzinfo,
+) -> dict[tuple[uuid.UUID, date], DateAvailability]:
+    """The detailed availability of each (experience, local date) asked for, those of
+    products without settings left out: the same few statements whatever their number (the
+    settings with their calendars, their events, the people booked), for answers that show
+    many bookings with their starts."""
+    if not dates:
+        return {}
+    experiences = ExperienceRepository(session)
+    product_ids = {product_id for product_id, _ in dates}
+    found = await experiences.get_many_full(product_ids)
+    events = await experiences.events({e.event_id for e in found if e.event_id is not None})
+    offers = {
+        e.product_id: _offer(e, events.get(e.event_id) if e.event_id else None, zone) for e in found
+    }
+    people = await experiences.people_by_product_slot(product_ids, {day for _, day in dates}, now)
+    answers: dict[tuple[uuid.UUID, date], DateAvailability] = {}
+    for product_id, day in dates:
+        offer = offers.get(product_id)
+        if offer is not None:
+            booked = people.get(product_id, {})
+            answers[(product_id, day)] = _availability_day(offer, day, booked, now).detail
+    return answers
 
 
 async def date_availability(

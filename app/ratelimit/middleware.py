@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api_keys import service as keys
 from app.core import metrics
 from app.core.config import Settings
-from app.core.errors import problem_response
+from app.core.errors import error_response
 from app.core.openapi import DOCS_ASSETS_PATH
 from app.models.api_key import Role
 
@@ -239,7 +239,8 @@ class RateLimitMiddleware:
         }
         if not decision.allowed:
             metrics.RATE_LIMITED.labels(policy).inc()
-            refusal = problem_response(
+            refusal = error_response(
+                scope,
                 429,
                 "rate_limited",
                 f"More than {rate.limit} requests in {rate.window_s} s; "

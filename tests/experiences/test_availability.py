@@ -3,21 +3,19 @@ left, computed from the bookings themselves, in a fixed number of statements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from tests.helpers import (
     CreateExperienceViaApi,
     FakeClock,
     HoldViaApi,
     InsertEvent,
+    counting_statements,
     problem,
     vn,
 )
@@ -42,22 +40,6 @@ async def date_slots(client: httpx.AsyncClient, product_id: str, day: str) -> di
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-@contextmanager
-def counting_statements(app: FastAPI) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine runs inside the block."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_a_month_costs_the_statements_a_day_costs(
