@@ -364,7 +364,7 @@ async def test_mirrors_built_from_the_feed_equal_the_live_bookings(
             start_time=rng.choice(["09:00", "14:00"]),
             headers=bookers[rng.choice(list(bookers))],
         )
-        assert response.status_code in (201, 409), response.text  # 409: past its cut-off
+        assert response.status_code in (201, 409), response.text  # 409: full, or past cut-off
         if response.status_code == 201:
             ids.append(response.json()["id"])
 
