@@ -21,8 +21,11 @@ the others are duplicates naming it. Offline check-ins (those with an `at`) reso
 instead: the earliest `at` wins (`checked_in_at IS NULL OR checked_in_at > at`), and the one it
 replaces becomes a duplicate. Their ticket is row-locked first, so that the same scan sent
 twice at once is recorded once (a scan a key sent before is answered as it is now resolved, and
-nothing is recorded again). A check-in share-locks its booking, so a cancel and a check-in of
-the same booking queue instead of crossing.
+nothing is recorded again). A check-in row-locks its booking first, so a cancel and a check-in
+of the same booking queue instead of crossing, and so do check-ins of its tickets: a booking
+shows its tickets' check-ins, so the one that becomes a ticket's first moves the booking's
+`updated_at` (`touch`, for the bookings' change feed), a write on which two check-ins holding
+a shared lock each would deadlock.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from app.bookings.schemas import (
 )
 from app.bookings.service import ticket_status
 from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from app.core.orm import touch
 from app.models.booking import BookingStatus, CheckIn, CheckInOutcome
 
 # The refusals of the online check-in, each with its code.
@@ -239,8 +243,8 @@ async def _judge(
     scan: Scan,
     product_id: uuid.UUID | None,
 ) -> Verdict:
-    """Judge and record one scan of a known ticket whose booking the caller share-locked
-    (and, for an offline scan, whose ticket it row-locked)."""
+    """Judge and record one scan of a known ticket whose booking the caller row-locked
+    (and, for an offline scan, its ticket too)."""
     tickets, check_ins = TicketRepository(session), CheckInRepository(session)
     ticket, key_id = scanned.ticket, staff.principal.key_id
     offline = scan.at is not None
@@ -276,6 +280,7 @@ async def _judge(
     if await tickets.check_in(ticket.id, at, scan.gate, key_id, earliest_wins=offline):
         if offline:
             await check_ins.demote_accepted(ticket.id)  # the later one this replaces, if any
+        touch(scanned.booking)  # its ticket's status or `checked_in_at` changed
         await record(CheckInOutcome.accepted)
         return Verdict(CheckInResult.accepted)
     await record(CheckInOutcome.duplicate)

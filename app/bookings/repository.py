@@ -57,10 +57,8 @@ class BookingRepository(Repository[Booking]):
         booking: Booking | None = await self.session.scalar(stmt)
         return booking
 
-    async def page_visible(
-        self, principal: Principal, query: BookingQuery
-    ) -> tuple[list[Booking], str | None]:
-        """One page of the bookings `principal` may see that match `query`, newest first."""
+    def _matching(self, principal: Principal, query: BookingQuery) -> Select[Booking]:
+        """The bookings `principal` may see that match `query`'s filters."""
         clauses: list[Any] = visible_to(principal)
         if query.product_id is not None:
             clauses.append(Booking.product_id == query.product_id)
@@ -68,8 +66,19 @@ class BookingRepository(Repository[Booking]):
             clauses.append(Booking.status == query.status)
         if query.date is not None:
             clauses.append(Booking.date == query.date)
-        stmt = self.select().where(*clauses).options(*self.options())
-        return await self.page(stmt, NEWEST, query)
+        return self.select().where(*clauses).options(*self.options())
+
+    async def page_visible(
+        self, principal: Principal, query: BookingQuery
+    ) -> tuple[list[Booking], str | None]:
+        """One page of the bookings `principal` may see that match `query`, newest first."""
+        return await self.page(self._matching(principal, query), NEWEST, query)
+
+    async def changed_visible(
+        self, principal: Principal, query: BookingQuery, horizon: datetime
+    ) -> tuple[list[Booking], str | None]:
+        """One page of the change feed of the bookings `principal` may see, every status."""
+        return await self.changes(self._matching(principal, query), query, horizon)
 
     async def find_made_by(
         self, api_key_id: uuid.UUID, found: BookingFilter, limit: int
@@ -155,7 +164,8 @@ class BookingRepository(Repository[Booking]):
         return row[0], row[1]
 
     async def set_values(self, booking_id: uuid.UUID, values: dict[str, Any]) -> None:
-        """Write these columns of the booking (its row locked by `status_for_update`)."""
+        """Write these columns of the booking (its row locked by `status_for_update`);
+        `onupdate` stamps its `updated_at`."""
         await self.session.execute(
             update(Booking)
             .where(Booking.id == booking_id)
@@ -179,7 +189,7 @@ class BookingRepository(Repository[Booking]):
                 Booking.status == BookingStatus.on_hold,
                 Booking.expires_at <= now,
             )
-            .values(status=BookingStatus.expired, updated_at=now)
+            .values(status=BookingStatus.expired)  # `onupdate` stamps updated_at
             .returning(Booking.id, Booking.people)
             .execution_options(synchronize_session=False)
         )
@@ -298,8 +308,9 @@ class TicketRepository(Repository[Ticket]):
         self, codes: Sequence[str], *, lock_bookings: bool = False
     ) -> dict[str, ScannedTicket]:
         """The tickets with these codes, by code. `lock_bookings`: their bookings are
-        share-locked until the transaction ends, so that a cancel waits for the check-in (and
-        a check-in for a cancel) instead of crossing it."""
+        row-locked until the transaction ends, in id order, so that a cancel waits for the
+        check-in (and a check-in for a cancel, or for another check-in of the booking, which
+        may write it too) instead of crossing it."""
         if not codes:
             return {}
         stmt = (
@@ -312,7 +323,7 @@ class TicketRepository(Repository[Ticket]):
             .execution_options(populate_existing=True)
         )
         if lock_bookings:
-            stmt = stmt.with_for_update(read=True, of=Booking)
+            stmt = stmt.with_for_update(of=Booking)
         rows = await self.session.execute(stmt)
         return {
             ticket.code: ScannedTicket(ticket, booking, unit, owner_id)

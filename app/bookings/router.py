@@ -33,6 +33,7 @@ from app.bookings.schemas import (
     TicketSecretPath,
 )
 from app.bookings.service import booking_read
+from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
@@ -94,10 +95,13 @@ async def reserve(
 
 @router.get("", response_model=Page[BookingRead])
 async def list_bookings(
-    session: SessionDep, principal: AnyPrincipal, query: Annotated[BookingQuery, Query()]
+    session: SessionDep,
+    principal: AnyPrincipal,
+    horizon: FeedHorizonDep,
+    query: Annotated[BookingQuery, Query()],
 ) -> Page[BookingRead]:
-    """List the bookings this key may see, newest first."""
-    bookings, next_cursor = await service.list_bookings(session, principal, query)
+    """List the bookings this key may see, newest first, or every change (`updated_since`)."""
+    bookings, next_cursor = await service.list_bookings(session, principal, query, horizon)
     return Page[BookingRead](items=[booking_read(b) for b in bookings], next_cursor=next_cursor)
 
 

@@ -4,12 +4,12 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.i18n import LanguageTag
-from app.core.pagination import PageQuery
+from app.core.pagination import ChangesQuery
 from app.core.schemas import (
     END,
     NFC,
@@ -142,8 +142,12 @@ class BookingCancel(InputModel):
     reason: ShortText | None = Field(default=None, description="Why, for the record.")
 
 
-class BookingQuery(PageQuery):
-    """`GET /v1/bookings`: filters (all combine) and the page."""
+class BookingQuery(ChangesQuery):
+    """The query string of `GET /v1/bookings`: filters (all combine) and the page; or, with
+    `updated_since`, the change feed of the bookings the key may see, in every status (a
+    booking's experience and date never change, so `product_id` and `date` may narrow it)."""
+
+    feed_parameters: ClassVar[frozenset[str]] = frozenset({"product_id", "date"})
 
     product_id: uuid.UUID | None = Field(default=None, description="Only this experience's.")
     status: BookingStatus | None = Field(default=None, description="Only this status.")

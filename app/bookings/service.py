@@ -205,10 +205,14 @@ async def find_by_reseller_uuid(
 
 
 async def list_bookings(
-    session: AsyncSession, principal: Principal, query: BookingQuery
+    session: AsyncSession, principal: Principal, query: BookingQuery, horizon: datetime
 ) -> tuple[list[Booking], str | None]:
-    """A page of the bookings this key may see, newest first."""
-    return await BookingRepository(session).page_visible(principal, query)
+    """A page of the bookings this key may see, newest first; with `updated_since`, a page of
+    their change feed, every status, up to `horizon`."""
+    bookings = BookingRepository(session)
+    if query.feed:
+        return await bookings.changed_visible(principal, query, horizon)
+    return await bookings.page_visible(principal, query)
 
 
 async def _reload(session: AsyncSession, booking_id: uuid.UUID) -> Booking:
@@ -386,8 +390,9 @@ async def reserve(
         client_uuid=client_uuid,
         reseller_reference=data.reseller_reference,
         notes=data.notes,
+        # When it was made (the clock of the request); `updated_at` is stamped as it is
+        # written, as every row's is, for the change feed (app.core.changes).
         created_at=now,
-        updated_at=now,
         units=units,
         tickets=[],
     )
@@ -575,7 +580,6 @@ async def confirm(
         **contact,
         "status": BookingStatus.confirmed,
         "confirmed_at": now,
-        "updated_at": now,
     }
     if data.reseller_reference is not None:
         values["reseller_reference"] = data.reseller_reference
@@ -601,9 +605,7 @@ async def extend(
     status, expires_at = await bookings.status_for_update(booking.id)
     if status is not BookingStatus.on_hold or expires_at <= now:
         raise _refusal(status, expires_at, now, "extended")
-    await bookings.set_values(
-        booking.id, {"expires_at": now + timedelta(minutes=minutes), "updated_at": now}
-    )
+    await bookings.set_values(booking.id, {"expires_at": now + timedelta(minutes=minutes)})
     return await _reload(session, booking.id)
 
 
@@ -638,7 +640,6 @@ async def cancel(
             "status": BookingStatus.cancelled,
             "cancelled_at": now,
             "cancel_reason": reason,
-            "updated_at": now,
         },
     )
     await SlotRepository(session).give_back(booking.slot_id, booking.people)

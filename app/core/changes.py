@@ -1,9 +1,10 @@
 """Change feeds: lists in the order their rows last changed, safe to follow while others write.
 
-A list read with `updated_since` (products, events, orders) serves rows in (`updated_at`, `id`)
-order from that moment on, archived and cancelled ones too, and always hands back a cursor to
-poll with later (`app.core.pagination`). A mirror that applies each page, then polls with the
-last cursor, keeps an exact copy: nothing missed, nothing served twice for one change.
+A list read with `updated_since` (products, events, orders, bookings) serves rows in
+(`updated_at`, `id`) order from that moment on, archived and cancelled ones too, and always
+hands back a cursor to poll with later (`app.core.pagination`). A mirror that applies each
+page, then polls with the last cursor, keeps an exact copy: nothing missed, nothing served
+twice for one change.
 
 Why a plain `updated_at > last seen` would miss changes: `updated_at` is stamped when a
 transaction writes the row, but the row is visible only once the transaction commits, and
@@ -32,10 +33,12 @@ again just before it commits (`restamp`), so it meets the deadline however long 
 
 Every write of a row moves its `updated_at` (`onupdate` on `TimestampedMixin`, ORM writes and
 `UPDATE` statements alike); a change that touches only rows the representation includes (an
-event's or a product's external refs, a product's certificates, its owner's name) moves it
-with `app.core.orm.touch`. What the clock alone changes is no write, and so no change: an
-event's status going from scheduled to ongoing to ended (a mirror derives it from `starts_at`
-and `ends_at`), and a product's stars on the day a certificate takes effect or lapses.
+event's or a product's external refs, a product's certificates, its owner's name, a booking's
+tickets checked in) moves it with `app.core.orm.touch`. What the clock alone changes is no
+write, and so no change: an event's status going from scheduled to ongoing to ended (a mirror
+derives it from `starts_at` and `ends_at`), and a product's stars on the day a certificate
+takes effect or lapses. A hold past its `expires_at` is no change either until it is marked
+`expired` (by the worker's sweep, or a reserve on its slot): that write is.
 """
 
 from __future__ import annotations

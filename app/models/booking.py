@@ -93,6 +93,9 @@ class Booking(TimestampedMixin, Base):
         Index("ix_bookings_status_expires_at", "status", "expires_at"),
         Index("ix_bookings_created_at_id", "created_at", "id"),
         Index("ix_bookings_api_key_id_created_at", "api_key_id", "created_at"),
+        # The change feed: everyone's (admins, owners) and a partner's own.
+        Index("ix_bookings_updated_at_id", "updated_at", "id"),
+        Index("ix_bookings_api_key_id_updated_at_id", "api_key_id", "updated_at", "id"),
     )
 
 

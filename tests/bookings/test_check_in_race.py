@@ -1,5 +1,6 @@
 """Ten check-ins of one ticket at once give exactly one success, and nine 409s naming it: in one
-process on both databases, and over two API processes on PostgreSQL."""
+process on both databases, and over two API processes on PostgreSQL. Check-ins of a booking's
+tickets at once all succeed."""
 
 from __future__ import annotations
 
@@ -56,6 +57,33 @@ async def test_10_concurrent_check_ins_of_one_ticket_in_one_process(
 
     assert_one_success_naming_itself(list(responses))
     assert await recorded(db) == {"accepted": 1, "duplicate": 9}
+
+
+async def test_check_ins_of_every_ticket_of_one_booking_at_once_all_succeed(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    clock: FakeClock,
+    site: Site,
+    book_via_api: BookViaApi,
+) -> None:
+    """Each moves the booking's `updated_at` (its tickets are part of it): the booking is
+    locked for it, so that they queue rather than deadlock."""
+    booking = await book_via_api(site.product_id, ("adult", 6))
+    clock.set(vn(8, 9))
+
+    responses = await asyncio.gather(
+        *(
+            client.post(f"/v1/tickets/{ticket['code']}/check-in", headers=site.staff)
+            for ticket in booking["tickets"]
+        )
+    )
+
+    assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
+    after = (await client.get(f"/v1/bookings/{booking['id']}", headers=admin)).json()
+    assert [ticket["status"] for ticket in after["tickets"]] == ["checked_in"] * 6
+    assert datetime.fromisoformat(after["updated_at"]) > datetime.fromisoformat(
+        booking["updated_at"]
+    )
 
 
 @pytest.mark.slow
