@@ -63,8 +63,12 @@ fuzz: install-dev
 	OCOP_FUZZ_EXAMPLES=$${OCOP_FUZZ_EXAMPLES:-200} OCOP_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
 	OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest tests/test_openapi_fuzz.py -s -q
 
-## bench: order placement, catalogue reads, and reads beside hostile searches (prints figures)
+## bench: ocop-api beside a raw asyncpg baseline (PostgreSQL at PG_TEST_URL's server, in a
+## database of its own; wrk when installed), then order placement, catalogue reads, and reads
+## beside hostile searches (prints figures). OCOP_BENCH_ROUNDS, OCOP_BENCH_SECONDS,
+## OCOP_BENCH_CONNECTIONS lengthen or widen the comparison (bench/compare.py).
 bench: install-dev
+	OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/python -m bench.compare
 	$(BIN)/python -m bench.orders
 	$(BIN)/python -m bench.search
 

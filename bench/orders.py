@@ -27,6 +27,7 @@ import httpx
 from app.core.config import Environment, Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.models import Owner, OwnerKind, Product, ProductGroup, Role, Unit
+from bench.common import percentile
 from tests import database
 from tests.servers import api_server, issue_key
 
@@ -58,11 +59,6 @@ async def _seed(url: str) -> uuid.UUID:
         product_id = product.id
     await engine.dispose()
     return product_id
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 async def _run(
@@ -105,7 +101,7 @@ async def _run(
             latencies = [lat * 1000 for _, lat in results]
             statuses = sorted({status for status, _ in results})
             p50 = statistics.median(latencies)
-            p95, p99 = _percentile(latencies, 0.95), _percentile(latencies, 0.99)
+            p95, p99 = percentile(latencies, 0.95), percentile(latencies, 0.99)
             sys.stdout.write(
                 f"{label:18} {count} requests, concurrency {concurrency}: "
                 f"{count / elapsed:8.1f} req/s, p50 {p50:6.1f} ms, p95 {p95:6.1f} ms, "

@@ -30,6 +30,7 @@ from app.core.config import Environment, Settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.text import MAX_SEARCH_TERMS
 from app.demo.seed import seed_demo
+from bench.common import percentile
 from tests import database
 from tests.servers import api_server
 
@@ -79,11 +80,6 @@ async def _seed(url: str) -> None:
         await seed_demo(session)
         await session.commit()
     await engine.dispose()
-
-
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 def _hostile_query(words: int, rng: random.Random) -> str:
@@ -158,7 +154,7 @@ def main() -> None:
                 _round(server.url, args.seconds, args.readers, hostile, words)
             )
             p50 = statistics.median(latencies)
-            p99 = _percentile(latencies, 0.99)
+            p99 = percentile(latencies, 0.99)
             quiet_p99 = quiet_p99 or p99
             hostile_note = f", hostile answers {dict(sorted(statuses.items()))}" if statuses else ""
             sys.stdout.write(

@@ -1,0 +1,498 @@
+"""Benchmark: ocop-api beside the baseline (`bench/baseline.py`) on the same database and rows.
+
+    .venv/bin/python -m bench.compare          # part of `make bench`
+
+It creates its own PostgreSQL database on OCOP_TEST_POSTGRES_URL's server (dropped at the end),
+migrates it, seeds a catalogue, then:
+
+1. checks that the baseline does the API's work: in-process, the API's engine records the SQL
+   one catalogue page and one order run, which must be exactly the baseline's statements; over
+   HTTP the two answer the same catalogue page byte for byte and the same order (ids, number
+   and timestamps aside);
+2. starts `ocop serve` (one process) and the baseline (uvicorn, one process) and drives both
+   under the same load, in interleaved rounds, with `wrk` when it is installed, else with a
+   client process of its own (httpx); the load generator always runs in its own process;
+3. reads each server's CPU time (utime + stime, its workers' included) from /proc/<pid>/stat
+   around each run and prints, per operation: requests/s, p50/p99, requests per server
+   CPU-second, and ocop/baseline.
+
+Settings (environment): OCOP_BENCH_ROUNDS (3), OCOP_BENCH_SECONDS per run (5),
+OCOP_BENCH_CONNECTIONS (16), OCOP_BENCH_PRODUCTS in the catalogue (60), OCOP_BENCH_CLIENT
+(`wrk` or `python`; default wrk when on PATH).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.core.config import Environment, Settings
+from app.core.db import create_engine, create_sessionmaker
+from app.models import Owner, OwnerKind, Product, ProductGroup, Role, Unit
+from bench import baseline
+from bench.common import percentile
+from tests import database
+from tests.servers import free_port, issue_key
+
+ORDER_BODY = {
+    "items": [{"product_id": "", "quantity": 1.5}],
+    "customer": {"name": "Khách", "phone": "0912345678"},
+}
+LIST_PATH = "/v1/products?limit=20"
+_TICKS = os.sysconf("SC_CLK_TCK")
+_VOLATILE = re.compile(
+    rb'"(id|number|at|created_at|updated_at)":"[^"]*"|/v1/orders/[0-9a-f-]{36}|LS\d{6}-\w{8}'
+)
+
+
+@dataclass(frozen=True)
+class Setup:
+    rounds: int
+    seconds: float
+    connections: int
+    products: int
+    client: str
+
+    @classmethod
+    def from_environment(cls) -> Setup:
+        default_client = "wrk" if shutil.which("wrk") else "python"
+        return cls(
+            rounds=int(os.environ.get("OCOP_BENCH_ROUNDS", "3")),
+            seconds=float(os.environ.get("OCOP_BENCH_SECONDS", "5")),
+            connections=int(os.environ.get("OCOP_BENCH_CONNECTIONS", "16")),
+            products=int(os.environ.get("OCOP_BENCH_PRODUCTS", "60")),
+            client=os.environ.get("OCOP_BENCH_CLIENT", default_client),
+        )
+
+
+async def seed(url: str, count: int) -> uuid.UUID:
+    """`count` catalogue products of `count // 3 + 1` owners, and the product orders take
+    (stock for every order a long run places)."""
+    engine = create_engine(Settings(environment=Environment.test, database_url=url))
+    async with create_sessionmaker(engine, writer=True)() as session:
+        owners = [
+            Owner(
+                name=f"Hợp tác xã số {i} Bắc Sơn",
+                kind=OwnerKind.cooperative,
+                commune="Bắc Sơn",
+                province="Lạng Sơn",
+            )
+            for i in range(count // 3 + 1)
+        ]
+        session.add_all(owners)
+        await session.flush()
+        for i in range(count):
+            session.add(
+                Product(
+                    owner_id=owners[i % len(owners)].id,
+                    name=f"Quýt vàng Bắc Sơn loại {i}",
+                    description="Quýt chín cây, ngọt đậm." if i % 2 else None,
+                    group=ProductGroup.food,
+                    unit=Unit.kg,
+                    unit_step=Decimal("0.5"),
+                    price_vnd=35_000 + i * 1_000,
+                    stock=Decimal(1_000 + i) if i % 4 else None,
+                    commune="Bắc Sơn",
+                    province="Lạng Sơn",
+                    latitude=21.9 if i % 3 == 0 else None,
+                    longitude=106.3 if i % 3 == 0 else None,
+                )
+            )
+        ordered = Product(
+            owner_id=owners[0].id,
+            name="Quýt vàng Bắc Sơn (đặt hàng)",
+            group=ProductGroup.food,
+            unit=Unit.kg,
+            unit_step=Decimal("0.5"),
+            price_vnd=35_000,
+            stock=Decimal(10_000_000),
+            commune="Bắc Sơn",
+            province="Lạng Sơn",
+        )
+        session.add(ordered)
+        await session.commit()
+        product_id = ordered.id
+    await engine.dispose()
+    return product_id
+
+
+# 1. The baseline does the API's work.
+
+
+async def api_statements(url: str, token: str, body: dict[str, Any]) -> dict[str, list[str]]:
+    """The SQL the API runs for one catalogue page and one order (its second: the first use
+    of a key also stamps `last_used_at`), recorded in-process on its engine."""
+    from asgi_lifespan import LifespanManager
+
+    from app.main import create_app
+    from tests.helpers import counting_statements
+
+    app = create_app(Settings(environment=Environment.test, database_url=url))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as http,
+    ):
+        with counting_statements(app) as listing:
+            assert (await http.get(LIST_PATH)).status_code == 200
+        for _ in range(2):
+            with counting_statements(app) as ordering:
+                key = {"Idempotency-Key": uuid.uuid4().hex}
+                response = await http.post("/v1/orders", json=body, headers={**headers, **key})
+                assert response.status_code == 201, response.text
+    return {"list": listing, "order": ordering}
+
+
+def baseline_statements(page: int) -> dict[str, list[str]]:
+    return {
+        "list": [baseline.LIST_PAGE, baseline.LIST_REFS.format(ids=baseline.in_list(page))],
+        "order": [
+            baseline.KEY,
+            baseline.GRANTS,
+            baseline.CLAIM,
+            baseline.LOCK,
+            baseline.PRODUCTS.format(ids=baseline.in_list(1)),
+            "SAVEPOINT sa_savepoint_1",
+            baseline.ORDER,
+            baseline.LINE,
+            baseline.CHANGE,
+            "RELEASE SAVEPOINT sa_savepoint_1",
+            baseline.OUTBOX,
+            baseline.TAKE,
+            baseline.COMPLETE,
+        ],
+    }
+
+
+def check_same_statements(api: dict[str, list[str]], page: int) -> None:
+    ours = baseline_statements(page)
+    for operation, statements in api.items():
+        mine = [s.strip() for s in ours[operation]]
+        theirs = [s.strip() for s in statements]
+        if mine != theirs:
+            raise SystemExit(
+                f"{operation}: the API's SQL is no longer the baseline's; update bench/baseline.py"
+                f"\nAPI:\n" + "\n".join(theirs)
+            )
+
+
+def check_same_answers(api: str, base: str, token: str, body: dict[str, Any]) -> None:
+    with httpx.Client(timeout=30) as http:
+        pages = [http.get(f"{server}{LIST_PATH}") for server in (api, base)]
+        if pages[0].content != pages[1].content:
+            raise SystemExit(
+                f"catalogue pages differ:\n{pages[0].text[:400]}\n{pages[1].text[:400]}"
+            )
+        headers = {"Authorization": f"Bearer {token}"}
+        orders = [
+            http.post(
+                f"{server}/v1/orders",
+                json=body,
+                headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+            )
+            for server in (api, base)
+        ]
+        masked = [_VOLATILE.sub(b"~", o.content) for o in orders]
+        if [o.status_code for o in orders] != [201, 201] or masked[0] != masked[1]:
+            raise SystemExit(f"orders differ:\n{orders[0].text}\n{orders[1].text}")
+
+
+# 2. Servers and load.
+
+
+@contextmanager
+def server(argv: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        argv,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{argv[:3]} exited with {process.returncode}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[:3]} did not become ready in 30 s")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of `pid` and of its live children (uvicorn's workers), and of its children
+    that ended (cutime + cstime), in seconds."""
+
+    def fields(p: int) -> list[str]:
+        stat = Path(f"/proc/{p}/stat").read_text()
+        return stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+
+    own = fields(pid)
+    ticks = sum(int(own[i]) for i in (11, 12, 13, 14))
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != pid:
+            try:
+                child = fields(int(entry.name))
+            except (OSError, ValueError):
+                continue
+            if child[1] == str(pid):
+                ticks += int(child[11]) + int(child[12])
+    return ticks / _TICKS
+
+
+WRK_SCRIPT = """
+local counter = 0
+local thread_id = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  if args[1] == "--" then table.remove(args, 1) end
+  math.randomseed(os.time() + id)
+  if args[1] == "order" then
+    wrk.method = "POST"
+    wrk.body = args[2]
+    wrk.headers["Content-Type"] = "application/json"
+    wrk.headers["Authorization"] = "Bearer " .. args[3]
+  end
+  ordering = args[1] == "order"
+end
+function request()
+  if ordering then
+    counter = counter + 1
+    wrk.headers["Idempotency-Key"] = string.format("%d-%d-%d", id, counter, math.random(1e9))
+  end
+  return wrk.format()
+end
+function done(summary, latency, requests)
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "seconds": %f, "p50": %f, "p99": %f, "errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
+    latency:percentile(99) / 1e3, bad))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    cpu_s: float
+
+
+def load(setup: Setup, base: str, operation: str, token: str, body: str, pid: int) -> Run:
+    """One run of the load generator (its own process) against `base`."""
+    before = cpu_seconds(pid)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        if setup.client == "wrk":
+            path = LIST_PATH if operation == "list" else "/v1/orders"
+            argv = [
+                "wrk",
+                "-t2",
+                f"-c{setup.connections}",
+                f"-d{max(1, round(setup.seconds))}s",
+                "-s",
+                script.name,
+                f"{base}{path}",
+                "--",
+                operation,
+                body,
+                token,
+            ]
+        else:
+            argv = [
+                sys.executable,
+                "-m",
+                "bench.compare",
+                "--client",
+                base,
+                operation,
+                token,
+                body,
+                str(setup.connections),
+                str(setup.seconds),
+            ]
+        output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    cpu = cpu_seconds(pid) - before
+    line = next(li for li in output.splitlines() if li.startswith("WRKJSON "))
+    data = json.loads(line.removeprefix("WRKJSON "))
+    return Run(data["requests"], data["seconds"], data["p50"], data["p99"], data["errors"], cpu)
+
+
+async def python_client(
+    base: str, operation: str, token: str, body: str, connections: int, seconds: float
+) -> None:
+    """The load generator when `wrk` is missing: `connections` clients in a loop."""
+    latencies: list[float] = []
+    errors = 0
+    expected = 200 if operation == "list" else 201
+    limits = httpx.Limits(max_connections=connections)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        stop = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                start = time.perf_counter()
+                if operation == "list":
+                    response = await http.get(LIST_PATH)
+                else:
+                    response = await http.post(
+                        "/v1/orders",
+                        content=body,
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "Content-Type": "application/json",
+                            "Idempotency-Key": uuid.uuid4().hex,
+                        },
+                    )
+                latencies.append((time.perf_counter() - start) * 1000)
+                errors += response.status_code != expected
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    summary = {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "errors": errors,
+    }
+    sys.stdout.write(f"WRKJSON {json.dumps(summary)}\n")
+
+
+# 3. The report.
+
+
+def report(setup: Setup, runs: dict[tuple[str, str], list[Run]]) -> None:
+    sys.stdout.write(
+        f"ocop-api vs baseline: PostgreSQL, 1 server process each, {setup.connections} "
+        f"connections, {setup.rounds} interleaved rounds of {setup.seconds:.0f} s, "
+        f"load from {setup.client}\n"
+    )
+    header = f"  {'operation':26} {'server':9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+    sys.stdout.write(f"{header} {'req/CPU-s':>10} {'errors':>7}\n")
+    for operation, label in [("list", f"GET {LIST_PATH}"), ("order", "POST /v1/orders")]:
+        figures = {}
+        for name in ("ocop", "baseline"):
+            done = runs[(operation, name)]
+            requests = sum(r.requests for r in done)
+            rate = requests / sum(r.seconds for r in done)
+            per_cpu = requests / max(sum(r.cpu_s for r in done), 1e-9)
+            p50 = sorted(r.p50_ms for r in done)[len(done) // 2]
+            p99 = max(r.p99_ms for r in done)
+            errors = sum(r.errors for r in done)
+            figures[name] = (rate, per_cpu)
+            sys.stdout.write(
+                f"  {label:26} {name:9} {rate:8.0f} {p50:8.1f} {p99:8.1f} {per_cpu:10.0f} "
+                f"{errors:7}\n"
+            )
+        (rate, per_cpu), (base_rate, base_cpu) = figures["ocop"], figures["baseline"]
+        sys.stdout.write(
+            f"  {label:26} {'ratio':9} {rate / base_rate:8.2f} {'':8} {'':8} "
+            f"{per_cpu / base_cpu:10.2f}   ocop/baseline\n"
+        )
+
+
+def main() -> None:
+    setup = Setup.from_environment()
+    with ExitStack() as stack:
+        url = stack.enter_context(database.temporary_database())
+        database.migrate(url)
+        product_id = asyncio.run(seed(url, setup.products))
+        token = issue_key(url, Role.partner, name="bench")
+        body = {**ORDER_BODY, "items": [{"product_id": str(product_id), "quantity": 1.5}]}
+        page = min(21, setup.products + 1)  # the extra row too
+        check_same_statements(asyncio.run(api_statements(url, token, body)), page)
+        env = {
+            "OCOP_DATABASE_URL": url,
+            "OCOP_ENVIRONMENT": "test",
+            **{f"OCOP_RATE_LIMIT_{r}": "1000000/second" for r in ("PARTNER", "ANONYMOUS")},
+        }
+        ports = {"ocop": free_port(), "baseline": free_port()}
+        bin_dir = Path(sys.executable).parent
+        servers = {
+            "ocop": stack.enter_context(
+                server(
+                    [str(bin_dir / "ocop"), "serve", "--port", str(ports["ocop"])],
+                    env,
+                    ports["ocop"],
+                )
+            ),
+            "baseline": stack.enter_context(
+                server(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "bench.baseline:app",
+                        "--port",
+                        str(ports["baseline"]),
+                        "--log-level",
+                        "warning",
+                        "--no-access-log",
+                    ],
+                    env,
+                    ports["baseline"],
+                )
+            ),
+        }
+        bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        check_same_answers(bases["ocop"], bases["baseline"], token, body)
+        raw_body = json.dumps(body, ensure_ascii=False)
+        runs: dict[tuple[str, str], list[Run]] = {}
+        for round_ in range(setup.rounds):
+            order = ["ocop", "baseline"] if round_ % 2 == 0 else ["baseline", "ocop"]
+            for operation in ("list", "order"):
+                for name in order:
+                    run = load(setup, bases[name], operation, token, raw_body, servers[name].pid)
+                    runs.setdefault((operation, name), []).append(run)
+        report(setup, runs)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 8 and sys.argv[1] == "--client":
+        _, _, base, operation, token, body, connections, seconds = sys.argv
+        asyncio.run(python_client(base, operation, token, body, int(connections), float(seconds)))
+    else:
+        main()
