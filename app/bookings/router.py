@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
@@ -35,16 +34,13 @@ from app.bookings.schemas import (
 from app.bookings.service import booking_read
 from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
-from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import DomainError, problem_for
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
-from app.core.schemas import canonical
 from app.core.zones import TodayDep, ZoneDep
-from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotencyKeyHeader
-from app.idempotency.service import fingerprint, run_idempotent
+from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
 
 router = APIRouter(prefix="/v1/bookings", tags=["bookings"], responses=responses(401, 403))
@@ -63,15 +59,13 @@ async def reserve(
     request: Request,
     session: SessionDep,
     principal: Booker,
-    clock: ClockDep,
-    settings: SettingsDep,
     zone: ZoneDep,
     body: BookingCreate,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotent: IdempotentDep,
 ) -> Response:
     """Hold places on a date (and start time) of an experience until `expires_at` (partner or
     admin); needs an `Idempotency-Key`."""
-    now = clock.now()
+    now = idempotent.now
 
     async def work() -> Response:
         booking = await service.reserve(session, principal, body, now=now, zone=zone)
@@ -82,14 +76,8 @@ async def reserve(
             headers={"Location": f"/v1/bookings/{booking.id}"},
         )
 
-    return await run_idempotent(
-        session,
-        api_key_id=principal.key_id,
-        key=idempotency_key,
-        request_hash=fingerprint("POST", "/v1/bookings", canonical(body)),
-        now=now,
-        lock=timedelta(seconds=settings.idempotency_lock_s),
-        work=work,
+    return await idempotent.run(
+        api_key_id=principal.key_id, method="POST", path="/v1/bookings", body=body, work=work
     )
 
 

@@ -1,10 +1,24 @@
-"""The `Idempotency-Key` request header, as routers declare it."""
+"""The `Idempotency-Key` request header, as routers declare it, and `IdempotentDep`, which runs
+a create at most once per key."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Depends, Header
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from app.core.clock import ClockDep
+from app.core.config import SettingsDep
+from app.core.db import SessionDep
+from app.core.schemas import canonical
+from app.idempotency.service import fingerprint, run_idempotent
 
 _DESCRIPTION = (
     "A unique key per intended operation (a UUID is ideal); retries reuse it. Without it the "
@@ -43,3 +57,50 @@ IDEMPOTENCY_KEY_OPENAPI: dict[str, Any] = {
     ]
 }
 """`openapi_extra` for an operation that takes IdempotencyKeyHeader."""
+
+
+@dataclass(frozen=True)
+class Idempotent:
+    """What running a create at most once per `Idempotency-Key` takes of a request, gathered
+    once: a route only says what the work is (`run`)."""
+
+    session: AsyncSession
+    key: str | None
+    now: datetime
+    lock: timedelta
+
+    async def run(
+        self,
+        *,
+        api_key_id: uuid.UUID,
+        method: str,
+        path: str,
+        body: BaseModel,
+        work: Callable[[], Awaitable[Response]],
+    ) -> Response:
+        """`work` at most once for this key; the same body again replays its answer."""
+        return await run_idempotent(
+            self.session,
+            api_key_id=api_key_id,
+            key=self.key,
+            request_hash=fingerprint(method, path, canonical(body)),
+            now=self.now,
+            lock=self.lock,
+            work=work,
+        )
+
+
+async def idempotent(
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Idempotent:
+    return Idempotent(
+        session, idempotency_key, clock.now(), timedelta(seconds=settings.idempotency_lock_s)
+    )
+
+
+IdempotentDep = Annotated[Idempotent, Depends(idempotent)]
+"""A create run at most once per `Idempotency-Key` (declare `IDEMPOTENCY_KEY_OPENAPI` on the
+operation); `now` is the request's moment."""

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -8,16 +7,13 @@ from starlette.responses import Response
 
 from app.api_keys.auth import AnyPrincipal, Principal, require
 from app.core.changes import FeedHorizonDep
-from app.core.clock import ClockDep
 from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
-from app.core.schemas import canonical
 from app.core.zones import ZoneDep
-from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotencyKeyHeader
-from app.idempotency.service import fingerprint, run_idempotent
+from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
 from app.orders import service
 from app.orders.dependencies import (
@@ -45,14 +41,13 @@ async def place_order(
     request: Request,
     session: SessionDep,
     principal: OrderPlacer,
-    clock: ClockDep,
     settings: SettingsDep,
     zone: ZoneDep,
     body: OrderCreate,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotent: IdempotentDep,
 ) -> Response:
     """Place an order (partner or admin); needs an `Idempotency-Key`."""
-    now = clock.now()
+    now = idempotent.now
 
     async def work() -> Response:
         order = await service.place_order(
@@ -65,14 +60,8 @@ async def place_order(
             headers={"Location": f"/v1/orders/{order.id}"},
         )
 
-    return await run_idempotent(
-        session,
-        api_key_id=principal.key_id,
-        key=idempotency_key,
-        request_hash=fingerprint("POST", "/v1/orders", canonical(body)),
-        now=now,
-        lock=timedelta(seconds=settings.idempotency_lock_s),
-        work=work,
+    return await idempotent.run(
+        api_key_id=principal.key_id, method="POST", path="/v1/orders", body=body, work=work
     )
 
 
