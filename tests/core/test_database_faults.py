@@ -40,6 +40,9 @@ pytestmark = pytest.mark.anyio
 
 STATEMENT_TIMEOUT_MS = 1000
 COMMAND_TIMEOUT_S = STATEMENT_TIMEOUT_MS / 1000 + 1  # the statement timeout plus a second
+# What an answer may take beyond the command timeout on a busy 2-core machine (the test server,
+# the proxy and the client share one event loop): its bound, not its speed, is what is proved.
+SLACK_S = 1.5
 
 
 def _migrations_head() -> str:
@@ -152,7 +155,7 @@ async def test_a_hung_database_answers_503_within_the_timeout(
     assert ready.seconds < 2
     for response in answers:
         assert_unavailable(response)
-    assert requests.seconds < COMMAND_TIMEOUT_S + 1.5
+    assert requests.seconds < COMMAND_TIMEOUT_S + SLACK_S
 
 
 @pytest.mark.postgres_only
@@ -209,7 +212,7 @@ async def test_an_order_cut_off_by_an_outage_is_placed_once_when_retried(
             during = await client.post("/v1/orders", json=body, headers=headers)
     assert cut, "the outage never happened"
     assert_unavailable(during)
-    assert cut_off.seconds < (1 if fault == "stop" else COMMAND_TIMEOUT_S + 1)
+    assert cut_off.seconds < (1 if fault == "stop" else COMMAND_TIMEOUT_S + SLACK_S)
     # While it is down, retries are refused (in bounded time), and still place nothing.
     async with asyncio.timeout(10):
         assert_unavailable(await client.post("/v1/orders", json=body, headers=headers))
