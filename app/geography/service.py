@@ -1,0 +1,138 @@
+"""Provinces and communes, and the one place a commune given by code or by name is resolved."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound, Unprocessable
+from app.core.text import fold
+from app.geography.repository import CommuneRepository, ProvinceRepository
+from app.geography.schemas import CommuneCandidate, CommuneQuery, ProvinceQuery
+from app.models.geography import Commune, CommuneKind, Province
+
+MAX_CANDIDATES = 20
+"""The most candidates a 422 for a commune name lists."""
+
+_CODE = re.compile(r"^[0-9]{1,5}\Z")
+_KINDS = {fold(kind.value) + " ": kind for kind in CommuneKind}
+_PROVINCE_PREFIXES = ("tinh ", "thanh pho ")
+
+
+async def list_provinces(
+    session: AsyncSession, query: ProvinceQuery
+) -> tuple[list[Province], str | None]:
+    return await ProvinceRepository(session).search(query)
+
+
+async def get_province(session: AsyncSession, code: str) -> Province:
+    province = await ProvinceRepository(session).by_code(code)
+    if province is None:
+        raise NotFound(f"No province {code}.", code="unknown_province")
+    return province
+
+
+async def list_communes(
+    session: AsyncSession, province_code: str, query: CommuneQuery
+) -> tuple[list[Commune], str | None]:
+    province = await get_province(session, province_code)
+    return await CommuneRepository(session).search(province.code, query)
+
+
+def _invalid(field: str, message: str, kind: str, code: str, **extra: object) -> Unprocessable:
+    return Unprocessable(
+        message,
+        code=code,
+        errors=[{"loc": ["body", field], "msg": message, "type": kind}],
+        **extra,
+    )
+
+
+async def resolve_province(
+    session: AsyncSession, value: str, *, field: str = "province"
+) -> Province:
+    """A province by its code ("20") or its name, accents, case and "tỉnh"/"thành phố"
+    optional ("Lang Son", "tỉnh Lạng Sơn", "Ha Noi"); 422 `unknown_province` otherwise."""
+    text = value.strip()
+    repository = ProvinceRepository(session)
+    if _CODE.match(text):
+        found = await repository.by_code(text.zfill(2))
+        if found is not None:
+            return found
+    else:
+        key = fold(text)
+        for prefix in _PROVINCE_PREFIXES:
+            key = key.removeprefix(prefix)
+        matches = await repository.by_name(key)
+        if len(matches) == 1:
+            return matches[0]
+    message = f"No province {value!r}."
+    raise _invalid(field, message, "unknown_province", "unknown_province")
+
+
+def _candidates(rows: list[tuple[Commune, str]]) -> list[dict[str, str]]:
+    return [
+        CommuneCandidate(
+            code=c.code, name=c.name, province_code=c.province_code, province_name=p
+        ).model_dump()
+        for c, p in rows
+    ]
+
+
+async def resolve_commune(
+    session: AsyncSession,
+    value: str,
+    *,
+    province: str | None = None,
+    field: str = "commune",
+) -> Commune:
+    """The commune `value` names: its five-digit code ("06385"), or a name that only one
+    commune has, accents, case and the kind ("xã", "phường", "đặc khu") optional: "Huu Lung",
+    "xã Hữu Lũng" and "06385" are one commune. `province` (a code or a name) narrows the
+    search to that province.
+
+    422 `unknown_commune` when nothing matches, `ambiguous_commune` when several do; either
+    lists the `candidates` (code, name, province) the caller may mean."""
+    scope = await resolve_province(session, province) if province is not None else None
+    scope_code = scope.code if scope is not None else None
+    repository = CommuneRepository(session)
+    text = value.strip()
+    if _CODE.match(text):
+        commune = await repository.by_code(text.zfill(5))
+        if commune is not None and scope_code in (None, commune.province_code):
+            return commune
+        where = f" in {scope.name}" if scope is not None else ""
+        raise _invalid(
+            field,
+            f"No commune {value!r}{where}.",
+            "unknown_commune",
+            "unknown_commune",
+            candidates=[],
+        )
+    key = fold(text)
+    kind = None
+    for prefix, prefix_kind in _KINDS.items():
+        if key.startswith(prefix):
+            key, kind = key.removeprefix(prefix), prefix_kind
+            break
+    matches = await repository.named(key, province_code=scope_code, kind=kind)
+    if len(matches) == 1:
+        return matches[0][0]
+    where = f" in {scope.name}" if scope is not None else ""
+    if matches:
+        raise _invalid(
+            field,
+            f"{len(matches)} communes are named {value!r}{where}: give the code, or the province.",
+            "ambiguous_commune",
+            "ambiguous_commune",
+            candidates=_candidates(matches[:MAX_CANDIDATES]),
+        )
+    near = await repository.like(key, province_code=scope_code, limit=MAX_CANDIDATES) if key else []
+    raise _invalid(
+        field,
+        f"No commune {value!r}{where}.",
+        "unknown_commune",
+        "unknown_commune",
+        candidates=_candidates(near),
+    )
