@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +72,16 @@ async def resolve_province(
     raise _invalid(field, message, "unknown_province", "unknown_province")
 
 
+def _prefix_of(kind: CommuneKind | None) -> str:
+    return "" if kind is None else fold(kind.value) + " "
+
+
+def _spelled(name: str, cut: int) -> str:
+    """`name` in lower case, whitespace collapsed, without its first `cut` characters (its
+    kind): accents kept."""
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()[cut:].strip()
+
+
 def _candidates(rows: list[tuple[Commune, str]]) -> list[dict[str, str]]:
     return [
         CommuneCandidate(
@@ -119,6 +130,12 @@ async def resolve_commune(
     matches = await repository.named(key, province_code=scope_code, kind=kind)
     if len(matches) == 1:
         return matches[0][0]
+    # Folding merges tones ("Tân Thành", "Tân Thanh"): a name typed with its accents picks the
+    # one commune spelled so, if only one is.
+    typed = _spelled(text, len(_prefix_of(kind)))
+    spelled = [m for m in matches if _spelled(m[0].name, len(m[0].kind) + 1) == typed]
+    if len(spelled) == 1:
+        return spelled[0][0]
     where = f" in {scope.name}" if scope is not None else ""
     if matches:
         raise _invalid(
