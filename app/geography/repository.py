@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import like_pattern, search_terms
 from app.geography.schemas import CommuneQuery, ProvinceQuery
+from app.models.event import Event
 from app.models.geography import Commune, CommuneKind, Province
+from app.models.owner import Owner
+from app.models.product import Product
+
+PLACED: dict[str, type[Owner] | type[Product] | type[Event]] = {
+    "owners": Owner,
+    "products": Product,
+    "events": Event,
+}
+"""The tables whose rows name a commune (an experience is a product's: its product's)."""
 
 PROVINCES_BY_CODE = Ordering("code", (SortKey(Province.code, str),))
 COMMUNES_BY_CODE = Ordering("code", (SortKey(Commune.code, str),))
@@ -81,3 +94,12 @@ class CommuneRepository(Repository[Commune]):
 
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Commune)) or 0)
+
+
+async def places(session: AsyncSession, table: str) -> list[tuple[uuid.UUID, str, str]]:
+    """(id, commune, province) of every row of one of the `PLACED` tables, by id."""
+    model = PLACED[table]
+    stmt = select(model.id, model.commune, model.province).order_by(model.id)
+    return [
+        (row_id, commune, province) for row_id, commune, province in await session.execute(stmt)
+    ]

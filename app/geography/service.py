@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable
 from app.core.text import fold
-from app.geography.repository import CommuneRepository, ProvinceRepository
+from app.geography.repository import PLACED, CommuneRepository, ProvinceRepository, places
 from app.geography.schemas import CommuneCandidate, CommuneQuery, ProvinceQuery
 from app.models.geography import Commune, CommuneKind, Province
 
@@ -153,3 +155,51 @@ async def resolve_commune(
         "unknown_commune",
         candidates=_candidates(near),
     )
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A row whose free-text commune names no commune, or several."""
+
+    table: str
+    id: uuid.UUID
+    commune: str
+    province: str
+    problem: str
+    candidates: list[str]
+
+
+async def unresolved_places(session: AsyncSession) -> list[Unresolved]:
+    """Every owner, product and event whose `commune` (in its `province`) does not resolve to
+    one commune, by table then id; a province that is not one is ignored (the commune is
+    looked for everywhere)."""
+    outcome: dict[tuple[str, str], tuple[str, list[str]] | None] = {}
+    found: list[Unresolved] = []
+    for table in PLACED:
+        for row_id, commune, province in await places(session, table):
+            pair = (commune, province)
+            if pair not in outcome:
+                outcome[pair] = await _resolution_problem(session, commune, province)
+            problem = outcome[pair]
+            if problem is not None:
+                found.append(Unresolved(table, row_id, commune, province, *problem))
+    return found
+
+
+async def _resolution_problem(
+    session: AsyncSession, commune: str, province: str
+) -> tuple[str, list[str]] | None:
+    try:
+        await resolve_province(session, province)
+    except Unprocessable:
+        scope = None
+    else:
+        scope = province
+    try:
+        await resolve_commune(session, commune, province=scope)
+    except Unprocessable as error:
+        candidates = error.extra.get("candidates", [])
+        return error.instance_code, [
+            f"{c['code']} {c['name']} ({c['province_name']})" for c in candidates
+        ]
+    return None
