@@ -186,20 +186,40 @@ async def unresolved_places(session: AsyncSession) -> list[Unresolved]:
     return found
 
 
+async def _resolve_place(
+    session: AsyncSession, commune: str, province: str
+) -> Commune | Unprocessable:
+    """The commune a row's free text names, or why it names none: its province narrows the
+    search when it is one, else the commune is looked for everywhere."""
+    scope = None if await _province_or_none(session, province) is None else province
+    try:
+        return await resolve_commune(session, commune, province=scope)
+    except Unprocessable as error:
+        return error
+
+
 async def _resolution_problem(
     session: AsyncSession, commune: str, province: str
 ) -> tuple[str, list[str]] | None:
+    found = await _resolve_place(session, commune, province)
+    if isinstance(found, Commune):
+        return None
+    candidates = found.extra.get("candidates", [])
+    return found.instance_code, [
+        f"{c['code']} {c['name']} ({c['province_name']})" for c in candidates
+    ]
+
+
+async def commune_code_of(session: AsyncSession, commune: str, province: str) -> str | None:
+    """The code of the one commune `commune` names in `province` (anywhere when `province` is
+    not one), or None when it names none or several: free text is kept as it was written,
+    and `ocop geography report` lists the rows it leaves without a code."""
+    found = await _resolve_place(session, commune, province)
+    return found.code if isinstance(found, Commune) else None
+
+
+async def _province_or_none(session: AsyncSession, province: str) -> Province | None:
     try:
-        await resolve_province(session, province)
+        return await resolve_province(session, province)
     except Unprocessable:
-        scope = None
-    else:
-        scope = province
-    try:
-        await resolve_commune(session, commune, province=scope)
-    except Unprocessable as error:
-        candidates = error.extra.get("candidates", [])
-        return error.instance_code, [
-            f"{c['code']} {c['name']} ({c['province_name']})" for c in candidates
-        ]
-    return None
+        return None

@@ -14,6 +14,11 @@ The folded keys are `app.core.text.fold` of the names, spelled out here so that 
 stays what it is whatever the application's code becomes (tests/geography checks they agree).
 A later change of the official list is a later revision.
 
+Owners, products and events gain a nullable `commune_code`: the code of the commune their
+free-text `commune` names, which the application resolves as it writes a row (the free text
+stays, as written). Rows written before keep NULL until next written; `ocop geography report`
+lists the rows whose commune does not resolve.
+
 Revision ID: 9b2e6d4c1a07
 Revises: 6f1c3a8e2b94
 Create Date: 2026-12-01 20:00:00.000000+00:00
@@ -35,6 +40,7 @@ depends_on: str | Sequence[str] | None = None
 
 _SPACES = re.compile(r"\s+")
 COMMUNE_KINDS = ("xã", "phường", "đặc khu")
+PLACED = ("owners", "products", "events")
 
 
 def fold(text: str) -> str:
@@ -132,8 +138,15 @@ def upgrade() -> None:
         ],
     )
 
+    for table in PLACED:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("commune_code", sa.String(length=5), nullable=True))
+
 
 def downgrade() -> None:
+    for table in PLACED:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("commune_code")
     op.drop_index("ix_communes_short_key", table_name="communes")
     op.drop_index("ix_communes_province_code_code", table_name="communes")
     op.drop_table("communes")
