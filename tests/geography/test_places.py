@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event, Owner, Product
+from tests.database import PROJECT_ROOT
 from tests.helpers import OwnerFactory, vn
 
 pytestmark = pytest.mark.anyio
@@ -85,3 +86,23 @@ async def test_an_event_s_commune_is_resolved_on_create_and_on_update(
 
     assert patched.status_code == 200, patched.text
     assert (created, await code_of(db, Event, event["id"])) == (BAC_SON, HUU_LUNG)
+
+
+async def test_every_owner_and_product_of_the_example_csv_gets_its_commune_code(
+    db: AsyncSession, client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    example = PROJECT_ROOT / "examples" / "products.csv"
+
+    response = await client.post(
+        "/v1/products/import",
+        content=example.read_bytes(),
+        headers={**admin, "content-type": "text/csv; charset=utf-8"},
+    )
+
+    assert response.status_code == 200, response.text
+    codes = [
+        *(await db.scalars(select(Owner.commune_code))).all(),
+        *(await db.scalars(select(Product.commune_code))).all(),
+    ]
+    assert len(codes) == 11 + response.json()["products_created"]
+    assert None not in codes
