@@ -251,6 +251,14 @@ def cmd_geography_report(_args: argparse.Namespace) -> int:
     return 1 if rows else 0
 
 
+def cmd_geography_fill(_args: argparse.Namespace) -> int:
+    from app.geography.service import fill_commune_codes
+
+    filled = asyncio.run(_in_transaction(fill_commune_codes))
+    _out(f"{filled} row(s) given their commune's code")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -327,6 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(exit status 1 if any)",
     )
     report.set_defaults(func=cmd_geography_report)
+    fill = geography.add_parser(
+        "fill",
+        help="give the owners, products and events written before commune codes existed "
+        "the code of the commune they name (safe to run again)",
+    )
+    fill.set_defaults(func=cmd_geography_fill)
     return parser
 
 

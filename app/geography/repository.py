@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import Ordering, SortKey
@@ -96,10 +96,27 @@ class CommuneRepository(Repository[Commune]):
         return int(await self.session.scalar(select(func.count()).select_from(Commune)) or 0)
 
 
-async def places(session: AsyncSession, table: str) -> list[tuple[uuid.UUID, str, str]]:
-    """(id, commune, province) of every row of one of the `PLACED` tables, by id."""
+async def places(
+    session: AsyncSession, table: str, *, without_code: bool = False
+) -> list[tuple[uuid.UUID, str, str]]:
+    """(id, commune, province) of every row of one of the `PLACED` tables (`without_code`:
+    those without a `commune_code`), by id."""
     model = PLACED[table]
     stmt = select(model.id, model.commune, model.province).order_by(model.id)
+    if without_code:
+        stmt = stmt.where(model.commune_code.is_(None))
     return [
         (row_id, commune, province) for row_id, commune, province in await session.execute(stmt)
     ]
+
+
+async def set_commune_code(session: AsyncSession, table: str, id_: uuid.UUID, code: str) -> None:
+    """Give one row of a `PLACED` table its commune's code; `updated_at` stays (the code
+    derives from what the row already said)."""
+    model = PLACED[table]
+    await session.execute(
+        update(model)
+        .where(model.id == id_)
+        .values(commune_code=code, updated_at=model.updated_at)
+        .execution_options(synchronize_session=False)
+    )

@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable
 from app.core.text import fold
-from app.geography.repository import PLACED, CommuneRepository, ProvinceRepository, places
+from app.geography.repository import (
+    PLACED,
+    CommuneRepository,
+    ProvinceRepository,
+    places,
+    set_commune_code,
+)
 from app.geography.schemas import CommuneCandidate, CommuneQuery, ProvinceQuery
 from app.models.geography import Commune, CommuneKind, Province
 
@@ -223,3 +229,17 @@ async def _province_or_none(session: AsyncSession, province: str) -> Province | 
         return await resolve_province(session, province)
     except Unprocessable:
         return None
+
+
+async def fill_commune_codes(session: AsyncSession) -> int:
+    """Give every owner, product and event without a `commune_code` the code of the commune
+    its free text names, where it names one; how many rows it gave one. Rows written before
+    codes existed get theirs so; the others stay for `ocop geography report`."""
+    filled = 0
+    for table in PLACED:
+        for row_id, commune, province in await places(session, table, without_code=True):
+            code = await commune_code_of(session, commune, province)
+            if code is not None:
+                await set_commune_code(session, table, row_id, code)
+                filled += 1
+    return filled

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models import Owner
 from tests.helpers import OwnerFactory
 from tests.test_cli import ocop
 
@@ -43,3 +48,26 @@ async def test_every_demo_owner_product_and_event_names_a_commune_that_resolves(
     result = ocop(database_url, "geography", "report")
 
     assert (result.returncode, result.stdout) == (0, "0 row(s) whose commune does not resolve\n")
+
+
+async def test_fill_gives_rows_written_before_codes_their_commune_s_code(
+    database_url: str, db: AsyncSession, make_owner: OwnerFactory
+) -> None:
+    written_before = await make_owner(name="HTX Hữu Lũng", commune="Huu Lung")
+    await make_owner(name="HTX Atlantis", commune="Atlantis")
+    owner_id = uuid.UUID(written_before["id"])
+    await db.execute(
+        update(Owner)
+        .where(Owner.id == owner_id)
+        .values(commune_code=None, updated_at=Owner.updated_at)
+    )
+    await db.commit()
+
+    result = ocop(database_url, "geography", "fill")
+
+    assert (result.returncode, result.stdout) == (0, "1 row(s) given their commune's code\n")
+    row = (
+        await db.execute(select(Owner.commune_code, Owner.updated_at).where(Owner.id == owner_id))
+    ).one()
+    assert row.commune_code == "06385"
+    assert row.updated_at.isoformat().replace("+00:00", "Z") == written_before["updated_at"]
