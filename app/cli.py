@@ -237,6 +237,28 @@ def cmd_import_products(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_geography_report(_args: argparse.Namespace) -> int:
+    from app.geography.service import unresolved_places
+
+    rows = asyncio.run(_in_transaction(unresolved_places))
+    for row in rows:
+        candidates = "; ".join(row.candidates) or "none"
+        _out(
+            f"{row.table} {row.id} commune={row.commune!r} province={row.province!r}: "
+            f"{row.problem} (candidates: {candidates})"
+        )
+    _out(f"{len(rows)} row(s) whose commune does not resolve")
+    return 1 if rows else 0
+
+
+def cmd_geography_fill(_args: argparse.Namespace) -> int:
+    from app.geography.service import fill_commune_codes
+
+    filled = asyncio.run(_in_transaction(fill_commune_codes))
+    _out(f"{filled} row(s) given their commune's code")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocop", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -303,6 +325,22 @@ def build_parser() -> argparse.ArgumentParser:
     products.add_argument("file", type=Path, help="UTF-8 CSV; columns in the README")
     products.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
     products.set_defaults(func=cmd_import_products)
+
+    geography = commands.add_parser(
+        "geography", help="provinces and communes since the 2025 reform"
+    ).add_subparsers(dest="geography_command", required=True)
+    report = geography.add_parser(
+        "report",
+        help="list the owners, products and events whose commune does not resolve, with ids "
+        "(exit status 1 if any)",
+    )
+    report.set_defaults(func=cmd_geography_report)
+    fill = geography.add_parser(
+        "fill",
+        help="give the owners, products and events written before commune codes existed "
+        "the code of the commune they name (safe to run again)",
+    )
+    fill.set_defaults(func=cmd_geography_fill)
     return parser
 
 

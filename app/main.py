@@ -29,6 +29,7 @@ from app.events.router import router as events_router
 from app.events.schemas import EventRead
 from app.experiences.router import router as experiences_router
 from app.experiences.router import settings_router as experience_settings_router
+from app.geography.router import router as geography_router
 from app.health.router import router as health_router
 from app.imports.router import BODY_LIMITS as IMPORT_BODY_LIMITS
 from app.imports.router import router as imports_router
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         products_router,
         certificates_router,
         taxonomy_router,
+        geography_router,
         events_router,
         orders_router,
         experience_settings_router,

@@ -193,7 +193,8 @@ def delete_all_rows(url: str) -> None:
 
     async def wipe() -> None:
         engine = create_async_engine(url, poolclass=NullPool)
-        tables = list(reversed(Base.metadata.sorted_tables))
+        # Reference tables (provinces, communes) hold what their migration loaded: kept.
+        tables = [t for t in reversed(Base.metadata.sorted_tables) if not t.info.get("reference")]
         async with engine.begin() as conn:
             if is_postgres:
                 names = ", ".join(f'"{t.name}"' for t in tables)

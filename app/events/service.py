@@ -25,6 +25,7 @@ from app.events.schemas import (
     EventUpdate,
     EventView,
 )
+from app.geography.service import commune_code_of
 from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
 from app.webhooks.outbox import emit
@@ -73,6 +74,7 @@ async def create_event(session: AsyncSession, data: EventCreate) -> Event:
             EventExternalRef(system=ref.system, external_id=ref.id) for ref in data.external_refs
         ],
     )
+    event.commune_code = await commune_code_of(session, event.commune, event.province)
     await _write_refs(session, event, data.external_refs, lambda: session.add(event))
     return event
 
@@ -120,6 +122,12 @@ async def update_event(
     changes = data.model_dump(exclude_unset=True, exclude={"external_refs"})
     _check_update(event, changes)
     refs = data.external_refs
+    if {"commune", "province"} & changes.keys():
+        changes["commune_code"] = await commune_code_of(
+            session,
+            changes.get("commune", event.commune),
+            changes.get("province", event.province),
+        )
 
     def change() -> None:
         for field, value in changes.items():

@@ -30,6 +30,7 @@ from app.core.external_refs import MAX_EXTERNAL_REFS, DistinctRefs, ExternalRef
 from app.core.locking import take_turns
 from app.core.schemas import MAX_PRICE_VND, NFC, QUANTITY_MAX, Day, LongText, Name, Place
 from app.core.text import fold
+from app.geography.service import commune_code_of
 from app.imports.schemas import ImportResult
 from app.models.owner import Owner, OwnerKind
 from app.models.product import Product, ProductGroup, Unit
@@ -425,12 +426,19 @@ class _Writer:
         refs = row.external_refs or []
         if product is None:
             created = product = _new_product(row, owner)
+            product.commune_code = await commune_code_of(
+                self.session, product.commune, product.province
+            )
             # A ref the checks found free may be taken meanwhile by the API: 409 then.
             await products.write(self.session, product, refs, lambda: self.session.add(created))
             self.result.products_created += 1
             return product
         changes = _changes(product, row) if self.update_existing else {}
         changed = bool(changes)
+        if "commune" in changes:
+            changes["commune_code"] = await commune_code_of(
+                self.session, changes["commune"], product.province
+            )
 
         def change() -> None:
             nonlocal changed

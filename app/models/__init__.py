@@ -19,6 +19,7 @@ from app.models.experience import (
     ExperienceSlot,
     ExperienceTicketType,
 )
+from app.models.geography import Commune, CommuneKind, Province, ProvinceKind
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 from app.models.order import (
     Order,
@@ -59,6 +60,8 @@ __all__ = [
     "CertificateLevel",
     "CheckIn",
     "CheckInOutcome",
+    "Commune",
+    "CommuneKind",
     "DeliveryStatus",
     "EndpointStatus",
     "Event",
@@ -87,6 +90,8 @@ __all__ = [
     "ProductExternalRef",
     "ProductGroup",
     "ProductStatus",
+    "Province",
+    "ProvinceKind",
     "Role",
     "Ticket",
     "Unit",

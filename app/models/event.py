@@ -53,6 +53,9 @@ class Event(TimestampedMixin, Base):
     ends_at: Mapped[datetime]
     venue: Mapped[str | None] = mapped_column(String(300))
     commune: Mapped[str] = mapped_column(String(100))
+    # The official code of the commune `commune` names (app.geography resolves it on write),
+    # or None while the free text names none.
+    commune_code: Mapped[str | None] = mapped_column(String(5))
     province: Mapped[str] = mapped_column(String(100))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

@@ -30,6 +30,9 @@ class Owner(TimestampedMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OwnerKind] = mapped_column(str_enum(OwnerKind, "owner_kind"))
     commune: Mapped[str] = mapped_column(String(100))
+    # The official code of the commune `commune` names (app.geography resolves it on write),
+    # or None while the free text names none.
+    commune_code: Mapped[str | None] = mapped_column(String(5))
     province: Mapped[str] = mapped_column(String(100))
     representative: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))

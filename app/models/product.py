@@ -84,6 +84,9 @@ class Product(TimestampedMixin, Base):
     price_vnd: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[Decimal | None]  # None: not tracked (a tourism site, say)
     commune: Mapped[str] = mapped_column(String(100))
+    # The official code of the commune `commune` names (app.geography resolves it on write),
+    # or None while the free text names none.
+    commune_code: Mapped[str | None] = mapped_column(String(5))
     province: Mapped[str] = mapped_column(String(100))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
+from app.geography.service import commune_code_of
 from app.models.owner import Owner, OwnerStatus
 from app.owners.repository import OwnerRepository
 from app.owners.schemas import OwnerCreate, OwnerQuery, OwnerUpdate
@@ -34,6 +35,7 @@ async def owners_named(session: AsyncSession, folded_names: Collection[str]) -> 
 
 async def create_owner(session: AsyncSession, data: OwnerCreate) -> Owner:
     owner = Owner(**data.model_dump())
+    owner.commune_code = await commune_code_of(session, owner.commune, owner.province)
     session.add(owner)
     await session.flush()
     return owner
@@ -53,6 +55,8 @@ async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -
     renamed = "name" in changes and changes["name"] != owner.name
     for field, value in changes.items():
         setattr(owner, field, value)
+    if {"commune", "province"} & changes.keys():
+        owner.commune_code = await commune_code_of(session, owner.commune, owner.province)
     await session.flush()
     if renamed:
         await OwnerRepository(session).touch_products(owner.id)

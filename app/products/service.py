@@ -15,6 +15,7 @@ from app.core.errors import Forbidden
 from app.core.external_refs import ExternalRef, ExternalRefRead, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference, localize
 from app.core.orm import touch
+from app.geography.service import commune_code_of
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
 from app.owners.schemas import OwnerRef
@@ -172,6 +173,7 @@ async def create_product(
         **{**fields, **stored},
         external_refs=new_refs(data.external_refs),
     )
+    product.commune_code = await commune_code_of(session, product.commune, product.province)
     await write(session, product, data.external_refs, lambda: session.add(product))
     return await get_product(session, product.id, today)
 
@@ -191,6 +193,12 @@ async def update_product(
             )
         await _ensure_owner_exists(session, new_owner)
     refs = data.external_refs
+    if {"commune", "province"} & changes.keys():
+        changes["commune_code"] = await commune_code_of(
+            session,
+            changes.get("commune", product.commune),
+            changes.get("province", product.province),
+        )
 
     def change() -> None:
         for field, value in changes.items():

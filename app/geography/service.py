@@ -1,0 +1,245 @@
+"""Provinces and communes, and the one place a commune given by code or by name is resolved."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import NotFound, Unprocessable
+from app.core.text import fold
+from app.geography.repository import (
+    PLACED,
+    CommuneRepository,
+    ProvinceRepository,
+    places,
+    set_commune_code,
+)
+from app.geography.schemas import CommuneCandidate, CommuneQuery, ProvinceQuery
+from app.models.geography import Commune, CommuneKind, Province
+
+MAX_CANDIDATES = 20
+"""The most candidates a 422 for a commune name lists."""
+
+_CODE = re.compile(r"^[0-9]{1,5}\Z")
+_KINDS = {fold(kind.value) + " ": kind for kind in CommuneKind}
+_PROVINCE_PREFIXES = ("tinh ", "thanh pho ")
+
+
+async def list_provinces(
+    session: AsyncSession, query: ProvinceQuery
+) -> tuple[list[Province], str | None]:
+    return await ProvinceRepository(session).search(query)
+
+
+async def get_province(session: AsyncSession, code: str) -> Province:
+    province = await ProvinceRepository(session).by_code(code)
+    if province is None:
+        raise NotFound(f"No province {code}.", code="unknown_province")
+    return province
+
+
+async def list_communes(
+    session: AsyncSession, province_code: str, query: CommuneQuery
+) -> tuple[list[Commune], str | None]:
+    province = await get_province(session, province_code)
+    return await CommuneRepository(session).search(province.code, query)
+
+
+def _invalid(field: str, message: str, kind: str, code: str, **extra: object) -> Unprocessable:
+    return Unprocessable(
+        message,
+        code=code,
+        errors=[{"loc": ["body", field], "msg": message, "type": kind}],
+        **extra,
+    )
+
+
+async def resolve_province(
+    session: AsyncSession, value: str, *, field: str = "province"
+) -> Province:
+    """A province by its code ("20") or its name, accents, case and "tỉnh"/"thành phố"
+    optional ("Lang Son", "tỉnh Lạng Sơn", "Ha Noi"); 422 `unknown_province` otherwise."""
+    text = value.strip()
+    repository = ProvinceRepository(session)
+    if _CODE.match(text):
+        found = await repository.by_code(text.zfill(2))
+        if found is not None:
+            return found
+    else:
+        key = fold(text)
+        for prefix in _PROVINCE_PREFIXES:
+            key = key.removeprefix(prefix)
+        matches = await repository.by_name(key)
+        if len(matches) == 1:
+            return matches[0]
+    message = f"No province {value!r}."
+    raise _invalid(field, message, "unknown_province", "unknown_province")
+
+
+def _prefix_of(kind: CommuneKind | None) -> str:
+    return "" if kind is None else fold(kind.value) + " "
+
+
+def _spelled(name: str, cut: int) -> str:
+    """`name` in lower case, whitespace collapsed, without its first `cut` characters (its
+    kind): accents kept."""
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()[cut:].strip()
+
+
+def _candidates(rows: list[tuple[Commune, str]]) -> list[dict[str, str]]:
+    return [
+        CommuneCandidate(
+            code=c.code, name=c.name, province_code=c.province_code, province_name=p
+        ).model_dump()
+        for c, p in rows
+    ]
+
+
+async def resolve_commune(
+    session: AsyncSession,
+    value: str,
+    *,
+    province: str | None = None,
+    field: str = "commune",
+) -> Commune:
+    """The commune `value` names: its five-digit code ("06385"), or a name that only one
+    commune has, accents, case and the kind ("xã", "phường", "đặc khu") optional: "Huu Lung",
+    "xã Hữu Lũng" and "06385" are one commune. `province` (a code or a name) narrows the
+    search to that province.
+
+    422 `unknown_commune` when nothing matches, `ambiguous_commune` when several do; either
+    lists the `candidates` (code, name, province) the caller may mean."""
+    scope = await resolve_province(session, province) if province is not None else None
+    scope_code = scope.code if scope is not None else None
+    repository = CommuneRepository(session)
+    text = value.strip()
+    if _CODE.match(text):
+        commune = await repository.by_code(text.zfill(5))
+        if commune is not None and scope_code in (None, commune.province_code):
+            return commune
+        where = f" in {scope.name}" if scope is not None else ""
+        raise _invalid(
+            field,
+            f"No commune {value!r}{where}.",
+            "unknown_commune",
+            "unknown_commune",
+            candidates=[],
+        )
+    key = fold(text)
+    kind = None
+    for prefix, prefix_kind in _KINDS.items():
+        if key.startswith(prefix):
+            key, kind = key.removeprefix(prefix), prefix_kind
+            break
+    matches = await repository.named(key, province_code=scope_code, kind=kind)
+    if len(matches) == 1:
+        return matches[0][0]
+    # Folding merges tones ("Tân Thành", "Tân Thanh"): a name typed with its accents picks the
+    # one commune spelled so, if only one is.
+    typed = _spelled(text, len(_prefix_of(kind)))
+    spelled = [m for m in matches if _spelled(m[0].name, len(m[0].kind) + 1) == typed]
+    if len(spelled) == 1:
+        return spelled[0][0]
+    where = f" in {scope.name}" if scope is not None else ""
+    if matches:
+        raise _invalid(
+            field,
+            f"{len(matches)} communes are named {value!r}{where}: give the code, or the province.",
+            "ambiguous_commune",
+            "ambiguous_commune",
+            candidates=_candidates(matches[:MAX_CANDIDATES]),
+        )
+    near = await repository.like(key, province_code=scope_code, limit=MAX_CANDIDATES) if key else []
+    raise _invalid(
+        field,
+        f"No commune {value!r}{where}.",
+        "unknown_commune",
+        "unknown_commune",
+        candidates=_candidates(near),
+    )
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A row whose free-text commune names no commune, or several."""
+
+    table: str
+    id: uuid.UUID
+    commune: str
+    province: str
+    problem: str
+    candidates: list[str]
+
+
+async def unresolved_places(session: AsyncSession) -> list[Unresolved]:
+    """Every owner, product and event whose `commune` (in its `province`) does not resolve to
+    one commune, by table then id; a province that is not one is ignored (the commune is
+    looked for everywhere)."""
+    outcome: dict[tuple[str, str], tuple[str, list[str]] | None] = {}
+    found: list[Unresolved] = []
+    for table in PLACED:
+        for row_id, commune, province in await places(session, table):
+            pair = (commune, province)
+            if pair not in outcome:
+                outcome[pair] = await _resolution_problem(session, commune, province)
+            problem = outcome[pair]
+            if problem is not None:
+                found.append(Unresolved(table, row_id, commune, province, *problem))
+    return found
+
+
+async def _resolve_place(
+    session: AsyncSession, commune: str, province: str
+) -> Commune | Unprocessable:
+    """The commune a row's free text names, or why it names none: its province narrows the
+    search when it is one, else the commune is looked for everywhere."""
+    scope = None if await _province_or_none(session, province) is None else province
+    try:
+        return await resolve_commune(session, commune, province=scope)
+    except Unprocessable as error:
+        return error
+
+
+async def _resolution_problem(
+    session: AsyncSession, commune: str, province: str
+) -> tuple[str, list[str]] | None:
+    found = await _resolve_place(session, commune, province)
+    if isinstance(found, Commune):
+        return None
+    candidates = found.extra.get("candidates", [])
+    return found.instance_code, [
+        f"{c['code']} {c['name']} ({c['province_name']})" for c in candidates
+    ]
+
+
+async def commune_code_of(session: AsyncSession, commune: str, province: str) -> str | None:
+    """The code of the one commune `commune` names in `province` (anywhere when `province` is
+    not one), or None when it names none or several: free text is kept as it was written,
+    and `ocop geography report` lists the rows it leaves without a code."""
+    found = await _resolve_place(session, commune, province)
+    return found.code if isinstance(found, Commune) else None
+
+
+async def _province_or_none(session: AsyncSession, province: str) -> Province | None:
+    try:
+        return await resolve_province(session, province)
+    except Unprocessable:
+        return None
+
+
+async def fill_commune_codes(session: AsyncSession) -> int:
+    """Give every owner, product and event without a `commune_code` the code of the commune
+    its free text names, where it names one; how many rows it gave one. Rows written before
+    codes existed get theirs so; the others stay for `ocop geography report`."""
+    filled = 0
+    for table in PLACED:
+        for row_id, commune, province in await places(session, table, without_code=True):
+            code = await commune_code_of(session, commune, province)
+            if code is not None:
+                await set_commune_code(session, table, row_id, code)
+                filled += 1
+    return filled
