@@ -11,6 +11,9 @@ import asyncio
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -433,3 +436,15 @@ async def read_list(
         if page["next_cursor"] is None:
             return items
         query = {"limit": 100, "cursor": page["next_cursor"]}
+
+
+def ocop(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `ocop` command on this database, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={**os.environ, "OCOP_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.demo import data
-from tests.helpers import InsertEvent
+from tests.helpers import InsertEvent, ocop
 
 pytestmark = pytest.mark.anyio
-
-
-def ocop(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env={**os.environ, "OCOP_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_keys_create_prints_the_key_alone_last_and_it_works(

@@ -39,12 +39,14 @@ from app.core.types import Quantity, UTCDateTime
 from app.events.schemas import EventProductRead, EventRead
 from app.experiences import service as experiences
 from app.experiences.schemas import ExperienceRead
+from app.geography.schemas import CommuneRead, ProvinceRead
 from app.models import (
     ApiKey,
     Booking,
     BookingUnit,
     Certificate,
     CheckIn,
+    Commune,
     Event,
     EventExternalRef,
     EventGrant,
@@ -59,6 +61,7 @@ from app.models import (
     OutboxMessage,
     Owner,
     Product,
+    Province,
     Ticket,
     WebhookAttempt,
     WebhookDelivery,
@@ -153,6 +156,14 @@ def order() -> OrderRead:
     return order_read(row)
 
 
+def province_read() -> ProvinceRead:
+    return ProvinceRead.model_validate(null_row(Province))
+
+
+def commune_read() -> CommuneRead:
+    return CommuneRead.model_validate(null_row(Commune))
+
+
 def api_key_read() -> ApiKeyRead:
     return ApiKeyRead.model_validate(null_row(ApiKey))
 
@@ -222,6 +233,8 @@ BUILDERS: dict[type[BaseModel], Callable[[], BaseModel]] = {
     EventProductRead: event_product_read,
     OrderRead: order,
     ApiKeyRead: api_key_read,
+    ProvinceRead: province_read,
+    CommuneRead: commune_read,
     EventGrantRead: event_grant_read,
     EventTypeRead: event_type_read,
     WebhookRead: webhook_read,

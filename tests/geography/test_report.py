@@ -8,8 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Owner
-from tests.helpers import OwnerFactory
-from tests.test_cli import ocop
+from tests.helpers import OwnerFactory, ocop
 
 pytestmark = pytest.mark.anyio
 
