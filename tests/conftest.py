@@ -137,6 +137,12 @@ def settings(database_url: str) -> Settings:
         rate_limit_owner=HIGH_RATE_LIMIT,
         rate_limit_partner=HIGH_RATE_LIMIT,
         rate_limit_anonymous=HIGH_RATE_LIMIT,
+        # Generous waits, as tests/servers.py gives its servers: the suite proves correctness
+        # under contention (dozens of holds or orders at once, two xdist workers and server
+        # processes on two cores), not latency; the 5 s defaults rightly answer some of those
+        # 503 on a loaded machine. The fault tests set their own short timeouts.
+        database_pool_timeout_s=60,
+        database_statement_timeout_ms=60_000,
     )
 
 

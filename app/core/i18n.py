@@ -150,7 +150,7 @@ def language_headers(languages: Iterable[str]) -> dict[str, str]:
     }
 
 
-def _preference(
+async def _preference(
     accept_language: Annotated[
         str | None,
         Header(
@@ -163,6 +163,7 @@ def _preference(
         ),
     ] = None,
 ) -> LanguagePreference:
+    # async: FastAPI runs a sync dependency in its thread pool, a hop on every read.
     return LanguagePreference.parse(accept_language)
 
 

