@@ -180,13 +180,17 @@ def baseline_statements(page: int) -> dict[str, list[str]]:
     }
 
 
+class NotTheSameWork(Exception):
+    """The baseline no longer does the API's work: other SQL, or other answers."""
+
+
 def check_same_statements(api: dict[str, list[str]], page: int) -> None:
     ours = baseline_statements(page)
     for operation, statements in api.items():
         mine = [s.strip() for s in ours[operation]]
         theirs = [s.strip() for s in statements]
         if mine != theirs:
-            raise SystemExit(
+            raise NotTheSameWork(
                 f"{operation}: the API's SQL is no longer the baseline's; update bench/baseline.py"
                 f"\nAPI:\n" + "\n".join(theirs)
             )
@@ -196,7 +200,7 @@ def check_same_answers(api: str, base: str, token: str, body: dict[str, Any]) ->
     with httpx.Client(timeout=30) as http:
         pages = [http.get(f"{server}{LIST_PATH}") for server in (api, base)]
         if pages[0].content != pages[1].content:
-            raise SystemExit(
+            raise NotTheSameWork(
                 f"catalogue pages differ:\n{pages[0].text[:400]}\n{pages[1].text[:400]}"
             )
         headers = {"Authorization": f"Bearer {token}"}
@@ -210,7 +214,7 @@ def check_same_answers(api: str, base: str, token: str, body: dict[str, Any]) ->
         ]
         masked = [_VOLATILE.sub(b"~", o.content) for o in orders]
         if [o.status_code for o in orders] != [201, 201] or masked[0] != masked[1]:
-            raise SystemExit(f"orders differ:\n{orders[0].text}\n{orders[1].text}")
+            raise NotTheSameWork(f"orders differ:\n{orders[0].text}\n{orders[1].text}")
 
 
 # 2. Servers and load.
@@ -434,23 +438,36 @@ def report(setup: Setup, runs: dict[tuple[str, str], list[Run]]) -> None:
         )
 
 
-def main() -> None:
-    setup = Setup.from_environment()
+@dataclass(frozen=True)
+class Stage:
+    """Both servers up on one database, doing the same work."""
+
+    bases: dict[str, str]
+    pids: dict[str, int]
+    token: str
+    body: dict[str, Any]
+
+
+@contextmanager
+def staged(url: str, products: int) -> Iterator[Stage]:
+    """On the migrated, empty database `url`: `products` catalogue products, the API's SQL for a
+    catalogue page and an order checked to be the baseline's (in process), then `ocop serve` and
+    the baseline started (one process each) and their answers checked to be the same.
+    `NotTheSameWork` if they differ. The suite runs this too (tests/test_bench_baseline.py), so
+    the baseline cannot drift from the API unnoticed."""
+    product_id = asyncio.run(seed(url, products))
+    token = issue_key(url, Role.partner, name="bench")
+    body = {**ORDER_BODY, "items": [{"product_id": str(product_id), "quantity": 1.5}]}
+    page = min(21, products + 1)  # the extra row too
+    check_same_statements(asyncio.run(api_statements(url, token, body)), page)
+    env = {
+        "OCOP_DATABASE_URL": url,
+        "OCOP_ENVIRONMENT": "test",
+        **{f"OCOP_RATE_LIMIT_{r}": "1000000/second" for r in ("PARTNER", "ANONYMOUS")},
+    }
+    ports = {"ocop": free_port(), "baseline": free_port()}
+    bin_dir = Path(sys.executable).parent
     with ExitStack() as stack:
-        url = stack.enter_context(database.temporary_database())
-        database.migrate(url)
-        product_id = asyncio.run(seed(url, setup.products))
-        token = issue_key(url, Role.partner, name="bench")
-        body = {**ORDER_BODY, "items": [{"product_id": str(product_id), "quantity": 1.5}]}
-        page = min(21, setup.products + 1)  # the extra row too
-        check_same_statements(asyncio.run(api_statements(url, token, body)), page)
-        env = {
-            "OCOP_DATABASE_URL": url,
-            "OCOP_ENVIRONMENT": "test",
-            **{f"OCOP_RATE_LIMIT_{r}": "1000000/second" for r in ("PARTNER", "ANONYMOUS")},
-        }
-        ports = {"ocop": free_port(), "baseline": free_port()}
-        bin_dir = Path(sys.executable).parent
         servers = {
             "ocop": stack.enter_context(
                 server(
@@ -479,15 +496,27 @@ def main() -> None:
         }
         bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         check_same_answers(bases["ocop"], bases["baseline"], token, body)
-        raw_body = json.dumps(body, ensure_ascii=False)
-        runs: dict[tuple[str, str], list[Run]] = {}
-        for round_ in range(setup.rounds):
-            order = ["ocop", "baseline"] if round_ % 2 == 0 else ["baseline", "ocop"]
-            for operation in ("list", "order"):
-                for name in order:
-                    run = load(setup, bases[name], operation, token, raw_body, servers[name].pid)
-                    runs.setdefault((operation, name), []).append(run)
-        report(setup, runs)
+        yield Stage(bases, {name: s.pid for name, s in servers.items()}, token, body)
+
+
+def main() -> None:
+    setup = Setup.from_environment()
+    with database.temporary_database() as url:
+        database.migrate(url)
+        try:
+            with staged(url, setup.products) as stage:
+                raw_body = json.dumps(stage.body, ensure_ascii=False)
+                runs: dict[tuple[str, str], list[Run]] = {}
+                for round_ in range(setup.rounds):
+                    order = ["ocop", "baseline"] if round_ % 2 == 0 else ["baseline", "ocop"]
+                    for operation in ("list", "order"):
+                        for name in order:
+                            base, pid = stage.bases[name], stage.pids[name]
+                            run = load(setup, base, operation, stage.token, raw_body, pid)
+                            runs.setdefault((operation, name), []).append(run)
+        except NotTheSameWork as drift:
+            raise SystemExit(str(drift)) from None
+    report(setup, runs)
 
 
 if __name__ == "__main__":
