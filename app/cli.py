@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings, get_settings
 from app.core.db import begin_write, create_engine, create_sessionmaker
-from app.core.errors import DomainError
+from app.core.errors import DomainError, database_fault
 from app.models.api_key import Role
 
 T = TypeVar("T")
@@ -350,6 +350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except DomainError as exc:
         _err(f"error: {exc.detail}")
+        return 1
+    except Exception as exc:
+        # A database that is down, busy, too slow or not migrated is the operator's to fix,
+        # not a bug: one line saying so, as the API answers it (503), rather than a traceback.
+        fault = database_fault(exc)
+        if fault is None:
+            raise
+        _err(f"error: {fault.detail}")
         return 1
     return code
 

@@ -112,3 +112,13 @@ async def test_idempotency_purge_runs(database_url: str) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "removed 0 stored idempotent answers older than 48 hours"
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_not_a_traceback() -> None:
+    """Nothing listens on port 9 of this host: the command says so and exits 1."""
+    unreachable = "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"
+
+    result = ocop(unreachable, "seed-demo")
+
+    assert result.returncode == 1
+    assert result.stderr == "error: The database cannot be reached; retry shortly.\n"
