@@ -293,6 +293,30 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
     return [part if isinstance(part, int) else str(part) for part in loc]
 
 
+def _without_null_branch(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors of a field written `X | SkipJsonSchema[None]` (optional in a PATCH, null not
+    offered) as the client sees the field: pydantic validates it as a union and reports each
+    branch under a tag of its own (`.../price_vnd/function-before[number_only(), ...]` and
+    `.../price_vnd/none`). The null branch's error goes, and the other branch's tag leaves the
+    location, so the error names the field."""
+    unions = {
+        tuple(error["loc"][:-1])
+        for error in errors
+        if error.get("type") == "none_required" and error.get("loc", ())[-1:] == ("none",)
+    }
+    if not unions:
+        return errors
+    kept = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        union = next((u for u in unions if loc[: len(u)] == u and len(loc) > len(u)), None)
+        if union is None:
+            kept.append(error)
+        elif error.get("type") != "none_required" or loc[len(union)] != "none":
+            kept.append({**error, "loc": (*union, *loc[len(union) + 1 :])})
+    return kept
+
+
 def problem_for(scope: Scope, exc: DomainError) -> Response:
     """The answer to `exc`, in the error form of the request's path (problem+json, or a
     dialect such as OCTO's). Routes raise domain errors; one that answers a refusal it must also
@@ -315,7 +339,7 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
+    errors = _without_null_branch(list(exc.errors()))
     if any(error.get("type") == "json_invalid" for error in errors):
         return error_response(
             request.scope,
