@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -25,6 +25,7 @@ from pydantic import (
     TypeAdapter,
     WithJsonSchema,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError, to_jsonable_python
 
 from app.core.text import MAX_SEARCH_TERMS, nfc
@@ -66,6 +67,19 @@ _TOKEN = r"[^@\x00 \t\n\r\f\v]+"
 
 def trim(value: str) -> str:
     return value.strip(SPACE)
+
+
+def _present(value: Any) -> Any:
+    if value is None:
+        raise PydanticCustomError("null_not_allowed", "may be left out, but not null")
+    return value
+
+
+T = TypeVar("T")
+Omittable = Annotated[T | SkipJsonSchema[None], BeforeValidator(_present)]
+"""A field a body may leave out (it then reads None) but not send as null: a PATCH's "leave it
+as it is". The document shows `T` alone, so null is refused as the document says; a field
+that null clears is written `T | None` instead."""
 
 
 class InputModel(BaseModel):

@@ -17,7 +17,6 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from app.core.external_refs import (
     DistinctRefs,
@@ -44,6 +43,7 @@ from app.core.schemas import (
     Longitude,
     LongText,
     Name,
+    Omittable,
     Place,
     PlaceQuery,
     PriceVnd,
@@ -231,14 +231,14 @@ class EventUpdate(EventFields):
         }
     )
 
-    name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
-    kind: EventKind | SkipJsonSchema[None] = Field(default=None, description="New kind.")
-    starts_at: EventTime | SkipJsonSchema[None] = Field(default=None, description="New start.")
-    ends_at: EventTime | SkipJsonSchema[None] = Field(default=None, description="New end.")
-    commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
-    province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
-    translations: Translations | SkipJsonSchema[None] = None
-    external_refs: ExternalRefs | SkipJsonSchema[None] = None
+    name: Omittable[Name] = Field(default=None, description="New name.")
+    kind: Omittable[EventKind] = Field(default=None, description="New kind.")
+    starts_at: Omittable[EventTime] = Field(default=None, description="New start.")
+    ends_at: Omittable[EventTime] = Field(default=None, description="New end.")
+    commune: Omittable[Place] = Field(default=None, description="New commune.")
+    province: Omittable[Place] = Field(default=None, description="New province.")
+    translations: Omittable[Translations] = None
+    external_refs: Omittable[ExternalRefs] = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> EventUpdate:

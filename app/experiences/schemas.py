@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     StringConstraints,
     WithJsonSchema,
 )
@@ -174,7 +175,7 @@ class TicketTypeIn(InputModel):
     max_per_booking: Annotated[int, Field(ge=1, le=MAX_PER_BOOKING), NumberOnly] = Field(
         default=MAX_PER_BOOKING, description="Each booking holds at most this many."
     )
-    active: bool = Field(default=True, description="Inactive types cannot be booked.")
+    active: StrictBool = Field(default=True, description="Inactive types cannot be booked.")
 
 
 class ExperienceWrite(InputModel):

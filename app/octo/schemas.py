@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from app.bookings.schemas import Country, Reference
@@ -177,7 +177,7 @@ class ConfirmIn(OctoIn):
     contact: ContactIn
     reseller_reference: Reference | None = None
     unit_items: list[UnitItemIn] | None = Field(default=None, max_length=MAX_UNIT_ITEMS)
-    email_receipt: bool | None = None
+    email_receipt: StrictBool | None = None
 
 
 class ExtendIn(OctoIn):
@@ -186,7 +186,7 @@ class ExtendIn(OctoIn):
 
 class CancelIn(OctoIn):
     reason: ShortText | None = None
-    force: bool | None = None
+    force: StrictBool | None = None
 
 
 # Answers.

@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from app.core.pagination import PageQuery
 from app.core.schemas import (
@@ -12,6 +11,7 @@ from app.core.schemas import (
     InputModel,
     LongText,
     Name,
+    Omittable,
     Phone,
     Place,
     PlaceQuery,
@@ -77,10 +77,10 @@ class OwnerUpdate(OwnerFields):
     )
 
     # Required fields may be left out but not cleared: null is outside their schema.
-    name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
-    kind: OwnerKind | SkipJsonSchema[None] = Field(default=None, description="New kind.")
-    commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
-    province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
+    name: Omittable[Name] = Field(default=None, description="New name.")
+    kind: Omittable[OwnerKind] = Field(default=None, description="New kind.")
+    commune: Omittable[Place] = Field(default=None, description="New commune.")
+    province: Omittable[Place] = Field(default=None, description="New province.")
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> OwnerUpdate:

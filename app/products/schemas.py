@@ -13,7 +13,6 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from app.core.external_refs import (
     DistinctRefs,
@@ -42,6 +41,7 @@ from app.core.schemas import (
     LongText,
     Name,
     NonNegativeQuantityIn,
+    Omittable,
     Place,
     PlaceQuery,
     PositiveQuantityIn,
@@ -260,23 +260,21 @@ class ProductUpdate(ProductFields):
         json_schema_extra={"examples": [{"price_vnd": 65000, "stock": 320.5}]}
     )
 
-    translations: Translations | SkipJsonSchema[None] = Field(  # type: ignore[assignment]
+    translations: Omittable[Translations] = Field(  # type: ignore[assignment]
         default=None, description="Replaces every translation."
     )
-    owner_id: uuid.UUID | SkipJsonSchema[None] = Field(
+    owner_id: Omittable[uuid.UUID] = Field(
         default=None, description="Move to another owner (admin only)."
     )
-    name: Name | SkipJsonSchema[None] = Field(default=None, description="New name.")
-    group: ProductGroup | SkipJsonSchema[None] = Field(default=None, description="New group.")
-    unit: Unit | SkipJsonSchema[None] = Field(default=None, description="New unit.")
-    unit_step: PositiveQuantityIn | SkipJsonSchema[None] = Field(
-        default=None, description="New unit step."
-    )
-    price_vnd: PriceVnd | SkipJsonSchema[None] = Field(default=None, description="New price.")
-    commune: Place | SkipJsonSchema[None] = Field(default=None, description="New commune.")
-    province: Place | SkipJsonSchema[None] = Field(default=None, description="New province.")
-    images: Images | SkipJsonSchema[None] = None
-    external_refs: ExternalRefs | SkipJsonSchema[None] = None
+    name: Omittable[Name] = Field(default=None, description="New name.")
+    group: Omittable[ProductGroup] = Field(default=None, description="New group.")
+    unit: Omittable[Unit] = Field(default=None, description="New unit.")
+    unit_step: Omittable[PositiveQuantityIn] = Field(default=None, description="New unit step.")
+    price_vnd: Omittable[PriceVnd] = Field(default=None, description="New price.")
+    commune: Omittable[Place] = Field(default=None, description="New commune.")
+    province: Omittable[Place] = Field(default=None, description="New province.")
+    images: Omittable[Images] = None
+    external_refs: Omittable[ExternalRefs] = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> ProductUpdate:

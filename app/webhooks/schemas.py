@@ -11,9 +11,16 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import END, InputModel, NumberOnly, QuantityOut, ShortText, Timestamp
+from app.core.schemas import (
+    END,
+    InputModel,
+    NumberOnly,
+    Omittable,
+    QuantityOut,
+    ShortText,
+    Timestamp,
+)
 from app.models.api_key import Role
 from app.models.product import Unit
 from app.models.webhook import AttemptOutcome, DeliveryStatus, EndpointStatus, WebhookDelivery
@@ -76,12 +83,12 @@ class WebhookUpdate(InputModel):
     )
 
     # Required fields may be left out but not cleared: null is outside their schema.
-    url: WebhookUrl | SkipJsonSchema[None] = Field(default=None, description="A new target URL.")
-    event_types: EventTypes | SkipJsonSchema[None] = Field(
+    url: Omittable[WebhookUrl] = Field(default=None, description="A new target URL.")
+    event_types: Omittable[EventTypes] = Field(
         default=None, description="The event types to receive."
     )
     description: ShortText | None = Field(default=None, description="A note for people.")
-    status: EndpointStatus | SkipJsonSchema[None] = Field(
+    status: Omittable[EndpointStatus] = Field(
         default=None,
         description="`disabled` pauses deliveries; `active` re-enables the endpoint and resets "
         "its failure count.",
@@ -128,7 +135,7 @@ class SecretRotation(InputModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
 
-    overlap_seconds: OverlapSeconds | SkipJsonSchema[None] = Field(
+    overlap_seconds: Omittable[OverlapSeconds] = Field(
         default=None,
         description="Seconds during which deliveries carry a signature under the old secret "
         "too; 0 stops it at once. Default: the server's `OCOP_WEBHOOKS_SECRET_OVERLAP_S` "

@@ -1,7 +1,12 @@
-"""A number in a request body is a JSON number: never `true`, `false` or `"12"`.
+"""A request body's JSON types are the document's: no value is coerced into another type.
 
-Every input schema of the app is walked: each field whose JSON Schema says integer or number
-is sent a boolean and a string, and must refuse them (`false` used to set a price of 0).
+Every input schema of the app is walked (the native API's and OCTO's):
+- a field whose JSON Schema says integer or number is sent a boolean and a string, and must
+  refuse them (`false` used to set a price of 0);
+- a boolean field is sent 0, 1 and strings, and must refuse them (`"active": 0` used to
+  switch a ticket type off);
+- a field that may be left out but whose schema does not offer null is sent null, and must
+  refuse it (a PATCH took `"overlap_seconds": null` as "left out").
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 import app
 from app.certificates.schemas import CertificateCreate
 from app.core.schemas import InputModel
+from app.octo.schemas import OctoIn
 from tests.helpers import InsertEvent, InsertProduct, OwnerFactory, idem, order_body, problem
 
 pytestmark = pytest.mark.anyio
@@ -31,7 +37,11 @@ def _input_models() -> list[type[BaseModel]]:
     for info in pkgutil.walk_packages(app.__path__, "app."):
         module = importlib.import_module(info.name)
         for value in vars(module).values():
-            if inspect.isclass(value) and issubclass(value, InputModel) and value is not InputModel:
+            if (
+                inspect.isclass(value)
+                and issubclass(value, (InputModel, OctoIn))
+                and value not in (InputModel, OctoIn)
+            ):
                 models[f"{value.__module__}.{value.__qualname__}"] = value
     return [models[name] for name in sorted(models)]
 
@@ -42,17 +52,44 @@ def _is_numeric(schema: dict[str, Any]) -> bool:
     return any(_is_numeric(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
 
 
-def _numeric_fields() -> list[tuple[type[BaseModel], str]]:
+def _is_boolean(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "boolean":
+        return True
+    return any(_is_boolean(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _takes_null(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "null" or "null" in (schema.get("type") or []):
+        return True
+    return any(_takes_null(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _fields(kind: Any) -> list[tuple[type[BaseModel], str]]:
+    """(model, field's name in JSON) of every input field whose schema and field `kind` likes."""
     found = []
     for model in _input_models():
-        properties = model.model_json_schema()["properties"]
+        properties = model.model_json_schema(by_alias=True)["properties"]
         for name, field in model.model_fields.items():
-            if _is_numeric(properties[field.alias or name]):
-                found.append((model, field.alias or name))
+            alias = field.alias or name
+            if kind(properties[alias], field):
+                found.append((model, alias))
     return found
 
 
-NUMERIC_FIELDS = _numeric_fields()
+NUMERIC_FIELDS = _fields(lambda schema, _field: _is_numeric(schema))
+BOOLEAN_FIELDS = _fields(lambda schema, _field: _is_boolean(schema))
+OMITTABLE_FIELDS = _fields(
+    lambda schema, field: field.default is None and not _takes_null(schema)
+)
+
+
+def _refused_at(model: type[BaseModel], field: str, value: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate_json(json.dumps({field: value}))
+
+    assert any(error["loc"][:1] == (field,) for error in refused.value.errors()), (
+        refused.value.errors()
+    )
 
 
 def test_the_walk_finds_every_kind_of_number() -> None:
@@ -79,12 +116,37 @@ def test_the_walk_finds_every_kind_of_number() -> None:
 def test_a_number_field_refuses_booleans_and_strings(
     model: type[BaseModel], field: str, value: object
 ) -> None:
-    with pytest.raises(ValidationError) as refused:
-        model.model_validate_json(json.dumps({field: value}))
+    _refused_at(model, field, value)
 
-    assert any(error["loc"][:1] == (field,) for error in refused.value.errors()), (
-        refused.value.errors()
-    )
+
+def test_the_walk_finds_the_booleans_and_the_omittable_fields() -> None:
+    booleans = {f"{model.__name__}.{field}" for model, field in BOOLEAN_FIELDS}
+    omittable = {f"{model.__name__}.{field}" for model, field in OMITTABLE_FIELDS}
+    assert {"TicketTypeIn.active", "CancelIn.force", "ConfirmIn.emailReceipt"} <= booleans
+    assert {
+        "ProductUpdate.price_vnd",
+        "OwnerUpdate.name",
+        "EventUpdate.starts_at",
+        "WebhookUpdate.event_types",
+        "SecretRotation.overlap_seconds",
+    } <= omittable
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "false", "yes"], ids=repr)
+@pytest.mark.parametrize(
+    ("model", "field"), BOOLEAN_FIELDS, ids=[f"{m.__name__}.{f}" for m, f in BOOLEAN_FIELDS]
+)
+def test_a_boolean_field_refuses_numbers_and_strings(
+    model: type[BaseModel], field: str, value: object
+) -> None:
+    _refused_at(model, field, value)
+
+
+@pytest.mark.parametrize(
+    ("model", "field"), OMITTABLE_FIELDS, ids=[f"{m.__name__}.{f}" for m, f in OMITTABLE_FIELDS]
+)
+def test_a_field_that_may_be_left_out_refuses_null(model: type[BaseModel], field: str) -> None:
+    _refused_at(model, field, None)
 
 
 @pytest.mark.parametrize("value", NOT_NUMBERS, ids=repr)
