@@ -70,13 +70,13 @@ async def list_event_types(principal: AnyPrincipal) -> EventTypeCatalogue:
     )
 
 
-@router.get("/{webhook_id}", response_model=WebhookRead, responses=responses(304, 404))
+@router.get("/{webhook_id:uuid}", response_model=WebhookRead, responses=responses(304, 404))
 async def get_webhook(request: Request, endpoint: OwnEndpoint) -> Response:
     """Read one of this key's webhook endpoints."""
     return conditional_json(request, WebhookRead.model_validate(endpoint))
 
 
-@router.patch("/{webhook_id}", response_model=WebhookRead, responses=responses(404, 412))
+@router.patch("/{webhook_id:uuid}", response_model=WebhookRead, responses=responses(404, 412))
 async def update_webhook(
     request: Request,
     session: SessionDep,
@@ -95,7 +95,9 @@ async def update_webhook(
     return conditional_json(request, WebhookRead.model_validate(endpoint))
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(404))
+@router.delete(
+    "/{webhook_id:uuid}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(404)
+)
 async def delete_webhook(session: SessionDep, endpoint: OwnEndpoint) -> Response:
     """Delete an endpoint and its delivery history."""
     await service.delete(session, endpoint)
@@ -103,7 +105,9 @@ async def delete_webhook(session: SessionDep, endpoint: OwnEndpoint) -> Response
 
 
 @router.post(
-    "/{webhook_id}/rotate-secret", response_model=WebhookWithSecret, responses=responses(404, 412)
+    "/{webhook_id:uuid}/rotate-secret",
+    response_model=WebhookWithSecret,
+    responses=responses(404, 412),
 )
 async def rotate_webhook_secret(
     session: SessionDep,
@@ -122,7 +126,7 @@ async def rotate_webhook_secret(
 
 
 @router.post(
-    "/{webhook_id}/ping",
+    "/{webhook_id:uuid}/ping",
     response_model=DeliveryRead,
     status_code=status.HTTP_202_ACCEPTED,
     responses=responses(404, 409),
@@ -132,7 +136,9 @@ async def ping_webhook(session: SessionDep, clock: ClockDep, endpoint: OwnEndpoi
     return DeliveryRead.of(await service.ping(session, endpoint, clock.now()))
 
 
-@router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryRead], responses=responses(404))
+@router.get(
+    "/{webhook_id:uuid}/deliveries", response_model=Page[DeliveryRead], responses=responses(404)
+)
 async def list_deliveries(
     session: SessionDep, endpoint: OwnEndpoint, page: Annotated[PageQuery, Query()]
 ) -> Page[DeliveryRead]:
@@ -144,7 +150,7 @@ async def list_deliveries(
 
 
 @router.post(
-    "/{webhook_id}/deliveries/{delivery_id}/resend",
+    "/{webhook_id:uuid}/deliveries/{delivery_id:uuid}/resend",
     response_model=DeliveryRead,
     status_code=status.HTTP_202_ACCEPTED,
     responses=responses(404, 409),
