@@ -25,7 +25,7 @@ from app.events.schemas import (
     EventUpdate,
     EventView,
 )
-from app.geography.service import place, place_filter
+from app.geography.service import place, place_changes, place_filter
 from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
 from app.webhooks.outbox import emit
@@ -123,13 +123,7 @@ async def update_event(
     changes = data.model_dump(exclude_unset=True, exclude={"external_refs"})
     _check_update(event, changes)
     refs = data.external_refs
-    if {"commune", "province"} & changes.keys():
-        where = await place(
-            session,
-            changes.get("commune", event.commune),
-            changes.get("province", event.province),
-        )
-        changes.update(where.columns())
+    await place_changes(session, changes, event.commune, event.province)
 
     def change() -> None:
         for field, value in changes.items():

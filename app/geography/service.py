@@ -6,6 +6,7 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -208,17 +209,26 @@ class Placed:
         }
 
 
-async def place(
-    session: AsyncSession,
-    commune: str,
-    province: str,
-) -> Placed:
+async def place(session: AsyncSession, commune: str, province: str) -> Placed:
     """Where a row written with this `commune` and `province` is: the province by its code or
     name (`resolve_province`), the commune within it (`resolve_commune`); the 422 of either
     otherwise. Every write of an owner, product or event places it so."""
     scope = await resolve_province(session, province)
     found = await resolve_commune(session, commune, province=scope)
     return Placed.of(found, scope)
+
+
+async def place_changes(
+    session: AsyncSession, changes: dict[str, Any], commune: str, province: str
+) -> None:
+    """Add to an update's `changes` where the row then is, when they move it (give `commune`
+    or `province`; the other stays the row's, `commune` and `province`); the 422 of `place`
+    otherwise."""
+    if {"commune", "province"} & changes.keys():
+        where = await place(
+            session, changes.get("commune", commune), changes.get("province", province)
+        )
+        changes.update(where.columns())
 
 
 async def place_filter(

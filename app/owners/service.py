@@ -8,7 +8,7 @@ from collections.abc import Collection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
-from app.geography.service import place, place_filter
+from app.geography.service import place, place_changes, place_filter
 from app.models.owner import Owner, OwnerStatus
 from app.owners.repository import OwnerRepository
 from app.owners.schemas import OwnerCreate, OwnerQuery, OwnerUpdate
@@ -56,13 +56,7 @@ async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -
     it)."""
     changes = data.model_dump(exclude_unset=True)
     renamed = "name" in changes and changes["name"] != owner.name
-    if {"commune", "province"} & changes.keys():
-        where = await place(
-            session,
-            changes.get("commune", owner.commune),
-            changes.get("province", owner.province),
-        )
-        changes.update(where.columns())
+    await place_changes(session, changes, owner.commune, owner.province)
     for field, value in changes.items():
         setattr(owner, field, value)
     await session.flush()

@@ -15,7 +15,7 @@ from app.core.errors import Forbidden
 from app.core.external_refs import ExternalRef, ExternalRefRead, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference, localize
 from app.core.orm import touch
-from app.geography.service import place, place_filter
+from app.geography.service import place, place_changes, place_filter
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
 from app.owners.schemas import OwnerRef
@@ -197,13 +197,7 @@ async def update_product(
             )
         await _ensure_owner_exists(session, new_owner)
     refs = data.external_refs
-    if {"commune", "province"} & changes.keys():
-        where = await place(
-            session,
-            changes.get("commune", product.commune),
-            changes.get("province", product.province),
-        )
-        changes.update(where.columns())
+    await place_changes(session, changes, product.commune, product.province)
 
     def change() -> None:
         for field, value in changes.items():
