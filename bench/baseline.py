@@ -46,7 +46,7 @@ _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 # ocop-api's statements, as SQLAlchemy compiles them for asyncpg (`bench/compare.py` checks
 # that the API still runs exactly these).
-LIST_PAGE = """SELECT owners.name, owners.kind, owners.commune, owners.commune_code, owners.province, owners.representative, owners.phone, owners.email, owners.address, owners.website, owners.description, owners.status, owners.sort_name, owners.search_text, owners.commune_key, owners.province_key, owners.id, owners.created_at, owners.updated_at, products.owner_id, products.name AS name_1, products.description AS description_1, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune AS commune_1, products.commune_code AS commune_code_1, products.province AS province_1, products.latitude, products.longitude, products.status AS status_1, products.images, products.sort_name AS sort_name_1, products.search_text AS search_text_1, products.commune_key AS commune_key_1, products.id AS id_1, products.created_at AS created_at_1, products.updated_at AS updated_at_1, (SELECT CASE WHEN (certificates.stars >= $1::SMALLINT) THEN certificates.stars END AS anon_1 
+LIST_PAGE = """SELECT owners.name, owners.kind, owners.commune, owners.commune_code, owners.commune_name, owners.province, owners.province_code, owners.representative, owners.phone, owners.email, owners.address, owners.website, owners.description, owners.status, owners.sort_name, owners.search_text, owners.commune_key, owners.province_key, owners.id, owners.created_at, owners.updated_at, products.owner_id, products.name AS name_1, products.description AS description_1, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune AS commune_1, products.commune_code AS commune_code_1, products.commune_name AS commune_name_1, products.province AS province_1, products.province_code AS province_code_1, products.latitude, products.longitude, products.status AS status_1, products.images, products.sort_name AS sort_name_1, products.search_text AS search_text_1, products.commune_key AS commune_key_1, products.id AS id_1, products.created_at AS created_at_1, products.updated_at AS updated_at_1, (SELECT CASE WHEN (certificates.stars >= $1::SMALLINT) THEN certificates.stars END AS anon_1 
 FROM certificates 
 WHERE certificates.product_id = products.id AND certificates.issued_on <= $2::DATE AND certificates.valid_until >= $3::DATE ORDER BY certificates.issued_on DESC, certificates.created_at DESC 
  LIMIT $4::INTEGER) AS stars, products.created_at AS created_at__1, products.id AS id__1 
@@ -64,7 +64,7 @@ FROM api_key_event_grants
 WHERE api_key_event_grants.api_key_id = $1::UUID"""  # noqa: W291
 CLAIM = """INSERT INTO idempotency_records (id, api_key_id, key, request_hash, status, claim_token, locked_until, created_at) VALUES ($1::UUID, $2::UUID, $3::VARCHAR, $4::VARCHAR, $5, $6::UUID, $7::TIMESTAMP WITH TIME ZONE, $8::TIMESTAMP WITH TIME ZONE) ON CONFLICT (api_key_id, key) DO NOTHING RETURNING idempotency_records.id"""  # noqa: E501
 LOCK = "SELECT pg_advisory_xact_lock($1::BIGINT) AS pg_advisory_xact_lock_1"
-PRODUCTS = """SELECT products.owner_id, products.name, products.description, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune, products.commune_code, products.province, products.latitude, products.longitude, products.status, products.images, products.sort_name, products.search_text, products.commune_key, products.id, products.created_at, products.updated_at 
+PRODUCTS = """SELECT products.owner_id, products.name, products.description, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune, products.commune_code, products.commune_name, products.province, products.province_code, products.latitude, products.longitude, products.status, products.images, products.sort_name, products.search_text, products.commune_key, products.id, products.created_at, products.updated_at 
 FROM products 
 WHERE products.id IN ({ids})"""  # noqa: E501, W291
 ORDER = """INSERT INTO orders (number, status, channel, event_id, placed_by_key_id, customer_name, customer_phone, customer_email, customer_country, note, reference, metadata, total_vnd, id, created_at, updated_at) VALUES ($1::VARCHAR, $2, $3, $4::UUID, $5::UUID, $6::VARCHAR, $7::VARCHAR, $8::VARCHAR, $9::VARCHAR, $10::VARCHAR, $11::VARCHAR, $12::JSONB, $13::BIGINT, $14::UUID, $15::TIMESTAMP WITH TIME ZONE, $16::TIMESTAMP WITH TIME ZONE)"""  # noqa: E501
@@ -110,7 +110,10 @@ def product_item(row: asyncpg.Record, refs: list[dict[str, str]]) -> dict[str, A
         "price_vnd": row["price_vnd"],
         "stock": None if row["stock"] is None else number(row["stock"]),
         "commune": row["commune_1"],
+        "commune_code": row["commune_code_1"],
+        "commune_name": row["commune_name_1"],
         "province": row["province_1"],
+        "province_code": row["province_code_1"],
         "latitude": row["latitude"],
         "longitude": row["longitude"],
         "stars": row["stars"],

@@ -44,6 +44,7 @@ import httpx
 
 from app.core.config import Environment, Settings
 from app.core.db import create_engine, create_sessionmaker
+from app.geography.service import place
 from app.models import Owner, OwnerKind, Product, ProductGroup, Role, Unit
 from bench import baseline
 from bench.common import percentile
@@ -86,13 +87,10 @@ async def seed(url: str, count: int) -> uuid.UUID:
     (stock for every order a long run places)."""
     engine = create_engine(Settings(environment=Environment.test, database_url=url))
     async with create_sessionmaker(engine, writer=True)() as session:
+        # Where every row is, as the API stores it: the official names and codes.
+        where = (await place(session, "Bắc Sơn", "Lạng Sơn")).columns()
         owners = [
-            Owner(
-                name=f"Hợp tác xã số {i} Bắc Sơn",
-                kind=OwnerKind.cooperative,
-                commune="Bắc Sơn",
-                province="Lạng Sơn",
-            )
+            Owner(name=f"Hợp tác xã số {i} Bắc Sơn", kind=OwnerKind.cooperative, **where)
             for i in range(count // 3 + 1)
         ]
         session.add_all(owners)
@@ -108,8 +106,7 @@ async def seed(url: str, count: int) -> uuid.UUID:
                     unit_step=Decimal("0.5"),
                     price_vnd=35_000 + i * 1_000,
                     stock=Decimal(1_000 + i) if i % 4 else None,
-                    commune="Bắc Sơn",
-                    province="Lạng Sơn",
+                    **where,
                     latitude=21.9 if i % 3 == 0 else None,
                     longitude=106.3 if i % 3 == 0 else None,
                 )
@@ -122,8 +119,7 @@ async def seed(url: str, count: int) -> uuid.UUID:
             unit_step=Decimal("0.5"),
             price_vnd=35_000,
             stock=Decimal(10_000_000),
-            commune="Bắc Sơn",
-            province="Lạng Sơn",
+            **where,
         )
         session.add(ordered)
         await session.commit()

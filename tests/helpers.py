@@ -36,7 +36,9 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import begin_write
+from app.core.errors import Unprocessable
 from app.demo.seed import seed_demo
+from app.geography.service import place
 from app.models import Event, Order, Product
 from tests import database
 
@@ -448,3 +450,13 @@ def ocop(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+async def place_columns(session: AsyncSession, commune: str, province: str) -> dict[str, Any]:
+    """Where a row written straight to the database is, as the API stores it
+    (`app.geography.service.Placed`); a commune that names none, or several, leaves the row as
+    one written before codes existed: its free text, no code."""
+    try:
+        return (await place(session, commune, province)).columns()
+    except Unprocessable:
+        return {}

@@ -419,3 +419,134 @@ def test_webhook_history_is_kept_under_the_new_names_and_attempts_get_outcomes(
 
     assert _run(scratch_url, back) == ["delivered", "failed"]
     command.upgrade(config, "head")
+
+
+PLACES_REVISION = "3d8a5f1e7c20"
+
+
+def test_rows_with_free_text_communes_are_all_kept_and_those_that_resolve_are_placed(
+    scratch_url: str,
+) -> None:
+    config = database.alembic_config(scratch_url)
+    previous = ScriptDirectory.from_config(config).get_revision(PLACES_REVISION).down_revision
+    assert isinstance(previous, str)
+    command.upgrade(config, previous)
+    now = datetime(2025, 11, 3, tzinfo=UTC)
+    stamps = {"created_at": now, "updated_at": now}
+    # (commune, province) as written before codes: resolvable, accent-less, with its kind, a
+    # code, in another province, unknown, ambiguous (Tây Ninh: Tân Thạnh and Tân Thành), and
+    # in a province that is none (looked for everywhere).
+    written = [
+        ("Hữu Lũng", "Lạng Sơn"),
+        ("huu lung", "lang son"),
+        ("xã Bắc Sơn", "tỉnh Lạng Sơn"),
+        ("06385", "20"),
+        ("Hoàn Kiếm", "Hà Nội"),
+        ("Atlantis", "Lạng Sơn"),
+        ("Tan Thanh", "Tây Ninh"),
+        ("Bắc Sơn", "Atlantis"),
+    ]
+    owner_ids = [uuid.uuid4() for _ in written]
+    product_ids = [uuid.uuid4() for _ in written]
+    event_ids = [uuid.uuid4() for _ in written]
+
+    async def old_rows(conn: AsyncConnection) -> None:
+        old = await conn.run_sync(_as_they_are)
+        for i, (commune, province) in enumerate(written):
+            place = {"commune": commune, "province": province, "commune_key": "x", **stamps}
+            await conn.execute(
+                old["owners"].insert(),
+                [
+                    {
+                        **place,
+                        "id": owner_ids[i],
+                        "name": f"HTX {i}",
+                        "kind": "cooperative",
+                        "status": "active",
+                        "sort_name": f"htx {i}",
+                        "search_text": f"htx {i}",
+                        "province_key": "x",
+                    }
+                ],
+            )
+            await conn.execute(
+                old["products"].insert(),
+                [
+                    {
+                        **place,
+                        "id": product_ids[i],
+                        "owner_id": owner_ids[i],
+                        "name": f"Sản phẩm {i}",
+                        "translations": {},
+                        "group": "food",
+                        "unit": "kg",
+                        "unit_step": Decimal(1),
+                        "price_vnd": 1000,
+                        "status": "active",
+                        "images": [],
+                        "sort_name": f"san pham {i}",
+                        "search_text": f"san pham {i}",
+                    }
+                ],
+            )
+            await conn.execute(
+                old["events"].insert(),
+                [
+                    {
+                        **place,
+                        "id": event_ids[i],
+                        "name": f"Lễ hội {i}",
+                        "kind": "festival",
+                        "starts_at": now,
+                        "ends_at": now + timedelta(days=1),
+                        "translations": {},
+                        "sort_name": f"le hoi {i}",
+                        "search_text": f"le hoi {i}",
+                    }
+                ],
+            )
+
+    _run(scratch_url, old_rows)
+    command.upgrade(config, "head")
+    lang_son = ("Lạng Sơn", "20")
+    huu_lung = ("Hữu Lũng", "huu lung", "06385", "Xã Hữu Lũng", *lang_son)
+    expected = [
+        huu_lung,
+        huu_lung,
+        ("Bắc Sơn", "bac son", "06325", "Xã Bắc Sơn", *lang_son),
+        huu_lung,
+        ("Hoàn Kiếm", "hoan kiem", "00070", "Phường Hoàn Kiếm", "Thành phố Hà Nội", "01"),
+        ("Atlantis", "x", None, None, "Lạng Sơn", None),
+        ("Tan Thanh", "x", None, None, "Tây Ninh", None),
+        ("Bắc Sơn", "bac son", "06325", "Xã Bắc Sơn", *lang_son),
+    ]
+    t = Base.metadata.tables
+
+    async def placed(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]:
+        found = {}
+        for name, ids in (("owners", owner_ids), ("products", product_ids), ("events", event_ids)):
+            table = t[name]
+            columns = [
+                table.c[c]
+                for c in (
+                    "commune",
+                    "commune_key",
+                    "commune_code",
+                    "commune_name",
+                    "province",
+                    "province_code",
+                )
+            ]
+            rows = {
+                row[0]: tuple(row[1:])
+                for row in await conn.execute(select(table.c.id, *columns, table.c.updated_at))
+            }
+            found[name] = [rows[i] for i in ids]
+        return found
+
+    rows = _run(scratch_url, placed)
+    for name in ("owners", "products", "events"):
+        assert [row[:-1] for row in rows[name]] == expected, name
+        assert {row[-1] for row in rows[name]} == {now}, name
+    command.downgrade(config, previous)
+    command.upgrade(config, "head")

@@ -14,8 +14,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
-from app.core.text import fold, like_pattern, search_terms
+from app.core.text import like_pattern, search_terms
 from app.events.schemas import EntryQuery, EventQuery, Near
+from app.geography.schemas import PlaceFilter
 from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
 
@@ -88,16 +89,21 @@ def _named_by(system: str, external_id: str) -> ColumnElement[bool]:
     return and_(EventExternalRef.system == system, EventExternalRef.external_id == external_id)
 
 
-def _conditions(query: EventQuery, now: datetime) -> Iterator[ColumnElement[bool]]:
-    """The WHERE clauses of the query's filters (the events overlapping its window)."""
+def _conditions(
+    query: EventQuery, where: PlaceFilter, now: datetime
+) -> Iterator[ColumnElement[bool]]:
+    """The WHERE clauses of the query's filters (the events overlapping its window; its
+    commune and province as `where` names them)."""
     if (starts_before := query.starts_before) is not None:
         yield Event.starts_at < starts_before
     if (ends_after := query.ends_after) is not None:
         yield Event.ends_at > ends_after
     if query.kind is not None:
         yield Event.kind == query.kind
-    if query.commune is not None:
-        yield Event.commune_key == fold(query.commune)
+    if where.commune_code is not None:
+        yield Event.commune_code == where.commune_code
+    if where.province_code is not None:
+        yield Event.province_code == where.province_code
     if query.status is not None:
         yield status_is(query.status, now)
     for term in search_terms(query.q or ""):
@@ -114,10 +120,10 @@ class EventRepository(Repository[Event]):
         return (selectinload(Event.external_refs),)
 
     async def page_matching(
-        self, query: EventQuery, now: datetime
+        self, query: EventQuery, where: PlaceFilter, now: datetime
     ) -> tuple[list[Located], str | None]:
         """A page of the events matching `query`, soonest first, or nearest first with `near`."""
-        stmt = self.select().where(*_conditions(query, now)).options(*self.options())
+        stmt = self.select().where(*_conditions(query, where, now)).options(*self.options())
         near = query.point
         if near is None:
             events, next_cursor = await self.page(stmt, BY_START, query)

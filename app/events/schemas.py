@@ -57,6 +57,13 @@ from app.core.schemas import (
     trim,
 )
 from app.core.zones import day_start, zone
+from app.geography.schemas import (
+    CommuneCode,
+    CommuneName,
+    CommuneShortName,
+    ProvinceCode,
+    ProvinceName,
+)
 from app.models.event import Event, EventKind, EventProduct, EventStatus
 from app.models.product import Unit
 from app.owners.schemas import OwnerRef
@@ -202,8 +209,16 @@ class EventCreate(EventFields):
     kind: EventKind = Field(description="festival, trade_fair, exhibition, product_week or other.")
     starts_at: EventTime = Field(description="When it opens (RFC 3339 with offset).")
     ends_at: EventTime = Field(description="When it closes; after `starts_at`.")
-    commune: Place = Field(description="Commune (xã/phường), e.g. `Bắc Sơn`.")
-    province: Place = Field(default=DEFAULT_PROVINCE, description="Province, e.g. `Lạng Sơn`.")
+    commune: Place = Field(
+        description="Commune (xã/phường): its code (`06385`) or its name, accents and "
+        "`xã`/`phường` optional (`Bắc Sơn`), looked up in `province`; stored as its official "
+        "name."
+    )
+    province: Place = Field(
+        default=DEFAULT_PROVINCE,
+        description="Province: its code (`20`) or its name (`Lạng Sơn`); stored as its "
+        "official name.",
+    )
     translations: Translations = Field(default_factory=dict)
     external_refs: ExternalRefs = Field(default_factory=list)
 
@@ -288,7 +303,15 @@ class EventQuery(ChangesQuery):
         "includes that whole day in `tz`.",
     )
     kind: EventKind | None = Field(default=None, description="Only events of this kind.")
-    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
+    commune: PlaceQuery | None = Field(
+        default=None,
+        description="Only events in this commune: its code (`06385`) or its name, accents and "
+        "`xã`/`phường` optional, looked up in `province` (default `Lạng Sơn`).",
+    )
+    province: PlaceQuery | None = Field(
+        default=None,
+        description="Only events in this province: its code (`20`) or its name, accents optional.",
+    )
     status: EventStatus | None = Field(default=None, description="Only events in this status now.")
     q: SearchText | None = Field(
         default=None, description="Words in the name (any language) or venue; accents optional."
@@ -361,8 +384,11 @@ class EventRead(BaseModel):
         description="scheduled, ongoing or ended by the clock; cancelled once cancelled."
     )
     venue: str | None
-    commune: str
-    province: str
+    commune: CommuneShortName
+    commune_code: CommuneCode
+    commune_name: CommuneName
+    province: ProvinceName
+    province_code: ProvinceCode
     latitude: float | None
     longitude: float | None
     translations: dict[str, Any] = Field(description="The stored translations, by language.")
@@ -404,7 +430,10 @@ class EventRead(BaseModel):
             status=event.status_at(now),
             venue=event.venue,
             commune=event.commune,
+            commune_code=event.commune_code,
+            commune_name=event.commune_name,
             province=event.province,
+            province_code=event.province_code,
             latitude=event.latitude,
             longitude=event.longitude,
             translations=translations,

@@ -25,7 +25,7 @@ from app.events.schemas import (
     EventUpdate,
     EventView,
 )
-from app.geography.service import commune_code_of
+from app.geography.service import place, place_changes, place_filter
 from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
 from app.models.product import Product, ProductStatus
 from app.webhooks.outbox import emit
@@ -49,7 +49,8 @@ async def list_events(
     events = EventRepository(session)
     if query.feed:
         return await events.changed(query, horizon)
-    return await events.page_matching(query, now)
+    where = await place_filter(session, query.commune, query.province)
+    return await events.page_matching(query, where, now)
 
 
 async def _write_refs(
@@ -67,14 +68,14 @@ async def _write_refs(
 async def create_event(session: AsyncSession, data: EventCreate) -> Event:
     """Create an event with its ticketing links."""
     fields = data.model_dump(exclude={"external_refs"})
+    where = await place(session, data.commune, data.province)
     event = Event(
         id=uuid.uuid4(),
-        **fields,
+        **{**fields, **where.columns()},
         external_refs=[
             EventExternalRef(system=ref.system, external_id=ref.id) for ref in data.external_refs
         ],
     )
-    event.commune_code = await commune_code_of(session, event.commune, event.province)
     await _write_refs(session, event, data.external_refs, lambda: session.add(event))
     return event
 
@@ -122,12 +123,7 @@ async def update_event(
     changes = data.model_dump(exclude_unset=True, exclude={"external_refs"})
     _check_update(event, changes)
     refs = data.external_refs
-    if {"commune", "province"} & changes.keys():
-        changes["commune_code"] = await commune_code_of(
-            session,
-            changes.get("commune", event.commune),
-            changes.get("province", event.province),
-        )
+    await place_changes(session, changes, event.commune, event.province)
 
     def change() -> None:
         for field, value in changes.items():

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
-from app.core.text import like_pattern, search_terms
+from app.core.text import fold, like_pattern, search_terms
 from app.geography.schemas import CommuneQuery, ProvinceQuery
 from app.models.event import Event
 from app.models.geography import Commune, CommuneKind, Province
@@ -110,13 +110,18 @@ async def places(
     ]
 
 
-async def set_commune_code(session: AsyncSession, table: str, id_: uuid.UUID, code: str) -> None:
-    """Give one row of a `PLACED` table its commune's code; `updated_at` stays (the code
-    derives from what the row already said)."""
+async def set_place(
+    session: AsyncSession, table: str, id_: uuid.UUID, columns: dict[str, str]
+) -> None:
+    """Set where one row of a `PLACED` table is (`app.geography.service.Placed.columns`), its
+    folded keys with it; `updated_at` stays (the row names the same place as before)."""
     model = PLACED[table]
+    keys = {"commune_key": fold(columns["commune"])}
+    if model is Owner:
+        keys["province_key"] = fold(columns["province"])
     await session.execute(
         update(model)
         .where(model.id == id_)
-        .values(commune_code=code, updated_at=model.updated_at)
+        .values(**columns, **keys, updated_at=model.updated_at)
         .execution_options(synchronize_session=False)
     )

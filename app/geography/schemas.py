@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import PageQuery
@@ -28,6 +31,44 @@ class CommuneRead(BaseModel):
     )
     codename: str = Field(description="The name in ASCII, as an identifier: `xa_huu_lung`.")
     province_code: str = Field(description="The code of the province the commune belongs to.")
+
+
+_UNRESOLVED = (
+    " Null only on a row written before codes existed whose commune names no commune, or "
+    "several (`ocop geography report` lists them)."
+)
+CommuneShortName = Annotated[
+    str,
+    Field(
+        description="The commune's official name without its kind (`Hữu Lũng`), as the API "
+        "stored it from the code or name it was given; on a row written before codes existed "
+        "whose commune names none, the text as it was written."
+    ),
+]
+CommuneCode = Annotated[
+    str | None,
+    Field(description="The commune's official five-digit code: `06385`." + _UNRESOLVED),
+]
+CommuneName = Annotated[
+    str | None,
+    Field(
+        description="The commune's official Vietnamese name, kind included: `Xã Hữu Lũng` "
+        "(the official list has no English names)." + _UNRESOLVED
+    ),
+]
+ProvinceName = Annotated[str, Field(description="The province's official name: `Lạng Sơn`.")]
+ProvinceCode = Annotated[
+    str | None,
+    Field(description="The province's official two-digit code: `20`." + _UNRESOLVED),
+]
+
+
+@dataclass(frozen=True)
+class PlaceFilter:
+    """A list's `commune` and `province` filters as the codes they name (None: no filter)."""
+
+    commune_code: str | None = None
+    province_code: str | None = None
 
 
 class CommuneCandidate(BaseModel):

@@ -6,19 +6,21 @@ import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound, Unprocessable
+from app.core.schemas import DEFAULT_PROVINCE
 from app.core.text import fold
 from app.geography.repository import (
     PLACED,
     CommuneRepository,
     ProvinceRepository,
     places,
-    set_commune_code,
+    set_place,
 )
-from app.geography.schemas import CommuneCandidate, CommuneQuery, ProvinceQuery
+from app.geography.schemas import CommuneCandidate, CommuneQuery, PlaceFilter, ProvinceQuery
 from app.models.geography import Commune, CommuneKind, Province
 
 MAX_CANDIDATES = 20
@@ -49,17 +51,19 @@ async def list_communes(
     return await CommuneRepository(session).search(province.code, query)
 
 
-def _invalid(field: str, message: str, kind: str, code: str, **extra: object) -> Unprocessable:
+def _invalid(
+    loc: tuple[str, ...], message: str, kind: str, code: str, **extra: object
+) -> Unprocessable:
     return Unprocessable(
         message,
         code=code,
-        errors=[{"loc": ["body", field], "msg": message, "type": kind}],
+        errors=[{"loc": list(loc), "msg": message, "type": kind}],
         **extra,
     )
 
 
 async def resolve_province(
-    session: AsyncSession, value: str, *, field: str = "province"
+    session: AsyncSession, value: str, *, loc: tuple[str, ...] = ("body", "province")
 ) -> Province:
     """A province by its code ("20") or its name, accents, case and "tỉnh"/"thành phố"
     optional ("Lang Son", "tỉnh Lạng Sơn", "Ha Noi"); 422 `unknown_province` otherwise."""
@@ -77,7 +81,7 @@ async def resolve_province(
         if len(matches) == 1:
             return matches[0]
     message = f"No province {value!r}."
-    raise _invalid(field, message, "unknown_province", "unknown_province")
+    raise _invalid(loc, message, "unknown_province", "unknown_province")
 
 
 def _prefix_of(kind: CommuneKind | None) -> str:
@@ -103,17 +107,17 @@ async def resolve_commune(
     session: AsyncSession,
     value: str,
     *,
-    province: str | None = None,
-    field: str = "commune",
+    province: str | Province | None = None,
+    loc: tuple[str, ...] = ("body", "commune"),
 ) -> Commune:
     """The commune `value` names: its five-digit code ("06385"), or a name that only one
     commune has, accents, case and the kind ("xã", "phường", "đặc khu") optional: "Huu Lung",
-    "xã Hữu Lũng" and "06385" are one commune. `province` (a code or a name) narrows the
-    search to that province.
+    "xã Hữu Lũng" and "06385" are one commune. `province` (a code, a name or a resolved
+    province) narrows the search to that province.
 
     422 `unknown_commune` when nothing matches, `ambiguous_commune` when several do; either
     lists the `candidates` (code, name, province) the caller may mean."""
-    scope = await resolve_province(session, province) if province is not None else None
+    scope = await resolve_province(session, province) if isinstance(province, str) else province
     scope_code = scope.code if scope is not None else None
     repository = CommuneRepository(session)
     text = value.strip()
@@ -123,7 +127,7 @@ async def resolve_commune(
             return commune
         where = f" in {scope.name}" if scope is not None else ""
         raise _invalid(
-            field,
+            loc,
             f"No commune {value!r}{where}.",
             "unknown_commune",
             "unknown_commune",
@@ -147,7 +151,7 @@ async def resolve_commune(
     where = f" in {scope.name}" if scope is not None else ""
     if matches:
         raise _invalid(
-            field,
+            loc,
             f"{len(matches)} communes are named {value!r}{where}: give the code, or the province.",
             "ambiguous_commune",
             "ambiguous_commune",
@@ -155,12 +159,94 @@ async def resolve_commune(
         )
     near = await repository.like(key, province_code=scope_code, limit=MAX_CANDIDATES) if key else []
     raise _invalid(
-        field,
+        loc,
         f"No commune {value!r}{where}.",
         "unknown_commune",
         "unknown_commune",
         candidates=_candidates(near),
     )
+
+
+def short_name(commune: Commune) -> str:
+    """The official name without its kind: "Xã Hữu Lũng" -> "Hữu Lũng"."""
+    name, kind = commune.name, commune.kind.value
+    if name.casefold().startswith(kind + " "):
+        return name[len(kind) + 1 :].strip()
+    return name
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where an owner, product or event is, as it stores it (its columns of the same names)."""
+
+    commune: str
+    """The commune's official name without its kind: "Hữu Lũng"."""
+    commune_code: str
+    commune_name: str
+    """The commune's official name: "Xã Hữu Lũng"."""
+    province: str
+    """The province's official name: "Lạng Sơn"."""
+    province_code: str
+
+    @classmethod
+    def of(cls, commune: Commune, province: Province) -> Placed:
+        return cls(
+            commune=short_name(commune),
+            commune_code=commune.code,
+            commune_name=commune.name,
+            province=province.name,
+            province_code=province.code,
+        )
+
+    def columns(self) -> dict[str, str]:
+        """The row's columns to set."""
+        return {
+            "commune": self.commune,
+            "commune_code": self.commune_code,
+            "commune_name": self.commune_name,
+            "province": self.province,
+            "province_code": self.province_code,
+        }
+
+
+async def place(session: AsyncSession, commune: str, province: str) -> Placed:
+    """Where a row written with this `commune` and `province` is: the province by its code or
+    name (`resolve_province`), the commune within it (`resolve_commune`); the 422 of either
+    otherwise. Every write of an owner, product or event places it so."""
+    scope = await resolve_province(session, province)
+    found = await resolve_commune(session, commune, province=scope)
+    return Placed.of(found, scope)
+
+
+async def place_changes(
+    session: AsyncSession, changes: dict[str, Any], commune: str, province: str
+) -> None:
+    """Add to an update's `changes` where the row then is, when they move it (give `commune`
+    or `province`; the other stays the row's, `commune` and `province`); the 422 of `place`
+    otherwise."""
+    if {"commune", "province"} & changes.keys():
+        where = await place(
+            session, changes.get("commune", commune), changes.get("province", province)
+        )
+        changes.update(where.columns())
+
+
+async def place_filter(
+    session: AsyncSession, commune: str | None, province: str | None
+) -> PlaceFilter:
+    """The codes a list's `commune` and `province` filters name: the province by its code or
+    name, the commune within it (within the default province when no `province` is given), as
+    a write resolves them; 422 with candidates when one names none or several."""
+    scope = (
+        None
+        if province is None
+        else await resolve_province(session, province, loc=("query", "province"))
+    )
+    if commune is None:
+        return PlaceFilter(province_code=None if scope is None else scope.code)
+    within = scope if scope is not None else await resolve_province(session, DEFAULT_PROVINCE)
+    found = await resolve_commune(session, commune, province=within, loc=("query", "commune"))
+    return PlaceFilter(commune_code=found.code, province_code=None if scope is None else scope.code)
 
 
 @dataclass(frozen=True)
@@ -216,14 +302,6 @@ async def _resolution_problem(
     ]
 
 
-async def commune_code_of(session: AsyncSession, commune: str, province: str) -> str | None:
-    """The code of the one commune `commune` names in `province` (anywhere when `province` is
-    not one), or None when it names none or several: free text is kept as it was written,
-    and `ocop geography report` lists the rows it leaves without a code."""
-    found = await _resolve_place(session, commune, province)
-    return found.code if isinstance(found, Commune) else None
-
-
 async def _province_or_none(session: AsyncSession, province: str) -> Province | None:
     try:
         return await resolve_province(session, province)
@@ -232,14 +310,17 @@ async def _province_or_none(session: AsyncSession, province: str) -> Province | 
 
 
 async def fill_commune_codes(session: AsyncSession) -> int:
-    """Give every owner, product and event without a `commune_code` the code of the commune
-    its free text names, where it names one; how many rows it gave one. Rows written before
-    codes existed get theirs so; the others stay for `ocop geography report`."""
+    """Give every owner, product and event without a `commune_code` the code, official name
+    and province code of the commune its free text names, where it names one, and the official
+    names as its `commune` and `province` (`Placed`); how many rows it gave one. The
+    migration that added the codes did it once; the rows left stay for `ocop geography
+    report`."""
     filled = 0
     for table in PLACED:
         for row_id, commune, province in await places(session, table, without_code=True):
-            code = await commune_code_of(session, commune, province)
-            if code is not None:
-                await set_commune_code(session, table, row_id, code)
+            found = await _resolve_place(session, commune, province)
+            if isinstance(found, Commune):
+                within = await get_province(session, found.province_code)
+                await set_place(session, table, row_id, Placed.of(found, within).columns())
                 filled += 1
     return filled

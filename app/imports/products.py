@@ -28,9 +28,19 @@ from app.core.changes import restamp
 from app.core.errors import Unprocessable
 from app.core.external_refs import MAX_EXTERNAL_REFS, DistinctRefs, ExternalRef
 from app.core.locking import take_turns
-from app.core.schemas import MAX_PRICE_VND, NFC, QUANTITY_MAX, Day, LongText, Name, Place
+from app.core.schemas import (
+    DEFAULT_PROVINCE,
+    MAX_PRICE_VND,
+    NFC,
+    QUANTITY_MAX,
+    Day,
+    LongText,
+    Name,
+    Place,
+)
 from app.core.text import fold
-from app.geography.service import commune_code_of
+from app.geography import service as geography
+from app.geography.service import Placed
 from app.imports.schemas import ImportResult
 from app.models.owner import Owner, OwnerKind
 from app.models.product import Product, ProductGroup, Unit
@@ -262,6 +272,32 @@ def _certificate_error(line: int, row: ImportRow) -> RowError | None:
     return None
 
 
+async def _places(
+    session: AsyncSession, plan: _Plan, resolved: dict[str, Owner | None]
+) -> dict[int, Placed]:
+    """Where each row naming a commune is, in its owner's province (the default province for
+    an owner the file creates), as the API places a product it is sent; a commune that names
+    none, or several, is the row's error, with the candidates."""
+    found: dict[int, Placed] = {}
+    for line, row in plan.rows:
+        if row.commune is None:
+            continue
+        owner = resolved.get(fold(row.owner_name))
+        try:
+            found[line] = await geography.place(
+                session, row.commune, DEFAULT_PROVINCE if owner is None else owner.province
+            )
+        except Unprocessable as error:
+            candidates = error.extra.get("candidates") or []
+            names = ", ".join(f"{c['code']} {c['name']} ({c['province_name']})" for c in candidates)
+            plan.errors.append(
+                RowError(
+                    line, f"{error.detail}{' Candidates: ' + names if names else ''}", "commune"
+                )
+            )
+    return found
+
+
 async def _resolve_owners(session: AsyncSession, plan: _Plan) -> dict[str, Owner | None]:
     """Existing owners by folded name; None for names the file will create."""
     keys = {fold(row.owner_name) for _, row in plan.rows}
@@ -356,12 +392,12 @@ def _english(row: ImportRow) -> dict[str, str] | None:
     return english
 
 
-def _changes(product: Product, row: ImportRow) -> dict[str, Any]:
+def _changes(product: Product, row: ImportRow, where: Placed | None) -> dict[str, Any]:
     wanted: dict[str, Any] = {"group": row.group, "unit": row.unit, "price_vnd": row.price_vnd}
     if row.unit_step is not None:
         wanted["unit_step"] = row.unit_step
-    if row.commune is not None:
-        wanted["commune"] = row.commune
+    if where is not None:
+        wanted.update(where.columns())
     if row.description is not None:
         wanted["description"] = row.description
     if (english := _english(row)) is not None:
@@ -369,8 +405,20 @@ def _changes(product: Product, row: ImportRow) -> dict[str, Any]:
     return {k: v for k, v in wanted.items() if getattr(product, k) != v}
 
 
-def _new_product(row: ImportRow, owner: Owner) -> Product:
+def _new_product(row: ImportRow, owner: Owner, where: Placed | None) -> Product:
+    """The row's product; in the row's commune, or else in its owner's."""
     english = _english(row)
+    place = (
+        where.columns()
+        if where is not None
+        else {
+            "commune": owner.commune,
+            "commune_code": owner.commune_code,
+            "commune_name": owner.commune_name,
+            "province": owner.province,
+            "province_code": owner.province_code,
+        }
+    )
     return Product(
         id=uuid.uuid4(),
         owner_id=owner.id,
@@ -382,8 +430,7 @@ def _new_product(row: ImportRow, owner: Owner) -> Product:
         unit_step=row.unit_step or Decimal(1),
         price_vnd=row.price_vnd,
         stock=row.stock,
-        commune=row.commune or owner.commune,
-        province=owner.province,
+        **place,
         external_refs=products.new_refs(row.external_refs or []),
     )
 
@@ -394,12 +441,14 @@ class _Writer:
 
     session: AsyncSession
     resolved: dict[str, Owner | None]
+    places: dict[int, Placed]
     result: ImportResult
     update_existing: bool
 
     async def write(self, plan: _Plan) -> None:
-        for _line, row in plan.rows:
-            product = await self._product(row, await self._owner(row))
+        for line, row in plan.rows:
+            where = self.places.get(line)
+            product = await self._product(row, await self._owner(row), where)
             await self._certificate(product, row)
         # A large file takes longer than a commit may after its first write: what it wrote
         # is stamped changed again, now, just before the commit (app.core.changes).
@@ -420,25 +469,18 @@ class _Writer:
             self.result.owners_created += 1
         return owner
 
-    async def _product(self, row: ImportRow, owner: Owner) -> Product:
+    async def _product(self, row: ImportRow, owner: Owner, where: Placed | None) -> Product:
         """The owner's product of this name, created or brought up to date with the row."""
         product = await products.find_by_owner_and_name(self.session, owner.id, row.product_name)
         refs = row.external_refs or []
         if product is None:
-            created = product = _new_product(row, owner)
-            product.commune_code = await commune_code_of(
-                self.session, product.commune, product.province
-            )
+            created = product = _new_product(row, owner, where)
             # A ref the checks found free may be taken meanwhile by the API: 409 then.
             await products.write(self.session, product, refs, lambda: self.session.add(created))
             self.result.products_created += 1
             return product
-        changes = _changes(product, row) if self.update_existing else {}
+        changes = _changes(product, row, where) if self.update_existing else {}
         changed = bool(changes)
-        if "commune" in changes:
-            changes["commune_code"] = await commune_code_of(
-                self.session, changes["commune"], product.province
-            )
 
         def change() -> None:
             nonlocal changed
@@ -486,6 +528,7 @@ async def import_csv(
     plan.errors.extend(_repeated_products(plan))
     plan.errors.extend(_repeated_refs(plan))
     plan.errors.extend(await _taken_refs(session, plan, resolved))
+    places = await _places(session, plan, resolved)
     if plan.errors:
         raise _refuse(sorted(plan.errors, key=lambda e: e.line))
     result = ImportResult(
@@ -497,7 +540,7 @@ async def import_csv(
         products_unchanged=0,
         certificates_created=0,
     )
-    writer = _Writer(session, resolved, result, update_existing)
+    writer = _Writer(session, resolved, places, result, update_existing)
     if dry_run:
         # Do the very same work inside a savepoint and roll it back: the counts are exact.
         savepoint = await session.begin_nested()

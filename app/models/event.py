@@ -53,10 +53,14 @@ class Event(TimestampedMixin, Base):
     ends_at: Mapped[datetime]
     venue: Mapped[str | None] = mapped_column(String(300))
     commune: Mapped[str] = mapped_column(String(100))
-    # The official code of the commune `commune` names (app.geography resolves it on write),
-    # or None while the free text names none.
+    # Where the row is, as app.geography resolves it on write: `commune` is the commune's
+    # official name without its kind ("Hữu Lũng"), `commune_name` with it ("Xã Hữu Lũng"),
+    # `province` the province's official name. The codes and `commune_name` are None only on
+    # rows written before codes existed whose free text names no commune, or several.
     commune_code: Mapped[str | None] = mapped_column(String(5))
+    commune_name: Mapped[str | None] = mapped_column(String(100))
     province: Mapped[str] = mapped_column(String(100))
+    province_code: Mapped[str | None] = mapped_column(String(2))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str | None] = mapped_column(Text)
@@ -81,6 +85,7 @@ class Event(TimestampedMixin, Base):
         Index("ix_events_updated_at_id", "updated_at", "id"),  # the change feed
         Index("ix_events_ends_at", "ends_at"),
         Index("ix_events_commune_key", "commune_key"),
+        Index("ix_events_commune_code", "commune_code"),
     )
 
     def status_at(self, now: datetime) -> EventStatus:

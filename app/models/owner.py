@@ -30,10 +30,14 @@ class Owner(TimestampedMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[OwnerKind] = mapped_column(str_enum(OwnerKind, "owner_kind"))
     commune: Mapped[str] = mapped_column(String(100))
-    # The official code of the commune `commune` names (app.geography resolves it on write),
-    # or None while the free text names none.
+    # Where the row is, as app.geography resolves it on write: `commune` is the commune's
+    # official name without its kind ("Hữu Lũng"), `commune_name` with it ("Xã Hữu Lũng"),
+    # `province` the province's official name. The codes and `commune_name` are None only on
+    # rows written before codes existed whose free text names no commune, or several.
     commune_code: Mapped[str | None] = mapped_column(String(5))
+    commune_name: Mapped[str | None] = mapped_column(String(100))
     province: Mapped[str] = mapped_column(String(100))
+    province_code: Mapped[str | None] = mapped_column(String(2))
     representative: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(30))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -54,6 +58,8 @@ class Owner(TimestampedMixin, Base):
     __table_args__ = (
         Index("ix_owners_sort_name_id", "sort_name", "id"),
         Index("ix_owners_commune_key", "commune_key"),
+        Index("ix_owners_commune_code", "commune_code"),
+        Index("ix_owners_province_code", "province_code"),
         Index("ix_owners_province_key", "province_key"),
         # PostgreSQL only (see migrations/env.py): trigram index for `LIKE '%term%'` search.
         Index(

@@ -84,10 +84,14 @@ class Product(TimestampedMixin, Base):
     price_vnd: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[Decimal | None]  # None: not tracked (a tourism site, say)
     commune: Mapped[str] = mapped_column(String(100))
-    # The official code of the commune `commune` names (app.geography resolves it on write),
-    # or None while the free text names none.
+    # Where the row is, as app.geography resolves it on write: `commune` is the commune's
+    # official name without its kind ("Hữu Lũng"), `commune_name` with it ("Xã Hữu Lũng"),
+    # `province` the province's official name. The codes and `commune_name` are None only on
+    # rows written before codes existed whose free text names no commune, or several.
     commune_code: Mapped[str | None] = mapped_column(String(5))
+    commune_name: Mapped[str | None] = mapped_column(String(100))
     province: Mapped[str] = mapped_column(String(100))
+    province_code: Mapped[str | None] = mapped_column(String(2))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     status: Mapped[ProductStatus] = mapped_column(
@@ -124,6 +128,7 @@ class Product(TimestampedMixin, Base):
         Index("ix_products_sort_name_id", "sort_name", "id"),
         Index("ix_products_price_vnd_id", "price_vnd", "id"),
         Index("ix_products_commune_key", "commune_key"),
+        Index("ix_products_commune_code", "commune_code"),
         Index("ix_products_group", "group"),
         # PostgreSQL only (see migrations/env.py): trigram index for `LIKE '%term%'` search.
         Index(

@@ -10,7 +10,8 @@ from sqlalchemy import Select, update
 from app.core.orm import utcnow
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
-from app.core.text import fold, like_pattern, search_terms
+from app.core.text import like_pattern, search_terms
+from app.geography.schemas import PlaceFilter
 from app.models.owner import Owner
 from app.models.product import Product
 from app.owners.schemas import OwnerQuery
@@ -22,22 +23,23 @@ class OwnerRepository(Repository[Owner]):
     model = Owner
     noun = "owner"
 
-    def filtered(self, query: OwnerQuery) -> Select[Owner]:
-        """Owners matching every filter of `query`."""
+    def filtered(self, query: OwnerQuery, where: PlaceFilter) -> Select[Owner]:
+        """Owners matching every filter of `query`, its commune and province as `where`
+        names them."""
         stmt = self.select().where(Owner.status == query.status)
         if query.kind is not None:
             stmt = stmt.where(Owner.kind == query.kind)
-        if query.commune is not None:
-            stmt = stmt.where(Owner.commune_key == fold(query.commune))
-        if query.province is not None:
-            stmt = stmt.where(Owner.province_key == fold(query.province))
+        if where.commune_code is not None:
+            stmt = stmt.where(Owner.commune_code == where.commune_code)
+        if where.province_code is not None:
+            stmt = stmt.where(Owner.province_code == where.province_code)
         for term in search_terms(query.q or ""):
             stmt = stmt.where(Owner.search_text.like(like_pattern(term), escape="\\"))
         return stmt
 
-    async def search(self, query: OwnerQuery) -> tuple[list[Owner], str | None]:
+    async def search(self, query: OwnerQuery, where: PlaceFilter) -> tuple[list[Owner], str | None]:
         """One page of `query`, by name."""
-        return await self.page(self.filtered(query), BY_NAME, query)
+        return await self.page(self.filtered(query, where), BY_NAME, query)
 
     async def named(self, folded_names: Collection[str]) -> list[Owner]:
         """Every owner whose folded name is one of these."""

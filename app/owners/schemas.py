@@ -20,6 +20,13 @@ from app.core.schemas import (
     Timestamp,
     Url,
 )
+from app.geography.schemas import (
+    CommuneCode,
+    CommuneName,
+    CommuneShortName,
+    ProvinceCode,
+    ProvinceName,
+)
 from app.models.owner import OwnerKind, OwnerStatus
 
 
@@ -63,8 +70,16 @@ class OwnerCreate(OwnerFields):
 
     name: Name = Field(description="Name in Vietnamese, e.g. `Công ty TNHH MTV Ngọc Quế`.")
     kind: OwnerKind = Field(description="company, cooperative, household or community.")
-    commune: Place = Field(description="Commune (xã/phường), e.g. `Hữu Lũng`.")
-    province: Place = Field(default=DEFAULT_PROVINCE, description="Province, e.g. `Lạng Sơn`.")
+    commune: Place = Field(
+        description="Commune (xã/phường): its code (`06385`) or its name, accents and "
+        "`xã`/`phường` optional (`Hữu Lũng`), looked up in `province`; stored as its official "
+        "name."
+    )
+    province: Place = Field(
+        default=DEFAULT_PROVINCE,
+        description="Province: its code (`20`) or its name (`Lạng Sơn`); stored as its "
+        "official name.",
+    )
 
 
 class OwnerUpdate(OwnerFields):
@@ -96,8 +111,11 @@ class OwnerRead(BaseModel):
     id: uuid.UUID
     name: str
     kind: OwnerKind
-    commune: str
-    province: str
+    commune: CommuneShortName
+    commune_code: CommuneCode
+    commune_name: CommuneName
+    province: ProvinceName
+    province_code: ProvinceCode
     representative: str | None
     phone: str | None
     email: str | None
@@ -113,8 +131,15 @@ class OwnerQuery(PageQuery):
     """`GET /v1/owners`: the filters (all combine), with the page."""
 
     kind: OwnerKind | None = Field(default=None, description="Only owners of this kind.")
-    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
-    province: PlaceQuery | None = Field(default=None, description="Province, accents optional.")
+    commune: PlaceQuery | None = Field(
+        default=None,
+        description="Only owners of this commune: its code (`06385`) or its name, accents and "
+        "`xã`/`phường` optional, looked up in `province` (default `Lạng Sơn`).",
+    )
+    province: PlaceQuery | None = Field(
+        default=None,
+        description="Only owners of this province: its code (`20`) or its name, accents optional.",
+    )
     q: SearchText | None = Field(
         default=None, description="Words in the name or representative; accents optional."
     )

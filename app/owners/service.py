@@ -8,7 +8,7 @@ from collections.abc import Collection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
-from app.geography.service import commune_code_of
+from app.geography.service import place, place_changes, place_filter
 from app.models.owner import Owner, OwnerStatus
 from app.owners.repository import OwnerRepository
 from app.owners.schemas import OwnerCreate, OwnerQuery, OwnerUpdate
@@ -25,7 +25,9 @@ async def get_owner(
 
 
 async def list_owners(session: AsyncSession, query: OwnerQuery) -> tuple[list[Owner], str | None]:
-    return await OwnerRepository(session).search(query)
+    return await OwnerRepository(session).search(
+        query, await place_filter(session, query.commune, query.province)
+    )
 
 
 async def owners_named(session: AsyncSession, folded_names: Collection[str]) -> list[Owner]:
@@ -34,8 +36,9 @@ async def owners_named(session: AsyncSession, folded_names: Collection[str]) -> 
 
 
 async def create_owner(session: AsyncSession, data: OwnerCreate) -> Owner:
-    owner = Owner(**data.model_dump())
-    owner.commune_code = await commune_code_of(session, owner.commune, owner.province)
+    fields = data.model_dump()
+    where = await place(session, fields.pop("commune"), fields.pop("province"))
+    owner = Owner(**fields, **where.columns())
     session.add(owner)
     await session.flush()
     return owner
@@ -53,10 +56,9 @@ async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -
     it)."""
     changes = data.model_dump(exclude_unset=True)
     renamed = "name" in changes and changes["name"] != owner.name
+    await place_changes(session, changes, owner.commune, owner.province)
     for field, value in changes.items():
         setattr(owner, field, value)
-    if {"commune", "province"} & changes.keys():
-        owner.commune_code = await commune_code_of(session, owner.commune, owner.province)
     await session.flush()
     if renamed:
         await OwnerRepository(session).touch_products(owner.id)

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
+from app.geography.schemas import PlaceFilter
 from app.models.event import EventProduct
 from app.models.owner import Owner
 from app.models.product import Product, ProductExternalRef, ProductStatus
@@ -105,8 +106,9 @@ class ProductRepository(Repository[Product]):
             raise self.not_found(product_id)
         return row[0], row[1]
 
-    def filtered(self, query: ProductQuery, today: date) -> Select[Any]:
-        """Active products matching every filter of `query`, with their owner and stars."""
+    def filtered(self, query: ProductQuery, where: PlaceFilter, today: date) -> Select[Any]:
+        """Active products matching every filter of `query` (its commune and province as
+        `where` names them), with their owner and stars."""
         stmt = self.rated(today).where(Product.status == ProductStatus.active)
         stars = current_stars(today)
         if query.group is not None:
@@ -115,8 +117,10 @@ class ProductRepository(Repository[Product]):
             stmt = stmt.where(stars >= query.min_stars)
         if query.certified is not None:
             stmt = stmt.where(stars.is_not(None) if query.certified else stars.is_(None))
-        if query.commune is not None:
-            stmt = stmt.where(Product.commune_key == fold(query.commune))
+        if where.commune_code is not None:
+            stmt = stmt.where(Product.commune_code == where.commune_code)
+        if where.province_code is not None:
+            stmt = stmt.where(Product.province_code == where.province_code)
         if query.owner_id is not None:
             stmt = stmt.where(Product.owner_id == query.owner_id)
         if query.event_id is not None:
@@ -133,10 +137,12 @@ class ProductRepository(Repository[Product]):
             stmt = stmt.where(Product.id.in_(_matching(term)))
         return stmt
 
-    async def search(self, query: ProductQuery, today: date) -> tuple[list[Rated], str | None]:
+    async def search(
+        self, query: ProductQuery, where: PlaceFilter, today: date
+    ) -> tuple[list[Rated], str | None]:
         """One page of `query`, in its sort; one SQL statement whatever the page size."""
         rows, next_cursor = await self.page_rows(
-            self.filtered(query, today), ordering(query.sort, today), query
+            self.filtered(query, where, today), ordering(query.sort, today), query
         )
         return [(product, stars) for product, stars in rows], next_cursor
 

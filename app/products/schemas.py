@@ -52,6 +52,13 @@ from app.core.schemas import (
     Timestamp,
     trim,
 )
+from app.geography.schemas import (
+    CommuneCode,
+    CommuneName,
+    CommuneShortName,
+    ProvinceCode,
+    ProvinceName,
+)
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 from app.owners.schemas import OwnerRef
 
@@ -85,7 +92,16 @@ class ProductQuery(ChangesQuery):
         default=None,
         description="true: only products with a valid 3+ star certificate; false: without.",
     )
-    commune: PlaceQuery | None = Field(default=None, description="Commune, accents optional.")
+    commune: PlaceQuery | None = Field(
+        default=None,
+        description="Only products of this commune: its code (`06385`) or its name, accents "
+        "and `xã`/`phường` optional, looked up in `province` (default `Lạng Sơn`).",
+    )
+    province: PlaceQuery | None = Field(
+        default=None,
+        description="Only products of this province: its code (`20`) or its name, accents "
+        "optional.",
+    )
     owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's.")
     event_id: uuid.UUID | None = Field(
         default=None, description="Only products entered in this event."
@@ -243,8 +259,15 @@ class ProductCreate(ProductFields):
         json_schema_extra={"default": 1},
     )
     price_vnd: PriceVnd = Field(description="Price per unit, whole VND.")
-    commune: Place = Field(description="Commune where it is made or found, e.g. `Bắc Sơn`.")
-    province: Place = Field(default=DEFAULT_PROVINCE, description="Province.")
+    commune: Place = Field(
+        description="Commune where it is made or found: its code (`06385`) or its name, "
+        "accents and `xã`/`phường` optional (`Bắc Sơn`), looked up in `province`; stored as "
+        "its official name."
+    )
+    province: Place = Field(
+        default=DEFAULT_PROVINCE,
+        description="Province: its code (`20`) or its name; stored as its official name.",
+    )
     images: Images = Field(default_factory=list)
     external_refs: ExternalRefs = Field(default_factory=list)
 
@@ -323,8 +346,11 @@ class ProductRead(BaseModel):
     unit_step: QuantityOut = Field(description="Orders are multiples of this.")
     price_vnd: int = Field(description="Price per unit, whole VND.")
     stock: QuantityOut | None = Field(description="Units in stock; null: not tracked.")
-    commune: str
-    province: str
+    commune: CommuneShortName
+    commune_code: CommuneCode
+    commune_name: CommuneName
+    province: ProvinceName
+    province_code: ProvinceCode
     latitude: float | None
     longitude: float | None
     stars: int | None = Field(

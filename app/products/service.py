@@ -15,7 +15,7 @@ from app.core.errors import Forbidden
 from app.core.external_refs import ExternalRef, ExternalRefRead, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference, localize
 from app.core.orm import touch
-from app.geography.service import commune_code_of
+from app.geography.service import place, place_changes, place_filter
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
 from app.owners.schemas import OwnerRef
@@ -56,7 +56,10 @@ def read(product: Product, stars: int | None, languages: LanguagePreference) -> 
         price_vnd=product.price_vnd,
         stock=product.stock,
         commune=product.commune,
+        commune_code=product.commune_code,
+        commune_name=product.commune_name,
         province=product.province,
+        province_code=product.province_code,
         latitude=product.latitude,
         longitude=product.longitude,
         stars=stars,
@@ -98,7 +101,8 @@ async def list_products(
     products = ProductRepository(session)
     if query.feed:
         return await products.changed(query, today, horizon)
-    return await products.search(query, today)
+    where = await place_filter(session, query.commune, query.province)
+    return await products.search(query, where, today)
 
 
 def ensure_owner_may_act_for(principal: Principal, owner_id: uuid.UUID) -> None:
@@ -168,12 +172,12 @@ async def create_product(
     await _ensure_owner_exists(session, data.owner_id)
     fields = data.model_dump(exclude={"external_refs"})
     stored = data.model_dump(mode="json", exclude_none=True, include={"translations", "images"})
+    where = await place(session, data.commune, data.province)
     product = Product(
         id=uuid.uuid4(),
-        **{**fields, **stored},
+        **{**fields, **stored, **where.columns()},
         external_refs=new_refs(data.external_refs),
     )
-    product.commune_code = await commune_code_of(session, product.commune, product.province)
     await write(session, product, data.external_refs, lambda: session.add(product))
     return await get_product(session, product.id, today)
 
@@ -193,12 +197,7 @@ async def update_product(
             )
         await _ensure_owner_exists(session, new_owner)
     refs = data.external_refs
-    if {"commune", "province"} & changes.keys():
-        changes["commune_code"] = await commune_code_of(
-            session,
-            changes.get("commune", product.commune),
-            changes.get("province", product.province),
-        )
+    await place_changes(session, changes, product.commune, product.province)
 
     def change() -> None:
         for field, value in changes.items():

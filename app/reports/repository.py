@@ -23,6 +23,24 @@ from app.products.stars import CERTIFIED_STARS, current_stars
 Ts = TypeVarTuple("Ts")
 
 
+def _by_code(
+    code: ColumnElement[Any], name: ColumnElement[Any], commune: ColumnElement[Any]
+) -> tuple[ColumnElement[Any], ...]:
+    """GROUP BY one commune: its code and official name, whatever text its rows hold; rows
+    without a code (written before codes, naming no commune) by their text."""
+    return code, name, case((code.is_(None), commune))
+
+
+@dataclass(frozen=True)
+class CommuneKey:
+    """A commune a report counts by: its code and official name (None on rows written before
+    codes whose commune names none), and the name rows store (`Product.commune`)."""
+
+    code: str | None
+    commune: str
+    name: str | None
+
+
 @dataclass(frozen=True)
 class ProductRow:
     product_id: uuid.UUID
@@ -177,6 +195,30 @@ class CatalogRepository(Repository[Product]):
         )
         return [(r[0], int(r[1]), int(r[2] or 0)) for r in rows]
 
+    async def by_commune(self, today: date) -> list[tuple[CommuneKey, int, int]]:
+        """Products and certified products per commune, by code: one row per commune (a row
+        written before codes whose commune names none is counted under its text, without a
+        code); most products first, then by name (folded)."""
+        stars = current_stars(today)
+        inner = (
+            select(
+                Product.commune_code.label("code"),
+                Product.commune.label("commune"),
+                Product.commune_name.label("name"),
+                Product.commune_key.label("key"),
+                stars.label("stars"),
+            )
+            .where(_active)
+            .subquery()
+        )
+        certified = func.sum(case((inner.c.stars >= CERTIFIED_STARS, 1), else_=0))
+        rows = await self.session.execute(
+            select(inner.c.code, func.min(inner.c.commune), inner.c.name, func.count(), certified)
+            .group_by(*_by_code(inner.c.code, inner.c.name, inner.c.commune))
+            .order_by(func.count().desc(), func.min(inner.c.key), inner.c.code)
+        )
+        return [(CommuneKey(r[0], r[1], r[2]), int(r[3]), int(r[4] or 0)) for r in rows]
+
     async def expiring(self, today: date, until: date) -> list[tuple[Certificate, Product, Owner]]:
         """Certificates valid today that end by `until`, soonest first, with product and owner."""
         rows = await self.session.execute(
@@ -245,6 +287,8 @@ class Visits:
                 checked_in.label("checked_in"),
                 Product.commune.label("commune"),
                 Product.commune_key.label("commune_key"),
+                Product.commune_code.label("commune_code"),
+                Product.commune_name.label("commune_name"),
             )
             .join(Product, Product.id == Booking.product_id)
             .where(*self.where())
@@ -325,20 +369,28 @@ class TourismRepository(Repository[Booking]):
         rows = await self.session.execute(stmt)
         return [(r[0], r[1], r[2], r[3], self._read(r, 4)) for r in rows]
 
-    async def by_commune(self, visits: Visits) -> list[tuple[str, int, Figures]]:
-        """(commune, experiences booked, figures); most people first, then by name (folded)."""
+    async def by_commune(self, visits: Visits) -> list[tuple[CommuneKey, int, Figures]]:
+        """(commune, experiences booked, figures), one row per commune by code (a row written
+        before codes whose commune names none is counted under its text, without a code);
+        most people first, then by name (folded)."""
         counted = visits.counted()
         stmt = (
             select(
-                counted.c.commune,
+                counted.c.commune_code,
+                func.min(counted.c.commune),
+                counted.c.commune_name,
                 func.count(distinct(counted.c.product_id)),
                 *self._figures(counted),
             )
-            .group_by(counted.c.commune, counted.c.commune_key)
-            .order_by(func.sum(counted.c.people).desc(), counted.c.commune_key, counted.c.commune)
+            .group_by(*_by_code(counted.c.commune_code, counted.c.commune_name, counted.c.commune))
+            .order_by(
+                func.sum(counted.c.people).desc(),
+                func.min(counted.c.commune_key),
+                counted.c.commune_code,
+            )
         )
         rows = await self.session.execute(stmt)
-        return [(r[0], int(r[1]), self._read(r, 2)) for r in rows]
+        return [(CommuneKey(r[0], r[1], r[2]), int(r[3]), self._read(r, 4)) for r in rows]
 
     async def by_month(self, visits: Visits) -> list[tuple[int, int, Figures]]:
         """(year, month, figures); oldest first."""

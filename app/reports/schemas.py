@@ -6,6 +6,7 @@ import uuid
 from pydantic import BaseModel, Field
 
 from app.core.schemas import Day, QuantityOut, Timestamp
+from app.geography.schemas import CommuneCode, CommuneName, CommuneShortName
 from app.models.product import CertificateLevel, ProductGroup, Unit
 
 
@@ -80,7 +81,9 @@ class GroupCount(BaseModel):
 
 
 class CommuneCount(BaseModel):
-    commune: str
+    commune: CommuneShortName
+    commune_code: CommuneCode
+    commune_name: CommuneName
     products: int
     certified: int = Field(description="Of which rated 3 stars or more today.")
 
@@ -155,7 +158,9 @@ class ExperienceDayVisitors(Visitors):
 
 
 class CommuneVisitors(Visitors):
-    commune: str
+    commune: CommuneShortName
+    commune_code: CommuneCode
+    commune_name: CommuneName
     experiences: int = Field(description="Experiences of the commune with a booking counted.")
 
 

@@ -161,7 +161,7 @@ async def catalog(session: AsyncSession, *, today: date, days: int, now: datetim
     repo = CatalogRepository(session)
     by_stars = dict(await repo.by_stars(today))
     by_group = await repo.by(today, Product.group)
-    by_commune = await repo.by(today, Product.commune)
+    by_commune = await repo.by_commune(today)
     expiring = await repo.expiring(today, today + timedelta(days=days))
     return CatalogReport(
         today=today,
@@ -175,7 +175,14 @@ async def catalog(session: AsyncSession, *, today: date, days: int, now: datetim
             for group, n, c in by_group
         ],
         by_commune=[
-            CommuneCount(commune=commune, products=n, certified=c) for commune, n, c in by_commune
+            CommuneCount(
+                commune=place.commune,
+                commune_code=place.code,
+                commune_name=place.name,
+                products=n,
+                certified=c,
+            )
+            for place, n, c in by_commune
         ],
         expiring=_expiring(expiring, today),
         generated_at=now,
@@ -220,8 +227,14 @@ async def tourism(session: AsyncSession, query: TourismQuery, *, now: datetime) 
             for day, product_id, name, commune, figures in await repo.by_experience_day(visits)
         ],
         by_commune=[
-            CommuneVisitors(commune=commune, experiences=count, **_figures(figures))
-            for commune, count, figures in await repo.by_commune(visits)
+            CommuneVisitors(
+                commune=place.commune,
+                commune_code=place.code,
+                commune_name=place.name,
+                experiences=count,
+                **_figures(figures),
+            )
+            for place, count, figures in await repo.by_commune(visits)
         ],
         by_month=[
             MonthVisitors(month=f"{year:04d}-{month:02d}", **_figures(figures))

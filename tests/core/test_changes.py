@@ -22,6 +22,7 @@ from app.core.config import Environment, Settings
 from app.core.db import begin_write
 from app.core.errors import DatabaseTimeout
 from app.demo.seed import seed_demo
+from app.geography.service import Placed
 from app.imports import products as importer
 from app.models import Owner, OwnerKind, Product, ProductGroup, Role, Unit
 from tests.helpers import InsertProduct, KeyFactory, problem, read_feed
@@ -180,8 +181,8 @@ async def test_an_import_that_runs_past_the_deadline_commits(
 ) -> None:
     write_row = importer._Writer._product
 
-    async def slow_row(writer: Any, row: Any, owner: Owner) -> Product:
-        product = await write_row(writer, row, owner)
+    async def slow_row(writer: Any, row: Any, owner: Owner, where: Placed | None) -> Product:
+        product = await write_row(writer, row, owner, where)
         await asyncio.sleep(DEADLINE_S / 2)
         return product
 

@@ -111,9 +111,9 @@ LONGEST_NAMES = ["ﬄ" * 200, "ß" * 200, "茶" * 200, "\U0001d518" * 200]  # a 
 async def test_the_longest_names_are_stored_and_paged_by_name(
     client: httpx.AsyncClient, make_owner: OwnerFactory
 ) -> None:
-    ids = [(await make_owner(name=name, commune="ﬄ" * 100))["id"] for name in LONGEST_NAMES]
+    ids = [(await make_owner(name=name, commune="Hữu Lũng"))["id"] for name in LONGEST_NAMES]
 
-    seen = await _page_all(client, "/v1/owners", {"commune": "ﬄ" * 100})
+    seen = await _page_all(client, "/v1/owners", {"commune": "Hữu Lũng"})
 
     assert sorted(seen) == sorted(ids)
 
@@ -211,10 +211,11 @@ async def _page_all(client: httpx.AsyncClient, path: str, params: dict[str, str]
 async def test_the_longest_names_are_stored_and_paged_for_products_and_events(
     client: httpx.AsyncClient, insert_product: InsertProduct, insert_event: InsertEvent
 ) -> None:
+    # The longest commune too: rows written before codes keep their text, whatever it is.
     products = [
         str((await insert_product(name=name, commune="ß" * 100)).id) for name in LONGEST_NAMES
     ]
     events = [str((await insert_event(name=name, commune="ß" * 100)).id) for name in LONGEST_NAMES]
 
     assert sorted(await _page_all(client, "/v1/products", {"sort": "name"})) == sorted(products)
-    assert sorted(await _page_all(client, "/v1/events", {"commune": "ß" * 100})) == sorted(events)
+    assert sorted(await _page_all(client, "/v1/events", {})) == sorted(events)

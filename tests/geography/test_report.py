@@ -8,26 +8,27 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Owner
-from tests.helpers import OwnerFactory, ocop
+from tests.helpers import InsertProduct, OwnerFactory, ocop
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_the_report_lists_an_owner_whose_commune_does_not_resolve_with_its_id(
-    database_url: str, make_owner: OwnerFactory
+async def test_the_report_lists_a_row_whose_commune_does_not_resolve_with_its_id(
+    database_url: str, make_owner: OwnerFactory, insert_product: InsertProduct
 ) -> None:
-    good = await make_owner(name="HTX Hữu Lũng", commune="xã Hữu Lũng", province="Lạng Sơn")
-    bad = await make_owner(name="HTX Atlantis", commune="Atlantis", province="Lạng Sơn")
+    owner = await make_owner(name="HTX Hữu Lũng", commune="xã Hữu Lũng", province="Lạng Sơn")
+    # Written before codes existed (the API refuses it now): free text that names no commune.
+    bad = await insert_product(owner_id=owner["id"], commune="Atlantis")
 
     result = ocop(database_url, "geography", "report")
 
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"owners {bad['id']} commune='Atlantis' province='Lạng Sơn': unknown_commune "
+        f"products {bad.id} commune='Atlantis' province='Lạng Sơn': unknown_commune "
         "(candidates: none)",
         "1 row(s) whose commune does not resolve",
     ]
-    assert good["id"] not in result.stdout
+    assert owner["id"] not in result.stdout
 
 
 async def test_the_report_of_resolving_rows_is_empty_and_succeeds(
@@ -49,24 +50,36 @@ async def test_every_demo_owner_product_and_event_names_a_commune_that_resolves(
     assert (result.returncode, result.stdout) == (0, "0 row(s) whose commune does not resolve\n")
 
 
-async def test_fill_gives_rows_written_before_codes_their_commune_s_code(
+async def test_fill_places_rows_written_before_codes_and_keeps_their_updated_at(
     database_url: str, db: AsyncSession, make_owner: OwnerFactory
 ) -> None:
     written_before = await make_owner(name="HTX Hữu Lũng", commune="Huu Lung")
-    await make_owner(name="HTX Atlantis", commune="Atlantis")
     owner_id = uuid.UUID(written_before["id"])
     await db.execute(
         update(Owner)
         .where(Owner.id == owner_id)
-        .values(commune_code=None, updated_at=Owner.updated_at)
+        .values(
+            commune="huu lung",
+            commune_code=None,
+            commune_name=None,
+            province="lang son",
+            province_code=None,
+            updated_at=Owner.updated_at,
+        )
     )
     await db.commit()
 
     result = ocop(database_url, "geography", "fill")
 
     assert (result.returncode, result.stdout) == (0, "1 row(s) given their commune's code\n")
-    row = (
-        await db.execute(select(Owner.commune_code, Owner.updated_at).where(Owner.id == owner_id))
-    ).one()
-    assert row.commune_code == "06385"
+    row = (await db.execute(select(Owner).where(Owner.id == owner_id))).scalar_one()
+    assert (
+        row.commune,
+        row.commune_key,
+        row.commune_code,
+        row.commune_name,
+        row.province,
+        row.province_key,
+        row.province_code,
+    ) == ("Hữu Lũng", "huu lung", "06385", "Xã Hữu Lũng", "Lạng Sơn", "lang son", "20")
     assert row.updated_at.isoformat().replace("+00:00", "Z") == written_before["updated_at"]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.geography.schemas import PlaceFilter
 from app.products.repository import ProductRepository, ordering
 from app.products.schemas import ProductQuery, ProductSort
 
@@ -19,7 +20,7 @@ async def plan_of(db: AsyncSession, q: str) -> str:
     today = date(2026, 6, 15)
     query = ProductQuery(q=q, sort=ProductSort.name)
     stmt = ordering(query.sort, today).apply(
-        ProductRepository(db).filtered(query, today), query.cursor, query.limit
+        ProductRepository(db).filtered(query, PlaceFilter(), today), query.cursor, query.limit
     )
     dialect = (await db.connection()).dialect
     sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
@@ -51,7 +52,7 @@ async def test_a_page_past_a_cursor_seeks_the_index(db: AsyncSession) -> None:
     )
     query = ProductQuery(sort=ProductSort.newest, cursor=cursor)
     stmt = ordering(query.sort, today).apply(
-        ProductRepository(db).filtered(query, today), query.cursor, query.limit
+        ProductRepository(db).filtered(query, PlaceFilter(), today), query.cursor, query.limit
     )
     dialect = (await db.connection()).dialect
     sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

@@ -5,6 +5,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Product, ProductGroup, ProductStatus, Role
 from tests.helpers import FakeClock, InsertProduct, KeyFactory, csv_rows
@@ -13,6 +15,10 @@ pytestmark = pytest.mark.anyio
 
 TODAY = date(2026, 6, 15)
 SCORES = {3: 60, 4: 80, 5: 95}
+BAC_SON = {"commune": "Bắc Sơn", "commune_code": "06325", "commune_name": "Xã Bắc Sơn"}
+CHI_LANG = {"commune": "Chi Lăng", "commune_code": "06463", "commune_name": "Xã Chi Lăng"}
+HUU_LUNG = {"commune": "Hữu Lũng", "commune_code": "06385", "commune_name": "Xã Hữu Lũng"}
+VAN_QUAN = {"commune": "Văn Quan", "commune_code": "06253", "commune_name": "Xã Văn Quan"}
 
 
 async def certify(
@@ -82,10 +88,10 @@ async def test_catalog_counts_products_by_stars_group_and_commune(
         {"group": "herbal", "products": 1, "certified": 1},
     ]
     assert report["by_commune"] == [
-        {"commune": "Bắc Sơn", "products": 2, "certified": 1},
-        {"commune": "Chi Lăng", "products": 1, "certified": 0},
-        {"commune": "Hữu Lũng", "products": 1, "certified": 1},
-        {"commune": "Văn Quan", "products": 1, "certified": 1},
+        {**BAC_SON, "products": 2, "certified": 1},
+        {**CHI_LANG, "products": 1, "certified": 0},
+        {**HUU_LUNG, "products": 1, "certified": 1},
+        {**VAN_QUAN, "products": 1, "certified": 1},
     ]
     assert [
         (e["product_name"], e["stars"], e["valid_until"], e["days_left"])
@@ -148,3 +154,25 @@ async def test_catalog_report_is_for_admins(
     )
 
     assert (await client.get("/v1/reports/catalog", headers=headers)).status_code == 403
+
+
+async def test_one_commune_is_one_row_whatever_its_rows_say_and_text_without_a_code_its_own(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    db: AsyncSession,
+    insert_product: InsertProduct,
+) -> None:
+    await insert_product(name="Quýt", commune="Bắc Sơn")
+    spelled = await insert_product(name="Hồng", commune="xã Bắc Sơn")
+    await insert_product(name="Cũ", commune="Atlantis")  # written before codes: no code
+    # A row of Bắc Sơn whose text says it otherwise still counts there.
+    await db.execute(update(Product).where(Product.id == spelled.id).values(commune="bac son"))
+    await db.commit()
+
+    report = (await client.get("/v1/reports/catalog", headers=admin)).json()
+
+    assert report["by_commune"] == [
+        {**BAC_SON, "products": 2, "certified": 0},
+        {"commune": "Atlantis", "commune_code": None, "commune_name": None, "products": 1,
+         "certified": 0},
+    ]  # fmt: skip

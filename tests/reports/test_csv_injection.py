@@ -104,7 +104,11 @@ def test_catalog_text_that_a_spreadsheet_would_run_is_neutralised(name: str, cel
         products=1,
         by_stars=[StarsCount(stars=4, products=1), StarsCount(stars=None, products=0)],
         by_group=[GroupCount(group=ProductGroup.food, products=1, certified=1)],
-        by_commune=[CommuneCount(commune=name, products=1, certified=1)],
+        by_commune=[
+            CommuneCount(
+                commune=name, commune_code=None, commune_name=None, products=1, certified=1
+            )
+        ],
         expiring=[
             ExpiringCertificate(
                 certificate_id=uuid.uuid4(),
