@@ -78,9 +78,7 @@ def _fields(kind: Any) -> list[tuple[type[BaseModel], str]]:
 
 NUMERIC_FIELDS = _fields(lambda schema, _field: _is_numeric(schema))
 BOOLEAN_FIELDS = _fields(lambda schema, _field: _is_boolean(schema))
-OMITTABLE_FIELDS = _fields(
-    lambda schema, field: field.default is None and not _takes_null(schema)
-)
+OMITTABLE_FIELDS = _fields(lambda schema, field: field.default is None and not _takes_null(schema))
 
 
 def _refused_at(model: type[BaseModel], field: str, value: object) -> None:
