@@ -53,13 +53,17 @@ async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -
     it)."""
     changes = data.model_dump(exclude_unset=True)
     renamed = "name" in changes and changes["name"] != owner.name
+    searched_as = owner.search_text
     for field, value in changes.items():
         setattr(owner, field, value)
     if {"commune", "province"} & changes.keys():
         owner.commune_code = await commune_code_of(session, owner.commune, owner.province)
     await session.flush()
+    repository = OwnerRepository(session)
+    if owner.search_text != searched_as:
+        await repository.retext_products(owner.id, searched_as, owner.search_text)
     if renamed:
-        await OwnerRepository(session).touch_products(owner.id)
+        await repository.touch_products(owner.id)
     return owner
 
 
