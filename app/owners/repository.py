@@ -51,7 +51,10 @@ class OwnerRepository(Repository[Owner]):
         await self.session.execute(
             update(Product)
             .where(Product.owner_id == owner_id)
-            .values(search_text=func.substr(Product.search_text, 1, kept, type_=Text) + new)
+            .values(
+                search_text=func.substr(Product.search_text, 1, kept, type_=Text) + new,
+                updated_at=Product.updated_at,  # a rename touches them (`touch_products`)
+            )
             .execution_options(synchronize_session=False)
         )
 

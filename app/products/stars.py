@@ -78,10 +78,17 @@ def _window(today: date) -> tuple[ColumnElement[date], ColumnElement[date]]:
     return bound(func.max(lower), EARLIEST), bound(func.min(upper), LATEST)
 
 
-def restarred(today: date) -> dict[str, ColumnElement[Any]]:
-    """The values of an UPDATE of products that stores their stars as of `today`."""
+def restarred(today: date) -> dict[str, Any]:
+    """The values of an UPDATE of products that stores their stars as of `today`. It keeps
+    `updated_at`: days passing are no change of a product (its feed), and a certificate write
+    touches the product itself."""
     since, until = _window(today)
-    return {"stars": current_stars(today), "stars_from": since, "stars_until": until}
+    return {
+        "stars": current_stars(today),
+        "stars_from": since,
+        "stars_until": until,
+        "updated_at": Product.updated_at,
+    }
 
 
 def lapsed(today: date) -> ColumnElement[bool]:

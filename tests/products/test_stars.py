@@ -372,6 +372,7 @@ async def test_an_imported_certificate_stores_the_stars(
 
 
 async def test_the_worker_recomputes_stars_a_new_day_changed(
+    client: httpx.AsyncClient,
     app: FastAPI,
     settings: Settings,
     clock: FakeClock,
@@ -388,7 +389,12 @@ async def test_the_worker_recomputes_stars_a_new_day_changed(
 
     clock.advance(timedelta(days=1))
 
+    before = (await client.get(f"/v1/products/{product['id']}")).json()
+
     assert await keeper.run_once() == 1
     tomorrow = TODAY + timedelta(days=1)
     assert (await stored(db))[product["id"]] == (None, tomorrow, date(9999, 12, 31))
     assert await keeper.run_once() == 0
+    # Days passing are no change of the product: its feed position and version stay.
+    after = (await client.get(f"/v1/products/{product['id']}")).json()
+    assert after == before
