@@ -96,6 +96,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     from app.bookings.expiry import HoldSweeper
     from app.core.logging import log_config
     from app.idempotency.housekeeping import Housekeeper
+    from app.products.upkeep import StarsKeeper
     from app.webhooks.worker import DeliveryWorker
 
     settings = get_settings()
@@ -115,6 +116,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
                 worker.run(stop),
                 Housekeeper(sessionmaker, settings).run(stop),
                 HoldSweeper(sessionmaker, settings).run(stop),
+                StarsKeeper(sessionmaker, settings).run(stop),
             )
         finally:
             await worker.aclose()
@@ -213,12 +215,16 @@ def cmd_idempotency_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_import_products(args: argparse.Namespace) -> int:
+    from app.core.clock import SystemClock
     from app.core.errors import Unprocessable
+    from app.core.zones import local_today
     from app.imports import products as importer
+
+    today = local_today(SystemClock(), get_settings().timezone)
 
     async def work(session: AsyncSession) -> str:
         result = await importer.import_csv(
-            session, importer.decode(args.file.read_bytes()), dry_run=args.dry_run
+            session, importer.decode(args.file.read_bytes()), today=today, dry_run=args.dry_run
         )
         return ", ".join(
             f"{name.replace('_', ' ')}: {value}"
@@ -270,7 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = commands.add_parser(
-        "worker", help="deliver webhooks and purge old idempotent answers until stopped (SIGTERM)"
+        "worker",
+        help="deliver webhooks, purge old idempotent answers, sweep holds and keep stars current "
+        "until stopped (SIGTERM)",
     )
     worker.set_defaults(func=cmd_worker)
 

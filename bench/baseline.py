@@ -46,13 +46,13 @@ _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 # ocop-api's statements, as SQLAlchemy compiles them for asyncpg (`bench/compare.py` checks
 # that the API still runs exactly these).
-LIST_PAGE = """SELECT owners.name, owners.kind, owners.commune, owners.commune_code, owners.commune_name, owners.province, owners.province_code, owners.representative, owners.phone, owners.email, owners.address, owners.website, owners.description, owners.status, owners.sort_name, owners.search_text, owners.commune_key, owners.province_key, owners.id, owners.created_at, owners.updated_at, products.owner_id, products.name AS name_1, products.description AS description_1, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune AS commune_1, products.commune_code AS commune_code_1, products.commune_name AS commune_name_1, products.province AS province_1, products.province_code AS province_code_1, products.latitude, products.longitude, products.status AS status_1, products.images, products.sort_name AS sort_name_1, products.search_text AS search_text_1, products.commune_key AS commune_key_1, products.id AS id_1, products.created_at AS created_at_1, products.updated_at AS updated_at_1, (SELECT CASE WHEN (certificates.stars >= $1::SMALLINT) THEN certificates.stars END AS anon_1 
+LIST_PAGE = """SELECT owners.name, owners.kind, owners.commune, owners.commune_code, owners.commune_name, owners.province, owners.province_code, owners.representative, owners.phone, owners.email, owners.address, owners.website, owners.description, owners.status, owners.sort_name, owners.search_text, owners.commune_key, owners.province_key, owners.id, owners.created_at, owners.updated_at, products.owner_id, products.name AS name_1, products.description AS description_1, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune AS commune_1, products.commune_code AS commune_code_1, products.commune_name AS commune_name_1, products.province AS province_1, products.province_code AS province_code_1, products.latitude, products.longitude, products.status AS status_1, products.images, products.sort_name AS sort_name_1, products.search_text AS search_text_1, products.commune_key AS commune_key_1, products.id AS id_1, products.created_at AS created_at_1, products.updated_at AS updated_at_1, CASE WHEN (products.stars_from <= $1::DATE AND products.stars_until >= $2::DATE) THEN products.stars ELSE (SELECT CASE WHEN (certificates.stars >= $3::SMALLINT) THEN certificates.stars END AS anon_1 
 FROM certificates 
-WHERE certificates.product_id = products.id AND certificates.issued_on <= $2::DATE AND certificates.valid_until >= $3::DATE ORDER BY certificates.issued_on DESC, certificates.created_at DESC 
- LIMIT $4::INTEGER) AS stars, products.created_at AS created_at__1, products.id AS id__1 
+WHERE certificates.product_id = products.id AND certificates.issued_on <= $4::DATE AND certificates.valid_until >= $5::DATE ORDER BY certificates.issued_on DESC, certificates.created_at DESC 
+ LIMIT $6::INTEGER) END AS stars, products.created_at AS created_at__1, products.id AS id__1 
 FROM products JOIN owners ON owners.id = products.owner_id 
-WHERE products.status = $5 ORDER BY products.created_at DESC, products.id DESC 
- LIMIT $6::INTEGER"""  # noqa: E501, W291
+WHERE products.status = $7 ORDER BY products.created_at DESC, products.id DESC 
+ LIMIT $8::INTEGER"""  # noqa: E501, W291
 LIST_REFS = """SELECT product_external_refs.product_id, product_external_refs.id, product_external_refs.system, product_external_refs.external_id 
 FROM product_external_refs 
 WHERE product_external_refs.product_id IN ({ids}) ORDER BY product_external_refs.system, product_external_refs.external_id"""  # noqa: E501, W291
@@ -135,7 +135,9 @@ def cursor(created_at: datetime, product_id: uuid.UUID) -> str:
 async def list_products(pool: asyncpg.Pool, limit: int) -> bytes:
     today = datetime.now(ZONE).date()
     async with pool.acquire() as conn:
-        rows = await conn.fetch(LIST_PAGE, STARS_SHOWN_FROM, today, today, 1, "active", limit + 1)
+        rows = await conn.fetch(
+            LIST_PAGE, today, today, STARS_SHOWN_FROM, today, today, 1, "active", limit + 1
+        )
         page = rows[:limit]
         # As the API: the references of every row fetched, the one past the page included.
         refs: dict[uuid.UUID, list[dict[str, str]]] = {row["id_1"]: [] for row in rows}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import warnings
 from logging.config import fileConfig
 from pathlib import Path
 
@@ -38,6 +40,17 @@ def _include_object(
 
 def _configure(**kwargs: object) -> None:
     url = _url()
+    if not url.startswith("postgresql"):
+        # Other databases cannot reflect expression indexes: alembic warns that it skips the
+        # PostgreSQL-only ones of the models (which `_include_object` leaves out there anyway).
+        for table in target_metadata.tables.values():
+            for index in table.indexes:
+                if index.info.get("postgresql_only"):
+                    warnings.filterwarnings(
+                        "ignore",
+                        message=f".*expression-based index '{re.escape(str(index.name))}'",
+                        category=UserWarning,
+                    )
     context.configure(
         target_metadata=target_metadata,
         include_object=_include_object,

@@ -11,6 +11,7 @@ from app.certificates.schemas import CertificateCreate, CertificateRead
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
+from app.core.zones import TodayDep
 
 router = APIRouter(prefix="/v1/products/{product_id:uuid}/certificates", tags=["certificates"])
 
@@ -38,8 +39,9 @@ async def add_certificate(
     _admin: AdminPrincipal,
     product_id: uuid.UUID,
     body: CertificateCreate,
+    today: TodayDep,
 ) -> CertificateRead:
     """Record an OCOP certificate for a product (admin); the product's stars follow from it."""
-    certificate = await service.certify(session, product_id, body)
+    certificate = await service.certify(session, product_id, body, today)
     response.headers["Location"] = f"/v1/products/{product_id}/certificates"
     return CertificateRead.model_validate(certificate)

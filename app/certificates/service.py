@@ -67,9 +67,10 @@ async def add_certificate(
     decision_no: str,
     issued_on: date,
     valid_until: date | None = None,
+    today: date,
 ) -> Certificate:
     """Record an evaluation of a product locked for update; its stars follow from it
-    (`app.products.stars`)."""
+    (`app.products.stars`), stored as of `today` in the same transaction."""
     _check_score(stars, score)
     valid_until = valid_until or add_months(issued_on, VALIDITY_MONTHS)
     if valid_until < issued_on:
@@ -91,11 +92,12 @@ async def add_certificate(
     session.add(certificate)
     touch(product)  # its stars may change: a change of the product, for its feed
     await session.flush()
+    await products.restar(session, product.id, today)
     return certificate
 
 
 async def certify(
-    session: AsyncSession, product_id: uuid.UUID, data: CertificateCreate
+    session: AsyncSession, product_id: uuid.UUID, data: CertificateCreate, today: date
 ) -> Certificate:
     """Record a certificate for the product (404 if there is none), locked meanwhile so that
     two certificates under one decision cannot both pass the check."""
@@ -108,6 +110,7 @@ async def certify(
         decision_no=data.decision_no,
         issued_on=data.issued_on,
         valid_until=data.valid_until,
+        today=today,
     )
 
 

@@ -155,7 +155,10 @@ class Settings(BaseSettings):
     housekeeping_interval_s: float = Field(
         default=3600,
         gt=0,
-        description="How often `ocop worker` deletes stored answers past their retention.",
+        description=(
+            "How often `ocop worker` deletes stored answers past their retention and recomputes"
+            " the stars that a new day changed."
+        ),
     )
     bookings_sweep_interval_s: float = Field(
         default=30,

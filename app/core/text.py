@@ -8,11 +8,12 @@ import unicodedata
 from app.core.errors import Unprocessable
 
 MAX_SEARCH_TERMS = 8
-"""The most words a search may have. Each word is one more subquery that must match (on
-PostgreSQL a trigram index scan, for products a union of two), and the planner's time grows
-faster than the word count: 100 words took 0.75 s to plan on 70 products. Eight covers every
-product name of the demo data (seven words at most) and any real search, which names the
-distinctive part: "bac son", not the nine words of "Hợp tác xã Du lịch cộng đồng Quỳnh Sơn"."""
+"""The most words a search may have. Each word is one more condition that must match (on
+PostgreSQL a trigram index condition), and the planner's time grows faster than the word
+count: 100 words took 0.75 s to plan on 70 products (when each word was a sub-select). Eight
+covers every product name of the demo data (seven words at most) and any real search, which
+names the distinctive part: "bac son", not the nine words of
+"Hợp tác xã Du lịch cộng đồng Quỳnh Sơn"."""
 
 FOLD_GROWTH = 3
 """How many characters `fold` can make of one: case folding writes "ﬄ" as "ffl" and "ß" as

@@ -86,3 +86,35 @@ def day_start(day: date, zone: tzinfo) -> datetime:
 def day_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants from the start of `first` to the end of `last`, local days inclusive."""
     return day_start(first, zone), day_start(last + timedelta(days=1), zone)
+
+
+class day_after(FunctionElement[date]):
+    """`day_after(column)`: the day after a date. PostgreSQL adds an integer to a date; SQLite
+    stores dates as ISO text and shifts them with its `date()` function."""
+
+    type = Date()
+    inherit_cache = True
+    name = "day_after"
+    shift = 1
+
+
+class day_before(day_after):
+    """`day_before(column)`: the day before a date."""
+
+    inherit_cache = True
+    name = "day_before"
+    shift = -1
+
+
+@compiles(day_after, "postgresql")
+@compiles(day_before, "postgresql")
+def _day_after_postgresql(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"({compiler.process(column, **kw)} {element.shift:+d})"
+
+
+@compiles(day_after, "sqlite")
+@compiles(day_before, "sqlite")
+def _day_after_sqlite(element: day_after, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"date({compiler.process(column, **kw)}, '{element.shift:+d} day')"

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import restamp
+from app.core.config import get_settings
 from app.core.text import fold
+from app.core.zones import zone
 from app.demo import data
 from app.demo import products as demo_products
 from app.demo.bookings import seed_bookings
@@ -38,7 +40,10 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> SeedR
         if owner.name not in existing:
             await owners.create_owner(session, owner)
             report.add("owners")
-    imported = await importer.import_csv(session, demo_products.csv_text(), update_existing=False)
+    today = (now or datetime.now(UTC)).astimezone(zone(get_settings().timezone)).date()
+    imported = await importer.import_csv(
+        session, demo_products.csv_text(), today=today, update_existing=False
+    )
     for kind, count in (
         ("owners", imported.owners_created),
         ("products", imported.products_created),

@@ -16,6 +16,7 @@ import io
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -444,6 +445,7 @@ class _Writer:
     places: dict[int, Placed]
     result: ImportResult
     update_existing: bool
+    today: date
 
     async def write(self, plan: _Plan) -> None:
         for line, row in plan.rows:
@@ -509,12 +511,18 @@ class _Writer:
             score=row.score,
             decision_no=row.decision_no,
             issued_on=row.issued_on,
+            today=self.today,
         )
         self.result.certificates_created += 1
 
 
 async def import_csv(
-    session: AsyncSession, text: str, *, dry_run: bool = False, update_existing: bool = True
+    session: AsyncSession,
+    text: str,
+    *,
+    today: date,
+    dry_run: bool = False,
+    update_existing: bool = True,
 ) -> ImportResult:
     """Check every row, then write them all (or, with `dry_run`, only say what would change).
 
@@ -540,7 +548,7 @@ async def import_csv(
         products_unchanged=0,
         certificates_created=0,
     )
-    writer = _Writer(session, resolved, places, result, update_existing)
+    writer = _Writer(session, resolved, places, result, update_existing, today)
     if dry_run:
         # Do the very same work inside a savepoint and roll it back: the counts are exact.
         savepoint = await session.begin_nested()

@@ -10,6 +10,7 @@ from app.api_keys.auth import AdminPrincipal
 from app.core.db import SessionDep
 from app.core.errors import DomainError
 from app.core.openapi import responses
+from app.core.zones import TodayDep
 from app.imports import products as importer
 from app.imports.schemas import ImportResult
 
@@ -62,10 +63,12 @@ async def import_products(
     dry_run: Annotated[
         bool, Query(description="Check the file and report what would change; write nothing.")
     ] = False,
+    *,
+    today: TodayDep,
 ) -> ImportResult:
     """Import products and certificates from CSV (admin): every row valid, or nothing written."""
     if (content_type or "").split(";")[0].strip().lower() != "text/csv":
         raise UnsupportedMediaType("Send the file as `Content-Type: text/csv`.")
     # The size is the body limit's (`BODY_LIMITS`): a larger file is never read.
     raw = await request.body()
-    return await importer.import_csv(session, importer.decode(raw), dry_run=dry_run)
+    return await importer.import_csv(session, importer.decode(raw), today=today, dry_run=dry_run)

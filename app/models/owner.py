@@ -71,9 +71,13 @@ class Owner(TimestampedMixin, Base):
         ),
     )
 
+    def searchable(self) -> str:
+        """What a search matches of the owner (its products' search text ends with it)."""
+        return fold(" ".join(filter(None, [self.name, self.representative])))
+
     def derive_keys(self) -> None:
         self.sort_name = fold(self.name)
-        self.search_text = fold(" ".join(filter(None, [self.name, self.representative])))
+        self.search_text = self.searchable()
         self.commune_key = fold(self.commune)
         self.province_key = fold(self.province)
 

@@ -19,8 +19,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    func,
+    inspect,
+    select,
+    text,
 )
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, object_session, relationship
+from sqlalchemy.orm.util import identity_key
 
 from app.core.orm import Base, TimestampedMixin
 from app.core.text import FOLD_GROWTH, fold
@@ -104,6 +109,13 @@ class Product(TimestampedMixin, Base):
     sort_name: Mapped[str] = mapped_column(String(200 * FOLD_GROWTH))  # fold(name)
     search_text: Mapped[str] = mapped_column(Text)
     commune_key: Mapped[str] = mapped_column(String(100 * FOLD_GROWTH))
+    # The product's stars by `app.products.stars.current_stars`, stored, and the days
+    # [stars_from, stars_until] during which that answer holds; kept by certificate writes and
+    # refreshed as days pass (app.products.stars).
+    # Deferred: reads select them as SQL (`shown_stars`), never load them into the entity.
+    stars: Mapped[int | None] = mapped_column(SmallInteger, deferred=True)
+    stars_from: Mapped[date] = mapped_column(Date, default=date(1, 1, 1), deferred=True)
+    stars_until: Mapped[date] = mapped_column(Date, default=date(9999, 12, 31), deferred=True)
 
     owner: Mapped[Owner] = relationship(lazy="raise")
     certificates: Mapped[list[Certificate]] = relationship(
@@ -130,6 +142,17 @@ class Product(TimestampedMixin, Base):
         Index("ix_products_commune_key", "commune_key"),
         Index("ix_products_commune_code", "commune_code"),
         Index("ix_products_group", "group"),
+        # Rows whose stored stars lapse (app.products.stars.lapsed): few, found by range scans.
+        Index("ix_products_stars_from", "stars_from"),
+        Index("ix_products_stars_until", "stars_until"),
+        # PostgreSQL only (see migrations/env.py): `sort=stars` read in index order.
+        Index(
+            "ix_products_star_rank_sort_name_id",
+            func.coalesce(text("stars"), 0).desc(),
+            "sort_name",
+            "id",
+            info={"postgresql_only": True},
+        ),
         # PostgreSQL only (see migrations/env.py): trigram index for `LIKE '%term%'` search.
         Index(
             "ix_products_search_text_trgm",
@@ -140,22 +163,49 @@ class Product(TimestampedMixin, Base):
         ),
     )
 
-    def derive_keys(self) -> None:
+    def derive_keys(self, owner_text: str | None) -> None:
+        """The folded copies; `search_text` too when given the owner's (`Owner.search_text`):
+        the product's names, then its owner's name and representative, so that one match on
+        one column finds a product by either."""
+        self.sort_name = fold(self.name)
+        self.commune_key = fold(self.commune)
+        if owner_text is None:
+            return
         names = [self.name]
         for translation in (self.translations or {}).values():
             if isinstance(translation, dict) and isinstance(translation.get("name"), str):
                 names.append(translation["name"])
-        self.sort_name = fold(self.name)
-        self.search_text = fold(" ".join(names))
-        self.commune_key = fold(self.commune)
+        self.search_text = f"{fold(' '.join(names))} {owner_text}"
+
+
+_SEARCHED = ("name", "translations", "owner_id")
+"""What a product's `search_text` is made of (with its owner's, which the owner keeps)."""
+
+
+def _owner_text(connection: Connection, target: Product) -> str:
+    """The owner's search text, from the session's copy when it holds one (as it does when the
+    owner was just checked or written), else from the database."""
+    session = object_session(target)
+    key = identity_key(Owner, target.owner_id)
+    owner = session.identity_map.get(key) if session is not None else None
+    if isinstance(owner, Owner) and "name" in owner.__dict__ and "representative" in owner.__dict__:
+        return owner.searchable()
+    text_ = connection.scalar(select(Owner.search_text).where(Owner.id == target.owner_id))
+    return text_ or ""
 
 
 @event.listens_for(Product, "before_insert")
-@event.listens_for(Product, "before_update")
-def _derive_product_keys(
-    _mapper: Mapper[Product], _connection: Connection, target: Product
+def _derive_new_product_keys(
+    _mapper: Mapper[Product], connection: Connection, target: Product
 ) -> None:
-    target.derive_keys()
+    target.derive_keys(_owner_text(connection, target))
+
+
+@event.listens_for(Product, "before_update")
+def _derive_product_keys(_mapper: Mapper[Product], connection: Connection, target: Product) -> None:
+    state = inspect(target)
+    searched = any(state.attrs[name].history.has_changes() for name in _SEARCHED)
+    target.derive_keys(_owner_text(connection, target) if searched else None)
 
 
 class ProductExternalRef(Base):

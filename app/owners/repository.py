@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, Text, func, update
 
 from app.core.orm import utcnow
 from app.core.pagination import Ordering, SortKey
@@ -45,6 +45,20 @@ class OwnerRepository(Repository[Owner]):
         """Every owner whose folded name is one of these."""
         stmt = self.select().where(Owner.sort_name.in_(folded_names))
         return list((await self.session.scalars(stmt)).all())
+
+    async def retext_products(self, owner_id: uuid.UUID, old: str, new: str) -> None:
+        """Give the owner's products its new search text: theirs ends with the owner's
+        (`Product.derive_keys`), so the end is swapped in place, in one statement."""
+        kept = func.length(Product.search_text) - len(old)
+        await self.session.execute(
+            update(Product)
+            .where(Product.owner_id == owner_id)
+            .values(
+                search_text=func.substr(Product.search_text, 1, kept, type_=Text) + new,
+                updated_at=Product.updated_at,  # a rename touches them (`touch_products`)
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     async def touch_products(self, owner_id: uuid.UUID) -> None:
         """Mark the owner's products changed now: they show its name (the change feed)."""

@@ -57,11 +57,15 @@ async def update_owner(session: AsyncSession, owner: Owner, data: OwnerUpdate) -
     changes = data.model_dump(exclude_unset=True)
     renamed = "name" in changes and changes["name"] != owner.name
     await place_changes(session, changes, owner.commune, owner.province)
+    searched_as = owner.search_text
     for field, value in changes.items():
         setattr(owner, field, value)
     await session.flush()
+    repository = OwnerRepository(session)
+    if owner.search_text != searched_as:
+        await repository.retext_products(owner.id, searched_as, owner.search_text)
     if renamed:
-        await OwnerRepository(session).touch_products(owner.id)
+        await repository.touch_products(owner.id)
     return owner
 
 

@@ -1,5 +1,5 @@
 """Product queries, stock's SQL included. A product is read with its owner and its current stars
-(`app.products.stars`), in one statement."""
+(`app.products.stars`), in one statement; the stars' stored copy is written here."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union, update
-from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy import Select, and_, event, or_, select, update
+from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import Ordering, SortKey
@@ -18,10 +18,9 @@ from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
 from app.geography.schemas import PlaceFilter
 from app.models.event import EventProduct
-from app.models.owner import Owner
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.products.schemas import ProductQuery, ProductSort, Rated
-from app.products.stars import current_stars
+from app.products.stars import freshness, lapsed, restarred, shown_stars, star_rank
 
 
 def ordering(sort: ProductSort, today: date) -> Ordering:
@@ -45,31 +44,52 @@ def ordering(sort: ProductSort, today: date) -> Ordering:
             )
         case ProductSort.stars:
             keys = (
-                SortKey(func.coalesce(current_stars(today), 0), int, descending=True),
+                SortKey(star_rank(), int, descending=True),
                 SortKey(Product.sort_name, str),
                 by_id,
             )
     return Ordering(sort.value, keys)
 
 
-def _matching(term: str) -> CompoundSelect[Any]:
-    """Ids of products whose own text or whose owner's name contains the folded term.
-
-    A union of two single-table searches rather than one OR across the join, so that on
-    PostgreSQL each side can use its trigram index (an OR spanning two tables can use neither).
-    """
-    pattern = like_pattern(term)
-    named, owned, owner = aliased(Product), aliased(Product), aliased(Owner)
-    return union(
-        select(named.id).where(named.search_text.like(pattern, escape="\\")),
-        select(owned.id)
-        .join(owner, owner.id == owned.owner_id)
-        .where(owner.search_text.like(pattern, escape="\\")),
-    )
+def _matching(term: str) -> ColumnElement[bool]:
+    """Products whose own text or whose owner's name contains the folded term: one column holds
+    both (`Product.derive_keys`), and on PostgreSQL one trigram index serves it."""
+    return Product.search_text.like(like_pattern(term), escape="\\")
 
 
 def _named_by(system: str, external_id: str) -> ColumnElement[bool]:
     return and_(ProductExternalRef.system == system, ProductExternalRef.external_id == external_id)
+
+
+_STARS_CURRENT = "ocop_stars_current"
+_STARS_WRITTEN = "ocop_stars_written"
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_stars(session: Session) -> None:
+    """Once committed, remember what `make_stars_current` did; forget again what a concurrent
+    read may have remembered before a certificate write of this transaction committed."""
+    current = session.info.pop(_STARS_CURRENT, None)
+    if current is not None:
+        freshness.mark(*current)
+    written = session.info.pop(_STARS_WRITTEN, None)
+    if written is not None:
+        freshness.forget(written)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_stars_marks(session: Session) -> None:
+    session.info.pop(_STARS_CURRENT, None)
+    session.info.pop(_STARS_WRITTEN, None)
+
+
+def by_stars(query: ProductQuery) -> bool:
+    """Whether a catalogue query sorts or filters by stars (which reads the stored copy)."""
+    return (
+        query.sort == ProductSort.stars
+        or query.min_stars is not None
+        or query.certified is not None
+    )
 
 
 class ProductRepository(Repository[Product]):
@@ -87,7 +107,7 @@ class ProductRepository(Repository[Product]):
 
     def rated(self, today: date) -> Select[Any]:
         """Products with their owner and their stars on `today`."""
-        return self.select().add_columns(current_stars(today).label("stars"))
+        return self.select().add_columns(shown_stars(today).label("stars"))
 
     async def get_rated(
         self, product_id: uuid.UUID, today: date, *, for_update: bool = False
@@ -110,7 +130,7 @@ class ProductRepository(Repository[Product]):
         """Active products matching every filter of `query` (its commune and province as
         `where` names them), with their owner and stars."""
         stmt = self.rated(today).where(Product.status == ProductStatus.active)
-        stars = current_stars(today)
+        stars = Product.stars  # stored: `search` makes it current first when a filter reads it
         if query.group is not None:
             stmt = stmt.where(Product.group == query.group)
         if query.min_stars is not None:
@@ -134,13 +154,17 @@ class ProductRepository(Repository[Product]):
             named = select(ProductExternalRef.product_id).where(_named_by(*ref))
             stmt = stmt.where(Product.id.in_(named))
         for term in search_terms(query.q or ""):
-            stmt = stmt.where(Product.id.in_(_matching(term)))
+            stmt = stmt.where(_matching(term))
         return stmt
 
     async def search(
         self, query: ProductQuery, where: PlaceFilter, today: date
     ) -> tuple[list[Rated], str | None]:
-        """One page of `query`, in its sort; one SQL statement whatever the page size."""
+        """One page of `query`, in its sort; one SQL statement whatever the page size (and,
+        when it sorts or filters by stars, the first time this process does so on a new day, one
+        more that makes the stored stars current)."""
+        if by_stars(query):
+            await self.make_stars_current(today)
         rows, next_cursor = await self.page_rows(
             self.filtered(query, where, today), ordering(query.sort, today), query
         )
@@ -177,6 +201,44 @@ class ProductRepository(Repository[Product]):
             .options(selectinload(Product.external_refs))
         )
         return await self.session.scalar(stmt.order_by(Product.created_at).limit(1))
+
+    def _database(self) -> str:
+        return str(self.session.get_bind().engine.url)
+
+    async def make_stars_current(self, today: date) -> None:
+        """Recompute the stored stars of the products whose window does not hold `today` (a
+        set-based UPDATE, which an index on each window bound makes cheap when nothing lapsed),
+        unless this process already did so for `today`; remembered once the transaction commits.
+        """
+        database = self._database()
+        if freshness.is_current(database, today):
+            return
+        await self.refresh_stars(today)
+        self.session.sync_session.info[_STARS_CURRENT] = (database, today)
+
+    async def refresh_stars(self, today: date) -> int:
+        """Recompute the stored stars of every product whose window does not hold `today`; how
+        many there were."""
+        result = await self.session.execute(
+            update(Product)
+            .where(lapsed(today))
+            .values(restarred(today))
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+    async def restar(self, product_id: uuid.UUID, today: date) -> None:
+        """Store the product's stars as of `today`, after a change of its certificates, in the
+        same transaction. The row now holds around `today` only: this process forgets which day
+        its stored stars were current for."""
+        await self.session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(restarred(today))
+            .execution_options(synchronize_session=False)
+        )
+        freshness.forget(self._database())
+        self.session.sync_session.info[_STARS_WRITTEN] = self._database()
 
     async def stock_levels(
         self, product_ids: Sequence[uuid.UUID]

@@ -85,6 +85,16 @@ async def get_product(
     return await ProductRepository(session).get_rated(product_id, today, for_update=for_update)
 
 
+async def restar(session: AsyncSession, product_id: uuid.UUID, today: date) -> None:
+    """Store the product's stars anew after a change of its certificates (same transaction)."""
+    await ProductRepository(session).restar(product_id, today)
+
+
+async def refresh_stars(session: AsyncSession, today: date) -> int:
+    """Recompute the stored stars that no longer hold `today` (the worker's pass); how many."""
+    return await ProductRepository(session).refresh_stars(today)
+
+
 async def load_product(
     session: AsyncSession, product_id: uuid.UUID, *, for_update: bool = False
 ) -> Product:

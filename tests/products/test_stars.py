@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.config import Settings
+from app.core.text import fold
+from app.models import Product
+from app.products.upkeep import StarsKeeper
 from tests.helpers import CertificateFactory, CreateProductViaApi, FakeClock, problem
 
 pytestmark = pytest.mark.anyio
@@ -240,3 +248,153 @@ async def test_certificate_history_is_public_latest_first(
 
     assert [c["id"] for c in first["items"]] == [newer["id"]]
     assert second == {"items": [older], "next_cursor": None}
+
+
+def rule(certificates: list[tuple[int, date, date]], day: date) -> int | None:
+    """The stars rule in Python, for certificates (stars, issued_on, valid_until) in the order
+    they were recorded: the latest issued (then recorded) valid on `day`, from 3 stars."""
+    valid = [
+        (issued, order, stars)
+        for order, (stars, issued, until) in enumerate(certificates)
+        if issued <= day <= until
+    ]
+    if not valid:
+        return None
+    stars = max(valid)[2]
+    return stars if stars >= 3 else None
+
+
+async def stored(db: AsyncSession) -> dict[str, tuple[int | None, date, date]]:
+    """Each product's stored stars and their window, as the database holds them."""
+    rows = await db.execute(
+        select(Product.id, Product.stars, Product.stars_from, Product.stars_until)
+    )
+    await db.rollback()
+    return {str(pid): (stars, since, until) for pid, stars, since, until in rows}
+
+
+def on(day: date) -> datetime:
+    """Noon of `day` in the province."""
+    return datetime(day.year, day.month, day.day, 5, tzinfo=UTC)
+
+
+async def test_stored_stars_follow_the_rule_through_random_writes_and_days(
+    client: httpx.AsyncClient,
+    clock: FakeClock,
+    db: AsyncSession,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
+) -> None:
+    """Certificates recorded on random days, read on days before, between and after them (each
+    direction): every answer is the rule's, and so is every stored value inside its window."""
+    rng = random.Random(13)
+    products = [await create_product_via_api(name=f"Sản phẩm {i}") for i in range(6)]
+    history: dict[str, list[tuple[int, date, date]]] = {p["id"]: [] for p in products}
+    start = date(2024, 1, 1)
+    days = [start + timedelta(days=rng.randrange(0, 4 * 365)) for _ in range(10)]
+
+    async def check(day: date) -> None:
+        clock.set(on(day))
+        expected = {p["name"]: rule(history[p["id"]], day) for p in products}
+        for product in products:
+            assert await stars(client, product) == expected[product["name"]], day
+        assert await listed(client, certified="true") == sorted(
+            n for n, s in expected.items() if s is not None
+        ), day
+        assert await listed(client, min_stars=4) == sorted(
+            n for n, s in expected.items() if s is not None and s >= 4
+        ), day
+        by_stars = (await client.get("/v1/products", params={"sort": "stars"})).json()["items"]
+        assert [p["name"] for p in by_stars] == sorted(
+            expected, key=lambda n: (-(expected[n] or 0), fold(n))
+        ), day
+        for product_id, (value, since, until) in (await stored(db)).items():
+            assert since <= day <= until, day  # a read by stars made every row current
+            for inside in {since, until, day}:
+                if start - timedelta(days=2000) <= inside <= start + timedelta(days=4000):
+                    assert value == rule(history[product_id], inside), (day, inside)
+
+    for n in range(18):
+        product = rng.choice(products)
+        issued = start + timedelta(days=rng.randrange(0, 4 * 365))
+        valid_until = issued + timedelta(days=rng.randrange(0, 3 * 365))
+        stars_ = rng.randint(1, 5)
+        clock.set(on(rng.choice(days)))  # the writer's day: any, before or after the certificate
+        await add_certificate(
+            product["id"],
+            stars_,
+            issued,
+            valid_until=valid_until.isoformat(),
+            decision_no=f"{n}/QĐ-UBND",
+        )
+        history[product["id"]].append((stars_, issued, valid_until))
+        if n % 6 == 5:
+            for day in rng.sample(days, 3):
+                await check(day)
+    for day in [*sorted(days), *sorted(days, reverse=True)]:
+        await check(day)
+
+
+async def test_a_certificate_write_stores_the_stars_in_its_transaction(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
+) -> None:
+    """The row holds the new stars as the write commits: a read by stars that finds the stored
+    stars already current for today (this process made them so just before) sees them."""
+    product = await create_product_via_api(name="A")
+    assert await listed(client, certified="true") == []
+
+    await add_certificate(product["id"], 4, date(2025, 9, 30))
+
+    assert (await stored(db))[product["id"]] == (4, date(2025, 9, 30), date(2028, 9, 30))
+    assert await listed(client, certified="true") == ["A"]
+    assert await listed(client, min_stars=4) == ["A"]
+
+
+async def test_an_imported_certificate_stores_the_stars(
+    client: httpx.AsyncClient, admin: dict[str, str], db: AsyncSession
+) -> None:
+    csv = (
+        "owner_name,owner_kind,commune,product_name,group,unit,price_vnd,stars,decision_no,"
+        "issued_on\n"
+        "Hợp tác xã Hồng Phong,cooperative,Bắc Sơn,Na Chi Lăng,food,kg,30000,5,9/QĐ-UBND,"
+        "2025-09-30\n"
+    )
+    response = await client.post(
+        "/v1/products/import", content=csv, headers={**admin, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 200, response.text
+
+    assert list((await stored(db)).values()) == [(5, date(2025, 9, 30), date(2028, 9, 30))]
+    assert await listed(client, min_stars=5) == ["Na Chi Lăng"]
+
+
+async def test_the_worker_recomputes_stars_a_new_day_changed(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    settings: Settings,
+    clock: FakeClock,
+    db: AsyncSession,
+    create_product_via_api: CreateProductViaApi,
+    add_certificate: CertificateFactory,
+) -> None:
+    product = await create_product_via_api()
+    other = await create_product_via_api(name="Khác")
+    await add_certificate(product["id"], 4, date(2023, 6, 1), valid_until=TODAY.isoformat())
+    await add_certificate(other["id"], 3, date(2025, 6, 1))
+    keeper = StarsKeeper(app.state.sessionmaker, settings, clock=clock)
+    assert await keeper.run_once() == 0
+
+    clock.advance(timedelta(days=1))
+
+    before = (await client.get(f"/v1/products/{product['id']}")).json()
+
+    assert await keeper.run_once() == 1
+    tomorrow = TODAY + timedelta(days=1)
+    assert (await stored(db))[product["id"]] == (None, tomorrow, date(9999, 12, 31))
+    assert await keeper.run_once() == 0
+    # Days passing are no change of the product: its feed position and version stay.
+    after = (await client.get(f"/v1/products/{product['id']}")).json()
+    assert after == before
