@@ -369,8 +369,8 @@ class UploadedCheckIn(BaseModel):
     displaced_check_in: CheckInRead | None = Field(
         default=None,
         description="For an accepted scan earlier than the ticket's check-in recorded before "
-        "it (online, or uploaded by another gate): that check-in (when, which gate, which key), "
-        "which no longer counts (`outcome`: duplicate). Null otherwise.",
+        "it (online, or uploaded by another gate): the check-in it displaced (when, which "
+        "gate, which key), which no longer counts (`outcome`: duplicate). Null otherwise.",
     )
     replay: bool = Field(
         description="This key uploaded this very scan before: nothing new was recorded."

@@ -412,3 +412,19 @@ async def test_another_owners_key_may_not_upload_to_this_site(
     )
 
     assert (refused.status_code, problem(refused)["code"]) == (403, "not_this_site")
+
+
+async def test_the_document_describes_and_shows_the_displaced_check_in(
+    client: httpx.AsyncClient,
+) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+
+    result = schemas["UploadedCheckIn"]["properties"]["displaced_check_in"]
+    assert result["anyOf"] == [{"$ref": "#/components/schemas/CheckInRead"}, {"type": "null"}]
+    assert "displaced" in result["description"]
+    (example,) = schemas["CheckInUploadRead"]["examples"]
+    assert (example["results"][0]["reason"], example["results"][0]["first_check_in"]) == (
+        None,
+        None,
+    )
+    assert example["results"][0]["displaced_check_in"]["outcome"] == "duplicate"
