@@ -1,9 +1,10 @@
-"""Real API server processes for tests that need HTTP over a socket (fuzzing, several
-processes sharing one database)."""
+"""Real API server and worker processes for tests that need HTTP over a socket (fuzzing,
+several processes sharing one database)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -38,7 +39,14 @@ class Server:
 @contextmanager
 def api_server(database_url: str, **env: str) -> Iterator[Server]:
     """One `uvicorn` process serving the app on a free port, until the block ends."""
-    port = free_port()
+    with api_servers(database_url, 1, **env) as (server,):
+        yield server
+
+
+@contextmanager
+def api_servers(database_url: str, count: int, **env: str) -> Iterator[list[Server]]:
+    """`count` `uvicorn` processes on one database, started at once (on a loaded machine each
+    takes seconds to import the app), each on a free port, until the block ends."""
     process_env = {
         **os.environ,
         "OCOP_DATABASE_URL": database_url,
@@ -53,44 +61,86 @@ def api_server(database_url: str, **env: str) -> Iterator[Server]:
         "OCOP_DATABASE_STATEMENT_TIMEOUT_MS": "60000",
         **env,
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=process_env,
-    )
-    url = f"http://127.0.0.1:{port}"
+    servers: list[Server] = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"API server exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("API server did not become ready in 30 s")
-            time.sleep(0.1)
-        yield Server(url=url, process=process)
+        for _ in range(count):
+            port = free_port()
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "app.main:create_app",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                env=process_env,
+            )
+            servers.append(Server(url=f"http://127.0.0.1:{port}", process=process))
+        for server in servers:
+            _wait_ready(server)
+        yield servers
     finally:
-        process.terminate()
+        for server in servers:
+            server.process.terminate()
+        for server in servers:
+            try:
+                server.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait()
+
+
+def _wait_ready(server: Server, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"API server exited with {server.process.returncode}")
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            if httpx.get(f"{server.url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"API server did not become ready in {timeout_s:g} s")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def ocop_worker(database_url: str, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`ocop worker`, as `make run` starts it, until the block ends (then SIGTERM, as it
+    expects). It starts working at once: there is nothing to wait for."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        env={
+            **os.environ,
+            "OCOP_DATABASE_URL": database_url,
+            "OCOP_ENVIRONMENT": "test",
+            "OCOP_WEBHOOKS_ALLOW_PRIVATE": "true",
+            **env,
+        },
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+        assert process.poll() is None, f"ocop worker exited with {process.returncode}"
+    finally:
+        _stop(process)
 
 
 def seed_demo(database_url: str) -> None:

@@ -19,13 +19,14 @@ Concurrency: the ticket's first check-in is written by one conditional UPDATE (`
 IS NULL`), so of any number of check-ins racing, in any number of processes, one alone wins;
 the others are duplicates naming it. Offline check-ins (those with an `at`) resolve by time
 instead: the earliest `at` wins (`checked_in_at IS NULL OR checked_in_at > at`), and the one it
-replaces becomes a duplicate. Their ticket is row-locked first, so that the same scan sent
-twice at once is recorded once (a scan a key sent before is answered as it is now resolved, and
-nothing is recorded again). A check-in row-locks its booking first, so a cancel and a check-in
-of the same booking queue instead of crossing, and so do check-ins of its tickets: a booking
-shows its tickets' check-ins, so the one that becomes a ticket's first moves the booking's
-`updated_at` (`touch`, for the bookings' change feed), a write on which two check-ins holding
-a shared lock each would deadlock.
+replaces becomes a duplicate, which the winner names (`displaced_id`) and its answer reports.
+Their ticket is row-locked first, so that the same scan sent twice at once is recorded once (a
+scan a key sent before is answered as it is now resolved, and nothing is recorded again). A
+check-in row-locks its booking first, so a cancel and a check-in of the same booking queue
+instead of crossing, and so do check-ins of its tickets: a booking shows its tickets'
+check-ins, so the one that becomes a ticket's first moves the booking's `updated_at` (`touch`,
+for the bookings' change feed), a write on which two check-ins holding a shared lock each
+would deadlock.
 """
 
 from __future__ import annotations
@@ -123,6 +124,8 @@ class Verdict:
     result: CheckInResult
     reason: CheckInRefusal | None = None
     first: CheckInRead | None = None
+    displaced: CheckInRead | None = None
+    """For an accepted offline scan: the ticket's check-in it displaced, now a duplicate."""
     replay: bool = False
 
 
@@ -209,10 +212,20 @@ async def _first(session: AsyncSession, ticket_id: uuid.UUID) -> CheckInRead | N
     return check_in_read(accepted) if accepted is not None else None
 
 
+def _displaced_read(logged: LoggedCheckIn | None) -> CheckInRead | None:
+    """A check-in an earlier one displaced, as it reads once displaced: a duplicate."""
+    if logged is None:
+        return None
+    return check_in_read(logged).model_copy(update={"outcome": CheckInOutcome.duplicate})
+
+
 async def _as_now(session: AsyncSession, check_in: CheckIn) -> Verdict:
     """A scan this key sent before, answered as it is resolved now."""
     if check_in.outcome is CheckInOutcome.accepted:
-        return Verdict(CheckInResult.accepted, replay=True)
+        displaced = None
+        if check_in.displaced_id is not None:
+            displaced = await CheckInRepository(session).logged(check_in.displaced_id)
+        return Verdict(CheckInResult.accepted, displaced=_displaced_read(displaced), replay=True)
     if check_in.outcome is CheckInOutcome.duplicate:
         first = await _first(session, check_in.ticket_id)
         return Verdict(CheckInResult.duplicate, first=first, replay=True)
@@ -250,7 +263,7 @@ async def _judge(
     offline = scan.at is not None
     at = scan.at if scan.at is not None else staff.now
 
-    async def record(outcome: CheckInOutcome) -> None:
+    async def record(outcome: CheckInOutcome, displaced: LoggedCheckIn | None = None) -> None:
         session.add(
             CheckIn(
                 ticket_id=ticket.id,
@@ -260,6 +273,7 @@ async def _judge(
                 api_key_id=key_id,
                 outcome=outcome,
                 offline=offline,
+                displaced_id=displaced[0].id if displaced is not None else None,
             )
         )
         await session.flush()  # the next scan of the upload may be this one again
@@ -278,11 +292,13 @@ async def _judge(
         await record(refused)
         return Verdict(CheckInResult.refused, CheckInRefusal(refused.value))
     if await tickets.check_in(ticket.id, at, scan.gate, key_id, earliest_wins=offline):
+        displaced = None
         if offline:
-            await check_ins.demote_accepted(ticket.id)  # the later one this replaces, if any
+            displaced = await check_ins.accepted(ticket.id)  # the later one this replaces, if any
+            await check_ins.demote_accepted(ticket.id)
         touch(scanned.booking)  # its ticket's status or `checked_in_at` changed
-        await record(CheckInOutcome.accepted)
-        return Verdict(CheckInResult.accepted)
+        await record(CheckInOutcome.accepted, displaced)
+        return Verdict(CheckInResult.accepted, displaced=_displaced_read(displaced))
     await record(CheckInOutcome.duplicate)
     return Verdict(CheckInResult.duplicate, first=await _first(session, ticket.id))
 
@@ -390,7 +406,8 @@ async def upload(
     scans: list[OfflineCheckIn],
 ) -> CheckInUploadRead:
     """Record what an offline gate of this experience scanned: each scan accepted (the
-    ticket's earliest), a duplicate (naming the one that counts) or refused with its reason.
+    ticket's earliest, naming the later check-in it displaced, if any), a duplicate (naming
+    the one that counts) or refused with its reason.
     Scans are judged earliest first, so within one upload none replaces another; the answer
     lists them in the order sent."""
     tickets = TicketRepository(session)
@@ -419,6 +436,7 @@ def upload_read(scans: list[OfflineCheckIn], verdicts: list[Verdict]) -> CheckIn
             result=verdict.result,
             reason=verdict.reason,
             first_check_in=verdict.first,
+            displaced_check_in=verdict.displaced,
             replay=verdict.replay,
         )
         for sent, verdict in zip(scans, verdicts, strict=True)

@@ -423,11 +423,18 @@ class CheckInRepository(Repository[CheckIn]):
 
     async def accepted(self, ticket_id: uuid.UUID) -> LoggedCheckIn | None:
         """The ticket's accepted check-in (its first), with its key's name."""
+        return await self._one(
+            CheckIn.ticket_id == ticket_id, CheckIn.outcome == CheckInOutcome.accepted
+        )
+
+    async def logged(self, check_in_id: uuid.UUID) -> LoggedCheckIn | None:
+        """One check-in, with its key's name."""
+        return await self._one(CheckIn.id == check_in_id)
+
+    async def _one(self, *where: ColumnElement[bool]) -> LoggedCheckIn | None:
         row = (
             await self.session.execute(
-                self._logged()
-                .where(CheckIn.ticket_id == ticket_id, CheckIn.outcome == CheckInOutcome.accepted)
-                .execution_options(populate_existing=True)
+                self._logged().where(*where).execution_options(populate_existing=True)
             )
         ).first()
         return (row[0], row[1]) if row is not None else None

@@ -34,6 +34,7 @@ from app.bookings.schemas import (
 from app.bookings.service import booking_read
 from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
+from app.core.config import SettingsDep
 from app.core.db import SessionDep
 from app.core.errors import DomainError, problem_for
 from app.core.http import conditional_json
@@ -60,6 +61,7 @@ async def reserve(
     session: SessionDep,
     principal: Booker,
     zone: ZoneDep,
+    settings: SettingsDep,
     body: BookingCreate,
     idempotent: IdempotentDep,
 ) -> Response:
@@ -68,7 +70,9 @@ async def reserve(
     now = idempotent.now
 
     async def work() -> Response:
-        booking = await service.reserve(session, principal, body, now=now, zone=zone)
+        booking = await service.reserve(
+            session, principal, body, now=now, zone=zone, hold=settings.hold_override
+        )
         return conditional_json(
             request,
             booking_read(booking),

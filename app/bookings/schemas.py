@@ -366,12 +366,54 @@ class UploadedCheckIn(BaseModel):
     first_check_in: CheckInRead | None = Field(
         description="For a duplicate: the check-in that counts (when, which gate, which key)."
     )
+    displaced_check_in: CheckInRead | None = Field(
+        default=None,
+        description="For an accepted scan earlier than the ticket's check-in recorded before "
+        "it (online, or uploaded by another gate): the check-in it displaced (when, which "
+        "gate, which key), which no longer counts (`outcome`: duplicate). Null otherwise.",
+    )
     replay: bool = Field(
         description="This key uploaded this very scan before: nothing new was recorded."
     )
 
 
 class CheckInUploadRead(BaseModel):
+    """What became of an upload's scans. In the example, gate 3 scanned a ticket offline at
+    09:02, before the main gate checked it in online at 09:15: the offline scan counts, and
+    names the online check-in it displaced."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "results": [
+                        {
+                            "code": "wOr6ynjZTTk2qLzonQO3fvgIvAqPN4pJ",
+                            "at": "2025-11-08T02:02:11Z",
+                            "gate": "cổng-3",
+                            "result": "accepted",
+                            "reason": None,
+                            "first_check_in": None,
+                            "displaced_check_in": {
+                                "at": "2025-11-08T02:15:40Z",
+                                "received_at": "2025-11-08T02:15:40Z",
+                                "gate": "cổng-chính",
+                                "api_key_id": "5c0e7a9b-2f14-4d3e-8b6a-9e1f0c2d3a4b",
+                                "key_name": "Cổng chính",
+                                "offline": False,
+                                "outcome": "duplicate",
+                            },
+                            "replay": False,
+                        }
+                    ],
+                    "accepted": 1,
+                    "duplicate": 0,
+                    "refused": 0,
+                }
+            ]
+        }
+    )
+
     results: list[UploadedCheckIn] = Field(description="One per scan, in the order sent.")
     accepted: int
     duplicate: int

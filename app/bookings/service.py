@@ -356,9 +356,9 @@ async def reserve(
     now: datetime,
     zone: ZoneInfo,
     client_uuid: uuid.UUID | None = None,
-    hold_minutes: int | None = None,
+    hold: timedelta | None = None,
 ) -> Booking:
-    """Hold places on one start of an experience until `hold_minutes` from now (default: the
+    """Hold places on one start of an experience for `hold` from now (default: the
     experience's own `hold_minutes`).
 
     `client_uuid`: the reseller's id for the booking (OCTO's `uuid`), unique per key: if this
@@ -385,7 +385,7 @@ async def reserve(
         status=BookingStatus.on_hold,
         people=people,
         total_vnd=sum(unit.total_vnd for unit in units),
-        expires_at=now + timedelta(minutes=hold_minutes or offer.experience.hold_minutes),
+        expires_at=now + (hold or timedelta(minutes=offer.experience.hold_minutes)),
         api_key_id=principal.key_id,
         client_uuid=client_uuid,
         reseller_reference=data.reseller_reference,

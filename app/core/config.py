@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -166,6 +167,14 @@ class Settings(BaseSettings):
         description="How often `ocop worker` marks holds past their expiry `expired` (places "
         "are free at the expiry instant anyway).",
     )
+    bookings_hold_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=7200,
+        description="Development and tests only: every new hold lasts this many seconds, "
+        "whatever the experience's `hold_minutes` or a reseller's `expirationMinutes` say (to "
+        "watch holds expire without waiting minutes); unset: as they say.",
+    )
     check_in_clock_skew_s: int = Field(
         default=300,
         ge=0,
@@ -225,6 +234,11 @@ class Settings(BaseSettings):
         and only a database that does not answer at all meets this one."""
         return self.database_statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_S
 
+    @property
+    def hold_override(self) -> timedelta | None:
+        """How long every new hold lasts (`OCOP_BOOKINGS_HOLD_S`), if set."""
+        return timedelta(seconds=self.bookings_hold_s) if self.bookings_hold_s else None
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -257,6 +271,8 @@ class Settings(BaseSettings):
                 raise ValueError("OCOP_FEED_COMMIT_DEADLINE_S must be set in production")
             if self.webhooks_allow_private:
                 raise ValueError("OCOP_WEBHOOKS_ALLOW_PRIVATE must be off in production")
+            if self.bookings_hold_s is not None:
+                raise ValueError("OCOP_BOOKINGS_HOLD_S is for development and tests only")
             if self.database_echo:
                 raise ValueError("OCOP_DATABASE_ECHO logs parameters; keep it off in production")
         return self

@@ -129,6 +129,7 @@ def install_openapi(app: FastAPI) -> None:
                 operation["responses"].pop("422", None)
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        _restore_example_nulls(components)
         _name_schemas_by_title(schema)
         app.openapi_schema = schema
         return schema
@@ -148,6 +149,46 @@ def _declare_errors(operation: dict[str, Any]) -> None:
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": _REF + "Problem"}}}
         elif code == "304":
             response.pop("content", None)
+
+
+def _restore_example_nulls(schemas: dict[str, Any]) -> None:
+    """Put back the nulls of the component schemas' examples. FastAPI writes the document
+    without a single null (`exclude_none`), examples included, so an example's null for a
+    property that is required and nullable (an answer's `reason: null`) vanished, and the
+    example no longer fit its schema. Such a property missing from an example can only have
+    been a null."""
+
+    def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = schemas[schema["$ref"].removeprefix(_REF)]
+        return schema
+
+    def branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+        return [*schema.get("anyOf", ()), *schema.get("oneOf", ())]
+
+    def nullable(schema: dict[str, Any]) -> bool:
+        schema = resolve(schema)
+        return schema.get("type") == "null" or any(nullable(b) for b in branches(schema))
+
+    def fill(schema: dict[str, Any], value: Any) -> None:
+        schema = resolve(schema)
+        for branch in branches(schema):
+            fill(branch, value)
+        properties: dict[str, Any] = schema.get("properties", {})
+        if isinstance(value, dict) and properties:
+            for name in schema.get("required", ()):
+                if name not in value and name in properties and nullable(properties[name]):
+                    value[name] = None
+            for name, item in value.items():
+                if name in properties:
+                    fill(properties[name], item)
+        elif isinstance(value, list) and "items" in schema:
+            for item in value:
+                fill(schema["items"], item)
+
+    for definition in schemas.values():
+        for example in definition.get("examples", ()):
+            fill(definition, example)
 
 
 def _name_schemas_by_title(document: dict[str, Any]) -> None:

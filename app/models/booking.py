@@ -184,6 +184,11 @@ class CheckIn(Base):
     )
     outcome: Mapped[CheckInOutcome] = mapped_column(str_enum(CheckInOutcome, "check_in_outcome"))
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The check-in this one displaced as the ticket's first when it was accepted (an offline
+    # scan earlier than it), so that a replayed upload reports it as the first answer did.
+    displaced_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("check_ins.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (
         Index("ix_check_ins_ticket_id_at", "ticket_id", "at"),

@@ -92,11 +92,18 @@ async def octo_availability_check(
 @router.post("/bookings")
 @router.post("/bookings/")
 async def octo_reserve(
-    reseller: Reseller, session: SessionDep, clock: ClockDep, zone: ZoneDep, body: ReserveIn
+    reseller: Reseller,
+    session: SessionDep,
+    clock: ClockDep,
+    zone: ZoneDep,
+    settings: SettingsDep,
+    body: ReserveIn,
 ) -> Booking:
     """Hold places until `utcExpiresAt`; `uuid` makes a retry give the same booking back."""
     now = clock.now()
-    booking = await service.reserve(session, reseller, body, now=now, zone=zone)
+    booking = await service.reserve(
+        session, reseller, body, now=now, zone=zone, hold_override=settings.hold_override
+    )
     return await service.view(session, booking, now=now, zone=zone)
 
 

@@ -428,11 +428,17 @@ def _units(offer: experiences.Offer, body: ReserveIn) -> list[booking_schemas.Un
 
 
 async def reserve(
-    session: AsyncSession, principal: Principal, body: ReserveIn, *, now: datetime, zone: ZoneInfo
+    session: AsyncSession,
+    principal: Principal,
+    body: ReserveIn,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    hold_override: timedelta | None = None,
 ) -> Booking:
     """Hold the places of the unit items on an availability, for `expirationMinutes` (at most
-    `MAX_HOLD_MINUTES`; default: the product's hold). A `uuid` this key used before gives that
-    booking back, and holds nothing more."""
+    `MAX_HOLD_MINUTES`; default: the product's hold; `hold_override`, if given, whatever they
+    say). A `uuid` this key used before gives that booking back, and holds nothing more."""
     client_uuid = body.uuid or uuid.uuid4()
     existing = await bookings.find_by_client_uuid(session, principal, client_uuid)
     if existing is not None:
@@ -450,8 +456,9 @@ async def reserve(
         notes=body.notes,
     )
     minutes = min(body.expiration_minutes, MAX_HOLD_MINUTES) if body.expiration_minutes else None
+    hold = hold_override or (timedelta(minutes=minutes) if minutes else None)
     return await bookings.reserve(
-        session, principal, data, now=now, zone=zone, client_uuid=client_uuid, hold_minutes=minutes
+        session, principal, data, now=now, zone=zone, client_uuid=client_uuid, hold=hold
     )
 
 

@@ -185,6 +185,7 @@ async def test_an_upload_checks_each_ticket_in_at_its_scan_time(
 
     assert uploaded.status_code == 200, uploaded.text
     assert outcomes(uploaded) == [("accepted", None), ("accepted", None)]
+    assert [r["displaced_check_in"] for r in uploaded.json()["results"]] == [None, None]
     assert (uploaded.json()["accepted"], uploaded.json()["duplicate"]) == (2, 0)
     assert uploaded.json()["results"][0]["at"] == "2025-11-08T02:01:00Z"
     first = (await ticket(client, site, codes[0]))["check_in"]
@@ -200,7 +201,7 @@ async def test_an_offline_scan_earlier_than_the_online_check_in_replaces_it(
     client: httpx.AsyncClient, clock: FakeClock, site: Site, codes: list[str]
 ) -> None:
     clock.set(vn(8, 9) + timedelta(minutes=5))
-    await client.post(
+    online = await client.post(
         f"/v1/tickets/{codes[0]}/check-in", json={"gate": "cổng-1"}, headers=site.staff
     )
     clock.set(vn(8, 11))
@@ -208,7 +209,17 @@ async def test_an_offline_scan_earlier_than_the_online_check_in_replaces_it(
     uploaded = await upload(client, site, scan(codes[0], "09:00"))
 
     assert outcomes(uploaded) == [("accepted", None)]
+    # The answer reports the online check-in it displaced: when, which gate, which key.
+    displaced = uploaded.json()["results"][0]["displaced_check_in"]
+    assert displaced == {**online.json()["check_in"], "outcome": "duplicate"}
+    assert {k: displaced[k] for k in ("at", "gate", "key_name", "offline")} == {
+        "at": "2025-11-08T02:05:00Z",
+        "gate": "cổng-1",
+        "key_name": "Cổng chính",
+        "offline": False,
+    }
     read = await ticket(client, site, codes[0])
+    assert read["check_ins"][1] == displaced
     assert (read["check_in"]["at"], read["check_in"]["gate"]) == ("2025-11-08T02:00:00Z", "cổng-2")
     assert [(e["at"], e["gate"], e["offline"], e["outcome"]) for e in read["check_ins"]] == [
         ("2025-11-08T02:00:00Z", "cổng-2", True, "accepted"),
@@ -229,6 +240,7 @@ async def test_an_offline_scan_later_than_the_online_check_in_is_a_duplicate(
 
     assert outcomes(uploaded) == [("duplicate", None)]
     assert uploaded.json()["results"][0]["first_check_in"] == online.json()["check_in"]
+    assert uploaded.json()["results"][0]["displaced_check_in"] is None
     read = await ticket(client, site, codes[0])
     assert [(e["gate"], e["outcome"]) for e in read["check_ins"]] == [
         ("cổng-1", "accepted"),
@@ -243,6 +255,14 @@ async def test_two_offline_gates_the_earliest_scan_wins_whichever_uploads_first(
     earlier = await upload(client, site, scan(codes[0], "09:02", gate="cổng-3"))
 
     assert outcomes(later) == outcomes(earlier) == [("accepted", None)]
+    assert later.json()["results"][0]["displaced_check_in"] is None
+    displaced = earlier.json()["results"][0]["displaced_check_in"]
+    assert (displaced["at"], displaced["gate"], displaced["offline"], displaced["outcome"]) == (
+        "2025-11-08T02:10:00Z",
+        "cổng-2",
+        True,
+        "duplicate",
+    )
     read = await ticket(client, site, codes[0])
     assert [(e["gate"], e["outcome"]) for e in read["check_ins"]] == [
         ("cổng-3", "accepted"),
@@ -264,6 +284,8 @@ async def test_within_one_upload_the_earliest_scan_wins_whatever_the_order_sent(
     )
 
     assert outcomes(uploaded) == [("duplicate", None), ("accepted", None)]
+    # Judged earliest first: the 09:03 scan displaced nothing, the 09:30 one never counted.
+    assert [r["displaced_check_in"] for r in uploaded.json()["results"]] == [None, None]
     first = uploaded.json()["results"][0]["first_check_in"]
     assert (first["at"], first["gate"]) == ("2025-11-08T02:03:00Z", "cổng-3")
 
@@ -300,6 +322,31 @@ async def test_the_same_upload_again_changes_nothing(
     assert rows == 3
     assert await check_in_rows(db) == 3
     assert [await ticket(client, site, code) for code in codes] == tickets
+
+
+async def test_the_same_upload_again_reports_the_check_in_it_displaced_again(
+    client: httpx.AsyncClient, clock: FakeClock, site: Site, codes: list[str]
+) -> None:
+    """A gate whose connection dropped before the answer came retries the upload: the
+    replayed answer still names the online check-in its scan displaced."""
+    clock.set(vn(8, 9) + timedelta(minutes=5))
+    await client.post(
+        f"/v1/tickets/{codes[0]}/check-in", json={"gate": "cổng-1"}, headers=site.staff
+    )
+    clock.set(vn(8, 11))
+    first = await upload(client, site, scan(codes[0], "09:00"), scan(codes[1], "09:01"))
+    clock.advance(timedelta(minutes=10))
+
+    again = await upload(client, site, scan(codes[0], "09:00"), scan(codes[1], "09:01"))
+
+    assert [r["replay"] for r in again.json()["results"]] == [True, True]
+    displaced = [r["displaced_check_in"] for r in again.json()["results"]]
+    assert displaced == [r["displaced_check_in"] for r in first.json()["results"]]
+    assert (displaced[0]["gate"], displaced[0]["outcome"], displaced[1]) == (
+        "cổng-1",
+        "duplicate",
+        None,
+    )
 
 
 async def test_each_refused_scan_names_its_reason(
@@ -365,3 +412,19 @@ async def test_another_owners_key_may_not_upload_to_this_site(
     )
 
     assert (refused.status_code, problem(refused)["code"]) == (403, "not_this_site")
+
+
+async def test_the_document_describes_and_shows_the_displaced_check_in(
+    client: httpx.AsyncClient,
+) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+
+    result = schemas["UploadedCheckIn"]["properties"]["displaced_check_in"]
+    assert result["anyOf"] == [{"$ref": "#/components/schemas/CheckInRead"}, {"type": "null"}]
+    assert "displaced" in result["description"]
+    (example,) = schemas["CheckInUploadRead"]["examples"]
+    assert (example["results"][0]["reason"], example["results"][0]["first_check_in"]) == (
+        None,
+        None,
+    )
+    assert example["results"][0]["displaced_check_in"]["outcome"] == "duplicate"
