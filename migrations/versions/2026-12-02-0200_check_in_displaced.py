@@ -5,7 +5,7 @@ the check-in it displaced (then a duplicate), so that an upload's answer, replay
 report it. Nullable: no check-in recorded so far displaced one that is known.
 
 Revision ID: 4e8a2c6f1d93
-Revises: 9b2e6d4c1a07
+Revises: 3d8a5f1e7c20
 Create Date: 2026-12-02 02:00:00.000000+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4e8a2c6f1d93"
-down_revision: str | None = "9b2e6d4c1a07"
+down_revision: str | None = "3d8a5f1e7c20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,7 +18,7 @@ database's current date (rows lapse and are recomputed like any other), the owne
 appended to their products'.
 
 Revision ID: 4c8e1f2a9d37
-Revises: 9b2e6d4c1a07
+Revises: 4e8a2c6f1d93
 Create Date: 2026-12-02 02:00:00.000000+00:00
 """
 
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "4c8e1f2a9d37"
-down_revision: str | None = "3d8a5f1e7c20"
+down_revision: str | None = "4e8a2c6f1d93"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
