@@ -569,17 +569,22 @@ async def load(dsn: str, params: Params, log: Log) -> None:
         n = await copy(conn, "owners", builder.owner_rows())
         log(f"  owners: {n:,} ({time.monotonic() - started:.0f} s)")
         with_stars = "stars" in await columns_of(conn, "products")
+        products: list[dict[str, Any]] = []
         certificates: list[dict[str, Any]] = []
-
-        def products() -> Iterator[dict[str, Any]]:
-            for product, certs in builder.product_and_certificate_rows(with_stars):
-                certificates.extend(certs)
-                yield product
-
-        n = await copy(conn, "products", products())
-        m = await copy(conn, "certificates", certificates)
+        n = m = 0
+        for product, certs in builder.product_and_certificate_rows(with_stars):
+            products.append(product)
+            certificates.extend(certs)
+            if len(products) >= CHUNK:
+                n += await copy(conn, "products", products)
+                m += await copy(conn, "certificates", certificates)
+                products.clear()
+                certificates.clear()
+                if n % 200_000 == 0:
+                    log(f"  products: {n:,} ({time.monotonic() - started:.0f} s)")
+        n += await copy(conn, "products", products)
+        m += await copy(conn, "certificates", certificates)
         log(f"  products: {n:,}, certificates: {m:,} ({time.monotonic() - started:.0f} s)")
-        certificates.clear()
         key_id = await bench_key(conn, builder.rng)
         events = plan_events(builder)
         await copy(conn, "events", (event_row(e) for e in events))
