@@ -416,7 +416,7 @@ class Builder:
                     "product_id": product_id,
                     "stars": stars,
                     "score": score[stars],
-                    "decision_no": f"{rng.randrange(100, 4000)}/QĐ-UBND",
+                    "decision_no": f"{rng.randrange(100, 4000)}/QĐ-UBND ngày {issued:%d/%m/%Y}",
                     "issued_on": issued,
                     "valid_until": issued + timedelta(days=3 * 365),
                     "level": "central" if stars == 5 else "provincial",
