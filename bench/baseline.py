@@ -19,7 +19,8 @@ What it leaves out (so the comparison flatters the baseline, never the API): rat
 its headers, request ids, Accept-Language, query parameters other than `limit`, `If-None-Match`,
 replaying an idempotent answer, event orders (the benchmark's orders are online ones, so the
 API runs neither their event reads nor the upsert of the event's sales sums), the `stock.low`
-webhook, the first-use `last_used_at` stamp of a key, and error bodies beyond status, code and title.
+webhook, the first-use `last_used_at` stamp of a key, and error bodies beyond status, code and
+title.
 """
 
 from __future__ import annotations

@@ -456,7 +456,7 @@ def test_event_sales_sums_are_backfilled_from_the_counted_orders(scratch_url: st
                 for o in (grower, tea_house)
             ],
         )
-        product = {
+        product: dict[str, Any] = {
             "translations": {},
             "group": "food",
             "unit": "kg",
