@@ -17,8 +17,10 @@ SQL on the same PostgreSQL database and answers the same JSON:
 
 What it leaves out (so the comparison flatters the baseline, never the API): rate limiting and
 its headers, request ids, Accept-Language, query parameters other than `limit`, `If-None-Match`,
-replaying an idempotent answer, event orders, the `stock.low` webhook, the first-use
-`last_used_at` stamp of a key, and error bodies beyond status, code and title.
+replaying an idempotent answer, event orders (the benchmark's orders are online ones, so the
+API runs neither their event reads nor the upsert of the event's sales sums), the `stock.low`
+webhook, the first-use `last_used_at` stamp of a key, and error bodies beyond status, code and
+title.
 """
 
 from __future__ import annotations

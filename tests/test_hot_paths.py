@@ -97,6 +97,27 @@ async def test_placing_an_order(
     assert len(await statements_of(app, placing)) == pinned(16, 15)
 
 
+async def test_placing_an_event_order(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    partner: dict[str, str],
+    catalogue: list[Product],
+    insert_event: InsertEvent,
+) -> None:
+    """An order at an event runs three more statements than one online: the event (open?), its
+    entries of the products (their prices), and the upsert of its sales sums: all its lines in
+    one multi-row INSERT ... ON CONFLICT DO UPDATE, deliberately, so that the event's sales
+    report reads sums proportional to its products and days instead of every line."""
+    event = await insert_event(products={p.id: 30_000 for p in catalogue})
+    body = order_body((catalogue[0], 1), (catalogue[1], 2), event_id=str(event.id))
+    warm = await client.post("/v1/orders", json=body, headers=idem(partner))
+    assert warm.status_code == 201, warm.text
+    placing = client.post("/v1/orders", json=body, headers=idem(partner))
+    statements = await statements_of(app, placing)
+    assert sum(s.startswith("INSERT INTO event_sales") for s in statements) == 1
+    assert len(statements) == pinned(19, 18)
+
+
 async def test_an_availability_calendar(
     app: FastAPI,
     client: httpx.AsyncClient,

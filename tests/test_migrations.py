@@ -550,3 +550,170 @@ def test_rows_with_free_text_communes_are_all_kept_and_those_that_resolve_are_pl
         assert {row[-1] for row in rows[name]} == {now}, name
     command.downgrade(config, previous)
     command.upgrade(config, "head")
+
+
+EVENT_SALES_REVISION = "3c8f5e1a7d20"
+
+
+def test_event_sales_sums_are_backfilled_from_the_counted_orders(scratch_url: str) -> None:
+    """The orders already there when the sums table arrives are in it, as the report counts
+    them: not cancelled, of an event, by local day; each order once, and once per owner."""
+    config = database.alembic_config(scratch_url)
+    previous = ScriptDirectory.from_config(config).get_revision(EVENT_SALES_REVISION).down_revision
+    assert isinstance(previous, str)
+    command.upgrade(config, previous)
+    now = datetime(2025, 11, 3, tzinfo=UTC)
+    grower, tea_house, key_id, event_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    mandarin, honey, tea = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    stamps = {"created_at": now, "updated_at": now}
+    t = Base.metadata.tables
+
+    async def old_rows(conn: AsyncConnection) -> None:
+        old = await conn.run_sync(_as_they_are)
+        names = {"sort_name": "x", "search_text": "x", "commune_key": "bac son"}
+        place = {"commune": "Bắc Sơn", "province": "Lạng Sơn", **names}
+        await conn.execute(
+            old["owners"].insert(),
+            [
+                {
+                    "id": o,
+                    "name": "HTX",
+                    "kind": "cooperative",
+                    "status": "active",
+                    "province_key": "lang son",
+                    **place,
+                    **stamps,
+                }
+                for o in (grower, tea_house)
+            ],
+        )
+        product: dict[str, Any] = {
+            "translations": {},
+            "group": "food",
+            "unit": "kg",
+            "unit_step": Decimal(1),
+            "price_vnd": 1000,
+            "status": "active",
+            "stock": None,
+            "images": [],
+            **place,
+            **stamps,
+        }
+        await conn.execute(
+            old["products"].insert(),
+            [
+                {**product, "id": mandarin, "owner_id": grower, "name": "Quýt"},
+                {**product, "id": honey, "owner_id": grower, "name": "Mật ong"},
+                {**product, "id": tea, "owner_id": tea_house, "name": "Trà"},
+            ],
+        )
+        await conn.execute(
+            old["api_keys"].insert(),
+            [
+                {
+                    "id": key_id,
+                    "name": "k",
+                    "role": "partner",
+                    "prefix": "abc",
+                    "secret_hash": "0" * 64,
+                    "created_at": now,
+                }
+            ],
+        )
+        await conn.execute(
+            old["events"].insert(),
+            [
+                {
+                    "id": event_id,
+                    "name": "Mùa vàng",
+                    "kind": "festival",
+                    "starts_at": now,
+                    "ends_at": now + timedelta(days=7),
+                    "translations": {},
+                    **place,
+                    **stamps,
+                }
+            ],
+        )
+        # (status, event, UTC time, lines): 17:30 UTC on 3 Nov is 4 Nov in the province.
+        orders = [
+            (
+                "pending",
+                event_id,
+                now + timedelta(hours=3),
+                [(mandarin, 2, 60), (honey, 1, 10), (tea, 3, 30)],
+            ),
+            ("fulfilled", event_id, now + timedelta(hours=17, minutes=30), [(mandarin, 1, 30)]),
+            ("cancelled", event_id, now + timedelta(hours=4), [(mandarin, 5, 150)]),
+            ("confirmed", None, now + timedelta(hours=5), [(mandarin, 7, 210)]),
+        ]
+        for n, (status, event, at, lines) in enumerate(orders):
+            order_id = uuid.uuid4()
+            await conn.execute(
+                old["orders"].insert(),
+                [
+                    {
+                        "id": order_id,
+                        "number": f"LS-{n}",
+                        "status": status,
+                        "channel": "event" if event else "online",
+                        "event_id": event,
+                        "placed_by_key_id": key_id,
+                        "customer_name": "An",
+                        "customer_phone": "0912345678",
+                        "metadata": {},
+                        "total_vnd": sum(total for _, _, total in lines),
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                ],
+            )
+            owner_of = {mandarin: grower, honey: grower, tea: tea_house}
+            await conn.execute(
+                old["order_lines"].insert(),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "order_id": order_id,
+                        "position": p,
+                        "product_id": pid,
+                        "owner_id": owner_of[pid],
+                        "product_name": f"name {pid}",
+                        "unit": "kg",
+                        "quantity": Decimal(q),
+                        "stock_taken": Decimal(0),
+                        "unit_price_vnd": 30,
+                        "line_total_vnd": total,
+                    }
+                    for p, (pid, q, total) in enumerate(lines)
+                ],
+            )
+
+    _run(scratch_url, old_rows)
+    command.upgrade(config, EVENT_SALES_REVISION)
+
+    async def sums(conn: AsyncConnection) -> set[tuple[Any, ...]]:
+        s = t["event_sales"]
+        rows = await conn.execute(
+            select(
+                s.c.day,
+                s.c.product_id,
+                s.c.owner_id,
+                s.c.lines,
+                s.c.quantity,
+                s.c.revenue_vnd,
+                s.c.orders,
+                s.c.owner_orders,
+            ).where(s.c.event_id == event_id)
+        )
+        return {tuple(row) for row in rows}
+
+    nov3, nov4 = datetime(2025, 11, 3).date(), datetime(2025, 11, 4).date()
+    assert _run(scratch_url, sums) == {
+        # The first order: counted once (its first line), once per owner (honey shares one).
+        (nov3, mandarin, grower, 1, Decimal(2), 60, 1, 1),
+        (nov3, honey, grower, 1, Decimal(1), 10, 0, 0),
+        (nov3, tea, tea_house, 1, Decimal(3), 30, 0, 1),
+        # The fulfilled one, placed on the next local day; the cancelled and online ones: none.
+        (nov4, mandarin, grower, 1, Decimal(1), 30, 1, 1),
+    }

@@ -24,7 +24,7 @@ from app.models.api_key import ApiKey, Role
 from app.models.event import Event, EventProduct
 from app.models.order import Order, OrderChannel, OrderStatus, OrderStatusChange
 from app.models.product import Product
-from app.orders.service import new_line, new_number
+from app.orders.service import add_event_sales, new_line, new_number
 
 DEMO_NOTE = "Demo order (generated to match the totals in the provincial report)."
 DEMO_PARTNER = "Demo: festival booth and partner shop orders"
@@ -141,6 +141,7 @@ async def seed_orders(session: AsyncSession, now: datetime) -> int:
     orders = await _festival_orders(session, rng, key_id) + await _tea_orders(session, rng, key_id)
     session.add_all(orders)
     await session.flush()
+    await add_event_sales(session, orders, ZONE, 1)  # the festival's sales report reads these
     return len(orders)
 
 

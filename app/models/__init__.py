@@ -38,6 +38,7 @@ from app.models.product import (
     ProductStatus,
     Unit,
 )
+from app.models.sales import EventSales
 from app.models.webhook import (
     AttemptOutcome,
     DeliveryStatus,
@@ -69,6 +70,7 @@ __all__ = [
     "EventGrant",
     "EventKind",
     "EventProduct",
+    "EventSales",
     "EventStatus",
     "Experience",
     "ExperienceClosure",

@@ -11,6 +11,7 @@ from fastapi import Depends, Path
 from app.api_keys.auth import AnyPrincipal
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
+from app.core.zones import ZoneDep
 from app.models.order import Order, OrderStatus
 from app.orders import service
 from app.orders.schemas import NUMBER
@@ -49,10 +50,12 @@ def status_move(to_status: OrderStatus) -> Callable[..., Awaitable[StatusMove]]:
     otherwise)."""
 
     async def dependency(
-        order: VisibleOrder, principal: AnyPrincipal, clock: ClockDep
+        order: VisibleOrder, principal: AnyPrincipal, clock: ClockDep, zone: ZoneDep
     ) -> StatusMove:
         service.ensure_may_move(principal, order, to_status)
-        return StatusMove(order=order, to_status=to_status, by=principal, now=clock.now())
+        return StatusMove(
+            order=order, to_status=to_status, by=principal, now=clock.now(), zone=zone
+        )
 
     dependency.__name__ = f"move_to_{to_status.value}"
     return dependency

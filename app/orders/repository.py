@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
@@ -20,7 +22,56 @@ from app.models.api_key import Role
 from app.models.event import Event, EventProduct
 from app.models.order import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product
+from app.models.sales import EventSales
 from app.orders.schemas import OrderQuery
+
+_SALES_KEY = ("event_id", "day", "product_id", "owner_id", "unit", "product_name")
+_SALES_SUMS = ("lines", "quantity", "revenue_vnd", "orders", "owner_orders")
+
+
+def event_sales_rows(
+    event_id: uuid.UUID, day: date, lines: Sequence[OrderLine], sign: int
+) -> list[dict[str, Any]]:
+    """What an order's `lines` add to its event's sums (`sign` 1), or take back (-1): one row
+    per line. The order counts once, on its first line; once per owner, on that owner's first
+    line."""
+    ordered = sorted(lines, key=lambda line: line.position)
+    owners_seen: set[uuid.UUID] = set()
+    rows = []
+    for i, line in enumerate(ordered):
+        owner_first = line.owner_id not in owners_seen
+        owners_seen.add(line.owner_id)
+        rows.append(
+            {
+                "event_id": event_id,
+                "day": day,
+                "product_id": line.product_id,
+                "owner_id": line.owner_id,
+                "unit": line.unit,
+                "product_name": line.product_name,
+                "lines": sign,
+                "quantity": sign * Decimal(line.quantity),
+                "revenue_vnd": sign * line.line_total_vnd,
+                "orders": sign if i == 0 else 0,
+                "owner_orders": sign if owner_first else 0,
+            }
+        )
+    return rows
+
+
+def merged_sales_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` summed per key (one statement may not add to a row twice), in key order: so
+    that concurrent orders lock the rows they share in the same order, and cannot deadlock."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in _SALES_KEY)
+        if (sums := merged.get(key)) is None:
+            merged[key] = dict(row)
+        else:
+            for name in _SALES_SUMS:
+                sums[name] += row[name]
+    return [merged[key] for key in sorted(merged, key=lambda key: tuple(map(str, key)))]
+
 
 NEWEST = Ordering(
     "newest",
@@ -135,6 +186,23 @@ class OrderRepository(Repository[Order]):
             )
         )
         return previous
+
+    async def add_event_sales(self, rows: list[dict[str, Any]]) -> None:
+        """Add `rows` (`event_sales_rows`) to the event sales sums in one statement: INSERT
+        ... ON CONFLICT DO UPDATE adding to what is there, atomic against concurrent orders
+        (PostgreSQL locks each row it adds to until commit; SQLite has one writer)."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(EventSales).values(rows)
+        table = EventSales.__table__
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=list(_SALES_KEY),
+                set_={name: table.c[name] + stmt.excluded[name] for name in _SALES_SUMS},
+            )
+        )
 
     # What an order is checked and priced against: rows of other domains, read-only here.
 

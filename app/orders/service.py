@@ -15,6 +15,7 @@ Who may do what (also in README):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -32,7 +33,7 @@ from app.models.api_key import Role
 from app.models.event import Event, EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus
-from app.orders.repository import OrderRepository
+from app.orders.repository import OrderRepository, event_sales_rows, merged_sales_rows
 from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
@@ -177,8 +178,26 @@ async def place_order(
     )
     await _announce(session, "order.created", order)
     await _take_stock(session, products, lines, low_stock)
+    await add_event_sales(session, [order], zone, 1)  # after the stock: products, then sums
     metrics.ORDERS_PLACED.labels(channel.value).inc()
     return order
+
+
+async def add_event_sales(
+    session: AsyncSession, orders: Sequence[Order], zone: ZoneInfo, sign: int
+) -> None:
+    """Add event orders to their events' sales sums (`sign` 1), or take them back (-1, as they
+    are cancelled), by the local day each was placed on, in one statement; none for orders
+    without an event (the sums are only the events')."""
+    rows = [
+        row
+        for order in orders
+        if order.event_id is not None
+        for row in event_sales_rows(
+            order.event_id, order.created_at.astimezone(zone).date(), order.lines, sign
+        )
+    ]
+    await OrderRepository(session).add_event_sales(merged_sales_rows(rows))
 
 
 def _reference_taken(order: Order | None, reference: str) -> Conflict:
@@ -545,6 +564,8 @@ class StatusMove:
     to_status: OrderStatus
     by: Principal
     now: datetime
+    zone: ZoneInfo
+    """The province's zone: the local day of the order's event sales sums."""
 
 
 async def move(session: AsyncSession, change: StatusMove) -> Order:
@@ -570,6 +591,8 @@ async def move(session: AsyncSession, change: StatusMove) -> Order:
         for line in sorted(order.lines, key=lambda line: line.product_id):
             if line.stock_taken > 0:
                 await stock.give_back(session, line.product_id, line.stock_taken)
+        # A cancelled order leaves its event's sales report (the only move that does).
+        await add_event_sales(session, [order], change.zone, -1)
     await session.flush()
     moved = await orders.get_or_404(order.id)
     await _announce(session, f"order.{to_status.value}", moved)

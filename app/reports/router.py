@@ -88,11 +88,10 @@ async def event_sales(
     event_id: SalesEventId,
     media_type: MediaType,
     clock: ClockDep,
-    zone: ZoneDep,
 ) -> Response:
     """What an event sold, by product, local day and owner (admin, or a partner key granted
     the event)."""
-    report = await service.event_sales(session, event_id, zone=zone, now=clock.now())
+    report = await service.event_sales(session, event_id, now=clock.now())
     return _answer(media_type, report, f"{report.event_name} sales")
 
 

@@ -20,6 +20,7 @@ from app.owners import service as owners
 from app.reports import repository
 from app.reports.repository import (
     CatalogRepository,
+    EventSalesRepository,
     Figures,
     Sales,
     SalesRepository,
@@ -80,21 +81,21 @@ def _owners(rows: list[repository.OwnerRow]) -> list[OwnerSales]:
 
 
 async def event_sales(
-    session: AsyncSession, event_id: uuid.UUID, *, zone: ZoneInfo, now: datetime
+    session: AsyncSession, event_id: uuid.UUID, *, now: datetime
 ) -> EventSalesReport:
-    """Orders, revenue and quantities of an event, by product, local day and owner."""
+    """Orders, revenue and quantities of an event, by product, local day and owner: read from
+    the sums its orders keep as they are placed and cancelled, not from every line."""
     event = await events.get_event(session, event_id)
-    sales = Sales.of_event(event_id)
-    repo = SalesRepository(session)
-    orders, revenue = await repo.totals(sales)
+    repo = EventSalesRepository(session)
+    orders, revenue = await repo.totals(event_id)
     return EventSalesReport(
         event_id=event.id,
         event_name=event.name,
         orders=orders,
         revenue_vnd=revenue,
-        by_product=_products(await repo.by_product(sales)),
-        by_day=_days(await repo.by_day(sales, zone.key)),
-        by_owner=_owners(await repo.by_owner(sales)),
+        by_product=_products(await repo.by_product(event_id)),
+        by_day=_days(await repo.by_day(event_id)),
+        by_owner=_owners(await repo.by_owner(event_id)),
         generated_at=now,
     )
 
