@@ -44,6 +44,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
+from app.core.migrations import head_revision
 from app.core.text import fold
 from app.core.zones import zone
 from app.models.product import Product
@@ -234,10 +235,11 @@ class Params:
 
     @property
     def signature(self) -> str:
-        """What the database's comment says once a dataset is complete."""
+        """What the database's comment says once a dataset is complete: its size and seed, and
+        the schema it was built for (a database of an older schema is built again)."""
         return (
             f"ocop bench dataset: products={self.products} owners={self.owners} "
-            f"orders={self.orders} seed={self.seed} complete"
+            f"orders={self.orders} seed={self.seed} schema={head_revision()} complete"
         )
 
 
