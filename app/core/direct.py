@@ -1,0 +1,177 @@
+"""Hot-path statements: SQLAlchemy Core compiled once, run on the driver's own connection.
+
+The models and Alembic keep the schema, and every statement is still written in SQLAlchemy
+Core; what a hot path skips is the per-request work around it. A `Prepared` statement is built
+once (bind parameters named, `bindparam("product_id")`), compiled once per dialect, and run with
+`rows(session, statement, **values)`:
+
+- on PostgreSQL (asyncpg) it goes straight to the driver connection of the session's own
+  transaction (begun if it was not yet), with SQLAlchemy's own bind and result processors
+  applied, so the values are exactly those `session.execute` would give; a driver error becomes
+  the SQLAlchemy error `session.execute` would raise (a lost connection is invalidated and
+  answered 503 by `app.core.errors.database_fault`, a constraint is an `IntegrityError`);
+- on any other database (the embedded SQLite) it runs through the session's connection as any
+  Core statement does: speed is PostgreSQL's concern, correctness is everyone's.
+
+Either way the engine's `before_cursor_execute` hooks see the statement (the suite's statement
+counts, `OCOP_DATABASE_ECHO` aside).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Row = tuple[Any, ...]
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A statement as one dialect runs it: SQL text, where each value goes, how to convert."""
+
+    sql: str
+    names: tuple[str, ...]
+    """The bind parameters in positional order."""
+    defaults: dict[str, Any]
+    """Values bound in the statement itself (`Product.status == "active"`)."""
+    binds: tuple[Processor | None, ...]
+    results: tuple[tuple[int, Processor], ...]
+    """The result columns that have a processor, by position."""
+
+
+class Prepared:
+    """A Core statement built once and compiled once per dialect (see the module)."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _compile(self.statement, dialect)
+        return found
+
+
+def _compile(statement: Any, dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ())
+    binds = tuple(compiled.binds[name].type._cached_bind_processor(dialect) for name in names)
+    processors = (
+        column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
+    )
+    results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+    return _Compiled(
+        sql=compiled.string,
+        names=names,
+        defaults=dict(compiled.construct_params(_check=False) or {}),
+        binds=binds,
+        results=results,
+    )
+
+
+def _arguments(compiled: _Compiled, values: dict[str, Any]) -> list[Any]:
+    arguments = []
+    for name, process in zip(compiled.names, compiled.binds, strict=True):
+        value = values[name] if name in values else compiled.defaults[name]
+        arguments.append(value if process is None or value is None else process(value))
+    return arguments
+
+
+def _convert(compiled: _Compiled, rows: Sequence[Sequence[Any]]) -> list[Row]:
+    if not compiled.results:
+        return [tuple(row) for row in rows]
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, process in compiled.results:
+            value = values[index]
+            if value is not None:
+                values[index] = process(value)
+        converted.append(tuple(values))
+    return converted
+
+
+async def rows(
+    session: AsyncSession, prepared: Prepared, *, begin: bool = True, **values: Any
+) -> list[Row]:
+    """The rows of `prepared` with these bind values (none for a statement without RETURNING),
+    in the session's transaction. `begin=False` is for a read that needs no transaction of its
+    own: it joins the session's if one is open, else runs alone (on PostgreSQL, no BEGIN and
+    COMMIT round trips for a one-statement read)."""
+    connection = await session.connection()
+    if connection.dialect.driver != "asyncpg":
+        result = await connection.execute(prepared.statement, values)
+        return [tuple(row) for row in result] if result.returns_rows else []
+    compiled = prepared.compiled(connection.dialect)
+    arguments = _arguments(compiled, values)
+    return _convert(compiled, await _fetch(connection, compiled.sql, arguments, begin))
+
+
+async def _fetch(
+    connection: AsyncConnection, sql: str, arguments: list[Any], begin: bool
+) -> Sequence[Any]:
+    sync = connection.sync_connection
+    assert sync is not None
+    fairy = await connection.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection
+    if sync._has_events or sync.engine._has_events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, tuple(arguments), None, False)
+    try:
+        async with adapted._execute_mutex:
+            if begin and adapted._transaction is None:
+                await adapted._start_transaction()
+            fetched: Sequence[Any] = await adapted._connection.fetch(sql, *arguments)
+            return fetched
+    except Exception as error:
+        raise await _translated(connection, adapted, sql, arguments, error) from error
+    except BaseException:
+        # Cancelled mid-statement: the connection's state is unknown, so it is closed now and
+        # SQLAlchemy discards it when the session ends, as it does its own.
+        adapted._connection.terminate()
+        raise
+
+
+async def _translated(
+    connection: AsyncConnection, adapted: Any, sql: str, arguments: list[Any], error: Exception
+) -> sa_exc.DBAPIError:
+    """The error `session.execute` would raise for this driver error (app.core.db's rules: a
+    network failure, or a disconnect the dialect recognises, invalidates the connection)."""
+    dialect = connection.dialect
+    dbapi_error: Any = dialect.loaded_dbapi.Error
+    original: BaseException = error
+    try:
+        adapted._handle_exception(error)
+    except dbapi_error as converted:
+        original = converted
+    except Exception as other:
+        original = other
+    disconnect = isinstance(original, OSError) or (
+        isinstance(original, dbapi_error) and dialect.is_disconnect(original, adapted, None)
+    )
+    if disconnect:
+        adapted._connection.terminate()
+        if not connection.invalidated:
+            await connection.invalidate(original if isinstance(original, Exception) else None)
+    if isinstance(original, dbapi_error):
+        translated: sa_exc.DBAPIError = sa_exc.DBAPIError.instance(
+            sql,
+            tuple(arguments),
+            original,
+            dbapi_error,
+            connection_invalidated=disconnect,
+            dialect=dialect,
+        )
+        return translated
+    return sa_exc.OperationalError(sql, tuple(arguments), original, connection_invalidated=True)
