@@ -28,12 +28,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.type_api import TypeEngine
 
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Compiled:
     """A statement as one dialect runs it: SQL text, where each value goes, how to convert."""
 
@@ -43,8 +44,10 @@ class _Compiled:
     defaults: dict[str, Any]
     """Values bound in the statement itself (`Product.status == "active"`)."""
     binds: tuple[Processor | None, ...]
-    results: tuple[tuple[int, Processor], ...]
-    """The result columns that have a processor, by position."""
+    columns: tuple[TypeEngine[Any], ...]
+    results: tuple[tuple[int, Processor], ...] | None = None
+    """The result columns that have a processor, by position: known once the server has
+    described the columns (a numeric column's processor depends on its type there)."""
 
 
 class Prepared:
@@ -68,17 +71,25 @@ def _compile(statement: Any, dialect: Dialect) -> _Compiled:
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
     binds = tuple(compiled.binds[name].type._cached_bind_processor(dialect) for name in names)
-    processors = (
-        column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
-    )
-    results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
     return _Compiled(
         sql=compiled.string,
         names=names,
         defaults=dict(compiled.construct_params(_check=False) or {}),
         binds=binds,
-        results=results,
+        columns=tuple(column.type for column in compiled._result_columns),
     )
+
+
+def _result_processors(
+    dialect: Dialect, columns: Sequence[TypeEngine[Any]], described: Sequence[Any]
+) -> tuple[tuple[int, Processor], ...]:
+    """SQLAlchemy's result processor of each column, given its type on the server (asyncpg's
+    attribute type oid, what SQLAlchemy's own cursor reports)."""
+    processors = (
+        column._cached_result_processor(dialect, attribute.type.oid)
+        for column, attribute in zip(columns, described, strict=True)
+    )
+    return tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 def _arguments(compiled: _Compiled, values: dict[str, Any]) -> list[Any]:
@@ -116,12 +127,13 @@ async def rows(
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = prepared.compiled(connection.dialect)
     arguments = _arguments(compiled, values)
-    return _convert(compiled, await _fetch(connection, compiled.sql, arguments, begin))
+    return _convert(compiled, await _fetch(connection, compiled, arguments, begin))
 
 
 async def _fetch(
-    connection: AsyncConnection, sql: str, arguments: list[Any], begin: bool
+    connection: AsyncConnection, compiled: _Compiled, arguments: list[Any], begin: bool
 ) -> Sequence[Any]:
+    sql = compiled.sql
     sync = connection.sync_connection
     assert sync is not None
     fairy = await connection.get_raw_connection()
@@ -132,7 +144,15 @@ async def _fetch(
         async with adapted._execute_mutex:
             if begin and adapted._transaction is None:
                 await adapted._start_transaction()
-            fetched: Sequence[Any] = await adapted._connection.fetch(sql, *arguments)
+            driver = adapted._connection
+            if compiled.results is None:
+                statement = await driver.prepare(sql)
+                compiled.results = _result_processors(
+                    connection.dialect, compiled.columns, statement.get_attributes()
+                )
+                first: Sequence[Any] = await statement.fetch(*arguments)
+                return first
+            fetched: Sequence[Any] = await driver.fetch(sql, *arguments)
             return fetched
     except Exception as error:
         raise await _translated(connection, adapted, sql, arguments, error) from error
