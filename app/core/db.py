@@ -170,9 +170,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = (
         state.writer_sessionmaker if writer else state.sessionmaker
     )
-    async with sessionmaker() as session:
+    session = sessionmaker()
+    try:
         yield session
-        await session.commit()
+        if session.in_transaction():
+            await session.commit()
+    finally:
+        # A session that never began a transaction holds no connection: nothing to end.
+        if session.in_transaction():
+            await session.close()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
