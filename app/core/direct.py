@@ -122,23 +122,49 @@ async def rows(
     in the session's transaction. `begin=False` is for a read that needs no transaction of its
     own: it joins the session's if one is open, else runs alone (on PostgreSQL, no BEGIN and
     COMMIT round trips for a one-statement read)."""
-    connection = await session.connection()
-    if connection.dialect.driver != "asyncpg":
+    connection, adapted = await _connection(session)
+    if adapted is None:
         result = await connection.execute(prepared.statement, values)
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = prepared.compiled(connection.dialect)
     arguments = _arguments(compiled, values)
-    return _convert(compiled, await _fetch(connection, compiled, arguments, begin))
+    return _convert(compiled, await _fetch(connection, adapted, compiled, arguments, begin))
+
+
+_CONNECTION = "ocop_direct_connection"
+
+
+async def _connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The session's connection and, on asyncpg, SQLAlchemy's adapter of the driver connection
+    (else None); kept in the session for as long as its transaction lasts."""
+    sync = session.sync_session
+    kept = sync.info.get(_CONNECTION)
+    if kept is not None:
+        transaction, connection, adapted = kept
+        if (
+            transaction is not None
+            and transaction is sync.get_transaction()
+            and transaction.is_active
+        ):
+            return connection, adapted
+    connection = await session.connection()
+    adapted = None
+    if connection.dialect.driver == "asyncpg":
+        adapted = (await connection.get_raw_connection()).dbapi_connection
+    sync.info[_CONNECTION] = (sync.get_transaction(), connection, adapted)
+    return connection, adapted
 
 
 async def _fetch(
-    connection: AsyncConnection, compiled: _Compiled, arguments: list[Any], begin: bool
+    connection: AsyncConnection,
+    adapted: Any,
+    compiled: _Compiled,
+    arguments: list[Any],
+    begin: bool,
 ) -> Sequence[Any]:
     sql = compiled.sql
     sync = connection.sync_connection
     assert sync is not None
-    fairy = await connection.get_raw_connection()
-    adapted: Any = fairy.dbapi_connection
     if sync._has_events or sync.engine._has_events:
         sync.dispatch.before_cursor_execute(sync, None, sql, tuple(arguments), None, False)
     try:
