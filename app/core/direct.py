@@ -139,14 +139,9 @@ async def _connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
     (else None); kept in the session for as long as its transaction lasts."""
     sync = session.sync_session
     kept = sync.info.get(_CONNECTION)
-    if kept is not None:
-        transaction, connection, adapted = kept
-        if (
-            transaction is not None
-            and transaction is sync.get_transaction()
-            and transaction.is_active
-        ):
-            return connection, adapted
+    current = sync.get_transaction()
+    if kept is not None and current is not None and kept[0] is current and current.is_active:
+        return kept[1], kept[2]
     connection = await session.connection()
     adapted = None
     if connection.dialect.driver == "asyncpg":
