@@ -3,9 +3,9 @@
 A pure ASGI app (no framework) on uvicorn, with asyncpg and orjson, that runs ocop-api's own
 SQL on the same PostgreSQL database and answers the same JSON:
 
-- `GET /v1/products?limit=20`: the catalogue's first page, the very two statements the API
-  runs (the page with owners joined and stars as a correlated subquery, then the page's
-  external references), rendered byte for byte as the API renders them.
+- `GET /v1/products?limit=20`: the catalogue's first page, the very statement the API runs
+  (the page with owners joined, the stored stars, and each product's external references as a
+  JSON array), rendered byte for byte as the API renders them.
 - `POST /v1/orders`: the statements the API's order path runs (the key looked up by its
   prefix and its event grants read, the idempotency claim, its advisory lock, the products,
   the order, its line and status change inside a savepoint, the `order.created` outbox message,
@@ -51,13 +51,12 @@ _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LIST_PAGE = """SELECT products.id, products.owner_id, owners.name, products.name AS name_1, products.description, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune, products.commune_code, products.commune_name, products.province, products.province_code, products.latitude, products.longitude, products.status, products.images, products.created_at, products.updated_at, CASE WHEN (products.stars_from <= $1::DATE AND products.stars_until >= $1::DATE) THEN products.stars ELSE (SELECT CASE WHEN (certificates.stars >= $2::SMALLINT) THEN certificates.stars END AS anon_1 
 FROM certificates 
 WHERE certificates.product_id = products.id AND certificates.issued_on <= $1::DATE AND certificates.valid_until >= $1::DATE ORDER BY certificates.issued_on DESC, certificates.created_at DESC 
- LIMIT $3::INTEGER) END AS stars, products.created_at AS created_at__1, products.id AS id__1 
+ LIMIT $3::INTEGER) END AS stars, (SELECT json_agg(json_build_array(product_external_refs.system, product_external_refs.external_id) ORDER BY product_external_refs.system, product_external_refs.external_id) AS json_tuples_1 
+FROM product_external_refs 
+WHERE product_external_refs.product_id = products.id) AS refs, products.created_at AS created_at__1, products.id AS id__1 
 FROM products JOIN owners ON owners.id = products.owner_id 
 WHERE products.status = $4 ORDER BY products.created_at DESC, products.id DESC 
  LIMIT $5::INTEGER"""  # noqa: E501, W291
-LIST_REFS = """SELECT product_external_refs.product_id, product_external_refs.system, product_external_refs.external_id 
-FROM product_external_refs 
-WHERE product_external_refs.product_id IN ({ids}) ORDER BY product_external_refs.system, product_external_refs.external_id"""  # noqa: E501, W291
 KEY = """SELECT api_keys.id, api_keys.name, api_keys.role, api_keys.owner_id, api_keys.prefix, api_keys.secret_hash, api_keys.created_at, api_keys.last_used_at, api_keys.revoked_at 
 FROM api_keys 
 WHERE api_keys.prefix = $1::VARCHAR"""  # noqa: E501, W291
@@ -95,7 +94,8 @@ class Problem(Exception):
         self.status, self.code, self.title = status, code, title
 
 
-def product_item(row: asyncpg.Record, refs: list[dict[str, str]]) -> dict[str, Any]:
+def product_item(row: asyncpg.Record) -> dict[str, Any]:
+    refs = orjson.loads(row["refs"] or "[]")
     return {
         "id": str(row["id"]),
         "owner_id": str(row["owner_id"]),
@@ -121,7 +121,7 @@ def product_item(row: asyncpg.Record, refs: list[dict[str, str]]) -> dict[str, A
         "stars": row["stars"],
         "status": row["status"],
         "images": orjson.loads(row["images"]),
-        "external_refs": refs,
+        "external_refs": [{"system": system, "id": id_} for system, id_ in refs],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
     }
@@ -139,15 +139,10 @@ async def list_products(pool: asyncpg.Pool, limit: int) -> bytes:
     async with pool.acquire() as conn:
         rows = await conn.fetch(LIST_PAGE, today, STARS_SHOWN_FROM, 1, "active", limit + 1)
         page = rows[:limit]
-        refs: dict[uuid.UUID, list[dict[str, str]]] = {row["id"]: [] for row in page}
-        if page:
-            ids = list(refs)
-            for ref in await conn.fetch(LIST_REFS.format(ids=in_list(len(ids))), *ids):
-                refs[ref["product_id"]].append({"system": ref["system"], "id": ref["external_id"]})
     next_cursor = None
     if len(rows) > limit:
         next_cursor = cursor(page[-1]["created_at__1"], page[-1]["id__1"])
-    items = [product_item(row, refs[row["id"]]) for row in page]
+    items = [product_item(row) for row in page]
     return dumps({"items": items, "next_cursor": next_cursor})
 
 

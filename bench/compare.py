@@ -160,7 +160,7 @@ async def api_statements(url: str, token: str, body: dict[str, Any]) -> dict[str
 
 def baseline_statements(page: int) -> dict[str, list[str]]:
     return {
-        "list": [baseline.LIST_PAGE, baseline.LIST_REFS.format(ids=baseline.in_list(page))],
+        "list": [baseline.LIST_PAGE],
         "order": [
             baseline.KEY,
             baseline.GRANTS,

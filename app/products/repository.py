@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core import direct
+from app.core.json_sql import json_tuples
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
@@ -109,7 +110,7 @@ class ProductRow:
     images: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
-    external_refs: list[RefRow] = field(default_factory=list)
+    external_refs: list[RefRow]
 
 
 _ROW_COLUMNS = (
@@ -122,9 +123,23 @@ _ROW_COLUMNS = (
 """`ProductRow`'s columns, in its order (`owner` is built from the owner's id and name)."""
 
 
+def _refs() -> ColumnElement[Any]:
+    """The product's external refs, (system, id) pairs in the order the detail has them."""
+    ref = ProductExternalRef
+    return (
+        select(json_tuples(ref.system, ref.external_id))
+        .where(ref.product_id == Product.id)
+        .correlate(Product)
+        .scalar_subquery()
+    )
+
+
 def _product_row(row: Sequence[Any]) -> ProductRow:
-    id_, owner_id, owner_name, *rest = row[: len(_ROW_COLUMNS)]
-    return ProductRow(id_, owner_id, OwnerBrief(owner_id, owner_name), *rest)
+    """A page's row: `_ROW_COLUMNS`, then the refs (`_refs`) and the stars."""
+    id_, owner_id, owner_name = row[:3]
+    refs = [RefRow(system, external_id) for system, external_id in row[-1] or ()]
+    columns = [*row[3 : len(_ROW_COLUMNS)], refs]
+    return ProductRow(id_, owner_id, OwnerBrief(owner_id, owner_name), *columns)
 
 
 class CatalogueShape(NamedTuple):
@@ -182,7 +197,7 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
     name and their stars on `:today`, filtered, ordered, one row past the page."""
     today = bindparam("today", type_=Date())
     stmt: Select[Any] = (
-        select(*_ROW_COLUMNS, shown_stars(today).label("stars"))
+        select(*_ROW_COLUMNS, shown_stars(today).label("stars"), _refs().label("refs"))
         .join(Owner, Owner.id == Product.owner_id)
         .where(Product.status == ProductStatus.active)
     )
@@ -226,18 +241,6 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
     for i in range(shape.terms):
         stmt = stmt.where(_matching(bindparam(f"term_{i}")))
     return direct.Prepared(ordering(shape.sort).prepared(stmt, after_cursor=shape.after_cursor))
-
-
-@lru_cache(maxsize=128)
-def _refs_of(count: int) -> direct.Prepared:
-    """The external refs of `count` products (`id_0`..), in each product's display order."""
-    ref = ProductExternalRef
-    ids = [bindparam(f"id_{i}", type_=ref.product_id.type) for i in range(count)]
-    return direct.Prepared(
-        select(ref.product_id, ref.system, ref.external_id)
-        .where(ref.product_id.in_(ids))
-        .order_by(ref.system, ref.external_id)
-    )
 
 
 _STARS_CURRENT = "ocop_stars_current"
@@ -308,23 +311,16 @@ class ProductRepository(Repository[Product]):
     async def search(
         self, query: ProductQuery, where: PlaceFilter, today: date
     ) -> tuple[list[tuple[ProductRow, int | None]], str | None]:
-        """One page of `query`, in its sort, with each product's external refs: two statements
-        whatever the page size (and, when it sorts or filters by stars, the first time this
-        process does so on a new day, one more that makes the stored stars current). Neither
-        needs a transaction of its own."""
+        """One page of `query`, in its sort, with each product's external refs: one statement
+        whatever the page size, which needs no transaction of its own (and, when it sorts or
+        filters by stars, the first time this process does so on a new day, one more that makes
+        the stored stars current)."""
         if by_stars(query):
             await self.make_stars_current(today)
         prepared, values = catalogue(query, where, today)
         rows = await direct.rows(self.session, prepared, begin=False, **values)
         page, next_cursor = ordering(query.sort).page(rows, query.limit)
-        products = {row[0]: _product_row(row) for row in page}
-        if products:
-            ids = {f"id_{i}": id_ for i, id_ in enumerate(products)}
-            for product_id, system, external_id in await direct.rows(
-                self.session, _refs_of(len(ids)), begin=False, **ids
-            ):
-                products[product_id].external_refs.append(RefRow(system, external_id))
-        return [(products[row[0]], row[len(_ROW_COLUMNS)]) for row in page], next_cursor
+        return [(_product_row(row), row[len(_ROW_COLUMNS)]) for row in page], next_cursor
 
     async def changed(
         self, query: ProductQuery, today: date, horizon: datetime

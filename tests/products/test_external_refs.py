@@ -71,6 +71,32 @@ async def test_created_with_refs_shows_them_in_order(
     assert read.json()["external_refs"] == response.json()["external_refs"]
 
 
+async def test_the_list_has_the_refs_in_the_order_the_product_has_them(
+    client: httpx.AsyncClient, admin: dict[str, str], owner: dict[str, Any]
+) -> None:
+    """The catalogue gathers each product's refs in its page's statement; their order is the
+    one a product read alone shows, case and diacritics included."""
+    refs = [
+        {"system": "tiki", "id": "b-2"},
+        {"system": "tiki", "id": "B-1"},
+        {"system": "shopee", "id": "Đ-1"},
+        {"system": "shopee", "id": "d-2"},
+        {"system": "shopee", "id": "D-3"},
+    ]
+    created = await client.post(
+        "/v1/products", json=product_body(owner, "Quýt", *refs), headers=admin
+    )
+    assert created.status_code == 201, created.text
+    other = await client.post("/v1/products", json=product_body(owner, "Trà"), headers=admin)
+    assert other.status_code == 201, other.text
+
+    listed = {item["id"]: item for item in (await client.get("/v1/products")).json()["items"]}
+
+    assert listed[created.json()["id"]]["external_refs"] == created.json()["external_refs"]
+    assert sorted(map(str, created.json()["external_refs"])) == sorted(map(str, refs))
+    assert listed[other.json()["id"]]["external_refs"] == []
+
+
 async def test_the_owner_key_sets_refs_on_create_and_patch(
     client: httpx.AsyncClient, owner_key: dict[str, str], owner: dict[str, Any]
 ) -> None:
