@@ -65,7 +65,7 @@ async def test_the_catalogue_list(
 
 async def test_a_product(app: FastAPI, client: httpx.AsyncClient, catalogue: list[Product]) -> None:
     path = f"/v1/products/{catalogue[0].id}"
-    assert len(await statements_of(app, client.get(path))) == pinned(3, 2)
+    assert len(await statements_of(app, client.get(path))) == pinned(2, 1)
 
 
 async def test_a_search(app: FastAPI, client: httpx.AsyncClient, catalogue: list[Product]) -> None:

@@ -142,6 +142,18 @@ def _product_row(row: Sequence[Any]) -> ProductRow:
     return ProductRow(id_, owner_id, OwnerBrief(owner_id, owner_name), *columns)
 
 
+def _rows() -> Select[Any]:
+    """Products as `ProductRow`s (`_product_row`): with their owner's name, their stars on
+    `:today` and their external refs."""
+    today = bindparam("today", type_=Date())
+    return select(*_ROW_COLUMNS, shown_stars(today).label("stars"), _refs().label("refs")).join(
+        Owner, Owner.id == Product.owner_id
+    )
+
+
+_BY_ID = direct.Prepared(_rows().where(Product.id == bindparam("product_id")))
+
+
 class CatalogueShape(NamedTuple):
     """What makes one catalogue statement differ from another: the filters given, how many
     search terms, the sort, and whether the page follows a cursor."""
@@ -195,12 +207,7 @@ def catalogue(
 def _catalogue(shape: CatalogueShape) -> direct.Prepared:
     """The page statement of one shape of catalogue query: active products with their owner's
     name and their stars on `:today`, filtered, ordered, one row past the page."""
-    today = bindparam("today", type_=Date())
-    stmt: Select[Any] = (
-        select(*_ROW_COLUMNS, shown_stars(today).label("stars"), _refs().label("refs"))
-        .join(Owner, Owner.id == Product.owner_id)
-        .where(Product.status == ProductStatus.active)
-    )
+    stmt = _rows().where(Product.status == ProductStatus.active)
     stars = Product.stars  # stored: `search` makes it current first when a filter reads it
     given = shape.filters
     equal = {
@@ -290,6 +297,16 @@ class ProductRepository(Repository[Product]):
     def rated(self, today: date) -> Select[Any]:
         """Products with their owner and their stars on `today`."""
         return self.select().add_columns(shown_stars(today).label("stars"))
+
+    async def read_row(self, product_id: uuid.UUID, today: date) -> tuple[ProductRow, int | None]:
+        """The product as a reader sees it (archived ones too), with its stars on `today`, in
+        one statement that needs no transaction of its own; or `NotFound`."""
+        found = await direct.rows(
+            self.session, _BY_ID, begin=False, product_id=product_id, today=today
+        )
+        if not found:
+            raise self.not_found(product_id)
+        return _product_row(found[0]), found[0][len(_ROW_COLUMNS)]
 
     async def get_rated(
         self, product_id: uuid.UUID, today: date, *, for_update: bool = False

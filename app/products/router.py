@@ -26,14 +26,16 @@ from app.products.schemas import (
     ProductCreate,
     ProductQuery,
     ProductRead,
-    Rated,
 )
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
 
 
 def _single(
-    request: Request, rated: Rated, languages: LanguageDep, status_code: int = 200
+    request: Request,
+    rated: service.Shown,
+    languages: LanguageDep,
+    status_code: int = 200,
 ) -> Response:
     model = service.read(*rated, languages)
     headers = language_headers(model.text_languages)
@@ -96,7 +98,7 @@ async def get_product(
     product_id: uuid.UUID,
 ) -> Response:
     """Read one product (archived ones too), in the caller's best language."""
-    return _single(request, await service.get_product(session, product_id, today), languages)
+    return _single(request, await service.read_product(session, product_id, today), languages)
 
 
 @router.patch(

@@ -29,6 +29,9 @@ from app.products.schemas import (
 )
 from app.webhooks.outbox import emit
 
+Shown = tuple[Product | ProductRow, int | None]
+"""A product to show, read to change (`Product`) or only to show (`ProductRow`), with its stars."""
+
 EXTERNAL_REF_TABLE = "product_external_refs"
 REF_LOOKUP_CHUNK = 200  # pairs per statement: SQLite parses a long OR as a deep expression
 
@@ -80,7 +83,7 @@ def read(
     return ProductRead.model_validate(fields(product, stars, languages))
 
 
-def version(product: Product, stars: int | None) -> ProductRead:
+def version(product: Product | ProductRow, stars: int | None) -> ProductRead:
     """The product in its version representation (Vietnamese, with every translation): what
     its ETag's version, and so `If-Match`, is about, whatever language it is read in."""
     return read(product, stars, LanguagePreference())
@@ -90,6 +93,11 @@ async def get_product(
     session: AsyncSession, product_id: uuid.UUID, today: date, *, for_update: bool = False
 ) -> Rated:
     return await ProductRepository(session).get_rated(product_id, today, for_update=for_update)
+
+
+async def read_product(session: AsyncSession, product_id: uuid.UUID, today: date) -> Shown:
+    """The product for a reader, not to change (`get_product` for that)."""
+    return await ProductRepository(session).read_row(product_id, today)
 
 
 async def restar(session: AsyncSession, product_id: uuid.UUID, today: date) -> None:
@@ -111,7 +119,7 @@ async def load_product(
 
 async def list_products(
     session: AsyncSession, query: ProductQuery, today: date, horizon: datetime
-) -> tuple[Sequence[tuple[Product | ProductRow, int | None]], str | None]:
+) -> tuple[Sequence[Shown], str | None]:
     """Active products matching `query`, one page of them; with `updated_since`, a page of the
     change feed of every product, archived ones too (their `status` says so), up to
     `horizon`."""
