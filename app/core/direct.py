@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import BindParameter, bindparam
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -61,6 +62,12 @@ class Prepared:
         if found is None:
             found = self._compiled[dialect.name] = _compile(self.statement, dialect)
         return found
+
+
+def bound_columns(table: Any) -> dict[str, BindParameter[Any]]:
+    """Each column of `table` bound by its own name and type: the values of a `Prepared`
+    INSERT of whole rows (every value is given: no Python-side default runs here)."""
+    return {column.name: bindparam(column.name, type_=column.type) for column in table.columns}
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Compiled:
@@ -116,26 +123,48 @@ async def rows(
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = prepared.compiled(connection.dialect)
     arguments = _arguments(compiled, values)
-    return _convert(compiled, await _fetch(connection, compiled.sql, arguments, begin))
+    fetched = await _run(connection, compiled.sql, tuple(arguments), begin=begin, many=False)
+    return _convert(compiled, fetched)
 
 
-async def _fetch(
-    connection: AsyncConnection, sql: str, arguments: list[Any], begin: bool
-) -> Sequence[Any]:
+async def many(session: AsyncSession, prepared: Prepared, values: Sequence[dict[str, Any]]) -> None:
+    """`prepared` (a statement without RETURNING) once per item of `values`, as one
+    executemany in the session's transaction: on PostgreSQL one round trip whatever their
+    number, and one statement to the engine's hooks either way."""
+    if not values:
+        return
+    connection = await session.connection()
+    if connection.dialect.driver != "asyncpg":
+        await connection.execute(prepared.statement, list(values))
+        return
+    compiled = prepared.compiled(connection.dialect)
+    arguments = [tuple(_arguments(compiled, item)) for item in values]
+    await _run(connection, compiled.sql, arguments, begin=True, many=True)
+
+
+async def _run(
+    connection: AsyncConnection, sql: str, parameters: Any, *, begin: bool, many: bool
+) -> Any:
+    """`sql` on the driver connection with `parameters` (one tuple, or a list of them for an
+    executemany), in the session's transaction: the engine's hooks told, the driver's errors
+    translated."""
     sync = connection.sync_connection
     assert sync is not None
     fairy = await connection.get_raw_connection()
     adapted: Any = fairy.dbapi_connection
     if sync._has_events or sync.engine._has_events:
-        sync.dispatch.before_cursor_execute(sync, None, sql, tuple(arguments), None, False)
+        # A copy, as SQLAlchemy iterates them: a hook may remove itself as it runs.
+        for hook in list(sync.dispatch.before_cursor_execute):
+            hook(sync, None, sql, parameters, None, many)
     try:
         async with adapted._execute_mutex:
             if begin and adapted._transaction is None:
                 await adapted._start_transaction()
-            fetched: Sequence[Any] = await adapted._connection.fetch(sql, *arguments)
-            return fetched
+            if many:
+                return await adapted._connection.executemany(sql, parameters)
+            return await adapted._connection.fetch(sql, *parameters)
     except Exception as error:
-        raise await _translated(connection, adapted, sql, arguments, error) from error
+        raise await _translated(connection, adapted, sql, parameters, error) from error
     except BaseException:
         # Cancelled mid-statement: the connection's state is unknown, so it is closed now and
         # SQLAlchemy discards it when the session ends, as it does its own.
@@ -144,7 +173,7 @@ async def _fetch(
 
 
 async def _translated(
-    connection: AsyncConnection, adapted: Any, sql: str, arguments: list[Any], error: Exception
+    connection: AsyncConnection, adapted: Any, sql: str, arguments: Any, error: Exception
 ) -> sa_exc.DBAPIError:
     """The error `session.execute` would raise for this driver error (app.core.db's rules: a
     network failure, or a disconnect the dialect recognises, invalidates the connection)."""
@@ -167,11 +196,11 @@ async def _translated(
     if isinstance(original, dbapi_error):
         translated: sa_exc.DBAPIError = sa_exc.DBAPIError.instance(
             sql,
-            tuple(arguments),
+            arguments,
             original,
             dbapi_error,
             connection_invalidated=disconnect,
             dialect=dialect,
         )
         return translated
-    return sa_exc.OperationalError(sql, tuple(arguments), original, connection_invalidated=True)
+    return sa_exc.OperationalError(sql, arguments, original, connection_invalidated=True)
