@@ -48,14 +48,14 @@ _BASE32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 # ocop-api's statements, as SQLAlchemy compiles them for asyncpg (`bench/compare.py` checks
 # that the API still runs exactly these).
-LIST_PAGE = """SELECT owners.name, owners.kind, owners.commune, owners.commune_code, owners.commune_name, owners.province, owners.province_code, owners.representative, owners.phone, owners.email, owners.address, owners.website, owners.description, owners.status, owners.sort_name, owners.search_text, owners.commune_key, owners.province_key, owners.id, owners.created_at, owners.updated_at, products.owner_id, products.name AS name_1, products.description AS description_1, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune AS commune_1, products.commune_code AS commune_code_1, products.commune_name AS commune_name_1, products.province AS province_1, products.province_code AS province_code_1, products.latitude, products.longitude, products.status AS status_1, products.images, products.sort_name AS sort_name_1, products.search_text AS search_text_1, products.commune_key AS commune_key_1, products.id AS id_1, products.created_at AS created_at_1, products.updated_at AS updated_at_1, CASE WHEN (products.stars_from <= $1::DATE AND products.stars_until >= $2::DATE) THEN products.stars ELSE (SELECT CASE WHEN (certificates.stars >= $3::SMALLINT) THEN certificates.stars END AS anon_1 
+LIST_PAGE = """SELECT products.id, products.owner_id, owners.name, products.name AS name_1, products.description, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune, products.commune_code, products.commune_name, products.province, products.province_code, products.latitude, products.longitude, products.status, products.images, products.created_at, products.updated_at, CASE WHEN (products.stars_from <= $1::DATE AND products.stars_until >= $1::DATE) THEN products.stars ELSE (SELECT CASE WHEN (certificates.stars >= $2::SMALLINT) THEN certificates.stars END AS anon_1 
 FROM certificates 
-WHERE certificates.product_id = products.id AND certificates.issued_on <= $4::DATE AND certificates.valid_until >= $5::DATE ORDER BY certificates.issued_on DESC, certificates.created_at DESC 
- LIMIT $6::INTEGER) END AS stars, products.created_at AS created_at__1, products.id AS id__1 
+WHERE certificates.product_id = products.id AND certificates.issued_on <= $1::DATE AND certificates.valid_until >= $1::DATE ORDER BY certificates.issued_on DESC, certificates.created_at DESC 
+ LIMIT $3::INTEGER) END AS stars, products.created_at AS created_at__1, products.id AS id__1 
 FROM products JOIN owners ON owners.id = products.owner_id 
-WHERE products.status = $7 ORDER BY products.created_at DESC, products.id DESC 
- LIMIT $8::INTEGER"""  # noqa: E501, W291
-LIST_REFS = """SELECT product_external_refs.product_id, product_external_refs.id, product_external_refs.system, product_external_refs.external_id 
+WHERE products.status = $4 ORDER BY products.created_at DESC, products.id DESC 
+ LIMIT $5::INTEGER"""  # noqa: E501, W291
+LIST_REFS = """SELECT product_external_refs.product_id, product_external_refs.system, product_external_refs.external_id 
 FROM product_external_refs 
 WHERE product_external_refs.product_id IN ({ids}) ORDER BY product_external_refs.system, product_external_refs.external_id"""  # noqa: E501, W291
 KEY = """SELECT api_keys.id, api_keys.name, api_keys.role, api_keys.owner_id, api_keys.prefix, api_keys.secret_hash, api_keys.created_at, api_keys.last_used_at, api_keys.revoked_at 
@@ -97,13 +97,13 @@ class Problem(Exception):
 
 def product_item(row: asyncpg.Record, refs: list[dict[str, str]]) -> dict[str, Any]:
     return {
-        "id": str(row["id_1"]),
+        "id": str(row["id"]),
         "owner_id": str(row["owner_id"]),
-        "owner": {"id": str(row["id"]), "name": row["name"]},
+        "owner": {"id": str(row["owner_id"]), "name": row["name"]},
         "name": row["name_1"],
-        "description": row["description_1"],
+        "description": row["description"],
         "language": "vi",
-        "description_language": None if row["description_1"] is None else "vi",
+        "description_language": None if row["description"] is None else "vi",
         "translations": orjson.loads(row["translations"]),
         "group": row["group"],
         "subgroup": row["subgroup"],
@@ -111,19 +111,19 @@ def product_item(row: asyncpg.Record, refs: list[dict[str, str]]) -> dict[str, A
         "unit_step": number(row["unit_step"]),
         "price_vnd": row["price_vnd"],
         "stock": None if row["stock"] is None else number(row["stock"]),
-        "commune": row["commune_1"],
-        "commune_code": row["commune_code_1"],
-        "commune_name": row["commune_name_1"],
-        "province": row["province_1"],
-        "province_code": row["province_code_1"],
+        "commune": row["commune"],
+        "commune_code": row["commune_code"],
+        "commune_name": row["commune_name"],
+        "province": row["province"],
+        "province_code": row["province_code"],
         "latitude": row["latitude"],
         "longitude": row["longitude"],
         "stars": row["stars"],
-        "status": row["status_1"],
+        "status": row["status"],
         "images": orjson.loads(row["images"]),
         "external_refs": refs,
-        "created_at": row["created_at_1"],
-        "updated_at": row["updated_at_1"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
     }
 
 
@@ -137,20 +137,17 @@ def cursor(created_at: datetime, product_id: uuid.UUID) -> str:
 async def list_products(pool: asyncpg.Pool, limit: int) -> bytes:
     today = datetime.now(ZONE).date()
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            LIST_PAGE, today, today, STARS_SHOWN_FROM, today, today, 1, "active", limit + 1
-        )
+        rows = await conn.fetch(LIST_PAGE, today, STARS_SHOWN_FROM, 1, "active", limit + 1)
         page = rows[:limit]
-        # As the API: the references of every row fetched, the one past the page included.
-        refs: dict[uuid.UUID, list[dict[str, str]]] = {row["id_1"]: [] for row in rows}
-        if rows:
+        refs: dict[uuid.UUID, list[dict[str, str]]] = {row["id"]: [] for row in page}
+        if page:
             ids = list(refs)
             for ref in await conn.fetch(LIST_REFS.format(ids=in_list(len(ids))), *ids):
                 refs[ref["product_id"]].append({"system": ref["system"], "id": ref["external_id"]})
     next_cursor = None
     if len(rows) > limit:
         next_cursor = cursor(page[-1]["created_at__1"], page[-1]["id__1"])
-    items = [product_item(row, refs[row["id_1"]]) for row in page]
+    items = [product_item(row, refs[row["id"]]) for row in page]
     return dumps({"items": items, "next_cursor": next_cursor})
 
 

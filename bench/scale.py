@@ -22,7 +22,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlencode
 
 import asyncpg
@@ -90,9 +89,8 @@ async def requests_of(url: str) -> list[Request]:
         )
     finally:
         await conn.close()
-    today = date.today()
-    deep = ordering(ProductSort.newest, today).encode([middle["created_at"], middle["id"]])
-    deep_name = ordering(ProductSort.name, today).encode([by_name["sort_name"], by_name["id"]])
+    deep = ordering(ProductSort.newest).encode([middle["created_at"], middle["id"]])
+    deep_name = ordering(ProductSort.name).encode([by_name["sort_name"], by_name["id"]])
 
     def products(**query: str) -> str:
         return "/v1/products?" + urlencode({"limit": "20", **query})

@@ -27,14 +27,16 @@ from sqlalchemy import BindParameter, bindparam
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Delete, Insert, Select, Update
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.type_api import TypeEngine
 
 Row = tuple[Any, ...]
+Statement = Select[*tuple[Any, ...]] | Insert | Update | Delete
 Processor = Callable[[Any], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Compiled:
     """A statement as one dialect runs it: SQL text, where each value goes, how to convert."""
 
@@ -44,8 +46,10 @@ class _Compiled:
     defaults: dict[str, Any]
     """Values bound in the statement itself (`Product.status == "active"`)."""
     binds: tuple[Processor | None, ...]
-    results: tuple[tuple[int, Processor], ...]
-    """The result columns that have a processor, by position."""
+    columns: tuple[TypeEngine[Any], ...]
+    results: tuple[tuple[int, Processor], ...] | None = None
+    """The result columns that have a processor, by position: known once the server has
+    described the columns (a numeric column's processor depends on its type there)."""
 
 
 class Prepared:
@@ -53,7 +57,7 @@ class Prepared:
 
     __slots__ = ("_compiled", "statement")
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: Statement) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
@@ -75,17 +79,25 @@ def _compile(statement: Any, dialect: Dialect) -> _Compiled:
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
     binds = tuple(compiled.binds[name].type._cached_bind_processor(dialect) for name in names)
-    processors = (
-        column.type._cached_result_processor(dialect, None) for column in compiled._result_columns
-    )
-    results = tuple((i, p) for i, p in enumerate(processors) if p is not None)
     return _Compiled(
         sql=compiled.string,
         names=names,
         defaults=dict(compiled.construct_params(_check=False) or {}),
         binds=binds,
-        results=results,
+        columns=tuple(column.type for column in compiled._result_columns),
     )
+
+
+def _result_processors(
+    dialect: Dialect, columns: Sequence[TypeEngine[Any]], described: Sequence[Any]
+) -> tuple[tuple[int, Processor], ...]:
+    """SQLAlchemy's result processor of each column, given its type on the server (asyncpg's
+    attribute type oid, what SQLAlchemy's own cursor reports)."""
+    processors = (
+        column._cached_result_processor(dialect, attribute.type.oid)
+        for column, attribute in zip(columns, described, strict=True)
+    )
+    return tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 def _arguments(compiled: _Compiled, values: dict[str, Any]) -> list[Any]:
@@ -123,7 +135,7 @@ async def rows(
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = prepared.compiled(connection.dialect)
     arguments = _arguments(compiled, values)
-    fetched = await _run(connection, compiled.sql, tuple(arguments), begin=begin, many=False)
+    fetched = await _run(connection, compiled, tuple(arguments), begin=begin, many=False)
     return _convert(compiled, fetched)
 
 
@@ -139,15 +151,16 @@ async def many(session: AsyncSession, prepared: Prepared, values: Sequence[dict[
         return
     compiled = prepared.compiled(connection.dialect)
     arguments = [tuple(_arguments(compiled, item)) for item in values]
-    await _run(connection, compiled.sql, arguments, begin=True, many=True)
+    await _run(connection, compiled, arguments, begin=True, many=True)
 
 
 async def _run(
-    connection: AsyncConnection, sql: str, parameters: Any, *, begin: bool, many: bool
+    connection: AsyncConnection, compiled: _Compiled, parameters: Any, *, begin: bool, many: bool
 ) -> Any:
-    """`sql` on the driver connection with `parameters` (one tuple, or a list of them for an
-    executemany), in the session's transaction: the engine's hooks told, the driver's errors
+    """`compiled` on the driver connection with `parameters` (one tuple, or a list of them for
+    an executemany), in the session's transaction: the engine's hooks told, the driver's errors
     translated."""
+    sql = compiled.sql
     sync = connection.sync_connection
     assert sync is not None
     fairy = await connection.get_raw_connection()
@@ -160,9 +173,16 @@ async def _run(
         async with adapted._execute_mutex:
             if begin and adapted._transaction is None:
                 await adapted._start_transaction()
+            driver = adapted._connection
             if many:
-                return await adapted._connection.executemany(sql, parameters)
-            return await adapted._connection.fetch(sql, *parameters)
+                return await driver.executemany(sql, parameters)
+            if compiled.results is None:
+                statement = await driver.prepare(sql)
+                compiled.results = _result_processors(
+                    connection.dialect, compiled.columns, statement.get_attributes()
+                )
+                return await statement.fetch(*parameters)
+            return await driver.fetch(sql, *parameters)
     except Exception as error:
         raise await _translated(connection, adapted, sql, parameters, error) from error
     except BaseException:

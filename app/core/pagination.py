@@ -30,9 +30,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import Select, and_, literal, or_, tuple_
+from sqlalchemy import Integer, Select, and_, bindparam, literal, or_, tuple_
 from sqlalchemy.orm import QueryableAttribute
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from app.core.errors import BadRequest
 from app.core.schemas import TimestampIn
@@ -264,6 +264,31 @@ class Ordering:
             stmt = stmt.where(self._past(self.decode(cursor)))
         return stmt.order_by(*(key.ordered() for key in self.keys)).limit(limit + 1)
 
+    def prepared(self, stmt: Select[Any], *, after_cursor: bool) -> Select[Any]:
+        """As `apply`, with the cursor's values and the row count as bind parameters
+        (`after_0`.., `limit`): one statement for every page, built once
+        (`app.core.direct.Prepared`); `bound` gives the values to run it with."""
+        stmt = stmt.add_columns(*(key.expr for key in self.keys))
+        if after_cursor:
+            stmt = stmt.where(
+                self._past(
+                    [
+                        bindparam(f"after_{i}", type_=key.expr.type)
+                        for i, key in enumerate(self.keys)
+                    ]
+                )
+            )
+        return stmt.order_by(*(key.ordered() for key in self.keys)).limit(
+            bindparam("limit", type_=Integer())
+        )
+
+    def bound(self, cursor: str | None, limit: int) -> dict[str, Any]:
+        """The bind values of `prepared` for the page of `limit` rows after `cursor`."""
+        values: dict[str, Any] = {"limit": limit + 1}
+        if cursor is not None:
+            values.update((f"after_{i}", v) for i, v in enumerate(self.decode(cursor)))
+        return values
+
     def _past(self, values: Sequence[Any]) -> ColumnElement[bool]:
         """The rows after the cursor's, as a condition an index on the keys can seek to.
 
@@ -278,7 +303,7 @@ class Ordering:
             row = tuple_(*(key.expr for key in self.keys))
             bound = tuple_(
                 *(
-                    literal(value, key.expr.type)
+                    value if isinstance(value, BindParameter) else literal(value, key.expr.type)
                     for key, value in zip(self.keys, values, strict=True)
                 )
             )

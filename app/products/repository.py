@@ -1,15 +1,22 @@
 """Product queries, stock's SQL included. A product is read with its owner and its current stars
-(`app.products.stars`), in one statement; the stars' stored copy is written here."""
+(`app.products.stars`), in one statement; the stars' stored copy is written here.
+
+The public catalogue is the busiest read: its pages are `Prepared` statements
+(`app.core.direct`), one per shape of query (which filters, how many search terms, which sort,
+first page or not), built once and run with the query's values as bind parameters, into plain
+rows (`ProductRow`) rather than ORM objects."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, event, or_, select, update
+from sqlalchemy import Date, Select, and_, bindparam, event, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,12 +27,13 @@ from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
 from app.geography.schemas import PlaceFilter
 from app.models.event import EventProduct
+from app.models.owner import Owner
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.products.schemas import ProductQuery, ProductSort, Rated
 from app.products.stars import freshness, lapsed, restarred, shown_stars, star_rank
 
 
-def ordering(sort: ProductSort, today: date) -> Ordering:
+def ordering(sort: ProductSort) -> Ordering:
     """The keyset ordering for a sort; every key is non-NULL and the id makes it unique."""
     by_id = SortKey(Product.id, uuid.UUID)
     keys: tuple[SortKey, ...]
@@ -53,14 +61,178 @@ def ordering(sort: ProductSort, today: date) -> Ordering:
     return Ordering(sort.value, keys)
 
 
-def _matching(term: str) -> ColumnElement[bool]:
-    """Products whose own text or whose owner's name contains the folded term: one column holds
-    both (`Product.derive_keys`), and on PostgreSQL one trigram index serves it."""
-    return Product.search_text.like(like_pattern(term), escape="\\")
+def _matching(pattern: Any) -> ColumnElement[bool]:
+    """Products whose own text or whose owner's name contains the folded term (`pattern`, its
+    `like_pattern`): one column holds both (`Product.derive_keys`), and on PostgreSQL one
+    trigram index serves it."""
+    return Product.search_text.like(pattern, escape="\\")
 
 
-def _named_by(system: str, external_id: str) -> ColumnElement[bool]:
+def _named_by(system: Any, external_id: Any) -> ColumnElement[bool]:
     return and_(ProductExternalRef.system == system, ProductExternalRef.external_id == external_id)
+
+
+class OwnerBrief(NamedTuple):
+    id: uuid.UUID
+    name: str
+
+
+class RefRow(NamedTuple):
+    system: str
+    external_id: str
+
+
+@dataclass(slots=True)
+class ProductRow:
+    """A catalogue product as its page reads it: the attributes of `Product` a reader sees,
+    with its owner in brief and its external refs."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    owner: OwnerBrief
+    name: str
+    description: str | None
+    translations: dict[str, Any]
+    group: Any
+    subgroup: str | None
+    unit: Any
+    unit_step: Decimal
+    price_vnd: int
+    stock: Decimal | None
+    commune: str
+    commune_code: str
+    commune_name: str
+    province: str
+    province_code: str
+    latitude: float | None
+    longitude: float | None
+    status: ProductStatus
+    images: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+    external_refs: list[RefRow] = field(default_factory=list)
+
+
+_ROW_COLUMNS = (
+    Product.id, Product.owner_id, Owner.name, Product.name, Product.description,
+    Product.translations, Product.group, Product.subgroup, Product.unit, Product.unit_step,
+    Product.price_vnd, Product.stock, Product.commune, Product.commune_code, Product.commune_name,
+    Product.province, Product.province_code, Product.latitude, Product.longitude, Product.status,
+    Product.images, Product.created_at, Product.updated_at,
+)  # fmt: skip
+"""`ProductRow`'s columns, in its order (`owner` is built from the owner's id and name)."""
+
+
+def _product_row(row: Sequence[Any]) -> ProductRow:
+    id_, owner_id, owner_name, *rest = row[: len(_ROW_COLUMNS)]
+    return ProductRow(id_, owner_id, OwnerBrief(owner_id, owner_name), *rest)
+
+
+class CatalogueShape(NamedTuple):
+    """What makes one catalogue statement differ from another: the filters given, how many
+    search terms, the sort, and whether the page follows a cursor."""
+
+    filters: frozenset[str]
+    terms: int
+    sort: ProductSort
+    after_cursor: bool
+
+
+_FILTERS = frozenset(
+    {
+        "group", "min_stars", "certified", "uncertified", "commune_code", "province_code",
+        "owner_id", "event_id", "min_price_vnd", "max_price_vnd", "ref",
+    }
+)  # fmt: skip
+
+
+def catalogue(
+    query: ProductQuery, where: PlaceFilter, today: date
+) -> tuple[direct.Prepared, dict[str, Any]]:
+    """The page statement of `query` (its commune and province as `where` names them) and the
+    values to run it with."""
+    values: dict[str, Any] = {
+        "today": today,
+        "group": query.group,
+        "min_stars": query.min_stars,
+        "certified": True if query.certified else None,
+        "uncertified": True if query.certified is False else None,
+        "commune_code": where.commune_code,
+        "province_code": where.province_code,
+        "owner_id": query.owner_id,
+        "event_id": query.event_id,
+        "min_price_vnd": query.min_price_vnd,
+        "max_price_vnd": query.max_price_vnd,
+    }
+    if query.ref is not None:
+        values["ref"] = True
+        values["ref_system"], values["ref_id"] = query.ref
+    terms = search_terms(query.q or "")
+    values.update((f"term_{i}", like_pattern(term)) for i, term in enumerate(terms))
+    values.update(ordering(query.sort).bound(query.cursor, query.limit))
+    values = {name: value for name, value in values.items() if value is not None}
+    shape = CatalogueShape(
+        frozenset(values) & _FILTERS, len(terms), query.sort, query.cursor is not None
+    )
+    return _catalogue(shape), values
+
+
+@lru_cache(maxsize=512)
+def _catalogue(shape: CatalogueShape) -> direct.Prepared:
+    """The page statement of one shape of catalogue query: active products with their owner's
+    name and their stars on `:today`, filtered, ordered, one row past the page."""
+    today = bindparam("today", type_=Date())
+    stmt: Select[Any] = (
+        select(*_ROW_COLUMNS, shown_stars(today).label("stars"))
+        .join(Owner, Owner.id == Product.owner_id)
+        .where(Product.status == ProductStatus.active)
+    )
+    stars = Product.stars  # stored: `search` makes it current first when a filter reads it
+    given = shape.filters
+    equal = {
+        "group": Product.group,
+        "commune_code": Product.commune_code,
+        "province_code": Product.province_code,
+        "owner_id": Product.owner_id,
+    }
+    for name, column in equal.items():
+        if name in given:
+            stmt = stmt.where(column == bindparam(name))
+    if "min_stars" in given:
+        stmt = stmt.where(stars >= bindparam("min_stars"))
+    if "certified" in given:
+        stmt = stmt.where(stars.is_not(None))
+    if "uncertified" in given:
+        stmt = stmt.where(stars.is_(None))
+    if "event_id" in given:
+        entered = select(EventProduct.product_id).where(
+            EventProduct.event_id == bindparam("event_id")
+        )
+        stmt = stmt.where(Product.id.in_(entered))
+    if "min_price_vnd" in given:
+        stmt = stmt.where(Product.price_vnd >= bindparam("min_price_vnd"))
+    if "max_price_vnd" in given:
+        stmt = stmt.where(Product.price_vnd <= bindparam("max_price_vnd"))
+    if "ref" in given:
+        named = select(ProductExternalRef.product_id).where(
+            _named_by(bindparam("ref_system"), bindparam("ref_id"))
+        )
+        stmt = stmt.where(Product.id.in_(named))
+    for i in range(shape.terms):
+        stmt = stmt.where(_matching(bindparam(f"term_{i}")))
+    return direct.Prepared(ordering(shape.sort).prepared(stmt, after_cursor=shape.after_cursor))
+
+
+@lru_cache(maxsize=128)
+def _refs_of(count: int) -> direct.Prepared:
+    """The external refs of `count` products (`id_0`..), in each product's display order."""
+    ref = ProductExternalRef
+    ids = [bindparam(f"id_{i}", type_=ref.product_id.type) for i in range(count)]
+    return direct.Prepared(
+        select(ref.product_id, ref.system, ref.external_id)
+        .where(ref.product_id.in_(ids))
+        .order_by(ref.system, ref.external_id)
+    )
 
 
 _STARS_CURRENT = "ocop_stars_current"
@@ -141,49 +313,26 @@ class ProductRepository(Repository[Product]):
             raise self.not_found(product_id)
         return row[0], row[1]
 
-    def filtered(self, query: ProductQuery, where: PlaceFilter, today: date) -> Select[Any]:
-        """Active products matching every filter of `query` (its commune and province as
-        `where` names them), with their owner and stars."""
-        stmt = self.rated(today).where(Product.status == ProductStatus.active)
-        stars = Product.stars  # stored: `search` makes it current first when a filter reads it
-        if query.group is not None:
-            stmt = stmt.where(Product.group == query.group)
-        if query.min_stars is not None:
-            stmt = stmt.where(stars >= query.min_stars)
-        if query.certified is not None:
-            stmt = stmt.where(stars.is_not(None) if query.certified else stars.is_(None))
-        if where.commune_code is not None:
-            stmt = stmt.where(Product.commune_code == where.commune_code)
-        if where.province_code is not None:
-            stmt = stmt.where(Product.province_code == where.province_code)
-        if query.owner_id is not None:
-            stmt = stmt.where(Product.owner_id == query.owner_id)
-        if query.event_id is not None:
-            entered = select(EventProduct.product_id).where(EventProduct.event_id == query.event_id)
-            stmt = stmt.where(Product.id.in_(entered))
-        if query.min_price_vnd is not None:
-            stmt = stmt.where(Product.price_vnd >= query.min_price_vnd)
-        if query.max_price_vnd is not None:
-            stmt = stmt.where(Product.price_vnd <= query.max_price_vnd)
-        if (ref := query.ref) is not None:
-            named = select(ProductExternalRef.product_id).where(_named_by(*ref))
-            stmt = stmt.where(Product.id.in_(named))
-        for term in search_terms(query.q or ""):
-            stmt = stmt.where(_matching(term))
-        return stmt
-
     async def search(
         self, query: ProductQuery, where: PlaceFilter, today: date
-    ) -> tuple[list[Rated], str | None]:
-        """One page of `query`, in its sort; one SQL statement whatever the page size (and,
-        when it sorts or filters by stars, the first time this process does so on a new day, one
-        more that makes the stored stars current)."""
+    ) -> tuple[list[tuple[ProductRow, int | None]], str | None]:
+        """One page of `query`, in its sort, with each product's external refs: two statements
+        whatever the page size (and, when it sorts or filters by stars, the first time this
+        process does so on a new day, one more that makes the stored stars current). Neither
+        needs a transaction of its own."""
         if by_stars(query):
             await self.make_stars_current(today)
-        rows, next_cursor = await self.page_rows(
-            self.filtered(query, where, today), ordering(query.sort, today), query
-        )
-        return [(product, stars) for product, stars in rows], next_cursor
+        prepared, values = catalogue(query, where, today)
+        rows = await direct.rows(self.session, prepared, begin=False, **values)
+        page, next_cursor = ordering(query.sort).page(rows, query.limit)
+        products = {row[0]: _product_row(row) for row in page}
+        if products:
+            ids = {f"id_{i}": id_ for i, id_ in enumerate(products)}
+            for product_id, system, external_id in await direct.rows(
+                self.session, _refs_of(len(ids)), begin=False, **ids
+            ):
+                products[product_id].external_refs.append(RefRow(system, external_id))
+        return [(products[row[0]], row[len(_ROW_COLUMNS)]) for row in page], next_cursor
 
     async def changed(
         self, query: ProductQuery, today: date, horizon: datetime

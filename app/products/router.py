@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import TypeAdapter
 
 from app.api_keys.auth import AdminOrOwner
 from app.core.changes import FeedHorizonDep
@@ -43,21 +44,27 @@ def _single(
     )
 
 
+PAGE = TypeAdapter(Page[ProductRead])
+
+
 @router.get("", response_model=Page[ProductRead])
 async def list_products(
-    response: Response,
     session: SessionDep,
     today: TodayDep,
     languages: LanguageDep,
     horizon: FeedHorizonDep,
     query: Annotated[ProductQuery, Query()],
-) -> Page[ProductRead]:
+) -> Response:
     """List active products (`q` and filters combine), or every change (`updated_since`)."""
     rated, next_cursor = await service.list_products(session, query, today, horizon)
     items = [service.read(product, stars, languages) for product, stars in rated]
-    # The languages this page's names and descriptions are in (RFC 9110 allows a list).
-    response.headers.update(language_headers(text_languages(items)))
-    return Page[ProductRead](items=items, next_cursor=next_cursor)
+    # Rendered here, once: the items were validated as they were made.
+    return Response(
+        PAGE.dump_json(Page[ProductRead](items=items, next_cursor=next_cursor)),
+        media_type="application/json",
+        # The languages this page's names and descriptions are in (RFC 9110 allows a list).
+        headers=language_headers(text_languages(items)),
+    )
 
 
 @router.post(

@@ -20,7 +20,7 @@ from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
 from app.owners.schemas import OwnerRef
 from app.products import stock
-from app.products.repository import ProductRepository
+from app.products.repository import ProductRepository, ProductRow
 from app.products.schemas import (
     ProductCreate,
     ProductImageRead,
@@ -35,7 +35,9 @@ EXTERNAL_REF_TABLE = "product_external_refs"
 REF_LOOKUP_CHUNK = 200  # pairs per statement: SQLite parses a long OR as a deep expression
 
 
-def read(product: Product, stars: int | None, languages: LanguagePreference) -> ProductRead:
+def read(
+    product: Product | ProductRow, stars: int | None, languages: LanguagePreference
+) -> ProductRead:
     """The product as a reader sees it: name and description in their best language, each
     labelled with the language it is really in."""
     translations: dict[str, Any] = product.translations or {}
@@ -104,7 +106,7 @@ async def load_product(
 
 async def list_products(
     session: AsyncSession, query: ProductQuery, today: date, horizon: datetime
-) -> tuple[list[Rated], str | None]:
+) -> tuple[Sequence[tuple[Product | ProductRow, int | None]], str | None]:
     """Active products matching `query`, one page of them; with `updated_since`, a page of the
     change feed of every product, archived ones too (their `status` says so), up to
     `horizon`."""

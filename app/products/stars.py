@@ -28,7 +28,11 @@ EARLIEST, LATEST = date(1, 1, 1), date(9999, 12, 31)
 """The window of a product whose stars no certificate will ever change."""
 
 
-def current_stars(today: date) -> ColumnElement[int | None]:
+Day = date | ColumnElement[date]
+"""A day as a value, or as a bind parameter of a statement built once."""
+
+
+def current_stars(today: Day) -> ColumnElement[int | None]:
     """The stars of the product's latest certificate valid on `today`, if 3 or more; else NULL.
 
     Latest by `issued_on`, then `created_at`: a newer evaluation replaces an older one whether it
@@ -96,7 +100,7 @@ def lapsed(today: date) -> ColumnElement[bool]:
     return or_(Product.stars_from > today, Product.stars_until < today)
 
 
-def shown_stars(today: date) -> ColumnElement[int | None]:
+def shown_stars(today: Day) -> ColumnElement[int | None]:
     """The product's stars on `today`: the stored value inside its window (no certificate is
     read), the rule's answer outside it."""
     return case(

@@ -7,15 +7,24 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Select, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.geography.schemas import PlaceFilter
 from app.models import Owner, OwnerKind, Product
-from app.products.repository import ProductRepository, ordering
+from app.products.repository import catalogue, ordering
 from app.products.schemas import ProductQuery, ProductSort
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres_only]
+
+
+async def page_sql(db: AsyncSession, query: ProductQuery, today: date) -> str:
+    """The catalogue's page statement for `query`, its values written in."""
+    prepared, values = catalogue(query, PlaceFilter(), today)
+    assert isinstance(prepared.statement, Select)
+    stmt = prepared.statement.params(**values)
+    dialect = (await db.connection()).dialect
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 async def plan_of(db: AsyncSession, query: ProductQuery) -> str:
@@ -59,11 +68,7 @@ async def plan_of(db: AsyncSession, query: ProductQuery) -> str:
     # A few thousand rows are still cheapest to scan; forbid that to see what the planner *can*
     # use (a walk of another index, checking every row, remains open to it).
     await db.execute(text("SET LOCAL enable_seqscan = off"))
-    stmt = ordering(query.sort, today).apply(
-        ProductRepository(db).filtered(query, PlaceFilter(), today), query.cursor, query.limit
-    )
-    dialect = (await db.connection()).dialect
-    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    sql = await page_sql(db, query, today)
     rows = (await db.execute(text("EXPLAIN " + sql.replace("%%", "%")))).all()
     await db.rollback()
     return "\n".join(row[0] for row in rows)
@@ -101,15 +106,9 @@ async def test_a_page_past_a_cursor_seeks_the_index(db: AsyncSession) -> None:
     """The keyset condition is an index condition, not a filter over every earlier row."""
     today = date(2026, 6, 15)
     first = ProductQuery(sort=ProductSort.newest)
-    cursor = ordering(first.sort, today).encode(
-        [datetime(2026, 6, 1, tzinfo=UTC), uuid.UUID(int=7)]
-    )
+    cursor = ordering(first.sort).encode([datetime(2026, 6, 1, tzinfo=UTC), uuid.UUID(int=7)])
     query = ProductQuery(sort=ProductSort.newest, cursor=cursor)
-    stmt = ordering(query.sort, today).apply(
-        ProductRepository(db).filtered(query, PlaceFilter(), today), query.cursor, query.limit
-    )
-    dialect = (await db.connection()).dialect
-    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    sql = await page_sql(db, query, today)
     await db.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(row[0] for row in (await db.execute(text("EXPLAIN " + sql))).all())
     await db.rollback()

@@ -1,0 +1,86 @@
+"""`app.core.direct`: a Prepared statement gives what `session.execute` gives, on both databases,
+in the session's transaction, with SQLAlchemy's errors, and seen by the engine's hooks."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import direct
+from app.models import Owner, Product, ProductExternalRef
+from tests.helpers import InsertProduct, counting_statements
+
+pytestmark = pytest.mark.anyio
+
+PRODUCTS = direct.Prepared(
+    select(
+        Product.id, Product.stock, Product.unit_step, Product.status, Product.translations,
+        Product.images, Product.latitude, Product.created_at, Owner.name,
+    )
+    .join(Owner, Owner.id == Product.owner_id)
+    .where(Product.price_vnd >= bindparam("cheapest"))
+    .order_by(Product.price_vnd)
+)  # fmt: skip
+ADD_REF = direct.Prepared(
+    insert(ProductExternalRef).values(
+        id=bindparam("id"),
+        product_id=bindparam("product_id"),
+        system="shop",
+        external_id=bindparam("external_id"),
+    )
+)
+REFS = direct.Prepared(select(func.count()).select_from(ProductExternalRef))
+
+
+async def test_rows_are_the_values_session_execute_gives(
+    db: AsyncSession, insert_product: InsertProduct
+) -> None:
+    await insert_product(name="Quýt vàng", stock=Decimal("12.5"), price_vnd=40_000)
+    await insert_product(name="Trà hoa vàng", stock=None, price_vnd=250_000)
+    await db.commit()
+    given = await direct.rows(db, PRODUCTS, cheapest=30_000)
+    expected = [tuple(row) for row in await db.execute(PRODUCTS.statement, {"cheapest": 30_000})]
+    assert given == expected
+    assert [type(value) for value in given[0]] == [type(value) for value in expected[0]]
+    assert given[0][1] == Decimal("12.5")
+    assert given[1][1] is None
+    assert await direct.rows(db, PRODUCTS, begin=False, cheapest=100_000) == expected[1:]
+
+
+async def test_a_write_joins_the_session_transaction(
+    db: AsyncSession, insert_product: InsertProduct
+) -> None:
+    product = await insert_product(name="Quýt vàng")
+    await db.commit()
+    await direct.rows(db, ADD_REF, id=uuid.uuid4(), product_id=product.id, external_id="A1")
+    assert await direct.rows(db, REFS) == [(1,)]
+    await db.rollback()
+    assert await direct.rows(db, REFS, begin=False) == [(0,)]
+
+
+async def test_a_driver_error_is_sqlalchemys_error(
+    db: AsyncSession, insert_product: InsertProduct
+) -> None:
+    product = await insert_product(name="Quýt vàng")
+    await db.commit()
+    ref_id = uuid.uuid4()
+    await direct.rows(db, ADD_REF, id=ref_id, product_id=product.id, external_id="A1")
+    with pytest.raises(IntegrityError):
+        await direct.rows(db, ADD_REF, id=ref_id, product_id=product.id, external_id="A2")
+    await db.rollback()
+    await db.execute(delete(ProductExternalRef))  # the session is usable again
+    await db.commit()
+
+
+async def test_the_engine_hooks_see_the_statement(app: FastAPI, db: AsyncSession) -> None:
+    with counting_statements(app) as statements:
+        await direct.rows(db, REFS, begin=False)
+    assert [s for s in statements if "product_external_refs" in s] == [
+        str(REFS.statement.compile(dialect=(await db.connection()).dialect))
+    ]
