@@ -68,10 +68,12 @@ class Prepared:
         return found
 
 
-def bound_columns(table: Any) -> dict[str, BindParameter[Any]]:
-    """Each column of `table` bound by its own name and type: the values of a `Prepared`
-    INSERT of whole rows (every value is given: no Python-side default runs here)."""
-    return {column.name: bindparam(column.name, type_=column.type) for column in table.columns}
+def bound_columns(table: Any, *names: str) -> dict[str, BindParameter[Any]]:
+    """The columns of `table` named (all of them if none is), each bound by its own name and
+    type: the values of a `Prepared` INSERT (every value is given: no Python-side default runs
+    here)."""
+    columns = [table.c[name] for name in names] if names else list(table.columns)
+    return {column.name: bindparam(column.name, type_=column.type) for column in columns}
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Compiled:
