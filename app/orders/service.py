@@ -38,7 +38,7 @@ from app.orders.repository import (
     event_sales_rows,
     merged_sales_rows,
 )
-from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, order_read
+from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, OrderRead, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
 from app.webhooks.schemas import StockLowData
@@ -138,8 +138,9 @@ async def place_order(
     now: datetime,
     zone: ZoneInfo,
     low_stock: Decimal,
-) -> Order:
-    """Check, price and place an order, taking its stock in the same transaction.
+) -> OrderRead:
+    """Check, price and place an order, taking its stock in the same transaction; the order
+    as read (its `order.created` message's data too).
 
     Everything is read and written first; the stock is taken last (a conditional UPDATE, which
     row-locks the product until commit), so a best-selling product stays locked only for the
@@ -170,11 +171,11 @@ async def place_order(
         assert data.reference is not None
         placed = await orders.placed_with(principal.key_id, data.reference)
         raise _reference_taken(placed, data.reference)
-    await _announce(session, "order.created", order)
+    read = await _announce(session, "order.created", order)
     await _take_stock(session, products, lines, low_stock)
     await add_event_sales(session, [order], zone, 1)  # after the stock: products, then sums
     metrics.ORDERS_PLACED.labels(channel.value).inc()
-    return order
+    return read
 
 
 async def add_event_sales(
@@ -380,15 +381,18 @@ def _new_order(
     )
 
 
-async def _announce(session: AsyncSession, event_type: str, order: Order) -> None:
-    """The order's webhook event, for admins, the partner that placed it and its lines' owners."""
+async def _announce(session: AsyncSession, event_type: str, order: Order) -> OrderRead:
+    """The order's webhook event, for admins, the partner that placed it and its lines' owners;
+    the order as read, which it carries."""
+    read = order_read(order)
     await emit(
         session,
         event_type,
-        order_read(order).model_dump(mode="json"),
+        read.model_dump(mode="json"),
         owner_ids={line.owner_id for line in order.lines},
         partner_key_id=order.placed_by_key_id,
     )
+    return read
 
 
 # Stock: taken last, all or nothing.

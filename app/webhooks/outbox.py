@@ -56,7 +56,8 @@ async def emit(
     """
     if message_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {message_type!r}; add it to EVENT_TYPES")
-    await session.flush()  # what the caller wrote first: the message may refer to it
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # what the caller wrote first: the message may refer to it
     await direct.rows(
         session,
         _INSERT,
