@@ -83,8 +83,16 @@ class KeyRepository(Repository[ApiKey]):
         rows = await direct.rows(self.session, _CREDENTIALS, begin=False, prefix=prefix)
         if not rows:
             return None
-        granted = frozenset(row[-1] for row in rows if row[-1] is not None)
-        return Credentials(*rows[0][:-1], event_ids=granted)
+        key_id, role, owner_id, secret_hash, last_used_at, revoked_at, _ = rows[0]
+        return Credentials(
+            id=key_id,
+            role=role,
+            owner_id=owner_id,
+            secret_hash=secret_hash,
+            last_used_at=last_used_at,
+            revoked_at=revoked_at,
+            event_ids=frozenset(row[-1] for row in rows if row[-1] is not None),
+        )
 
     async def grant(self, key_id: uuid.UUID, event_id: uuid.UUID) -> EventGrant | None:
         return await self.session.get(EventGrant, (key_id, event_id))

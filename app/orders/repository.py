@@ -111,6 +111,8 @@ def _row(instance: Base, columns: tuple[tuple[str, str], ...]) -> dict[str, Any]
 
 _ORDER, _LINE, _CHANGE = _columns(Order), _columns(OrderLine), _columns(OrderStatusChange)
 _orders: Any = Order.__table__
+_lines: Any = OrderLine.__table__
+_changes: Any = OrderStatusChange.__table__
 # ON CONFLICT as both databases write it: the (reference, key) taken is no error, but no row.
 _INSERT_ORDER = direct.Prepared(
     postgresql.insert(_orders)
@@ -118,12 +120,8 @@ _INSERT_ORDER = direct.Prepared(
     .on_conflict_do_nothing(index_elements=["reference", "placed_by_key_id"])
     .returning(_orders.c.id)
 )
-_INSERT_LINES = direct.Prepared(
-    insert(OrderLine.__table__).values(direct.bound_columns(OrderLine.__table__))
-)
-_INSERT_CHANGES = direct.Prepared(
-    insert(OrderStatusChange.__table__).values(direct.bound_columns(OrderStatusChange.__table__))
-)
+_INSERT_LINES = direct.Prepared(insert(_lines).values(direct.bound_columns(_lines)))
+_INSERT_CHANGES = direct.Prepared(insert(_changes).values(direct.bound_columns(_changes)))
 
 
 NEWEST = Ordering(
@@ -278,7 +276,7 @@ class OrderRepository(Repository[Order]):
     # What an order is checked and priced against: rows of other domains, read-only here.
 
     async def products(self, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OrderedProduct]:
-        ids = {f"id{i}": product_id for i, product_id in enumerate(product_ids)}
+        ids: dict[str, Any] = {f"id{i}": product_id for i, product_id in enumerate(product_ids)}
         rows = await direct.rows(self.session, _PRODUCTS[len(ids)], **ids)
         return {row[0]: OrderedProduct(*row) for row in rows}
 

@@ -267,8 +267,9 @@ def by_stars(query: ProductQuery) -> bool:
 
 
 # An order's take of one product's stock (`updated_at` stamped as it is written).
+_products: Any = Product.__table__
 _TAKE_STOCK = direct.Prepared(
-    update(Product.__table__)
+    update(_products)
     .where(
         Product.id == bindparam("product_id"),
         Product.status == ProductStatus.active,

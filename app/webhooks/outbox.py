@@ -34,9 +34,8 @@ EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 # Sent to one endpoint when its key asks (`POST /v1/webhooks/{id}/ping`); never subscribed to.
 PING = "webhook.ping"
 
-_INSERT = direct.Prepared(
-    insert(OutboxMessage.__table__).values(direct.bound_columns(OutboxMessage.__table__))
-)
+_messages: Any = OutboxMessage.__table__
+_INSERT = direct.Prepared(insert(_messages).values(direct.bound_columns(_messages)))
 
 
 async def emit(
