@@ -2,8 +2,9 @@
 
 The models and Alembic keep the schema, and every statement is still written in SQLAlchemy
 Core; what a hot path skips is the per-request work around it. A `Prepared` statement is built
-once (bind parameters named, `bindparam("product_id")`), compiled once per dialect, and run with
-`rows(session, statement, **values)`:
+once (bind parameters named, `bindparam("product_id")`; an INSERT's values `bound_columns`),
+compiled once per dialect, and run with `rows(session, statement, **values)`, or for many rows
+of one INSERT with `many(session, statement, [values, ...])` (an executemany):
 
 - on PostgreSQL (asyncpg) it goes straight to the driver connection of the session's own
   transaction (begun if it was not yet), with SQLAlchemy's own bind and result processors
@@ -13,8 +14,9 @@ once (bind parameters named, `bindparam("product_id")`), compiled once per diale
 - on any other database (the embedded SQLite) it runs through the session's connection as any
   Core statement does: speed is PostgreSQL's concern, correctness is everyone's.
 
-Either way the engine's `before_cursor_execute` hooks see the statement (the suite's statement
-counts, `OCOP_DATABASE_ECHO` aside).
+Either way the engine's `before_cursor_execute` hooks see the statement, an executemany once
+(the suite's statement counts, `OCOP_DATABASE_ECHO` aside). A write of timestamped rows tells
+the change feeds' commit deadline itself (`app.core.changes.note_write`).
 """
 
 from __future__ import annotations
