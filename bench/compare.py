@@ -14,7 +14,10 @@ migrates it, seeds a catalogue, then:
    client process of its own (httpx); the load generator always runs in its own process;
 3. reads each server's CPU time (utime + stime, its workers' included) from /proc/<pid>/stat
    around each run and prints, per operation: requests/s, p50/p99, requests per server
-   CPU-second, and ocop/baseline.
+   CPU-second, and ocop/baseline;
+4. drives ocop-api at half of the capacity it showed, open loop (a request every 1/rate
+   seconds, timed from when it was due, by a client process of its own), and prints p50/p99
+   beside the targets (15 ms for the list, 25 ms for an order).
 
 Settings (environment): OCOP_BENCH_ROUNDS (3), OCOP_BENCH_SECONDS per run (5),
 OCOP_BENCH_CONNECTIONS (16), OCOP_BENCH_PRODUCTS in the catalogue (60), OCOP_BENCH_CLIENT
@@ -345,13 +348,56 @@ def load(setup: Setup, base: str, operation: str, token: str, body: str, pid: in
                 str(setup.connections),
                 str(setup.seconds),
             ]
-        output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        return _run(argv, pid, before)
     finally:
         os.unlink(script.name)
+
+
+def _run(argv: list[str], pid: int, before: float) -> Run:
+    """Run a load generator and read its WRKJSON line, and `pid`'s CPU time since `before`."""
+    output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(pid) - before
     line = next(li for li in output.splitlines() if li.startswith("WRKJSON "))
     data = json.loads(line.removeprefix("WRKJSON "))
     return Run(data["requests"], data["seconds"], data["p50"], data["p99"], data["errors"], cpu)
+
+
+def paced(
+    setup: Setup, base: str, operation: str, token: str, body: str, rate: float, pid: int
+) -> Run:
+    """`operation` at `rate` requests per second, open loop (`paced_client`, its own process)."""
+    argv = [
+        sys.executable, "-m", "bench.compare", "--paced", base, operation, token, body,
+        str(rate), str(max(setup.seconds, 5.0)),
+    ]  # fmt: skip
+    return _run(argv, pid, cpu_seconds(pid))
+
+
+async def _send(http: httpx.AsyncClient, operation: str, token: str, body: str) -> bool:
+    """One request of `operation`; whether it got its success status."""
+    if operation == "list":
+        return (await http.get(LIST_PATH)).status_code == 200
+    response = await http.post(
+        "/v1/orders",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": uuid.uuid4().hex,
+        },
+    )
+    return response.status_code == 201
+
+
+def _summary(latencies: list[float], seconds: float, errors: int) -> None:
+    summary = {
+        "requests": len(latencies),
+        "seconds": seconds,
+        "p50": percentile(latencies, 0.5),
+        "p99": percentile(latencies, 0.99),
+        "errors": errors,
+    }
+    sys.stdout.write(f"WRKJSON {json.dumps(summary)}\n")
 
 
 async def python_client(
@@ -360,7 +406,6 @@ async def python_client(
     """The load generator when `wrk` is missing: `connections` clients in a loop."""
     latencies: list[float] = []
     errors = 0
-    expected = 200 if operation == "list" else 201
     limits = httpx.Limits(max_connections=connections)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         stop = time.perf_counter() + seconds
@@ -369,35 +414,67 @@ async def python_client(
             nonlocal errors
             while time.perf_counter() < stop:
                 start = time.perf_counter()
-                if operation == "list":
-                    response = await http.get(LIST_PATH)
-                else:
-                    response = await http.post(
-                        "/v1/orders",
-                        content=body,
-                        headers={
-                            "Authorization": f"Bearer {token}",
-                            "Content-Type": "application/json",
-                            "Idempotency-Key": uuid.uuid4().hex,
-                        },
-                    )
+                ok = await _send(http, operation, token, body)
                 latencies.append((time.perf_counter() - start) * 1000)
-                errors += response.status_code != expected
+                errors += not ok
 
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(connections)))
         elapsed = time.perf_counter() - started
-    summary = {
-        "requests": len(latencies),
-        "seconds": elapsed,
-        "p50": percentile(latencies, 0.5),
-        "p99": percentile(latencies, 0.99),
-        "errors": errors,
-    }
-    sys.stdout.write(f"WRKJSON {json.dumps(summary)}\n")
+    _summary(latencies, elapsed, errors)
+
+
+async def paced_client(
+    base: str, operation: str, token: str, body: str, rate: float, seconds: float
+) -> None:
+    """Open-loop load: a request every 1/`rate` seconds whatever the answers, each timed from
+    when it was due (a slow answer delays no later request, so none of the wait is hidden)."""
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=256)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+        start = time.perf_counter() + 0.2
+
+        async def one(i: int) -> None:
+            nonlocal errors
+            due = start + i / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            ok = await _send(http, operation, token, body)
+            latencies.append((time.perf_counter() - due) * 1000)
+            errors += not ok
+
+        await asyncio.gather(*(one(i) for i in range(round(rate * seconds))))
+        elapsed = time.perf_counter() - start
+    _summary(latencies, elapsed, errors)
 
 
 # 3. The report.
+
+
+def capacity(runs: list[Run]) -> float:
+    """Requests per second under full load."""
+    return sum(r.requests for r in runs) / sum(r.seconds for r in runs)
+
+
+HALF_LOAD_TARGETS_MS = {"list": 15.0, "order": 25.0}
+"""The p99 each operation should keep at half of ocop-api's capacity on a 2-core machine."""
+
+
+def report_half_load(half: dict[str, tuple[float, Run]]) -> None:
+    sys.stdout.write(
+        "ocop-api at half of its capacity (open loop, requests timed from when they were due)\n"
+    )
+    sys.stdout.write(f"  {'operation':26} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'target':>8}\n")
+    for operation, label in [("list", f"GET {LIST_PATH}"), ("order", "POST /v1/orders")]:
+        rate, run = half[operation]
+        target = HALF_LOAD_TARGETS_MS[operation]
+        verdict = "" if run.p99_ms < target and not run.errors else "  missed"
+        sys.stdout.write(
+            f"  {label:26} {rate:8.0f} {run.p50_ms:8.1f} {run.p99_ms:8.1f} "
+            f"{'< ' + format(target, '.0f'):>8}{verdict}"
+            + (f"  ({run.errors} errors)" if run.errors else "")
+            + "\n"
+        )
 
 
 def report(setup: Setup, runs: dict[tuple[str, str], list[Run]]) -> None:
@@ -413,7 +490,7 @@ def report(setup: Setup, runs: dict[tuple[str, str], list[Run]]) -> None:
         for name in ("ocop", "baseline"):
             done = runs[(operation, name)]
             requests = sum(r.requests for r in done)
-            rate = requests / sum(r.seconds for r in done)
+            rate = capacity(done)
             per_cpu = requests / max(sum(r.cpu_s for r in done), 1e-9)
             p50 = sorted(r.p50_ms for r in done)[len(done) // 2]
             p99 = max(r.p99_ms for r in done)
@@ -506,14 +583,26 @@ def main() -> None:
                             base, pid = stage.bases[name], stage.pids[name]
                             run = load(setup, base, operation, stage.token, raw_body, pid)
                             runs.setdefault((operation, name), []).append(run)
+                half = {}
+                for operation in ("list", "order"):
+                    rate = capacity(runs[(operation, "ocop")]) / 2
+                    base, pid = stage.bases["ocop"], stage.pids["ocop"]
+                    half[operation] = (
+                        rate,
+                        paced(setup, base, operation, stage.token, raw_body, rate, pid),
+                    )
         except NotTheSameWork as drift:
             raise SystemExit(str(drift)) from None
     report(setup, runs)
+    report_half_load(half)
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 8 and sys.argv[1] == "--client":
         _, _, base, operation, token, body, connections, seconds = sys.argv
         asyncio.run(python_client(base, operation, token, body, int(connections), float(seconds)))
+    elif len(sys.argv) == 8 and sys.argv[1] == "--paced":
+        _, _, base, operation, token, body, rate, seconds = sys.argv
+        asyncio.run(paced_client(base, operation, token, body, float(rate), float(seconds)))
     else:
         main()

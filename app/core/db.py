@@ -92,6 +92,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
                 "idle_in_transaction_session_timeout": str(
                     settings.database_idle_in_transaction_timeout_ms
                 ),
+                # Statements are prepared (asyncpg keeps them per connection); after five runs
+                # PostgreSQL may switch one to a generic plan, made without the values. For a
+                # catalogue search that plan reads every product matching a common word
+                # (seconds at a million products) where the plan for the values walks the
+                # newest few (a millisecond). Planning each run costs far less than that.
+                "plan_cache_mode": "force_custom_plan",
             },
         },
     )
@@ -164,9 +170,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessionmaker: async_sessionmaker[AsyncSession] = (
         state.writer_sessionmaker if writer else state.sessionmaker
     )
-    async with sessionmaker() as session:
+    session = sessionmaker()
+    try:
         yield session
-        await session.commit()
+        if session.in_transaction():
+            await session.commit()
+    finally:
+        # A session that never began a transaction holds no connection: nothing to end.
+        if session.in_transaction():
+            await session.close()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

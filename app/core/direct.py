@@ -133,13 +133,13 @@ async def rows(
     in the session's transaction. `begin=False` is for a read that needs no transaction of its
     own: it joins the session's if one is open, else runs alone (on PostgreSQL, no BEGIN and
     COMMIT round trips for a one-statement read)."""
-    connection = await session.connection()
-    if connection.dialect.driver != "asyncpg":
+    connection, adapted = await _connection(session)
+    if adapted is None:
         result = await connection.execute(prepared.statement, values)
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = prepared.compiled(connection.dialect)
     arguments = _arguments(compiled, values)
-    fetched = await _run(connection, compiled, tuple(arguments), begin=begin, many=False)
+    fetched = await _run(connection, adapted, compiled, tuple(arguments), begin=begin, many=False)
     return _convert(compiled, fetched)
 
 
@@ -149,17 +149,42 @@ async def many(session: AsyncSession, prepared: Prepared, values: Sequence[dict[
     number, and one statement to the engine's hooks either way."""
     if not values:
         return
-    connection = await session.connection()
-    if connection.dialect.driver != "asyncpg":
+    connection, adapted = await _connection(session)
+    if adapted is None:
         await connection.execute(prepared.statement, list(values))
         return
     compiled = prepared.compiled(connection.dialect)
     arguments = [tuple(_arguments(compiled, item)) for item in values]
-    await _run(connection, compiled, arguments, begin=True, many=True)
+    await _run(connection, adapted, compiled, arguments, begin=True, many=True)
+
+
+_CONNECTION = "ocop_direct_connection"
+
+
+async def _connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The session's connection and, on asyncpg, SQLAlchemy's adapter of the driver connection
+    (else None); kept in the session for as long as its transaction lasts."""
+    sync = session.sync_session
+    kept = sync.info.get(_CONNECTION)
+    current = sync.get_transaction()
+    if kept is not None and current is not None and kept[0] is current and current.is_active:
+        return kept[1], kept[2]
+    connection = await session.connection()
+    adapted = None
+    if connection.dialect.driver == "asyncpg":
+        adapted = (await connection.get_raw_connection()).dbapi_connection
+    sync.info[_CONNECTION] = (sync.get_transaction(), connection, adapted)
+    return connection, adapted
 
 
 async def _run(
-    connection: AsyncConnection, compiled: _Compiled, parameters: Any, *, begin: bool, many: bool
+    connection: AsyncConnection,
+    adapted: Any,
+    compiled: _Compiled,
+    parameters: Any,
+    *,
+    begin: bool,
+    many: bool,
 ) -> Any:
     """`compiled` on the driver connection with `parameters` (one tuple, or a list of them for
     an executemany), in the session's transaction: the engine's hooks told, the driver's errors
@@ -167,8 +192,6 @@ async def _run(
     sql = compiled.sql
     sync = connection.sync_connection
     assert sync is not None
-    fairy = await connection.get_raw_connection()
-    adapted: Any = fairy.dbapi_connection
     if sync._has_events or sync.engine._has_events:
         # A copy, as SQLAlchemy iterates them: a hook may remove itself as it runs.
         for hook in list(sync.dispatch.before_cursor_execute):

@@ -81,13 +81,20 @@ def _query_fields(dependant: Dependant) -> Iterator[tuple[str, Any]]:
         pending.extend(current.dependencies)
 
 
+_DECLARED = "ocop_declared_query"
+
+
 def declared_query(route: APIRoute) -> DeclaredQuery:
-    """What `route` takes in its query string."""
-    fields = list(_query_fields(route.dependant))
-    return DeclaredQuery(
-        names=frozenset(name for name, _ in fields),
-        lists=frozenset(name for name, annotation in fields if _is_list(annotation)),
-    )
+    """What `route` takes in its query string (worked out once per route, kept on it)."""
+    declared: DeclaredQuery | None = getattr(route, _DECLARED, None)
+    if declared is None:
+        fields = list(_query_fields(route.dependant))
+        declared = DeclaredQuery(
+            names=frozenset(name for name, _ in fields),
+            lists=frozenset(name for name, annotation in fields if _is_list(annotation)),
+        )
+        setattr(route, _DECLARED, declared)
+    return declared
 
 
 def _error(name: str, message: str, kind: str) -> dict[str, Any]:
@@ -102,10 +109,10 @@ async def refuse_undeclared_query(request: Request) -> None:
         return
     declared = declared_query(route)
     query = request.query_params
-    takes = ", ".join(sorted(declared.names)) or "none"
     errors = []
     for name in query:
         if name not in declared.names:
+            takes = ", ".join(sorted(declared.names)) or "none"
             message = f"Unknown query parameter; this operation takes: {takes}."
             errors.append(_error(name, message, "unknown_parameter"))
         elif name not in declared.lists and len(values := query.getlist(name)) > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from sqlalchemy import JSON, BigInteger, DateTime, Enum
 from sqlalchemy.dialects.postgresql import JSONB
@@ -31,8 +32,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:  # asyncpg's are UTC already
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -55,9 +56,14 @@ class Quantity(TypeDecorator[Decimal]):
         return int(scaled)
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return (Decimal(int(value)) / self.SCALE).quantize(Decimal("0.001")).normalize()
+        return None if value is None else _from_thousandths(int(value))
+
+
+@lru_cache(maxsize=4096)
+def _from_thousandths(value: int) -> Decimal:
+    """A stored count of thousandths as its quantity (Decimals are immutable: the same few
+    values, unit steps and round stocks, are made once)."""
+    return (Decimal(value) / Quantity.SCALE).quantize(Decimal("0.001")).normalize()
 
 
 def str_enum(enum_class: type[StrEnum], name: str) -> Enum:

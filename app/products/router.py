@@ -57,13 +57,14 @@ async def list_products(
 ) -> Response:
     """List active products (`q` and filters combine), or every change (`updated_since`)."""
     rated, next_cursor = await service.list_products(session, query, today, horizon)
-    items = [service.read(product, stars, languages) for product, stars in rated]
-    # Rendered here, once: the items were validated as they were made.
+    items = [service.fields(product, stars, languages) for product, stars in rated]
+    # Validated and rendered once, the page as a whole.
+    page = PAGE.validate_python({"items": items, "next_cursor": next_cursor})
     return Response(
-        PAGE.dump_json(Page[ProductRead](items=items, next_cursor=next_cursor)),
+        PAGE.dump_json(page),
         media_type="application/json",
         # The languages this page's names and descriptions are in (RFC 9110 allows a list).
-        headers=language_headers(text_languages(items)),
+        headers=language_headers(text_languages(page.items)),
     )
 
 

@@ -12,18 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.auth import Principal
 from app.core.errors import Forbidden
-from app.core.external_refs import ExternalRef, ExternalRefRead, Pairs, merge_refs, write_refs
+from app.core.external_refs import ExternalRef, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference, localize
 from app.core.orm import touch
 from app.geography.service import place, place_changes, place_filter
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
-from app.owners.schemas import OwnerRef
 from app.products import stock
 from app.products.repository import ProductRepository, ProductRow
 from app.products.schemas import (
     ProductCreate,
-    ProductImageRead,
     ProductQuery,
     ProductRead,
     ProductUpdate,
@@ -35,44 +33,51 @@ EXTERNAL_REF_TABLE = "product_external_refs"
 REF_LOOKUP_CHUNK = 200  # pairs per statement: SQLite parses a long OR as a deep expression
 
 
+def fields(
+    product: Product | ProductRow, stars: int | None, languages: LanguagePreference
+) -> dict[str, Any]:
+    """The product as a reader sees it, as `ProductRead`'s fields: name and description in
+    their best language, each labelled with the language it is really in."""
+    translations: dict[str, Any] = product.translations or {}
+    texts = localize(languages, product.name, product.description, translations)
+    return {
+        "id": product.id,
+        "owner_id": product.owner_id,
+        "owner": {"id": product.owner.id, "name": product.owner.name},
+        "name": texts.name,
+        "description": texts.description,
+        "language": texts.language,
+        "description_language": texts.description_language,
+        "translations": translations,
+        "group": product.group,
+        "subgroup": product.subgroup,
+        "unit": product.unit,
+        "unit_step": product.unit_step,
+        "price_vnd": product.price_vnd,
+        "stock": product.stock,
+        "commune": product.commune,
+        "commune_code": product.commune_code,
+        "commune_name": product.commune_name,
+        "province": product.province,
+        "province_code": product.province_code,
+        "latitude": product.latitude,
+        "longitude": product.longitude,
+        "stars": stars,
+        "status": product.status,
+        "images": product.images or [],
+        "external_refs": [
+            {"system": ref.system, "id": ref.external_id} for ref in product.external_refs
+        ],
+        "created_at": product.created_at,
+        "updated_at": product.updated_at,
+    }
+
+
 def read(
     product: Product | ProductRow, stars: int | None, languages: LanguagePreference
 ) -> ProductRead:
-    """The product as a reader sees it: name and description in their best language, each
-    labelled with the language it is really in."""
-    translations: dict[str, Any] = product.translations or {}
-    texts = localize(languages, product.name, product.description, translations)
-    return ProductRead(
-        id=product.id,
-        owner_id=product.owner_id,
-        owner=OwnerRef(id=product.owner.id, name=product.owner.name),
-        name=texts.name,
-        description=texts.description,
-        language=texts.language,
-        description_language=texts.description_language,
-        translations=translations,
-        group=product.group,
-        subgroup=product.subgroup,
-        unit=product.unit,
-        unit_step=product.unit_step,
-        price_vnd=product.price_vnd,
-        stock=product.stock,
-        commune=product.commune,
-        commune_code=product.commune_code,
-        commune_name=product.commune_name,
-        province=product.province,
-        province_code=product.province_code,
-        latitude=product.latitude,
-        longitude=product.longitude,
-        stars=stars,
-        status=product.status,
-        images=[ProductImageRead.model_validate(image) for image in product.images or []],
-        external_refs=[
-            ExternalRefRead(system=ref.system, id=ref.external_id) for ref in product.external_refs
-        ],
-        created_at=product.created_at,
-        updated_at=product.updated_at,
-    )
+    """The product as a reader sees it (`fields`)."""
+    return ProductRead.model_validate(fields(product, stars, languages))
 
 
 def version(product: Product, stars: int | None) -> ProductRead:

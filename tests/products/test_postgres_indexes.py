@@ -117,3 +117,22 @@ async def test_a_page_past_a_cursor_seeks_the_index(db: AsyncSession) -> None:
     assert "ix_products_status_created_at_id" in plan, plan
     assert "created_at" in index_cond, plan
     assert "id" in index_cond, plan
+
+
+async def test_a_prepared_search_is_planned_for_its_values_every_time(db: AsyncSession) -> None:
+    """Statements are prepared per connection; PostgreSQL would switch one to a generic plan
+    (made without the values) after five runs, which for a search on a common word reads every
+    match. The engine's connections plan each run for its values (`plan_cache_mode`)."""
+    await db.execute(
+        text(
+            "PREPARE search(text) AS SELECT id FROM products "
+            "WHERE search_text LIKE $1 ORDER BY created_at DESC LIMIT 21"
+        )
+    )
+    plans = [
+        "\n".join(row[0] for row in await db.execute(text("EXPLAIN EXECUTE search('%son%')")))
+        for _ in range(8)
+    ]
+    await db.execute(text("DEALLOCATE search"))
+    await db.rollback()
+    assert all("'%son%'" in plan for plan in plans), plans[-1]
