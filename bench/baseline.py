@@ -7,11 +7,11 @@ SQL on the same PostgreSQL database and answers the same JSON:
   (the page with owners joined, the stored stars, and each product's external references as a
   JSON array), rendered byte for byte as the API renders them.
 - `POST /v1/orders`: the statements the API's order path runs (the key looked up by its
-  prefix and its event grants read, the idempotency claim, its advisory lock, the products,
-  the order, its line and status change inside a savepoint, the `order.created` outbox message,
-  the conditional stock UPDATE, the idempotency record completed), in one transaction, with the
-  same stock rules: unknown product 422, archived 409, off the unit step 422, short stock 409
-  (read first, then `UPDATE ... WHERE stock >= q`).
+  prefix with its event grants, the idempotency claim, the products, the order, its lines and
+  status change, the `order.created` outbox message, the conditional stock UPDATE, the
+  idempotency record completed), in one transaction, with the same stock rules: unknown product
+  422, archived 409, off the unit step 422, short stock 409 (read first, then `UPDATE ...
+  WHERE stock >= q`).
 
     OCOP_DATABASE_URL=postgresql://... .venv/bin/python -m uvicorn bench.baseline:app
 
@@ -57,22 +57,18 @@ WHERE product_external_refs.product_id = products.id) AS refs, products.created_
 FROM products JOIN owners ON owners.id = products.owner_id 
 WHERE products.status = $4 ORDER BY products.created_at DESC, products.id DESC 
  LIMIT $5::INTEGER"""  # noqa: E501, W291
-KEY = """SELECT api_keys.id, api_keys.name, api_keys.role, api_keys.owner_id, api_keys.prefix, api_keys.secret_hash, api_keys.created_at, api_keys.last_used_at, api_keys.revoked_at 
-FROM api_keys 
+KEY = """SELECT api_keys.id, api_keys.role, api_keys.owner_id, api_keys.secret_hash, api_keys.last_used_at, api_keys.revoked_at, api_key_event_grants.event_id 
+FROM api_keys LEFT OUTER JOIN api_key_event_grants ON api_key_event_grants.api_key_id = api_keys.id 
 WHERE api_keys.prefix = $1::VARCHAR"""  # noqa: E501, W291
-GRANTS = """SELECT api_key_event_grants.event_id 
-FROM api_key_event_grants 
-WHERE api_key_event_grants.api_key_id = $1::UUID"""  # noqa: W291
 CLAIM = """INSERT INTO idempotency_records (id, api_key_id, key, request_hash, status, claim_token, locked_until, created_at) VALUES ($1::UUID, $2::UUID, $3::VARCHAR, $4::VARCHAR, $5, $6::UUID, $7::TIMESTAMP WITH TIME ZONE, $8::TIMESTAMP WITH TIME ZONE) ON CONFLICT (api_key_id, key) DO NOTHING RETURNING idempotency_records.id"""  # noqa: E501
-LOCK = "SELECT pg_advisory_xact_lock($1::BIGINT) AS pg_advisory_xact_lock_1"
-PRODUCTS = """SELECT products.owner_id, products.name, products.description, products.translations, products."group", products.subgroup, products.unit, products.unit_step, products.price_vnd, products.stock, products.commune, products.commune_code, products.commune_name, products.province, products.province_code, products.latitude, products.longitude, products.status, products.images, products.sort_name, products.search_text, products.commune_key, products.id, products.created_at, products.updated_at 
+PRODUCTS = """SELECT products.id, products.owner_id, products.name, products.unit, products.unit_step, products.price_vnd, products.stock, products.status 
 FROM products 
 WHERE products.id IN ({ids})"""  # noqa: E501, W291
-ORDER = """INSERT INTO orders (number, status, channel, event_id, placed_by_key_id, customer_name, customer_phone, customer_email, customer_country, note, reference, metadata, total_vnd, id, created_at, updated_at) VALUES ($1::VARCHAR, $2, $3, $4::UUID, $5::UUID, $6::VARCHAR, $7::VARCHAR, $8::VARCHAR, $9::VARCHAR, $10::VARCHAR, $11::VARCHAR, $12::JSONB, $13::BIGINT, $14::UUID, $15::TIMESTAMP WITH TIME ZONE, $16::TIMESTAMP WITH TIME ZONE)"""  # noqa: E501
+ORDER = """INSERT INTO orders (number, status, channel, event_id, placed_by_key_id, customer_name, customer_phone, customer_email, customer_country, note, reference, metadata, total_vnd, id, created_at, updated_at) VALUES ($1::VARCHAR, $2, $3, $4::UUID, $5::UUID, $6::VARCHAR, $7::VARCHAR, $8::VARCHAR, $9::VARCHAR, $10::VARCHAR, $11::VARCHAR, $12::JSONB, $13::BIGINT, $14::UUID, $15::TIMESTAMP WITH TIME ZONE, $16::TIMESTAMP WITH TIME ZONE) ON CONFLICT (reference, placed_by_key_id) DO NOTHING RETURNING orders.id"""  # noqa: E501
 LINE = """INSERT INTO order_lines (id, order_id, position, product_id, owner_id, product_name, unit, quantity, stock_taken, unit_price_vnd, line_total_vnd) VALUES ($1::UUID, $2::UUID, $3::SMALLINT, $4::UUID, $5::UUID, $6::VARCHAR, $7, $8::BIGINT, $9::BIGINT, $10::BIGINT, $11::BIGINT)"""  # noqa: E501
 CHANGE = """INSERT INTO order_status_changes (id, order_id, from_status, to_status, at, by_key_id) VALUES ($1::UUID, $2::UUID, $3, $4, $5::TIMESTAMP WITH TIME ZONE, $6::UUID)"""  # noqa: E501
 OUTBOX = """INSERT INTO outbox_messages (id, type, payload, owner_ids, partner_key_id, event_id, created_at, dispatched_at) VALUES ($1::UUID, $2::VARCHAR, $3::JSONB, $4::JSONB, $5::UUID, $6::UUID, $7::TIMESTAMP WITH TIME ZONE, $8::TIMESTAMP WITH TIME ZONE)"""  # noqa: E501
-TAKE = """UPDATE products SET stock=(products.stock - $1::BIGINT), updated_at=$2::TIMESTAMP WITH TIME ZONE WHERE products.id = $3::UUID AND products.status = $4 AND products.stock >= $5::BIGINT RETURNING products.stock"""  # noqa: E501
+TAKE = """UPDATE products SET stock=(products.stock - $1::BIGINT), updated_at=$2::TIMESTAMP WITH TIME ZONE WHERE products.id = $3::UUID AND products.status = $4 AND products.stock >= $1::BIGINT RETURNING products.stock"""  # noqa: E501
 COMPLETE = """UPDATE idempotency_records SET status=$1, response_status=$2::SMALLINT, response_headers=$3::JSONB, response_body=$4::VARCHAR, completed_at=$5::TIMESTAMP WITH TIME ZONE WHERE idempotency_records.id = $6::UUID AND idempotency_records.claim_token = $7::UUID AND idempotency_records.status = $8 RETURNING idempotency_records.id"""  # noqa: E501
 
 
@@ -150,7 +146,9 @@ async def principal(conn: asyncpg.Connection, authorization: str | None) -> asyn
     scheme, _, token = (authorization or "").partition(" ")
     _kind, _, rest = token.partition("_")
     prefix, _, secret = rest.partition("_")
-    key = await conn.fetchrow(KEY, prefix) if scheme.lower() == "bearer" and prefix else None
+    # One row per event grant (the principal's events, which orders do not use).
+    rows = await conn.fetch(KEY, prefix) if scheme.lower() == "bearer" and prefix else []
+    key = rows[0] if rows else None
     candidate = hashlib.sha256(secret.encode()).hexdigest()
     if key is None or key["revoked_at"] is not None:
         raise Problem(401, "unauthorized", "Unauthorized")
@@ -158,7 +156,6 @@ async def principal(conn: asyncpg.Connection, authorization: str | None) -> asyn
         raise Problem(401, "unauthorized", "Unauthorized")
     if key["role"] not in ("partner", "admin"):
         raise Problem(403, "forbidden_role", "Forbidden")
-    await conn.fetch(GRANTS, key["id"])
     return key
 
 
@@ -210,8 +207,6 @@ async def place_order(
         )
         if claimed is None:
             raise Problem(409, "idempotency_key_in_use", "Idempotency-Key in use")
-        lock = hashlib.sha256(f"idempotency:{key['id']}:{idempotency_key}".encode()).digest()
-        await conn.execute(LOCK, int.from_bytes(lock[:8], "big", signed=True))
         ids = list(quantities)
         rows = await conn.fetch(PRODUCTS.format(ids=in_list(len(ids))), *ids)
         products = {row["id"]: row for row in rows}
@@ -233,8 +228,7 @@ async def place_order(
             lines.append((position, product, q, taken, total))
         total_vnd = sum(line[4] for line in lines)
         updated_at = datetime.now(UTC)
-        await conn.execute("SAVEPOINT sa_savepoint_1")
-        await conn.execute(
+        placed = await conn.fetchval(
             ORDER,
             order_number,
             "pending",
@@ -253,23 +247,28 @@ async def place_order(
             now,
             updated_at,
         )
-        for position, product, q, taken, total in lines:
-            await conn.execute(
-                LINE,
-                uuid.uuid4(),
-                order_id,
-                position,
-                product["id"],
-                product["owner_id"],
-                product["name"],
-                product["unit"],
-                q,
-                taken,
-                product["price_vnd"],
-                total,
-            )
-        await conn.execute(CHANGE, uuid.uuid4(), order_id, None, "pending", now, key["id"])
-        await conn.execute("RELEASE SAVEPOINT sa_savepoint_1")
+        if placed is None:
+            raise Problem(409, "reference_taken", "Conflict")
+        await conn.executemany(
+            LINE,
+            [
+                (
+                    uuid.uuid4(),
+                    order_id,
+                    position,
+                    product["id"],
+                    product["owner_id"],
+                    product["name"],
+                    product["unit"],
+                    q,
+                    taken,
+                    product["price_vnd"],
+                    total,
+                )
+                for position, product, q, taken, total in lines
+            ],
+        )
+        await conn.executemany(CHANGE, [(uuid.uuid4(), order_id, None, "pending", now, key["id"])])
         answer = dumps(
             {
                 "id": str(order_id),
@@ -318,7 +317,7 @@ async def place_order(
         taken_by = {line[1]["id"]: line[3] for line in lines if line[3]}
         for pid in sorted(taken_by):  # in product id order, as the API (no deadlocks)
             q = taken_by[pid]
-            left = await conn.fetchval(TAKE, q, datetime.now(UTC), pid, "active", q)
+            left = await conn.fetchval(TAKE, q, datetime.now(UTC), pid, "active")
             if left is None:
                 raise Problem(409, "insufficient_stock", "Insufficient stock")
         digest = hashlib.sha256(answer).hexdigest()

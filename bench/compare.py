@@ -158,20 +158,16 @@ async def api_statements(url: str, token: str, body: dict[str, Any]) -> dict[str
     return {"list": listing, "order": ordering}
 
 
-def baseline_statements(page: int) -> dict[str, list[str]]:
+def baseline_statements() -> dict[str, list[str]]:
     return {
         "list": [baseline.LIST_PAGE],
         "order": [
             baseline.KEY,
-            baseline.GRANTS,
             baseline.CLAIM,
-            baseline.LOCK,
             baseline.PRODUCTS.format(ids=baseline.in_list(1)),
-            "SAVEPOINT sa_savepoint_1",
             baseline.ORDER,
             baseline.LINE,
             baseline.CHANGE,
-            "RELEASE SAVEPOINT sa_savepoint_1",
             baseline.OUTBOX,
             baseline.TAKE,
             baseline.COMPLETE,
@@ -183,8 +179,8 @@ class NotTheSameWork(Exception):
     """The baseline no longer does the API's work: other SQL, or other answers."""
 
 
-def check_same_statements(api: dict[str, list[str]], page: int) -> None:
-    ours = baseline_statements(page)
+def check_same_statements(api: dict[str, list[str]]) -> None:
+    ours = baseline_statements()
     for operation, statements in api.items():
         mine = [s.strip() for s in ours[operation]]
         theirs = [s.strip() for s in statements]
@@ -531,8 +527,7 @@ def staged(url: str, products: int) -> Iterator[Stage]:
     product_id = asyncio.run(seed(url, products))
     token = issue_key(url, Role.partner, name="bench")
     body = {**ORDER_BODY, "items": [{"product_id": str(product_id), "quantity": 1.5}]}
-    page = min(20, products + 1)  # the product orders take is in the catalogue too
-    check_same_statements(asyncio.run(api_statements(url, token, body)), page)
+    check_same_statements(asyncio.run(api_statements(url, token, body)))
     env = {
         "OCOP_DATABASE_URL": url,
         "OCOP_ENVIRONMENT": "test",

@@ -103,7 +103,7 @@ async def optional_principal(
     parts = split_token(credentials.credentials)
     key = None
     if parts is not None:
-        key = await KeyRepository(session).get_by_prefix(parts[0])
+        key = await KeyRepository(session).credentials(parts[0])
     candidate = hash_secret(parts[1]) if parts is not None else ""
     expected = key.secret_hash if key is not None else hash_secret("")
     if key is None or not hmac.compare_digest(candidate, expected):
@@ -114,8 +114,8 @@ async def optional_principal(
     interval = timedelta(seconds=settings.api_key_touch_interval_s)
     if key.last_used_at is None or now - key.last_used_at >= interval:
         await _touch(request, session, key.id, now)
-    repo = KeyRepository(session)
-    granted = await repo.granted_event_ids(key.id) if key.role is Role.partner else frozenset()
+    # Only partner keys hold grants (`EventGrant`).
+    granted = key.event_ids if key.role is Role.partner else frozenset()
     principal = Principal(key_id=key.id, role=key.role, owner_id=key.owner_id, event_ids=granted)
     request.state.principal = principal
     return principal

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Row, Update, select, update
+from sqlalchemy import Row, Update, bindparam, select, update
 
+from app.core import direct
 from app.core.pagination import Ordering, PageQuery, SortKey, newest_first
 from app.core.repository import Repository
 from app.models.api_key import ApiKey, EventGrant, Role
@@ -22,6 +24,35 @@ NEWEST = Ordering(
 )
 
 NEWEST_GRANTS = newest_first(EventGrant.created_at, EventGrant.event_id)
+
+
+class Credentials(NamedTuple):
+    """What authenticating a request reads of the key with a prefix, its event grants
+    included."""
+
+    id: uuid.UUID
+    role: Role
+    owner_id: uuid.UUID | None
+    secret_hash: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    event_ids: frozenset[uuid.UUID]
+
+
+# One row per grant (a key without any: one row, no event).
+_CREDENTIALS = direct.Prepared(
+    select(
+        ApiKey.id,
+        ApiKey.role,
+        ApiKey.owner_id,
+        ApiKey.secret_hash,
+        ApiKey.last_used_at,
+        ApiKey.revoked_at,
+        EventGrant.event_id,
+    )
+    .outerjoin(EventGrant, EventGrant.api_key_id == ApiKey.id)
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
 
 
 class KeyRepository(Repository[ApiKey]):
@@ -46,10 +77,22 @@ class KeyRepository(Repository[ApiKey]):
         found = await self.session.scalar(select(Event.id).where(Event.id == event_id))
         return found is not None
 
-    async def granted_event_ids(self, key_id: uuid.UUID) -> frozenset[uuid.UUID]:
-        """The events the key was granted."""
-        stmt = select(EventGrant.event_id).where(EventGrant.api_key_id == key_id)
-        return frozenset((await self.session.scalars(stmt)).all())
+    async def credentials(self, prefix: str) -> Credentials | None:
+        """The key with this prefix and the events it was granted, in one statement (outside
+        any transaction unless the session has one open: every request reads it)."""
+        rows = await direct.rows(self.session, _CREDENTIALS, begin=False, prefix=prefix)
+        if not rows:
+            return None
+        key_id, role, owner_id, secret_hash, last_used_at, revoked_at, _ = rows[0]
+        return Credentials(
+            id=key_id,
+            role=role,
+            owner_id=owner_id,
+            secret_hash=secret_hash,
+            last_used_at=last_used_at,
+            revoked_at=revoked_at,
+            event_ids=frozenset(row[-1] for row in rows if row[-1] is not None),
+        )
 
     async def grant(self, key_id: uuid.UUID, event_id: uuid.UUID) -> EventGrant | None:
         return await self.session.get(EventGrant, (key_id, event_id))

@@ -108,6 +108,12 @@ def _note_write(session: Session) -> None:
     session.info.setdefault(_FIRST_WRITE, time.monotonic())
 
 
+def note_write(session: AsyncSession) -> None:
+    """A timestamped row written other than through the session (`app.core.direct`): the
+    commit deadline counts from now, as for the ORM's writes (which `restamp` alone knows)."""
+    _note_write(session.sync_session)
+
+
 @event.listens_for(TrackedSession, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     # Noted before the flush stamps (`onupdate` runs during it): the clock starts no later.

@@ -2,8 +2,9 @@
 
 The models and Alembic keep the schema, and every statement is still written in SQLAlchemy
 Core; what a hot path skips is the per-request work around it. A `Prepared` statement is built
-once (bind parameters named, `bindparam("product_id")`), compiled once per dialect, and run with
-`rows(session, statement, **values)`:
+once (bind parameters named, `bindparam("product_id")`; an INSERT's values `bound_columns`),
+compiled once per dialect, and run with `rows(session, statement, **values)`, or for many rows
+of one INSERT with `many(session, statement, [values, ...])` (an executemany):
 
 - on PostgreSQL (asyncpg) it goes straight to the driver connection of the session's own
   transaction (begun if it was not yet), with SQLAlchemy's own bind and result processors
@@ -13,8 +14,9 @@ once (bind parameters named, `bindparam("product_id")`), compiled once per diale
 - on any other database (the embedded SQLite) it runs through the session's connection as any
   Core statement does: speed is PostgreSQL's concern, correctness is everyone's.
 
-Either way the engine's `before_cursor_execute` hooks see the statement (the suite's statement
-counts, `OCOP_DATABASE_ECHO` aside).
+Either way the engine's `before_cursor_execute` hooks see the statement, an executemany once
+(the suite's statement counts, `OCOP_DATABASE_ECHO` aside). A write of timestamped rows tells
+the change feeds' commit deadline itself (`app.core.changes.note_write`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import BindParameter, bindparam
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -65,6 +68,14 @@ class Prepared:
         if found is None:
             found = self._compiled[dialect.name] = _compile(self.statement, dialect)
         return found
+
+
+def bound_columns(table: Any, *names: str) -> dict[str, BindParameter[Any]]:
+    """The columns of `table` named (all of them if none is), each bound by its own name and
+    type: the values of a `Prepared` INSERT (every value is given: no Python-side default runs
+    here)."""
+    columns = [table.c[name] for name in names] if names else list(table.columns)
+    return {column.name: bindparam(column.name, type_=column.type) for column in columns}
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Compiled:
@@ -128,7 +139,23 @@ async def rows(
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = prepared.compiled(connection.dialect)
     arguments = _arguments(compiled, values)
-    return _convert(compiled, await _fetch(connection, adapted, compiled, arguments, begin))
+    fetched = await _run(connection, adapted, compiled, tuple(arguments), begin=begin, many=False)
+    return _convert(compiled, fetched)
+
+
+async def many(session: AsyncSession, prepared: Prepared, values: Sequence[dict[str, Any]]) -> None:
+    """`prepared` (a statement without RETURNING) once per item of `values`, as one
+    executemany in the session's transaction: on PostgreSQL one round trip whatever their
+    number, and one statement to the engine's hooks either way."""
+    if not values:
+        return
+    connection, adapted = await _connection(session)
+    if adapted is None:
+        await connection.execute(prepared.statement, list(values))
+        return
+    compiled = prepared.compiled(connection.dialect)
+    arguments = [tuple(_arguments(compiled, item)) for item in values]
+    await _run(connection, adapted, compiled, arguments, begin=True, many=True)
 
 
 _CONNECTION = "ocop_direct_connection"
@@ -150,34 +177,41 @@ async def _connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
     return connection, adapted
 
 
-async def _fetch(
+async def _run(
     connection: AsyncConnection,
     adapted: Any,
     compiled: _Compiled,
-    arguments: list[Any],
+    parameters: Any,
+    *,
     begin: bool,
-) -> Sequence[Any]:
+    many: bool,
+) -> Any:
+    """`compiled` on the driver connection with `parameters` (one tuple, or a list of them for
+    an executemany), in the session's transaction: the engine's hooks told, the driver's errors
+    translated."""
     sql = compiled.sql
     sync = connection.sync_connection
     assert sync is not None
     if sync._has_events or sync.engine._has_events:
-        sync.dispatch.before_cursor_execute(sync, None, sql, tuple(arguments), None, False)
+        # A copy, as SQLAlchemy iterates them: a hook may remove itself as it runs.
+        for hook in list(sync.dispatch.before_cursor_execute):
+            hook(sync, None, sql, parameters, None, many)
     try:
         async with adapted._execute_mutex:
             if begin and adapted._transaction is None:
                 await adapted._start_transaction()
             driver = adapted._connection
+            if many:
+                return await driver.executemany(sql, parameters)
             if compiled.results is None:
                 statement = await driver.prepare(sql)
                 compiled.results = _result_processors(
                     connection.dialect, compiled.columns, statement.get_attributes()
                 )
-                first: Sequence[Any] = await statement.fetch(*arguments)
-                return first
-            fetched: Sequence[Any] = await driver.fetch(sql, *arguments)
-            return fetched
+                return await statement.fetch(*parameters)
+            return await driver.fetch(sql, *parameters)
     except Exception as error:
-        raise await _translated(connection, adapted, sql, arguments, error) from error
+        raise await _translated(connection, adapted, sql, parameters, error) from error
     except BaseException:
         # Cancelled mid-statement: the connection's state is unknown, so it is closed now and
         # SQLAlchemy discards it when the session ends, as it does its own.
@@ -186,7 +220,7 @@ async def _fetch(
 
 
 async def _translated(
-    connection: AsyncConnection, adapted: Any, sql: str, arguments: list[Any], error: Exception
+    connection: AsyncConnection, adapted: Any, sql: str, arguments: Any, error: Exception
 ) -> sa_exc.DBAPIError:
     """The error `session.execute` would raise for this driver error (app.core.db's rules: a
     network failure, or a disconnect the dialect recognises, invalidates the connection)."""
@@ -209,11 +243,11 @@ async def _translated(
     if isinstance(original, dbapi_error):
         translated: sa_exc.DBAPIError = sa_exc.DBAPIError.instance(
             sql,
-            tuple(arguments),
+            arguments,
             original,
             dbapi_error,
             connection_invalidated=disconnect,
             dialect=dialect,
         )
         return translated
-    return sa_exc.OperationalError(sql, tuple(arguments), original, connection_invalidated=True)
+    return sa_exc.OperationalError(sql, arguments, original, connection_invalidated=True)

@@ -58,7 +58,9 @@ def representation(model: BaseModel, version: BaseModel | None = None) -> tuple[
     """The body of `model` and its ETag (`version`: the resource's version representation, if
     `model` is one of several)."""
     body = _body(model)
-    return body, etag_of(version_of(version if version is not None else model), body)
+    # Read one way only, the resource's version representation is these very bytes.
+    version_body = body if version is None else _body(version)
+    return body, etag_of(_digest(version_body, VERSION_DIGITS), body)
 
 
 def conditional_json(

@@ -32,16 +32,3 @@ async def take_turns(session: AsyncSession, name: str) -> None:
     """
     if _is_postgresql(session):
         await session.execute(select(func.pg_advisory_xact_lock(_key(name))))
-
-
-async def is_free(session: AsyncSession, name: str) -> bool:
-    """Whether no other transaction holds `name` (`take_turns`) now. PostgreSQL only: SQLite
-    cannot tell, and answers False.
-
-    When it answers True, the session's transaction holds `name` until it ends, so a
-    transaction asking this (or calling `take_turns`) at the same time waits or answers False.
-    """
-    if not _is_postgresql(session):
-        return False
-    free = await session.scalar(select(func.pg_try_advisory_xact_lock(_key(name))))
-    return bool(free)

@@ -6,30 +6,57 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.dialects import postgresql
 
+from app.core import direct
 from app.core.repository import Repository
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 
 _in_progress = IdempotencyRecord.status == IdempotencyStatus.in_progress
+_records: Any = IdempotencyRecord.__table__
+_CLAIMED = (
+    "id",
+    "api_key_id",
+    "key",
+    "request_hash",
+    "status",
+    "claim_token",
+    "locked_until",
+    "created_at",
+)
+# ON CONFLICT as both databases write it: a key already claimed is no error, but no row.
+_CLAIM = direct.Prepared(
+    postgresql.insert(_records)
+    .values(direct.bound_columns(_records, *_CLAIMED))
+    .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
+    .returning(_records.c.id)
+)
+_ANSWER = direct.Prepared(
+    update(_records)
+    .where(
+        _records.c.id == bindparam("record_id"),
+        _records.c.claim_token == bindparam("token"),
+        _records.c.status == IdempotencyStatus.in_progress,
+    )
+    .values(
+        status=IdempotencyStatus.completed,
+        response_status=bindparam("response_status"),
+        response_headers=bindparam("response_headers"),
+        response_body=bindparam("response_body"),
+        completed_at=bindparam("completed_at"),
+    )
+    .returning(_records.c.id)
+)
 
 
 class IdempotencyRepository(Repository[IdempotencyRecord]):
     model = IdempotencyRecord
     noun = "idempotency record"
 
-    async def insert_if_absent(self, values: dict[str, Any]) -> bool:
+    async def insert_if_absent(self, **values: Any) -> bool:
         """Insert the record unless (api key, key) is taken; whether it was inserted."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (
-            insert(IdempotencyRecord)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
-            .returning(IdempotencyRecord.id)
-        )
-        return (await self.session.execute(stmt)).first() is not None
+        return bool(await direct.rows(self.session, _CLAIM, **values))
 
     async def find(self, api_key_id: uuid.UUID, key: str) -> IdempotencyRecord | None:
         return await self.session.scalar(
@@ -65,32 +92,17 @@ class IdempotencyRepository(Repository[IdempotencyRecord]):
         now: datetime,
     ) -> bool:
         """Complete the claim held by `token` with the answer; False if it is not held."""
-        result = await self.session.execute(
-            update(IdempotencyRecord)
-            .where(
-                IdempotencyRecord.id == record_id,
-                IdempotencyRecord.claim_token == token,
-                _in_progress,
-            )
-            .values(
-                status=IdempotencyStatus.completed,
-                response_status=status,
-                response_headers=headers,
-                response_body=body,
-                completed_at=now,
-            )
-            .returning(IdempotencyRecord.id)
+        stored = await direct.rows(
+            self.session,
+            _ANSWER,
+            record_id=record_id,
+            token=token,
+            response_status=status,
+            response_headers=headers,
+            response_body=body,
+            completed_at=now,
         )
-        return result.first() is not None
-
-    async def delete_claim(self, record_id: uuid.UUID, token: uuid.UUID) -> None:
-        await self.session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.id == record_id,
-                IdempotencyRecord.claim_token == token,
-                _in_progress,
-            )
-        )
+        return bool(stored)
 
     async def purge(self, older_than: datetime) -> int:
         result = await self.session.execute(

@@ -22,9 +22,9 @@ class IdempotencyStatus(StrEnum):
 class IdempotencyRecord(Base):
     """A client's `Idempotency-Key`, scoped to the API key that sent it, and the answer given.
 
-    Claimed (in_progress) in a transaction of its own before the work starts, so a concurrent
-    duplicate sees it at once; completed in the same transaction as the work, so the stored
-    answer exists exactly when the work does.
+    Claimed (in_progress) and completed in the transaction of the work, so the stored answer
+    exists exactly when the work does, and a concurrent duplicate waits on the unique key for it
+    (`app.idempotency.service`).
     """
 
     __tablename__ = "idempotency_records"

@@ -7,23 +7,26 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, exists, select, update
+from sqlalchemy import Select, Uuid, bindparam, exists, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.api_keys.auth import Principal
+from app.core import changes, direct
+from app.core.orm import Base, utcnow
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.models.api_key import Role
 from app.models.event import Event, EventProduct
 from app.models.order import Order, OrderLine, OrderStatus, OrderStatusChange
-from app.models.product import Product
+from app.models.product import Product, ProductStatus, Unit
 from app.models.sales import EventSales
-from app.orders.schemas import OrderQuery
+from app.orders.schemas import MAX_LINES, OrderQuery
 
 _SALES_KEY = ("event_id", "day", "product_id", "owner_id", "unit", "product_name")
 _SALES_SUMS = ("lines", "quantity", "revenue_vnd", "orders", "owner_orders")
@@ -73,6 +76,54 @@ def merged_sales_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return [merged[key] for key in sorted(merged, key=lambda key: tuple(map(str, key)))]
 
 
+class OrderedProduct(NamedTuple):
+    """What placing an order reads of a product: to check it, price it and write its line."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    name: str
+    unit: Unit
+    unit_step: Decimal
+    price_vnd: int
+    stock: Decimal | None
+    status: ProductStatus
+
+
+def _products_read(count: int) -> direct.Prepared:
+    """The ordered products with `count` ids (`id0`, `id1`, ...)."""
+    ids = [bindparam(f"id{i}", type_=Uuid()) for i in range(count)]
+    columns = [getattr(Product, name) for name in OrderedProduct._fields]
+    return direct.Prepared(select(*columns).where(Product.id.in_(ids)))
+
+
+# An order has at most MAX_LINES products: one statement per count, built once.
+_PRODUCTS = {count: _products_read(count) for count in range(1, MAX_LINES + 1)}
+
+
+def _columns(model: type[Base]) -> tuple[tuple[str, str], ...]:
+    """(column, attribute) of each column of `model`'s table."""
+    return tuple((column.name, key) for key, column in sa_inspect(model).columns.items())
+
+
+def _row(instance: Base, columns: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    return {name: getattr(instance, key) for name, key in columns}
+
+
+_ORDER, _LINE, _CHANGE = _columns(Order), _columns(OrderLine), _columns(OrderStatusChange)
+_orders: Any = Order.__table__
+_lines: Any = OrderLine.__table__
+_changes: Any = OrderStatusChange.__table__
+# ON CONFLICT as both databases write it: the (reference, key) taken is no error, but no row.
+_INSERT_ORDER = direct.Prepared(
+    postgresql.insert(_orders)
+    .values(direct.bound_columns(_orders))
+    .on_conflict_do_nothing(index_elements=["reference", "placed_by_key_id"])
+    .returning(_orders.c.id)
+)
+_INSERT_LINES = direct.Prepared(insert(_lines).values(direct.bound_columns(_lines)))
+_INSERT_CHANGES = direct.Prepared(insert(_changes).values(direct.bound_columns(_changes)))
+
+
 NEWEST = Ordering(
     "newest",
     (
@@ -118,6 +169,24 @@ class OrderRepository(Repository[Order]):
         )
         order: Order | None = await self.session.scalar(stmt)
         return order
+
+    async def insert_placed(self, order: Order) -> bool:
+        """Write a new order (not in the session) with its lines and status history, its
+        `updated_at` stamped now; False, and nothing written, if its key already placed an
+        order with its reference (the unique constraint decides between concurrent ones: the
+        later waits for the earlier's transaction to end)."""
+        changes.note_write(self.session)
+        order.updated_at = utcnow()
+        if not await direct.rows(self.session, _INSERT_ORDER, **_row(order, _ORDER)):
+            return False
+        for prepared, rows, columns in (
+            (_INSERT_LINES, order.lines, _LINE),
+            (_INSERT_CHANGES, order.history, _CHANGE),
+        ):
+            # The order's own rows, not yet flushed: their `order_id` is the order's.
+            values = [{**_row(row, columns), "order_id": order.id} for row in rows]
+            await direct.many(self.session, prepared, values)
+        return True
 
     async def placed_with(self, key_id: uuid.UUID, reference: str) -> Order | None:
         """The order this key placed with this reference, if any."""
@@ -206,9 +275,10 @@ class OrderRepository(Repository[Order]):
 
     # What an order is checked and priced against: rows of other domains, read-only here.
 
-    async def products(self, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
-        rows = await self.session.scalars(select(Product).where(Product.id.in_(product_ids)))
-        return {product.id: product for product in rows}
+    async def products(self, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, OrderedProduct]:
+        ids: dict[str, Any] = {f"id{i}": product_id for i, product_id in enumerate(product_ids)}
+        rows = await direct.rows(self.session, _PRODUCTS[len(ids)], **ids)
+        return {row[0]: OrderedProduct(*row) for row in rows}
 
     async def event(self, event_id: uuid.UUID) -> Event | None:
         return await self.session.get(Event, event_id)

@@ -50,14 +50,14 @@ async def place_order(
     now = idempotent.now
 
     async def work() -> Response:
-        order = await service.place_order(
+        placed = await service.place_order(
             session, principal, body, now=now, zone=zone, low_stock=settings.low_stock_threshold
         )
         return conditional_json(
             request,
-            order_read(order),
+            placed,
             status_code=status.HTTP_201_CREATED,
-            headers={"Location": f"/v1/orders/{order.id}"},
+            headers={"Location": f"/v1/orders/{placed.id}"},
         )
 
     return await idempotent.run(

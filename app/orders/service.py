@@ -28,22 +28,24 @@ from app.api_keys.auth import Principal
 from app.core import metrics
 from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from app.core.references import new_reference
-from app.core.unique import flush_unique
 from app.models.api_key import Role
 from app.models.event import Event, EventStatus
 from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus
-from app.orders.repository import OrderRepository, event_sales_rows, merged_sales_rows
-from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, order_read
+from app.orders.repository import (
+    OrderedProduct,
+    OrderRepository,
+    event_sales_rows,
+    merged_sales_rows,
+)
+from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, OrderRead, order_read
 from app.products import stock
 from app.webhooks.outbox import emit
 from app.webhooks.schemas import StockLowData
 
-ORDERS_TABLE = "orders"
-
 Quantities = dict[uuid.UUID, Decimal]
 """How much of each product an order asks for, its items merged, in the order they came."""
-Products = dict[uuid.UUID, Product]
+Products = dict[uuid.UUID, OrderedProduct]
 
 
 class InsufficientStock(Conflict):
@@ -103,7 +105,7 @@ def new_number(now: datetime, zone: ZoneInfo) -> str:
 
 def new_line(
     position: int,
-    product: Product,
+    product: Product | OrderedProduct,
     quantity: Decimal,
     unit_price_vnd: int,
     *,
@@ -112,6 +114,7 @@ def new_line(
     """A line keeping the product's name, unit and owner as they are when it is ordered, and
     how much of its stock it takes (what a cancel gives back)."""
     return OrderLine(
+        id=uuid.uuid4(),
         position=position,
         product_id=product.id,
         owner_id=product.owner_id,
@@ -135,8 +138,9 @@ async def place_order(
     now: datetime,
     zone: ZoneInfo,
     low_stock: Decimal,
-) -> Order:
-    """Check, price and place an order, taking its stock in the same transaction.
+) -> OrderRead:
+    """Check, price and place an order, taking its stock in the same transaction; the order
+    as read (its `order.created` message's data too).
 
     Everything is read and written first; the stock is taken last (a conditional UPDATE, which
     row-locks the product until commit), so a best-selling product stays locked only for the
@@ -163,24 +167,15 @@ async def place_order(
         for position, (pid, quantity) in enumerate(quantities.items())
     ]
     order = _new_order(principal, data, channel, lines, now=now, zone=zone)
-
-    async def placed_meanwhile() -> DomainError:  # by a concurrent request of the same key
+    if not await orders.insert_placed(order):  # placed meanwhile by a request of the same key
         assert data.reference is not None
         placed = await orders.placed_with(principal.key_id, data.reference)
-        return _reference_taken(placed, data.reference)
-
-    await flush_unique(
-        session,
-        lambda: session.add(order),
-        table=ORDERS_TABLE,
-        column="reference",
-        conflict=placed_meanwhile,
-    )
-    await _announce(session, "order.created", order)
+        raise _reference_taken(placed, data.reference)
+    read = await _announce(session, "order.created", order)
     await _take_stock(session, products, lines, low_stock)
     await add_event_sales(session, [order], zone, 1)  # after the stock: products, then sums
     metrics.ORDERS_PLACED.labels(channel.value).inc()
-    return order
+    return read
 
 
 async def add_event_sales(
@@ -375,20 +370,29 @@ def _new_order(
         created_at=now,
         lines=lines,
         history=[
-            OrderStatusChange(to_status=OrderStatus.pending, at=now, by_key_id=principal.key_id)
+            OrderStatusChange(
+                id=uuid.uuid4(),
+                from_status=None,
+                to_status=OrderStatus.pending,
+                at=now,
+                by_key_id=principal.key_id,
+            )
         ],
     )
 
 
-async def _announce(session: AsyncSession, event_type: str, order: Order) -> None:
-    """The order's webhook event, for admins, the partner that placed it and its lines' owners."""
+async def _announce(session: AsyncSession, event_type: str, order: Order) -> OrderRead:
+    """The order's webhook event, for admins, the partner that placed it and its lines' owners;
+    the order as read, which it carries."""
+    read = order_read(order)
     await emit(
         session,
         event_type,
-        order_read(order).model_dump(mode="json"),
+        read.model_dump(mode="json"),
         owner_ids={line.owner_id for line in order.lines},
         partner_key_id=order.placed_by_key_id,
     )
+    return read
 
 
 # Stock: taken last, all or nothing.
@@ -453,7 +457,11 @@ async def _not_taken(
 
 
 async def _warn_if_low(
-    session: AsyncSession, product: Product, left: Decimal, taken: Decimal, threshold: Decimal
+    session: AsyncSession,
+    product: OrderedProduct,
+    left: Decimal,
+    taken: Decimal,
+    threshold: Decimal,
 ) -> None:
     """`stock.low` to the owner when an order takes the stock down to the threshold or below
     (once, as it crosses, not on every later order)."""
@@ -473,7 +481,7 @@ async def _warn_if_low(
         )
 
 
-def _insufficient(shortfalls: list[tuple[Product, Decimal, Decimal]]) -> InsufficientStock:
+def _insufficient(shortfalls: list[tuple[OrderedProduct, Decimal, Decimal]]) -> InsufficientStock:
     metrics.INSUFFICIENT_STOCK.inc()
     return InsufficientStock(
         "Not enough stock for: " + ", ".join(p.name for p, _, _ in shortfalls),

@@ -20,8 +20,9 @@ from sqlalchemy import Date, Select, and_, bindparam, event, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core import direct
+from app.core import changes, direct
 from app.core.json_sql import json_tuples
+from app.core.orm import utcnow
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import fold, like_pattern, search_terms
@@ -281,6 +282,20 @@ def by_stars(query: ProductQuery) -> bool:
     )
 
 
+# An order's take of one product's stock (`updated_at` stamped as it is written).
+_products: Any = Product.__table__
+_TAKE_STOCK = direct.Prepared(
+    update(_products)
+    .where(
+        Product.id == bindparam("product_id"),
+        Product.status == ProductStatus.active,
+        Product.stock >= bindparam("quantity"),
+    )
+    .values(stock=Product.stock - bindparam("quantity"), updated_at=bindparam("now"))
+    .returning(Product.stock)
+)
+
+
 class ProductRepository(Repository[Product]):
     model = Product
     noun = "product"
@@ -420,19 +435,11 @@ class ProductRepository(Repository[Product]):
     async def take_stock(self, product_id: uuid.UUID, quantity: Decimal) -> Decimal | None:
         """Take `quantity` from an active product's tracked stock; what is left, or None (and
         nothing taken) if there is too little. The UPDATE row-locks the product until commit."""
-        result = await self.session.execute(
-            update(Product)
-            .where(
-                Product.id == product_id,
-                Product.status == ProductStatus.active,
-                Product.stock >= quantity,
-            )
-            .values(stock=Product.stock - quantity)
-            .returning(Product.stock)
-            .execution_options(synchronize_session=False)
+        changes.note_write(self.session)
+        taken = await direct.rows(
+            self.session, _TAKE_STOCK, product_id=product_id, quantity=quantity, now=utcnow()
         )
-        row = result.first()
-        return None if row is None else row[0]
+        return taken[0][0] if taken else None
 
     async def return_stock(self, product_id: uuid.UUID, quantity: Decimal) -> None:
         await self.session.execute(
