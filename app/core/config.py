@@ -148,7 +148,8 @@ class Settings(BaseSettings):
     idempotency_lock_s: int = Field(
         default=60,
         ge=1,
-        description="How long a request holds its Idempotency-Key before a retry may take over.",
+        description="How long an Idempotency-Key claim left in progress blocks a retry, which "
+        "then takes it over.",
     )
     idempotency_retention_h: int = Field(
         default=48, ge=24, description="How long stored answers are kept (at least 24 hours)."
