@@ -84,7 +84,7 @@ def serve_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("app.main:create_app", **serve_options(get_settings(), args))
+    uvicorn.run("app.main:create_served_app", **serve_options(get_settings(), args))
     return 0
 
 

@@ -70,7 +70,7 @@ def api_servers(database_url: str, count: int, **env: str) -> Iterator[list[Serv
                     sys.executable,
                     "-m",
                     "uvicorn",
-                    "app.main:create_app",
+                    "app.main:create_served_app",
                     "--factory",
                     "--host",
                     "127.0.0.1",
