@@ -102,6 +102,17 @@ async def test_sort_by_stars_reads_the_stars_index_in_order(db: AsyncSession) ->
     assert "certificates" not in plan.split("SubPlan")[0], plan
 
 
+@pytest.mark.parametrize("query", [ProductQuery(certified=True), ProductQuery(min_stars=4)])
+async def test_certified_products_newest_first_walk_the_certified_index(
+    db: AsyncSession, query: ProductQuery
+) -> None:
+    """Not every product newest first, uncertified ones passed over: the certified ones."""
+    plan = await plan_of(db, query)
+
+    assert "ix_products_certified_created_at_id" in plan, plan
+    assert "Sort" not in plan.split("ix_products_certified_created_at_id")[0], plan
+
+
 async def test_a_page_past_a_cursor_seeks_the_index(db: AsyncSession) -> None:
     """The keyset condition is an index condition, not a filter over every earlier row."""
     today = date(2026, 6, 15)
