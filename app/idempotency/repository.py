@@ -37,7 +37,7 @@ _ANSWER = direct.Prepared(
     .where(
         _records.c.id == bindparam("record_id"),
         _records.c.claim_token == bindparam("token"),
-        _records.c.status == IdempotencyStatus.in_progress,
+        _in_progress,
     )
     .values(
         status=IdempotencyStatus.completed,

@@ -136,7 +136,7 @@ def _refs() -> ColumnElement[Any]:
 
 
 def _product_row(row: Sequence[Any]) -> ProductRow:
-    """A page's row: `_ROW_COLUMNS`, then the refs (`_refs`) and the stars."""
+    """A page's row: `_ROW_COLUMNS`, then the stars and the refs (`_refs`)."""
     id_, owner_id, owner_name = row[:3]
     refs = [RefRow(system, external_id) for system, external_id in row[-1] or ()]
     columns = [*row[3 : len(_ROW_COLUMNS)], refs]
