@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from app.core import sqlite
+from app.core import jsontext, sqlite
 from app.core.changes import COMMIT_DEADLINE, TrackedSession
 from app.core.config import Settings
 from app.core.errors import (
@@ -70,7 +70,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             options["pool_timeout"] = settings.database_pool_timeout_s
         engine = create_async_engine(
-            url, echo=settings.database_echo, execution_options=execution_options, **options
+            url,
+            echo=settings.database_echo,
+            execution_options=execution_options,
+            json_deserializer=jsontext.loads,
+            **options,
         )
         sqlite.configure(engine, settings)
         return engine
@@ -78,6 +82,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         echo=settings.database_echo,
         execution_options=execution_options,
+        json_deserializer=jsontext.loads,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
         pool_timeout=settings.database_pool_timeout_s,

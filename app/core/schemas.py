@@ -151,15 +151,16 @@ PlaceQuery = Annotated[str, StringConstraints(max_length=100, pattern=QUERY_TEXT
 """A commune or province to filter on (query parameter), in NFC."""
 
 
-def _quantity_json(value: Decimal) -> int | float:
-    # A JSON number, not pydantic's default string. At most 3 decimals and 15 significant
-    # digits, so the float's shortest repr is the decimal itself (0.3 stays 0.3).
+def quantity_json(value: Decimal) -> int | float:
+    """A quantity as the JSON number `QuantityOut` writes, not pydantic's default string. At
+    most 3 decimals and 15 significant digits, so the float's shortest repr is the decimal
+    itself (0.3 stays 0.3)."""
     return int(value) if value == value.to_integral_value() else float(value)
 
 
 QuantityOut = Annotated[
     Decimal,
-    PlainSerializer(_quantity_json, return_type=int | float, when_used="json"),
+    PlainSerializer(quantity_json, return_type=int | float, when_used="json"),
     # One schema whichever way it is read: a model that is sent (a response, a webhook's
     # body) has then one schema in the OpenAPI document, not an input and an output variant.
     WithJsonSchema({"type": "number"}),
@@ -305,7 +306,8 @@ UTC_TIMESTAMP_SCHEMA: dict[str, Any] = {
 """A timestamp in an answer, as the OpenAPI document states it: UTC, `Z`."""
 
 
-def _in_utc(value: datetime) -> datetime:
+def in_utc(value: datetime) -> datetime:
+    """`value` in UTC, as a `Timestamp` is written."""
     if value.tzinfo is None:
         raise ValueError("a naive datetime cannot be written as a timestamp")
     return value.astimezone(UTC)
@@ -313,7 +315,7 @@ def _in_utc(value: datetime) -> datetime:
 
 Timestamp = Annotated[
     datetime,
-    PlainSerializer(_in_utc, return_type=datetime, when_used="json"),
+    PlainSerializer(in_utc, return_type=datetime, when_used="json"),
     WithJsonSchema(UTC_TIMESTAMP_SCHEMA),
 ]
 """The type of every timestamp in an answer: written in JSON as RFC 3339 in UTC with a `Z`

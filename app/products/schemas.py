@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -50,6 +50,8 @@ from app.core.schemas import (
     QuantityOut,
     SearchText,
     Timestamp,
+    in_utc,
+    quantity_json,
     trim,
 )
 from app.geography.schemas import (
@@ -366,3 +368,23 @@ class ProductRead(BaseModel):
     def text_languages(self) -> tuple[str, ...]:
         """The languages `name` and `description` are in."""
         return tuple(filter(None, (self.language, self.description_language)))
+
+
+def product_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """`ProductRead`'s fields (`app.products.service.fields`) made JSON-ready as the model
+    writes them, for `app.core.jsontext.dumps`: a catalogue page is written from these without
+    building twenty models to write them (tests/products/test_rendering.py holds the two to
+    the same bytes). In place: quantities as numbers, timestamps in UTC, each translation as
+    `name` then `description` (null when it has none, as stored translations may omit it),
+    each image as `url` then `alt` (JSONB keeps keys in its own order)."""
+    fields["unit_step"] = quantity_json(fields["unit_step"])
+    if fields["stock"] is not None:
+        fields["stock"] = quantity_json(fields["stock"])
+    fields["translations"] = {
+        tag: {"name": text["name"], "description": text.get("description")}
+        for tag, text in fields["translations"].items()
+    }
+    fields["images"] = [{"url": image["url"], "alt": image["alt"]} for image in fields["images"]]
+    fields["created_at"] = in_utc(fields["created_at"])
+    fields["updated_at"] = in_utc(fields["updated_at"])
+    return fields
