@@ -11,7 +11,8 @@ migrates it, seeds a catalogue, then:
    and timestamps aside);
 2. starts `ocop serve` (one process) and the baseline (uvicorn, one process) and drives both
    under the same load, in interleaved rounds, with `wrk` when it is installed, else with a
-   client process of its own (httpx); the load generator always runs in its own process;
+   client process of its own (`bench/client.py`); the load generator always runs in its own
+   process;
 3. reads each server's CPU time (utime + stime, its workers' included) from /proc/<pid>/stat
    around each run and prints, per operation: requests/s, p50/p99, requests per server
    CPU-second, and ocop/baseline;
@@ -50,6 +51,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.geography.service import place
 from app.models import Owner, OwnerKind, Product, ProductGroup, Role, Unit
 from bench import baseline
+from bench.client import Client
 from bench.common import percentile
 from tests import database
 from tests.servers import free_port, issue_key
@@ -373,20 +375,25 @@ def paced(
     return _run(argv, pid, cpu_seconds(pid))
 
 
-async def _send(http: httpx.AsyncClient, operation: str, token: str, body: str) -> bool:
-    """One request of `operation`; whether it got its success status."""
+def _request(client: Client, operation: str, token: str, body: str) -> bytes:
+    """One request of `operation`, as bytes (an order with a key of its own)."""
     if operation == "list":
-        return (await http.get(LIST_PATH)).status_code == 200
-    response = await http.post(
-        "/v1/orders",
-        content=body,
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Idempotency-Key": uuid.uuid4().hex,
-        },
-    )
-    return response.status_code == 201
+        return client.request_bytes("GET", LIST_PATH)
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": uuid.uuid4().hex,
+    }
+    return client.request_bytes("POST", "/v1/orders", headers, body.encode())
+
+
+async def _send(client: Client, operation: str, token: str, body: str) -> bool:
+    """One request of `operation`; whether it got its success status."""
+    try:
+        status = await client.send(_request(client, operation, token, body))
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        return False
+    return status == (200 if operation == "list" else 201)
 
 
 def _summary(latencies: list[float], seconds: float, errors: int) -> None:
@@ -406,8 +413,8 @@ async def python_client(
     """The load generator when `wrk` is missing: `connections` clients in a loop."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=connections)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    http = Client(base)
+    try:
         stop = time.perf_counter() + seconds
 
         async def client() -> None:
@@ -421,6 +428,8 @@ async def python_client(
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(connections)))
         elapsed = time.perf_counter() - started
+    finally:
+        await http.close()
     _summary(latencies, elapsed, errors)
 
 
@@ -431,8 +440,8 @@ async def paced_client(
     when it was due (a slow answer delays no later request, so none of the wait is hidden)."""
     latencies: list[float] = []
     errors = 0
-    limits = httpx.Limits(max_connections=256)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    http = Client(base)
+    try:
         start = time.perf_counter() + 0.2
 
         async def one(i: int) -> None:
@@ -445,6 +454,8 @@ async def paced_client(
 
         await asyncio.gather(*(one(i) for i in range(round(rate * seconds))))
         elapsed = time.perf_counter() - start
+    finally:
+        await http.close()
     _summary(latencies, elapsed, errors)
 
 
