@@ -14,6 +14,11 @@ of one INSERT with `many(session, statement, [values, ...])` (an executemany):
 - on any other database (the embedded SQLite) it runs through the session's connection as any
   Core statement does: speed is PostgreSQL's concern, correctness is everyone's.
 
+A one-statement read (`read`) outside any transaction of the session's does not even take the
+session's connection: on PostgreSQL it borrows one from the engine's pool for that statement
+alone and gives it back at once, which costs a fraction of a session's connection, its
+transaction bookkeeping and its end.
+
 Either way the engine's `before_cursor_execute` hooks see the statement, an executemany once
 (the suite's statement counts, `OCOP_DATABASE_ECHO` aside). A write of timestamped rows tells
 the change feeds' commit deadline itself (`app.core.changes.note_write`).
@@ -27,8 +32,8 @@ from typing import Any
 
 from sqlalchemy import BindParameter, bindparam
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Delete, Insert, Select, Update
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.type_api import TypeEngine
@@ -139,7 +144,35 @@ async def rows(
         return [tuple(row) for row in result] if result.returns_rows else []
     compiled = prepared.compiled(connection.dialect)
     arguments = _arguments(compiled, values)
-    fetched = await _run(connection, adapted, compiled, tuple(arguments), begin=begin, many=False)
+    fetched = await _run(
+        _Session(connection, adapted), compiled, tuple(arguments), begin=begin, many=False
+    )
+    return _convert(compiled, fetched)
+
+
+async def read(session: AsyncSession, prepared: Prepared, **values: Any) -> list[Row]:
+    """The rows of the read `prepared`: in the session's transaction if one is open (it sees
+    what the transaction wrote), else, on PostgreSQL, on a connection borrowed from the pool
+    for this statement alone, in no transaction (one statement reads one snapshot)."""
+    if _open_transaction(session):
+        return await rows(session, prepared, begin=False, **values)
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)
+    if engine.dialect.driver != "asyncpg":
+        return await rows(session, prepared, begin=False, **values)
+    compiled = prepared.compiled(engine.dialect)
+    arguments = tuple(_arguments(compiled, values))
+    try:
+        pooled = await engine.raw_connection()
+    except Exception as error:
+        # What connecting raises through a session: SQLAlchemy's error, a disconnect marked.
+        Connection._handle_dbapi_exception_noconnection(error, engine.dialect, engine.sync_engine)
+    try:
+        fetched = await _run(
+            _Borrowed(engine, pooled), compiled, arguments, begin=False, many=False
+        )
+    finally:
+        pooled.close()  # back to the pool (a discarded one was invalidated first)
     return _convert(compiled, fetched)
 
 
@@ -155,10 +188,63 @@ async def many(session: AsyncSession, prepared: Prepared, values: Sequence[dict[
         return
     compiled = prepared.compiled(connection.dialect)
     arguments = [tuple(_arguments(compiled, item)) for item in values]
-    await _run(connection, adapted, compiled, arguments, begin=True, many=True)
+    await _run(_Session(connection, adapted), compiled, arguments, begin=True, many=True)
 
 
 _CONNECTION = "ocop_direct_connection"
+
+
+def _open_transaction(session: AsyncSession) -> bool:
+    current = session.sync_session.get_transaction()
+    return current is not None and current.is_active
+
+
+class _Session:
+    """A statement's connection when it runs in the session's transaction."""
+
+    __slots__ = ("adapted", "connection", "dialect")
+
+    def __init__(self, connection: AsyncConnection, adapted: Any) -> None:
+        self.connection = connection
+        self.adapted = adapted
+        self.dialect = connection.dialect
+
+    def hooks(self) -> tuple[Any, list[Any]]:
+        sync = _sync(self.connection)
+        if sync._has_events or sync.engine._has_events:
+            # A copy, as SQLAlchemy iterates them: a hook may remove itself as it runs.
+            return sync, list(sync.dispatch.before_cursor_execute)
+        return sync, []
+
+    async def invalidate(self, error: BaseException | None) -> None:
+        if not self.connection.invalidated:
+            await self.connection.invalidate(error if isinstance(error, Exception) else None)
+
+
+class _Borrowed:
+    """A statement's connection when it is borrowed from the pool for that statement (`read`):
+    the engine's hooks are told with no `Connection` (there is none)."""
+
+    __slots__ = ("adapted", "dialect", "engine", "pooled")
+
+    def __init__(self, engine: AsyncEngine, pooled: Any) -> None:
+        self.engine = engine
+        self.pooled = pooled
+        self.adapted = pooled.dbapi_connection
+        self.dialect = engine.dialect
+
+    def hooks(self) -> tuple[Any, list[Any]]:
+        sync = self.engine.sync_engine
+        return None, list(sync.dispatch.before_cursor_execute) if sync._has_events else []
+
+    async def invalidate(self, error: BaseException | None) -> None:
+        self.pooled.invalidate(error if isinstance(error, Exception) else None)
+
+
+def _sync(connection: AsyncConnection) -> Any:
+    sync = connection.sync_connection
+    assert sync is not None
+    return sync
 
 
 async def _connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
@@ -178,24 +264,15 @@ async def _connection(session: AsyncSession) -> tuple[AsyncConnection, Any]:
 
 
 async def _run(
-    connection: AsyncConnection,
-    adapted: Any,
-    compiled: _Compiled,
-    parameters: Any,
-    *,
-    begin: bool,
-    many: bool,
+    on: _Session | _Borrowed, compiled: _Compiled, parameters: Any, *, begin: bool, many: bool
 ) -> Any:
-    """`compiled` on the driver connection with `parameters` (one tuple, or a list of them for
-    an executemany), in the session's transaction: the engine's hooks told, the driver's errors
-    translated."""
+    """`compiled` on the driver connection `on` holds, with `parameters` (one tuple, or a list
+    of them for an executemany): the engine's hooks told, the driver's errors translated."""
     sql = compiled.sql
-    sync = connection.sync_connection
-    assert sync is not None
-    if sync._has_events or sync.engine._has_events:
-        # A copy, as SQLAlchemy iterates them: a hook may remove itself as it runs.
-        for hook in list(sync.dispatch.before_cursor_execute):
-            hook(sync, None, sql, parameters, None, many)
+    connection, hooks = on.hooks()
+    for hook in hooks:
+        hook(connection, None, sql, parameters, None, many)
+    adapted = on.adapted
     try:
         async with adapted._execute_mutex:
             if begin and adapted._transaction is None:
@@ -206,25 +283,27 @@ async def _run(
             if compiled.results is None:
                 statement = await driver.prepare(sql)
                 compiled.results = _result_processors(
-                    connection.dialect, compiled.columns, statement.get_attributes()
+                    on.dialect, compiled.columns, statement.get_attributes()
                 )
                 return await statement.fetch(*parameters)
             return await driver.fetch(sql, *parameters)
     except Exception as error:
-        raise await _translated(connection, adapted, sql, parameters, error) from error
+        raise await _translated(on, sql, parameters, error) from error
     except BaseException:
         # Cancelled mid-statement: the connection's state is unknown, so it is closed now and
-        # SQLAlchemy discards it when the session ends, as it does its own.
+        # discarded (SQLAlchemy does so when the session ends, as it does its own).
         adapted._connection.terminate()
+        if isinstance(on, _Borrowed):
+            await on.invalidate(None)
         raise
 
 
 async def _translated(
-    connection: AsyncConnection, adapted: Any, sql: str, arguments: Any, error: Exception
+    on: _Session | _Borrowed, sql: str, arguments: Any, error: Exception
 ) -> sa_exc.DBAPIError:
     """The error `session.execute` would raise for this driver error (app.core.db's rules: a
     network failure, or a disconnect the dialect recognises, invalidates the connection)."""
-    dialect = connection.dialect
+    dialect, adapted = on.dialect, on.adapted
     dbapi_error: Any = dialect.loaded_dbapi.Error
     original: BaseException = error
     try:
@@ -238,8 +317,7 @@ async def _translated(
     )
     if disconnect:
         adapted._connection.terminate()
-        if not connection.invalidated:
-            await connection.invalidate(original if isinstance(original, Exception) else None)
+        await on.invalidate(original)
     if isinstance(original, dbapi_error):
         translated: sa_exc.DBAPIError = sa_exc.DBAPIError.instance(
             sql,

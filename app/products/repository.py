@@ -316,9 +316,7 @@ class ProductRepository(Repository[Product]):
     async def read_row(self, product_id: uuid.UUID, today: date) -> tuple[ProductRow, int | None]:
         """The product as a reader sees it (archived ones too), with its stars on `today`, in
         one statement that needs no transaction of its own; or `NotFound`."""
-        found = await direct.rows(
-            self.session, _BY_ID, begin=False, product_id=product_id, today=today
-        )
+        found = await direct.read(self.session, _BY_ID, product_id=product_id, today=today)
         if not found:
             raise self.not_found(product_id)
         return _product_row(found[0]), found[0][len(_ROW_COLUMNS)]
@@ -350,7 +348,7 @@ class ProductRepository(Repository[Product]):
         if by_stars(query):
             await self.make_stars_current(today)
         prepared, values = catalogue(query, where, today)
-        rows = await direct.rows(self.session, prepared, begin=False, **values)
+        rows = await direct.read(self.session, prepared, **values)
         page, next_cursor = ordering(query.sort).page(rows, query.limit)
         return [(_product_row(row), row[len(_ROW_COLUMNS)]) for row in page], next_cursor
 

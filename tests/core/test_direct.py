@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import bindparam, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, bindparam, delete, func, insert, literal, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import direct
 from app.models import Owner, Product, ProductExternalRef
+from tests.database import BACKEND
 from tests.helpers import InsertProduct, counting_statements
 
 pytestmark = pytest.mark.anyio
@@ -36,6 +37,7 @@ ADD_REF = direct.Prepared(
     )
 )
 REFS = direct.Prepared(select(func.count()).select_from(ProductExternalRef))
+DIVIDED = direct.Prepared(select(literal(10, Integer) / bindparam("by", type_=Integer)))
 
 
 async def test_rows_are_the_values_session_execute_gives(
@@ -84,3 +86,63 @@ async def test_the_engine_hooks_see_the_statement(app: FastAPI, db: AsyncSession
     assert [s for s in statements if "product_external_refs" in s] == [
         str(REFS.statement.compile(dialect=(await db.connection()).dialect))
     ]
+
+
+async def test_a_read_outside_a_transaction_borrows_a_connection_of_its_own(
+    app: FastAPI, db: AsyncSession
+) -> None:
+    """On PostgreSQL the session is left without a connection and the borrowed one is back in
+    the pool at once; elsewhere the read runs on the session's connection."""
+    pool = app.state.engine.sync_engine.pool
+    checked_out = pool.checkedout()
+    with counting_statements(app) as statements:
+        assert await direct.read(db, REFS) == [(0,)]
+    assert [s for s in statements if s != "BEGIN"] == [s for s in statements if "count" in s]
+    assert len(statements) == {"sqlite": 2, "postgres": 1}[BACKEND]  # SQLite's BEGIN
+    assert db.in_transaction() is (BACKEND == "sqlite")
+    if BACKEND == "postgres":
+        assert pool.checkedout() == checked_out
+
+
+async def test_a_read_in_a_transaction_sees_what_it_wrote(
+    db: AsyncSession, insert_product: InsertProduct
+) -> None:
+    product = await insert_product(name="Quýt vàng")
+    await db.commit()
+    await direct.rows(db, ADD_REF, id=uuid.uuid4(), product_id=product.id, external_id="A1")
+    assert await direct.read(db, REFS) == [(1,)]
+    await db.rollback()
+    assert await direct.read(db, REFS) == [(0,)]
+
+
+@pytest.mark.postgres_only
+async def test_a_borrowed_connection_that_died_is_not_used_again(
+    app: FastAPI, db: AsyncSession
+) -> None:
+    assert await direct.read(db, REFS) == [(0,)]  # a connection now idle in the pool
+    await db.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    await db.commit()
+    for _ in range(3):
+        try:
+            assert await direct.read(db, REFS) == [(0,)]
+        except DBAPIError as error:
+            assert error.connection_invalidated  # answered 503, and discarded
+    assert await direct.read(db, REFS) == [(0,)]
+
+
+@pytest.mark.postgres_only  # SQLite divides by zero without an error
+async def test_a_borrowed_read_that_fails_is_sqlalchemys_error_and_gives_its_connection_back(
+    app: FastAPI, db: AsyncSession
+) -> None:
+    pool = app.state.engine.sync_engine.pool
+    checked_out = pool.checkedout()
+    with pytest.raises(DBAPIError) as raised:
+        await direct.read(db, DIVIDED, by=0)
+    assert not raised.value.connection_invalidated
+    assert pool.checkedout() == checked_out
+    assert await direct.read(db, DIVIDED, by=2) == [(5,)]

@@ -131,8 +131,10 @@ async def test_past_the_quota_the_answer_is_429_with_retry_after(settings: Setti
 
     assert refused.status_code == 429
     assert problem(refused)["code"] == "rate_limited"
-    assert refused.headers["retry-after"] == "3600"
-    assert refused.headers["ratelimit"] == '"anonymous";r=0;t=3600'
+    # The window opened with the first request: a second or so earlier on a loaded machine.
+    retry_after = refused.headers["retry-after"]
+    assert retry_after in ("3599", "3600")
+    assert refused.headers["ratelimit"] == f'"anonymous";r=0;t={retry_after}'
     assert refused.headers["x-request-id"]
 
 
