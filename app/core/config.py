@@ -43,7 +43,13 @@ class Settings(BaseSettings):
         default=f"sqlite+aiosqlite:///./{DEFAULT_SQLITE_PATH.as_posix()}",
         description="SQLAlchemy URL: sqlite+aiosqlite:///... or postgresql+asyncpg://...",
     )
-    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections per process, kept open once opened; a request "
+        "that finds them all busy waits for one (up to database_pool_timeout_s).",
+    )
     database_echo: bool = False
     database_connect_timeout_s: float = Field(
         default=3, gt=0, le=60, description="How long opening a database connection may take."

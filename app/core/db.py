@@ -83,8 +83,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
         echo=settings.database_echo,
         execution_options=execution_options,
         json_deserializer=jsontext.loads,
+        # No overflow: a connection opened for a burst and closed after it would be opened
+        # again by the next one, and under steady load beyond the pool every request would
+        # pay a connection (and PostgreSQL a backend) of its own.
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=0,
         pool_timeout=settings.database_pool_timeout_s,
         connect_args={
             "timeout": settings.database_connect_timeout_s,
