@@ -5,20 +5,24 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import Float, and_, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core import direct
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.core.text import like_pattern, search_terms
 from app.events.schemas import EntryQuery, EventQuery, Near
 from app.geography.schemas import PlaceFilter
 from app.models.event import Event, EventExternalRef, EventProduct, EventStatus
-from app.models.product import Product, ProductStatus
+from app.models.owner import Owner
+from app.models.product import Product, ProductStatus, Unit
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
@@ -175,6 +179,75 @@ class EventRepository(Repository[Event]):
         return list((await self.session.scalars(stmt)).all())
 
 
+class EntryOwner(NamedTuple):
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(slots=True, frozen=True)
+class EntryProduct:
+    """What an event's page shows of an entered product."""
+
+    id: uuid.UUID
+    name: str
+    translations: dict[str, Any]
+    unit: Unit
+    price_vnd: int
+    owner: EntryOwner
+
+
+@dataclass(slots=True, frozen=True)
+class EntryRow:
+    """An entry as an event's page reads it: the attributes of `EventProduct` a reader sees,
+    with its product in brief."""
+
+    event_id: uuid.UUID
+    booth: str | None
+    event_price_vnd: int | None
+    created_at: datetime
+    updated_at: datetime
+    product: EntryProduct
+
+
+_ENTRY_COLUMNS = (
+    EventProduct.event_id, EventProduct.booth, EventProduct.event_price_vnd,
+    EventProduct.created_at, EventProduct.updated_at, Product.id, Product.name,
+    Product.translations, Product.unit, Product.price_vnd, Owner.id, Owner.name,
+)  # fmt: skip
+"""`EntryRow`'s columns, in its order (then its product's, then the owner's)."""
+
+
+def _entry_row(row: Sequence[Any]) -> EntryRow:
+    (event_id, booth, event_price, created_at, updated_at, product_id, name, translations, unit,
+     price, owner_id, owner_name) = row[: len(_ENTRY_COLUMNS)]  # fmt: skip
+    owner = EntryOwner(owner_id, owner_name)
+    product = EntryProduct(product_id, name, translations, unit, price, owner)
+    return EntryRow(event_id, booth, event_price, created_at, updated_at, product)
+
+
+def _entries_page(*, by_owner: bool, after_cursor: bool) -> direct.Prepared:
+    stmt = (
+        select(*_ENTRY_COLUMNS)
+        .join(Product, Product.id == EventProduct.product_id)
+        .join(Owner, Owner.id == Product.owner_id)
+        .where(
+            EventProduct.event_id == bindparam("event_id"), Product.status == ProductStatus.active
+        )
+    )
+    if by_owner:
+        stmt = stmt.where(Product.owner_id == bindparam("owner_id"))
+    return direct.Prepared(BY_PRODUCT_NAME.prepared(stmt, after_cursor=after_cursor))
+
+
+_ENTRIES_PAGES = {
+    (by_owner, after_cursor): _entries_page(by_owner=by_owner, after_cursor=after_cursor)
+    for by_owner in (False, True)
+    for after_cursor in (False, True)
+}
+"""An event's page of entries, by whether it is one owner's and whether it follows a cursor."""
+_EVENT_EXISTS = direct.Prepared(select(Event.id).where(Event.id == bindparam("event_id")))
+
+
 class EntryRepository(Repository[EventProduct]):
     """Products entered in events, each read with its product and the product's owner."""
 
@@ -198,17 +271,19 @@ class EntryRepository(Repository[EventProduct]):
 
     async def page_of(
         self, event_id: uuid.UUID, query: EntryQuery
-    ) -> tuple[list[EventProduct], str | None]:
-        """An event's entries of active products, by product name."""
-        stmt = (
-            self.select()
-            .join(Product, Product.id == EventProduct.product_id)
-            .where(EventProduct.event_id == event_id, Product.status == ProductStatus.active)
-            .options(*self.options())
-        )
+    ) -> tuple[list[EntryRow], str | None] | None:
+        """An event's entries of active products, by product name, each with its product and
+        owner, in one statement whatever the page size; None if there is no such event (one
+        more statement, for an empty page only)."""
+        prepared = _ENTRIES_PAGES[(query.owner_id is not None, query.cursor is not None)]
+        values = BY_PRODUCT_NAME.bound(query.cursor, query.limit)
         if query.owner_id is not None:
-            stmt = stmt.where(Product.owner_id == query.owner_id)
-        return await self.page(stmt, BY_PRODUCT_NAME, query)
+            values["owner_id"] = query.owner_id
+        rows = await direct.read(self.session, prepared, event_id=event_id, **values)
+        if not rows and not await direct.read(self.session, _EVENT_EXISTS, event_id=event_id):
+            return None
+        page, next_cursor = BY_PRODUCT_NAME.page(rows, query.limit)
+        return [_entry_row(row) for row in page], next_cursor
 
     async def product_ids(self, event_id: uuid.UUID) -> set[uuid.UUID]:
         """The products entered in the event."""

@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Protocol
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -64,7 +64,7 @@ from app.geography.schemas import (
     ProvinceCode,
     ProvinceName,
 )
-from app.models.event import Event, EventKind, EventProduct, EventStatus
+from app.models.event import Event, EventKind, EventStatus
 from app.models.product import Unit
 from app.owners.schemas import OwnerRef
 
@@ -512,6 +512,46 @@ class EntryQuery(PageQuery):
     owner_id: uuid.UUID | None = Field(default=None, description="Only this owner's products.")
 
 
+class _OwnerShown(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+
+
+class _ProductShown(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def translations(self) -> dict[str, Any] | None: ...
+    @property
+    def unit(self) -> Unit: ...
+    @property
+    def price_vnd(self) -> int: ...
+    @property
+    def owner(self) -> _OwnerShown: ...
+
+
+class EntryShown(Protocol):
+    """What `EventProductRead` reads of an entry: an `EventProduct` with its product and
+    owner loaded, or the row an event's page reads (`app.events.repository.EntryRow`)."""
+
+    @property
+    def event_id(self) -> uuid.UUID: ...
+    @property
+    def booth(self) -> str | None: ...
+    @property
+    def event_price_vnd(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def product(self) -> _ProductShown: ...
+
+
 class EventProductRead(BaseModel):
     event_id: uuid.UUID
     product_id: uuid.UUID
@@ -538,12 +578,12 @@ class EventProductRead(BaseModel):
         return (self.language,)
 
     @classmethod
-    def version(cls, entry: EventProduct) -> EventProductRead:
+    def version(cls, entry: EntryShown) -> EventProductRead:
         """The entry in its version representation (the product's Vietnamese name)."""
         return cls.of(entry, languages=LanguagePreference())
 
     @classmethod
-    def of(cls, entry: EventProduct, *, languages: LanguagePreference) -> EventProductRead:
+    def of(cls, entry: EntryShown, *, languages: LanguagePreference) -> EventProductRead:
         product = entry.product
         translations = dict(product.translations or {})
         texts = localize(languages, product.name, None, translations)

@@ -14,7 +14,7 @@ from app.core.external_refs import ExternalRef, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference
 from app.core.orm import touch
 from app.core.unique import flush_unique
-from app.events.repository import EntryRepository, EventRepository, Located
+from app.events.repository import EntryRepository, EntryRow, EventRepository, Located
 from app.events.schemas import (
     DEFAULT_TZ,
     EntryQuery,
@@ -169,10 +169,12 @@ def _ensure_open(event: Event, now: datetime) -> None:
 
 async def list_entries(
     session: AsyncSession, event_id: uuid.UUID, query: EntryQuery
-) -> tuple[list[EventProduct], str | None]:
+) -> tuple[list[EntryRow], str | None]:
     """The event's entries of active products, by name; 404 for an unknown event."""
-    await get_event(session, event_id)
-    return await EntryRepository(session).page_of(event_id, query)
+    page = await EntryRepository(session).page_of(event_id, query)
+    if page is None:
+        raise EventRepository(session).not_found(event_id)
+    return page
 
 
 async def get_entry(

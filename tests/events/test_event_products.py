@@ -526,3 +526,36 @@ async def test_entries_say_which_language_each_name_is_in(
     ]
     assert response.headers["content-language"] == "en, vi"
     assert response.headers["vary"] == "Accept-Language, Authorization"
+
+
+@pytest.mark.usefixtures("festival_time")
+async def test_the_list_pages_by_name_and_filters_by_owner(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_event_via_api: CreateEventViaApi,
+    insert_product: InsertProduct,
+    make_owner: OwnerFactory,
+) -> None:
+    event = await create_event_via_api()
+    url = f"/v1/events/{event['id']}/products"
+    owners = [await make_owner(name=f"Hộ {i}") for i in range(2)]
+    names = [f"Sản phẩm {letter}" for letter in "FEDCBA"]
+    for i, name in enumerate(names):
+        product = await insert_product(owners[i % 2]["id"], name=name)
+        entered = await client.post(url, json={"product_id": str(product.id)}, headers=admin)
+        assert entered.status_code == 201, entered.text
+
+    async def walk(**params: str) -> list[str]:
+        seen: list[str] = []
+        cursor: dict[str, str] = {}
+        for _ in range(len(names)):
+            page = (await client.get(url, params={"limit": "2", **params, **cursor})).json()
+            seen += [item["name"] for item in page["items"]]
+            if page["next_cursor"] is None:
+                return seen
+            cursor = {"cursor": page["next_cursor"]}
+        raise AssertionError(f"no last page after {seen}")
+
+    assert await walk() == sorted(names)
+    first_owners = await walk(owner_id=owners[0]["id"])
+    assert first_owners == sorted(names[0::2])
