@@ -255,25 +255,37 @@ class NewOrder:
 
 def order_read(order: Order | NewOrder) -> OrderRead:
     """The read model of an order loaded with its lines and history, or of one being placed
-    (once written: its `updated_at` stamped)."""
-    return OrderRead(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        channel=order.channel,
-        event_id=order.event_id,
-        customer=CustomerRead(
-            name=order.customer_name,
-            phone=order.customer_phone,
-            email=order.customer_email,
-            country=order.customer_country,
-        ),
-        note=order.note,
-        reference=order.reference,
-        metadata=dict(order.metadata_ or {}),
-        lines=[OrderLineRead.model_validate(line) for line in order.lines],
-        total_vnd=order.total_vnd,
-        history=[StatusChangeRead(status=c.to_status, at=c.at) for c in order.history],
-        created_at=order.created_at,
-        updated_at=order.updated_at,
+    (once written: its `updated_at` stamped); validated in one call, nested models and all."""
+    return OrderRead.model_validate(
+        {
+            "id": order.id,
+            "number": order.number,
+            "status": order.status,
+            "channel": order.channel,
+            "event_id": order.event_id,
+            "customer": {
+                "name": order.customer_name,
+                "phone": order.customer_phone,
+                "email": order.customer_email,
+                "country": order.customer_country,
+            },
+            "note": order.note,
+            "reference": order.reference,
+            "metadata": dict(order.metadata_ or {}),
+            "lines": [
+                {
+                    "product_id": line.product_id,
+                    "product_name": line.product_name,
+                    "unit": line.unit,
+                    "quantity": line.quantity,
+                    "unit_price_vnd": line.unit_price_vnd,
+                    "line_total_vnd": line.line_total_vnd,
+                }
+                for line in order.lines
+            ],
+            "total_vnd": order.total_vnd,
+            "history": [{"status": c.to_status, "at": c.at} for c in order.history],
+            "created_at": order.created_at,
+            "updated_at": order.updated_at,
+        }
     )
