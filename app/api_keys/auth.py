@@ -19,8 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.repository import KeyRepository
-from app.core.clock import ClockDep
-from app.core.config import SettingsDep
+from app.core.clock import clock_of
+from app.core.config import settings_of
 from app.core.db import SAFE_METHODS, SessionDep
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import hash_secret, split_token
@@ -91,11 +91,12 @@ async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now
 async def optional_principal(
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    """The caller's principal, None without a key; 401 for a key that is unknown or revoked."""
+    """The caller's principal, None without a key; 401 for a key that is unknown or revoked.
+
+    Every authenticated request solves it: the clock and settings are read from the request
+    (`clock_of`, `settings_of`), not dependencies of their own."""
     if credentials is None:
         if "authorization" in request.headers:
             raise Unauthorized("Use `Authorization: Bearer <api key>`.", code="invalid_credentials")
@@ -110,8 +111,8 @@ async def optional_principal(
         raise Unauthorized("Unknown API key.", code="invalid_credentials")
     if key.revoked_at is not None:
         raise Unauthorized("This API key has been revoked.", code="revoked_key")
-    now = clock.now()
-    interval = timedelta(seconds=settings.api_key_touch_interval_s)
+    now = clock_of(request).now()
+    interval = timedelta(seconds=settings_of(request).api_key_touch_interval_s)
     if key.last_used_at is None or now - key.last_used_at >= interval:
         await _touch(request, session, key.id, now)
     # Only partner keys hold grants (`EventGrant`).

@@ -17,9 +17,15 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-async def get_clock(request: Request) -> Clock:
+def clock_of(request: Request) -> Clock:
+    """The app's clock, read from a request at hand: what `ClockDep` gives, without a
+    dependency of its own."""
     clock: Clock = request.app.state.clock
     return clock
+
+
+async def get_clock(request: Request) -> Clock:
+    return clock_of(request)
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]

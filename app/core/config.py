@@ -285,13 +285,20 @@ class Settings(BaseSettings):
         return self
 
 
-async def settings_dependency(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
+    """The app's settings, read from a request at hand: what `SettingsDep` gives, without a
+    dependency of its own (on hot paths, each dependency costs every request its solving)."""
     settings: Settings = request.app.state.settings
     return settings
 
 
+async def settings_dependency(request: Request) -> Settings:
+    return settings_of(request)
+
+
 SettingsDep = Annotated[Settings, Depends(settings_dependency)]
-"""The app's settings, for routers (never `request.app.state.settings`)."""
+"""The app's settings, for routers (`settings_of(request)` where the request is at hand;
+never `request.app.state.settings`)."""
 
 
 @lru_cache

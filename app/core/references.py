@@ -12,5 +12,7 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
 def new_reference(prefix: str, now: datetime, zone: ZoneInfo) -> str:
     """`prefix` + the local date of `now` + a dash and 8 random base32 characters."""
-    suffix = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    # 40 random bits read at once (one system call, not one per character), 5 per character.
+    bits = int.from_bytes(secrets.token_bytes(5))
+    suffix = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
     return f"{prefix}{now.astimezone(zone):%y%m%d}-{suffix}"

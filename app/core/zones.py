@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.core.clock import Clock, ClockDep
+from app.core.config import settings_of
 
 
 @lru_cache
@@ -30,8 +31,14 @@ def local_today(clock: Clock, timezone: str) -> date:
     return clock.now().astimezone(zone(timezone)).date()
 
 
+def zone_of(request: Request) -> ZoneInfo:
+    """The province's zone, read from a request at hand: what `ZoneDep` gives, without a
+    dependency of its own."""
+    return zone(settings_of(request).timezone)
+
+
 async def get_zone(request: Request) -> ZoneInfo:
-    return zone(request.app.state.settings.timezone)
+    return zone_of(request)
 
 
 ZoneDep = Annotated[ZoneInfo, Depends(get_zone)]
@@ -39,7 +46,7 @@ ZoneDep = Annotated[ZoneInfo, Depends(get_zone)]
 
 
 async def get_today(request: Request, clock: ClockDep) -> date:
-    return local_today(clock, request.app.state.settings.timezone)
+    return local_today(clock, settings_of(request).timezone)
 
 
 TodayDep = Annotated[date, Depends(get_today)]

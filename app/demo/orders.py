@@ -22,7 +22,7 @@ from app.api_keys import service as keys
 from app.core.text import fold
 from app.models.api_key import ApiKey, Role
 from app.models.event import Event, EventProduct
-from app.models.order import Order, OrderChannel, OrderStatus, OrderStatusChange
+from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product
 from app.orders.service import add_event_sales, new_line, new_number
 
@@ -94,7 +94,7 @@ def _order(
     name, phone, country = _customer(rng)
     order_lines = [
         # History: placed without taking today's stock.
-        new_line(i, product, quantity, price, stock_taken=Decimal(0))
+        OrderLine(**new_line(i, product, quantity, price, stock_taken=Decimal(0))._asdict())
         for i, (product, quantity, price) in enumerate(lines)
     ]
     return Order(

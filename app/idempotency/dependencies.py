@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from app.core.clock import ClockDep
-from app.core.config import SettingsDep
+from app.core.clock import clock_of
+from app.core.config import settings_of
 from app.core.db import SessionDep
 from app.core.schemas import canonical
 from app.idempotency.service import fingerprint, run_idempotent
@@ -91,14 +91,12 @@ class Idempotent:
 
 
 async def idempotent(
-    session: SessionDep,
-    settings: SettingsDep,
-    clock: ClockDep,
-    idempotency_key: IdempotencyKeyHeader = None,
+    request: Request, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
 ) -> Idempotent:
-    return Idempotent(
-        session, idempotency_key, clock.now(), timedelta(seconds=settings.idempotency_lock_s)
-    )
+    # The clock and settings read from the request, not dependencies of their own: one create
+    # solves fewer dependencies.
+    lock = timedelta(seconds=settings_of(request).idempotency_lock_s)
+    return Idempotent(session, idempotency_key, clock_of(request).now(), lock)
 
 
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]

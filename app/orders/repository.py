@@ -26,14 +26,14 @@ from app.models.event import Event, EventProduct
 from app.models.order import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.models.product import Product, ProductStatus, Unit
 from app.models.sales import EventSales
-from app.orders.schemas import MAX_LINES, OrderQuery
+from app.orders.schemas import MAX_LINES, NewLine, NewOrder, OrderQuery
 
 _SALES_KEY = ("event_id", "day", "product_id", "owner_id", "unit", "product_name")
 _SALES_SUMS = ("lines", "quantity", "revenue_vnd", "orders", "owner_orders")
 
 
 def event_sales_rows(
-    event_id: uuid.UUID, day: date, lines: Sequence[OrderLine], sign: int
+    event_id: uuid.UUID, day: date, lines: Sequence[OrderLine | NewLine], sign: int
 ) -> list[dict[str, Any]]:
     """What an order's `lines` add to its event's sums (`sign` 1), or take back (-1): one row
     per line. The order counts once, on its first line; once per owner, on that owner's first
@@ -105,11 +105,7 @@ def _columns(model: type[Base]) -> tuple[tuple[str, str], ...]:
     return tuple((column.name, key) for key, column in sa_inspect(model).columns.items())
 
 
-def _row(instance: Base, columns: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    return {name: getattr(instance, key) for name, key in columns}
-
-
-_ORDER, _LINE, _CHANGE = _columns(Order), _columns(OrderLine), _columns(OrderStatusChange)
+_ORDER = _columns(Order)
 _orders: Any = Order.__table__
 _lines: Any = OrderLine.__table__
 _changes: Any = OrderStatusChange.__table__
@@ -170,21 +166,19 @@ class OrderRepository(Repository[Order]):
         order: Order | None = await self.session.scalar(stmt)
         return order
 
-    async def insert_placed(self, order: Order) -> bool:
-        """Write a new order (not in the session) with its lines and status history, its
-        `updated_at` stamped now; False, and nothing written, if its key already placed an
-        order with its reference (the unique constraint decides between concurrent ones: the
-        later waits for the earlier's transaction to end)."""
+    async def insert_placed(self, order: NewOrder) -> bool:
+        """Write a new order with its lines and status history, its `updated_at` stamped now;
+        False, and nothing written, if its key already placed an order with its reference (the
+        unique constraint decides between concurrent ones: the later waits for the earlier's
+        transaction to end)."""
         changes.note_write(self.session)
         order.updated_at = utcnow()
-        if not await direct.rows(self.session, _INSERT_ORDER, **_row(order, _ORDER)):
+        row = {name: getattr(order, key) for name, key in _ORDER}
+        if not await direct.rows(self.session, _INSERT_ORDER, **row):
             return False
-        for prepared, rows, columns in (
-            (_INSERT_LINES, order.lines, _LINE),
-            (_INSERT_CHANGES, order.history, _CHANGE),
-        ):
-            # The order's own rows, not yet flushed: their `order_id` is the order's.
-            values = [{**_row(row, columns), "order_id": order.id} for row in rows]
+        for prepared, rows in ((_INSERT_LINES, order.lines), (_INSERT_CHANGES, order.history)):
+            # The order's own rows: the columns of their table, their `order_id` the order's.
+            values = [{**child._asdict(), "order_id": order.id} for child in rows]
             await direct.many(self.session, prepared, values)
         return True
 

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from starlette.responses import Response
 
 from app.api_keys.auth import AnyPrincipal, Principal, require
+from app.core import zones
 from app.core.changes import FeedHorizonDep
-from app.core.config import SettingsDep
+from app.core.config import settings_of
 from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
-from app.core.zones import ZoneDep
 from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
 from app.orders import service
@@ -41,12 +41,14 @@ async def place_order(
     request: Request,
     session: SessionDep,
     principal: OrderPlacer,
-    settings: SettingsDep,
-    zone: ZoneDep,
     body: OrderCreate,
     idempotent: IdempotentDep,
 ) -> Response:
     """Place an order (partner or admin); needs an `Idempotency-Key`."""
+    # The settings and zone read from the request, not dependencies of their own: every order
+    # solves as few dependencies as it can.
+    settings = settings_of(request)
+    zone = zones.zone(settings.timezone)
     now = idempotent.now
 
     async def work() -> Response:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -193,26 +195,97 @@ class OrderRead(BaseModel):
     updated_at: Timestamp
 
 
-def order_read(order: Order) -> OrderRead:
-    """The read model of an order loaded with its lines and history."""
-    return OrderRead(
-        id=order.id,
-        number=order.number,
-        status=order.status,
-        channel=order.channel,
-        event_id=order.event_id,
-        customer=CustomerRead(
-            name=order.customer_name,
-            phone=order.customer_phone,
-            email=order.customer_email,
-            country=order.customer_country,
-        ),
-        note=order.note,
-        reference=order.reference,
-        metadata=dict(order.metadata_ or {}),
-        lines=[OrderLineRead.model_validate(line) for line in order.lines],
-        total_vnd=order.total_vnd,
-        history=[StatusChangeRead(status=c.to_status, at=c.at) for c in order.history],
-        created_at=order.created_at,
-        updated_at=order.updated_at,
+# An order being placed, as plain data: its rows are written by direct statements
+# (`OrderRepository.insert_placed`) and it is read (`order_read`) as it was written, so it needs
+# no ORM instance (whose instrumentation is a good part of what an order costs). The attributes
+# are the models' own (`Order`, `OrderLine`, `OrderStatusChange`), their order's id aside.
+
+
+class NewLine(NamedTuple):
+    """A line of an order being placed: the columns of its `order_lines` row but `order_id`."""
+
+    id: uuid.UUID
+    position: int
+    product_id: uuid.UUID
+    owner_id: uuid.UUID
+    product_name: str
+    unit: Unit
+    quantity: Decimal
+    stock_taken: Decimal
+    unit_price_vnd: int
+    line_total_vnd: int
+
+
+class NewStatusChange(NamedTuple):
+    """A status change of an order being placed: its `order_status_changes` row but
+    `order_id`."""
+
+    id: uuid.UUID
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    at: datetime
+    by_key_id: uuid.UUID | None
+
+
+@dataclass(slots=True)
+class NewOrder:
+    """An order being placed: the columns of its `orders` row (by the model's attribute
+    names: `metadata_`), with its lines and status history."""
+
+    id: uuid.UUID
+    number: str
+    status: OrderStatus
+    channel: OrderChannel
+    event_id: uuid.UUID | None
+    placed_by_key_id: uuid.UUID
+    customer_name: str
+    customer_phone: str
+    customer_email: str | None
+    customer_country: str | None
+    note: str | None
+    reference: str | None
+    metadata_: dict[str, str]
+    total_vnd: int
+    created_at: datetime
+    updated_at: datetime | None
+    """Stamped as the row is written."""
+    lines: list[NewLine]
+    history: list[NewStatusChange]
+
+
+def order_read(order: Order | NewOrder) -> OrderRead:
+    """The read model of an order loaded with its lines and history, or of one being placed
+    (once written: its `updated_at` stamped); validated in one call, nested models and all."""
+    return OrderRead.model_validate(
+        {
+            "id": order.id,
+            "number": order.number,
+            "status": order.status,
+            "channel": order.channel,
+            "event_id": order.event_id,
+            "customer": {
+                "name": order.customer_name,
+                "phone": order.customer_phone,
+                "email": order.customer_email,
+                "country": order.customer_country,
+            },
+            "note": order.note,
+            "reference": order.reference,
+            "metadata": dict(order.metadata_ or {}),
+            "lines": [
+                {
+                    "product_id": line.product_id,
+                    "product_name": line.product_name,
+                    "unit": line.unit,
+                    "quantity": line.quantity,
+                    "unit_price_vnd": line.unit_price_vnd,
+                    "line_total_vnd": line.line_total_vnd,
+                }
+                for line in order.lines
+            ],
+            "total_vnd": order.total_vnd,
+            "history": [{"status": c.to_status, "at": c.at} for c in order.history],
+            "created_at": order.created_at,
+            "updated_at": order.updated_at,
+        }
     )

@@ -30,7 +30,7 @@ from app.core.errors import Conflict, DomainError, Forbidden, NotFound, Unproces
 from app.core.references import new_reference
 from app.models.api_key import Role
 from app.models.event import Event, EventStatus
-from app.models.order import Order, OrderChannel, OrderLine, OrderStatus, OrderStatusChange
+from app.models.order import Order, OrderChannel, OrderStatus
 from app.models.product import Product, ProductStatus
 from app.orders.repository import (
     OrderedProduct,
@@ -38,7 +38,16 @@ from app.orders.repository import (
     event_sales_rows,
     merged_sales_rows,
 )
-from app.orders.schemas import MAX_QUANTITY, OrderCreate, OrderQuery, OrderRead, order_read
+from app.orders.schemas import (
+    MAX_QUANTITY,
+    NewLine,
+    NewOrder,
+    NewStatusChange,
+    OrderCreate,
+    OrderQuery,
+    OrderRead,
+    order_read,
+)
 from app.products import stock
 from app.webhooks.outbox import emit
 from app.webhooks.schemas import StockLowData
@@ -110,10 +119,11 @@ def new_line(
     unit_price_vnd: int,
     *,
     stock_taken: Decimal,
-) -> OrderLine:
+) -> NewLine:
     """A line keeping the product's name, unit and owner as they are when it is ordered, and
-    how much of its stock it takes (what a cancel gives back)."""
-    return OrderLine(
+    how much of its stock it takes (what a cancel gives back); as plain data (`OrderLine(
+    **line._asdict())` is its ORM instance)."""
+    return NewLine(
         id=uuid.uuid4(),
         position=position,
         product_id=product.id,
@@ -179,7 +189,7 @@ async def place_order(
 
 
 async def add_event_sales(
-    session: AsyncSession, orders: Sequence[Order], zone: ZoneInfo, sign: int
+    session: AsyncSession, orders: Sequence[Order | NewOrder], zone: ZoneInfo, sign: int
 ) -> None:
     """Add event orders to their events' sales sums (`sign` 1), or take them back (-1, as they
     are cancelled), by the local day each was placed on, in one statement; none for orders
@@ -344,13 +354,13 @@ def _new_order(
     principal: Principal,
     data: OrderCreate,
     channel: OrderChannel,
-    lines: list[OrderLine],
+    lines: list[NewLine],
     *,
     now: datetime,
     zone: ZoneInfo,
-) -> Order:
+) -> NewOrder:
     """A pending order of `lines`, placed now by `principal`'s key."""
-    return Order(
+    return NewOrder(
         id=uuid.uuid4(),
         number=new_number(now, zone),
         status=OrderStatus.pending,
@@ -368,9 +378,10 @@ def _new_order(
         # When it was placed (the clock of the request); `updated_at` is stamped as it is
         # written, as every row's is, for the change feed (app.core.changes).
         created_at=now,
+        updated_at=None,
         lines=lines,
         history=[
-            OrderStatusChange(
+            NewStatusChange(
                 id=uuid.uuid4(),
                 from_status=None,
                 to_status=OrderStatus.pending,
@@ -381,7 +392,7 @@ def _new_order(
     )
 
 
-async def _announce(session: AsyncSession, event_type: str, order: Order) -> OrderRead:
+async def _announce(session: AsyncSession, event_type: str, order: Order | NewOrder) -> OrderRead:
     """The order's webhook event, for admins, the partner that placed it and its lines' owners;
     the order as read, which it carries."""
     read = order_read(order)
@@ -410,7 +421,7 @@ def _refuse_if_short(products: Products, quantities: Quantities) -> None:
 
 
 async def _take_stock(
-    session: AsyncSession, products: Products, lines: list[OrderLine], low_stock: Decimal
+    session: AsyncSession, products: Products, lines: list[NewLine], low_stock: Decimal
 ) -> None:
     """Take each line's `stock_taken` or none of them, in product id order (so concurrent
     orders cannot deadlock).
