@@ -219,9 +219,13 @@ async def _reload(session: AsyncSession, booking_id: uuid.UUID) -> Booking:
     return await BookingRepository(session).get_or_404(booking_id)
 
 
-async def _announce(session: AsyncSession, event_type: str, booking: Booking) -> None:
-    """The booking's webhook event, for admins, the key that made it and the site's owner."""
-    owner_id = await BookingRepository(session).owner_of(booking.product_id)
+async def _announce(
+    session: AsyncSession, event_type: str, booking: Booking, owner_id: uuid.UUID | None = None
+) -> None:
+    """The booking's webhook event, for admins, the key that made it and the site's owner
+    (read unless the caller has it at hand: `owner_id`)."""
+    if owner_id is None:
+        owner_id = await BookingRepository(session).owner_of(booking.product_id)
     await emit(
         session,
         event_type,
@@ -399,9 +403,9 @@ async def reserve(
     _set_contact(booking, data.contact)
     session.add(booking)
     await session.flush()
-    held = await _reload(session, booking.id)
-    await _announce(session, "booking.created", held)
-    return held
+    # Read as written: every column it has was set here or stamped by the flush.
+    await _announce(session, "booking.created", booking, owner_id=offer.product.owner_id)
+    return booking
 
 
 async def _bookable_offer(
