@@ -28,8 +28,8 @@ VERSION_DIGITS = 32
 REPRESENTATION_DIGITS = 16
 
 
-def _digest(body: bytes, digits: int) -> str:
-    return hashlib.sha256(body).hexdigest()[:digits]
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 def _body(model: BaseModel) -> bytes:
@@ -38,11 +38,7 @@ def _body(model: BaseModel) -> bytes:
 
 def version_of(model: BaseModel) -> str:
     """The version part of the ETag of a resource whose version representation is `model`."""
-    return _digest(_body(model), VERSION_DIGITS)
-
-
-def etag_of(version: str, body: bytes) -> str:
-    return f'"{version}-{_digest(body, REPRESENTATION_DIGITS)}"'
+    return _digest(_body(model))[:VERSION_DIGITS]
 
 
 def etag_version(tag: str) -> str:
@@ -58,9 +54,10 @@ def representation(model: BaseModel, version: BaseModel | None = None) -> tuple[
     """The body of `model` and its ETag (`version`: the resource's version representation, if
     `model` is one of several)."""
     body = _body(model)
+    digest = _digest(body)
     # Read one way only, the resource's version representation is these very bytes.
-    version_body = body if version is None else _body(version)
-    return body, etag_of(_digest(version_body, VERSION_DIGITS), body)
+    version_digest = digest if version is None else _digest(_body(version))
+    return body, f'"{version_digest[:VERSION_DIGITS]}-{digest[:REPRESENTATION_DIGITS]}"'
 
 
 def conditional_json(

@@ -1,36 +1,36 @@
-"""JSON logging: one object per line, for the API's own records and uvicorn's."""
+"""JSON logging: one object per line, for the API's own records and uvicorn's.
+
+python-json-logger's orjson formatter writes each record as `{"level", "logger", "message",
+...extra fields, "ts"}`: `level` in lower case, `ts` the record's time in UTC (RFC 3339), and a
+logged exception's traceback as `exception`.
+"""
 
 from __future__ import annotations
 
-import json
-import logging
-from datetime import UTC, datetime
 from typing import Any
 
-# The attributes every LogRecord has; anything else came in through `extra=` and is logged,
-# except uvicorn's `color_message` (the message again, with terminal colour codes).
-_STANDARD = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
-    | {"message", "asctime", "color_message"}
-)
+from pythonjsonlogger.core import RESERVED_ATTRS, LogData
+from pythonjsonlogger.orjson import OrjsonFormatter
+
+# The attributes every LogRecord has are not logged, nor uvicorn's `color_message` (the
+# message again, with terminal colour codes); anything else came in through `extra=`.
+_NOT_LOGGED = (*RESERVED_ATTRS, "color_message")
 
 
-class JsonFormatter(logging.Formatter):
-    """`{"ts", "level", "logger", "message", ...extra fields}` on one line."""
+class JsonFormatter(OrjsonFormatter):
+    """One JSON object per record (see the module)."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+    def __init__(self) -> None:
+        super().__init__(
+            ["levelname", "name", "message"],
+            rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+            reserved_attrs=_NOT_LOGGED,
+            timestamp="ts",
+        )
+
+    def process_log_record(self, log_data: LogData) -> LogData:
+        log_data["level"] = log_data["level"].lower()
+        return log_data
 
 
 def log_config(level: str = "info") -> dict[str, Any]:

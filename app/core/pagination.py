@@ -34,6 +34,7 @@ from sqlalchemy import Integer, Select, and_, bindparam, literal, or_, tuple_
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from app.core import jsontext
 from app.core.errors import BadRequest
 from app.core.schemas import TimestampIn
 from app.core.text import FOLD_GROWTH
@@ -340,8 +341,7 @@ class Ordering:
             "v": [CODECS[key.type].encode(v) for key, v in zip(self.keys, values, strict=True)],
         }
         # Compact, and UTF-8 rather than \u escapes, to keep cursors short.
-        raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return base64.urlsafe_b64encode(jsontext.dumps(payload)).decode().rstrip("=")
 
     def decode(self, cursor: str) -> list[Any]:
         """The key values a cursor of this ordering carries, each checked strictly against its
