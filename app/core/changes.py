@@ -49,12 +49,12 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import event, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from app.core.config import SettingsDep
+from app.core.config import settings_of
 from app.core.errors import DatabaseTimeout
 from app.core.orm import TimestampedMixin, utcnow
 
@@ -67,9 +67,10 @@ _WRITTEN = "ocop_feed_written"
 RESTAMP_CHUNK = 500
 
 
-async def feed_horizon(settings: SettingsDep) -> datetime:
-    """The latest `updated_at` a change feed may serve now (see the module's docstring)."""
-    return utcnow() - timedelta(seconds=settings.feed_settle_s)
+async def feed_horizon(request: Request) -> datetime:
+    """The latest `updated_at` a change feed may serve now (see the module's docstring); the
+    settings read from the request, not a dependency of their own (every list solves this)."""
+    return utcnow() - timedelta(seconds=settings_of(request).feed_settle_s)
 
 
 FeedHorizonDep = Annotated[datetime, Depends(feed_horizon)]

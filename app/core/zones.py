@@ -16,7 +16,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.core.clock import Clock, ClockDep
+from app.core.clock import Clock, clock_of
 from app.core.config import settings_of
 
 
@@ -45,8 +45,10 @@ ZoneDep = Annotated[ZoneInfo, Depends(get_zone)]
 """The province's zone (`OCOP_TIMEZONE`)."""
 
 
-async def get_today(request: Request, clock: ClockDep) -> date:
-    return local_today(clock, settings_of(request).timezone)
+async def get_today(request: Request) -> date:
+    # The clock and settings read from the request, not dependencies of their own: every
+    # catalogue read solves this one.
+    return local_today(clock_of(request), settings_of(request).timezone)
 
 
 TodayDep = Annotated[date, Depends(get_today)]

@@ -4,7 +4,7 @@
 The public catalogue is the busiest read: its pages are `Prepared` statements
 (`app.core.direct`), one per shape of query (which filters, how many search terms, which sort,
 first page or not), built once and run with the query's values as bind parameters, into plain
-rows (`ProductRow`) rather than ORM objects."""
+rows (`CatalogueRow`) rather than ORM objects."""
 
 from __future__ import annotations
 
@@ -112,6 +112,39 @@ class ProductRow:
     created_at: datetime
     updated_at: datetime
     external_refs: list[RefRow]
+
+
+class CatalogueRow(NamedTuple):
+    """A catalogue page's row as the statement gives it, column for column (`_ROW_COLUMNS`,
+    then the stars and the refs): written straight to JSON by the page
+    (`app.products.service.page_item`), where a `ProductRow` is built for a single product."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    owner_name: str
+    name: str
+    description: str | None
+    translations: dict[str, Any] | None
+    group: Any
+    subgroup: str | None
+    unit: Any
+    unit_step: Decimal
+    price_vnd: int
+    stock: Decimal | None
+    commune: str
+    commune_code: str
+    commune_name: str
+    province: str
+    province_code: str
+    latitude: float | None
+    longitude: float | None
+    status: ProductStatus
+    images: list[dict[str, Any]] | None
+    created_at: datetime
+    updated_at: datetime
+    stars: int | None
+    refs: list[list[str]] | None
+    """(system, id) pairs, in the order the detail has them."""
 
 
 _ROW_COLUMNS = (
@@ -340,7 +373,7 @@ class ProductRepository(Repository[Product]):
 
     async def search(
         self, query: ProductQuery, where: PlaceFilter, today: date
-    ) -> tuple[list[tuple[ProductRow, int | None]], str | None]:
+    ) -> tuple[list[CatalogueRow], str | None]:
         """One page of `query`, in its sort, with each product's external refs: one statement
         whatever the page size, which needs no transaction of its own (and, when it sorts or
         filters by stars, the first time this process does so on a new day, one more that makes
@@ -350,7 +383,7 @@ class ProductRepository(Repository[Product]):
         prepared, values = catalogue(query, where, today)
         rows = await direct.read(self.session, prepared, **values)
         page, next_cursor = ordering(query.sort).page(rows, query.limit)
-        return [(_product_row(row), row[len(_ROW_COLUMNS)]) for row in page], next_cursor
+        return [CatalogueRow._make(row) for row in page], next_cursor
 
     async def changed(
         self, query: ProductQuery, today: date, horizon: datetime

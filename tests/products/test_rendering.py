@@ -1,7 +1,7 @@
-"""A catalogue page is written without building its `ProductRead` models
-(`product_json` and `jsontext.dumps`): these tests hold it to the very bytes the models write,
-for products of every shape, and hold the JSON columns' decoder to the standard library's
-values."""
+"""A catalogue page is written without building its `ProductRead` models (`page_item` from
+the statement's rows, `product_json` for the change feed, and `jsontext.dumps`): these tests
+hold both to the very bytes the models write, for products of every shape, and hold the JSON
+columns' decoder to the standard library's values."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from pydantic import TypeAdapter
 from app.core import jsontext
 from app.core.i18n import LanguagePreference
 from app.core.pagination import Page
-from app.models.product import ProductGroup, ProductStatus, Unit
-from app.products.repository import OwnerBrief, ProductRow, RefRow
+from app.models.owner import Owner
+from app.models.product import Product, ProductGroup, ProductStatus, Unit
+from app.products.repository import _ROW_COLUMNS, CatalogueRow, OwnerBrief, ProductRow, RefRow
 from app.products.schemas import ProductRead, product_json
-from app.products.service import fields
+from app.products.service import fields, page_item
 
 PAGE = TypeAdapter(Page[ProductRead])
 
@@ -103,6 +104,48 @@ def test_a_page_is_written_as_its_models_write_it(
         {"items": [product_json(item) for item in items()], "next_cursor": next_cursor}
     )
     assert written == models
+
+
+def _as_catalogue_row(row: ProductRow, stars: int | None, nulls: bool) -> CatalogueRow:
+    """The row the catalogue statement gives for `row` (`nulls`: its JSON columns empty as
+    NULL, which a row written before they had defaults may hold)."""
+    refs = [[ref.system, ref.external_id] for ref in row.external_refs]
+    return CatalogueRow(
+        row.id, row.owner_id, row.owner.name, row.name, row.description,
+        row.translations or (None if nulls else {}), row.group, row.subgroup, row.unit,
+        row.unit_step, row.price_vnd, row.stock, row.commune, row.commune_code,
+        row.commune_name, row.province, row.province_code, row.latitude, row.longitude,
+        row.status, row.images or (None if nulls else []), row.created_at, row.updated_at,
+        stars, refs or None,
+    )  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    page=st.lists(
+        st.tuples(rows, st.one_of(st.none(), st.integers(3, 5)), st.booleans()), max_size=4
+    ),
+    accept_language=st.sampled_from([None, "en", "zh;q=0.5, en", "ko, fr;q=0.1"]),
+)
+def test_a_catalogue_row_is_written_as_its_model_writes_it(
+    page: list[tuple[ProductRow, int | None, bool]], accept_language: str | None
+) -> None:
+    languages = LanguagePreference.parse(accept_language)
+    items = [fields(row, stars, languages) for row, stars, _ in page]
+    models = PAGE.dump_json(PAGE.validate_python({"items": items, "next_cursor": None}))
+
+    rows_read = [_as_catalogue_row(row, stars, nulls) for row, stars, nulls in page]
+    written = jsontext.dumps(
+        {"items": [page_item(row, languages) for row in rows_read], "next_cursor": None}
+    )
+
+    assert written == models
+
+
+def test_a_catalogue_row_names_the_statements_columns_in_order() -> None:
+    names = ["owner_name" if column.class_ is Owner else column.key for column in _ROW_COLUMNS]
+    assert list(CatalogueRow._fields) == [*names, "stars", "refs"]
+    assert all(column.class_ in (Product, Owner) for column in _ROW_COLUMNS)
 
 
 def test_an_asyncpg_uuid_is_written_as_its_text() -> None:
