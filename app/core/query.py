@@ -9,16 +9,21 @@ What an operation declares is read from its route's dependant (the endpoint's pa
 its dependencies', query models expanded into their fields): nothing is listed by hand. Pages
 outside the API's document (the docs pages, whose OAuth2 redirect takes what an authorization
 server sends) are left alone.
+
+FastAPI itself reads the parameters; `remember_sequence_checks` spares it re-deriving, for
+every parameter of every request, whether the parameter's annotation takes a list.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request
+from fastapi.dependencies import utils as dependency_utils
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -79,6 +84,41 @@ def _query_fields(dependant: Dependant) -> Iterator[tuple[str, Any]]:
             else:
                 yield from ((name, info.annotation) for name, info in _model_fields(model))
         pending.extend(current.dependencies)
+
+
+_SEQUENCE_CHECK = "field_annotation_is_sequence"
+
+
+class _Remembered:
+    """A check of an annotation, answered once per (hashable) annotation."""
+
+    def __init__(self, check: Callable[[Any], bool]) -> None:
+        self.__wrapped__ = check
+        self._answers = lru_cache(maxsize=1024)(check)
+
+    def __call__(self, annotation: Any) -> bool:
+        try:
+            return self._answers(annotation)
+        except TypeError:  # an annotation holding an unhashable value
+            return self.__wrapped__(annotation)
+
+    def cache_info(self) -> Any:
+        return self._answers.cache_info()
+
+
+def remember_sequence_checks() -> None:
+    """Have FastAPI work out once per annotation, not once per parameter of every request,
+    whether a query or header parameter takes a list.
+
+    FastAPI reads each parameter of each request with `field_annotation_is_sequence`, a walk
+    through the annotation with `typing`'s introspection, twice; a query model (`ProductQuery`
+    and its sixteen fields) spends about a twelfth of a catalogue page's instructions there
+    (callgrind, `make bench`'s catalogue page). Its answer depends on the annotation alone.
+    Idempotent; tests/core/test_query.py holds the answers to FastAPI's own and fails if
+    FastAPI no longer reads parameters through this function."""
+    check = getattr(dependency_utils, _SEQUENCE_CHECK)
+    if not hasattr(check, "__wrapped__"):
+        setattr(dependency_utils, _SEQUENCE_CHECK, _Remembered(check))
 
 
 _DECLARED = "ocop_declared_query"

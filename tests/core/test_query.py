@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI, Query
+from fastapi.dependencies import utils as dependency_utils
 from pydantic import BaseModel
 
 from app.core.errors import install_handlers
-from app.core.query import refuse_undeclared_query
+from app.core.query import refuse_undeclared_query, remember_sequence_checks
 from tests.helpers import InsertProduct, problem
 
 pytestmark = pytest.mark.anyio
@@ -140,3 +141,54 @@ async def test_a_list_parameter_may_repeat() -> None:
     assert lists.json() == {"color": ["red", "blue"], "tag": ["a", "b"]}
     assert scalar.status_code == 422
     assert [e["loc"] for e in problem(scalar)["errors"]] == [["query", "size"]]
+
+
+class _Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [
+        str,
+        int | None,
+        list[str],
+        list[str] | None,
+        tuple[int, ...],
+        set[str] | None,
+        dict[str, int],
+        Annotated[list[int], "meta"],
+        Annotated[str | None, "meta"],
+        Annotated[list[int], _Unhashable()],
+    ],
+)
+def test_the_remembered_sequence_check_answers_as_fastapis(annotation: object) -> None:
+    from fastapi._compat import shared
+
+    remember_sequence_checks()
+    remember_sequence_checks()  # idempotent: not wrapped twice
+    check: Any = vars(dependency_utils)["field_annotation_is_sequence"]
+
+    assert check.__wrapped__ is shared.field_annotation_is_sequence
+    assert check(annotation) is shared.field_annotation_is_sequence(annotation)
+    assert check(annotation) is shared.field_annotation_is_sequence(annotation)  # remembered
+
+
+async def test_fastapi_reads_parameters_through_the_remembered_check() -> None:
+    # If a FastAPI release stops calling the function by this name, the speed-up is gone
+    # silently: this fails instead, and the release's own cost can be looked at again.
+    remember_sequence_checks()
+    check: Any = vars(dependency_utils)["field_annotation_is_sequence"]
+    app = FastAPI()
+
+    @app.get("/things")
+    async def things(filters: Annotated[_Filters, Query()]) -> dict[str, list[str]]:
+        return {"color": filters.color}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        before = check.cache_info().hits
+        answer = await client.get("/things?color=red&color=blue&size=2")
+
+    assert answer.json() == {"color": ["red", "blue"]}
+    assert check.cache_info().hits > before
