@@ -10,13 +10,13 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Select, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.api_keys.auth import Principal
 from app.bookings.schemas import BookingFilter, BookingQuery
+from app.core import upsert
 from app.core.pagination import newest_first
 from app.core.repository import Repository
 from app.models.api_key import ApiKey, Role
@@ -227,9 +227,8 @@ class SlotRepository(Repository[ExperienceSlot]):
     ) -> None:
         """Create the slot unless it exists (INSERT ... ON CONFLICT DO NOTHING: two processes
         creating it at once both succeed, and one row results)."""
-        insert = postgresql.insert if self._dialect() == "postgresql" else sqlite.insert
         await self.session.execute(
-            insert(ExperienceSlot)
+            upsert.insert(ExperienceSlot)
             .values(
                 id=uuid.uuid4(),
                 product_id=product_id,
@@ -240,9 +239,6 @@ class SlotRepository(Repository[ExperienceSlot]):
             )
             .on_conflict_do_nothing()
         )
-
-    def _dialect(self) -> str:
-        return self.session.get_bind().dialect.name
 
     async def lock(
         self, product_id: uuid.UUID, day: date, start_time: time | None

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select, update
-from sqlalchemy.dialects import postgresql
 
-from app.core import direct
+from app.core import direct, upsert
 from app.core.repository import Repository
 from app.models.idempotency import IdempotencyRecord, IdempotencyStatus
 
@@ -25,9 +24,9 @@ _CLAIMED = (
     "locked_until",
     "created_at",
 )
-# ON CONFLICT as both databases write it: a key already claimed is no error, but no row.
+# A key already claimed is no error, but no row.
 _CLAIM = direct.Prepared(
-    postgresql.insert(_records)
+    upsert.insert(_records)
     .values(direct.bound_columns(_records, *_CLAIMED))
     .on_conflict_do_nothing(index_elements=["api_key_id", "key"])
     .returning(_records.c.id)

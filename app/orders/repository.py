@@ -11,13 +11,12 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Select, Uuid, bindparam, exists, insert, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.api_keys.auth import Principal
-from app.core import changes, direct
+from app.core import changes, direct, upsert
 from app.core.orm import Base, utcnow
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
@@ -109,9 +108,9 @@ _ORDER = _columns(Order)
 _orders: Any = Order.__table__
 _lines: Any = OrderLine.__table__
 _changes: Any = OrderStatusChange.__table__
-# ON CONFLICT as both databases write it: the (reference, key) taken is no error, but no row.
+# The (reference, key) taken is no error, but no row.
 _INSERT_ORDER = direct.Prepared(
-    postgresql.insert(_orders)
+    upsert.insert(_orders)
     .values(direct.bound_columns(_orders))
     .on_conflict_do_nothing(index_elements=["reference", "placed_by_key_id"])
     .returning(_orders.c.id)
@@ -256,9 +255,7 @@ class OrderRepository(Repository[Order]):
         (PostgreSQL locks each row it adds to until commit; SQLite has one writer)."""
         if not rows:
             return
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(EventSales).values(rows)
+        stmt = upsert.insert(EventSales).values(rows)
         table = EventSales.__table__
         await self.session.execute(
             stmt.on_conflict_do_update(
