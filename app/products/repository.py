@@ -198,25 +198,16 @@ class CatalogueShape(NamedTuple):
     after_cursor: bool
 
 
-_FILTERS = frozenset(
-    {
-        "group", "min_stars", "certified", "uncertified", "commune_code", "province_code",
-        "owner_id", "event_id", "min_price_vnd", "max_price_vnd", "ref",
-    }
-)  # fmt: skip
-
-
 def catalogue(
     query: ProductQuery, where: PlaceFilter, today: date
 ) -> tuple[direct.Prepared, dict[str, Any]]:
     """The page statement of `query` (its commune and province as `where` names them) and the
     values to run it with."""
-    values: dict[str, Any] = {
-        "today": today,
+    # The filters given, each with the value it binds (`certified` binds none: its shape is
+    # the whole filter).
+    filters: dict[str, Any] = {
         "group": query.group,
         "min_stars": query.min_stars,
-        "certified": True if query.certified else None,
-        "uncertified": True if query.certified is False else None,
         "commune_code": where.commune_code,
         "province_code": where.province_code,
         "owner_id": query.owner_id,
@@ -224,16 +215,18 @@ def catalogue(
         "min_price_vnd": query.min_price_vnd,
         "max_price_vnd": query.max_price_vnd,
     }
+    values = {name: value for name, value in filters.items() if value is not None}
+    given = set(values)
+    if query.certified is not None:
+        given.add("certified" if query.certified else "uncertified")
     if query.ref is not None:
-        values["ref"] = True
+        given.add("ref")
         values["ref_system"], values["ref_id"] = query.ref
     terms = search_terms(query.q or "")
     values.update((f"term_{i}", like_pattern(term)) for i, term in enumerate(terms))
     values.update(ordering(query.sort).bound(query.cursor, query.limit))
-    values = {name: value for name, value in values.items() if value is not None}
-    shape = CatalogueShape(
-        frozenset(values) & _FILTERS, len(terms), query.sort, query.cursor is not None
-    )
+    values["today"] = today
+    shape = CatalogueShape(frozenset(given), len(terms), query.sort, query.cursor is not None)
     return _catalogue(shape), values
 
 
