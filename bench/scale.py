@@ -5,15 +5,16 @@
 Builds (or reuses, when complete) two datasets with `bench/dataset.py` on the PostgreSQL server
 of `OCOP_BENCH_SERVER_URL` (default: the suite's, `OCOP_TEST_POSTGRES_URL`): 10,000 products
 (500 owners, 10,000 orders) and the large one (products / 20 owners, as many orders as
-products). Then it serves each in turn from one API process and times, one request after
-another (never two at once), `OCOP_BENCH_SCALE_REQUESTS` (15) of each after two to warm up:
+products). Then it serves both at once, one API process each, and times each request on one
+and then the other in turn, one request at a time (never two at once),
+`OCOP_BENCH_SCALE_REQUESTS` (25) times at each size after two to warm up:
 the catalogue's first page, a deep keyset page (the cursor of the row halfway down the list,
 made as the API makes cursors), each filter, each sort, diacritic searches, and the sales
 report of the event with the most orders (about half of all orders). It prints p50 at each
 size and their ratio (the target: 1.3 or less for the catalogue; the report's target is to read
 its event's sums, products times days, however many orders: the table says how many rows those
-are). A request slower than a second is timed fewer times (at least 3), so that a slow one
-cannot hold the run for minutes.
+are). A request that takes more than 10 s at both sizes together is timed fewer times (at least
+3), so that a slow one cannot hold the run for minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -131,50 +133,81 @@ async def requests_of(url: str) -> list[Request]:
     ]
 
 
-def time_requests(
-    url: str, requests: list[Request], count: int, log: Callable[[str], None]
-) -> list[float]:
-    """p50 in ms of each request against one API process serving the database at `url`."""
-    admin = {"Authorization": f"Bearer {issue_key(url, Role.admin, name='bench scale')}"}
-    p50s = []
-    with api_server(url) as server, httpx.Client(base_url=server.url, timeout=120) as http:
-        for request in requests:
-            headers = admin if request.admin else {}
-            for _ in range(2):  # warm: the connection, the statement cache, the pages read
-                response = http.get(request.path, headers=headers)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{request.path}: {response.status_code} {response.text}")
-            times: list[float] = []
-            budget = time.monotonic() + 5
-            while len(times) < count and (len(times) < 3 or time.monotonic() < budget):
-                started = time.perf_counter()
-                http.get(request.path, headers=headers).raise_for_status()
-                times.append((time.perf_counter() - started) * 1000)
-            p50s.append(percentile(times, 0.5))
-            log(f"  {request.label}: p50 {p50s[-1]:.1f} ms ({len(times)} requests)")
+def time_side_by_side(
+    urls: dict[int, str],
+    requests: dict[int, list[Request]],
+    count: int,
+    log: Callable[[str], None],
+) -> dict[int, list[float]]:
+    """p50 in ms of each request at each size: one API process per dataset, both serving at
+    once, each request timed on one and then the other in turn (never two at once), so that
+    whatever else the machine does in the meantime falls on both sizes alike."""
+    sizes = list(urls)
+    p50s: dict[int, list[float]] = {size: [] for size in sizes}
+    with ExitStack() as stack:
+        clients = {}
+        admins = {}
+        for size, url in urls.items():
+            server = stack.enter_context(api_server(url))
+            clients[size] = stack.enter_context(httpx.Client(base_url=server.url, timeout=120))
+            admins[size] = {
+                "Authorization": f"Bearer {issue_key(url, Role.admin, name='bench scale')}"
+            }
+
+        def get(size: int, position: int) -> float:
+            request = requests[size][position]
+            headers = admins[size] if request.admin else {}
+            started = time.perf_counter()
+            response = clients[size].get(request.path, headers=headers)
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"{request.path}: {response.status_code} {response.text}")
+            return elapsed
+
+        for position in range(len(requests[sizes[0]])):
+            for size in sizes:  # warm: the connection, the statement cache, the pages read
+                get(size, position)
+                get(size, position)
+            times: dict[int, list[float]] = {size: [] for size in sizes}
+            budget = time.monotonic() + 10
+            while len(times[sizes[0]]) < count and (
+                len(times[sizes[0]]) < 3 or time.monotonic() < budget
+            ):
+                # Which size goes first alternates too.
+                turn = sizes if len(times[sizes[0]]) % 2 == 0 else sizes[::-1]
+                for size in turn:
+                    times[size].append(get(size, position))
+            for size in sizes:
+                p50s[size].append(percentile(times[size], 0.5))
+            label = requests[sizes[-1]][position].label
+            log(
+                f"  {label}: p50 "
+                + ", ".join(f"{p50s[size][-1]:.1f} ms at {size:,}" for size in sizes)
+                + f" ({len(times[sizes[0]])} requests each)"
+            )
     return p50s
 
 
 def main() -> None:
     large = parse_size(os.environ.get("OCOP_BENCH_SCALE", "1M"))
-    count = int(os.environ.get("OCOP_BENCH_SCALE_REQUESTS", "15"))
+    count = int(os.environ.get("OCOP_BENCH_SCALE_REQUESTS", "25"))
     server = os.environ.get(
         "OCOP_BENCH_SERVER_URL",
         os.environ.get("OCOP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
     )
-    figures = {}
-    labels: list[str] = []
-    flats: list[bool] = []
-    for size in (SMALL, large):
-        url = asyncio.run(dataset.ensure(server, params(size), log=dataset.say))
-        requests = asyncio.run(requests_of(url))
-        dataset.say(f"timing {len(requests)} requests at {size:,} products ({count} each)")
-        figures[size] = time_requests(url, requests, count, dataset.say)
-        if size == SMALL:
-            labels = [r.label.split(" (")[0] if r.admin else r.label for r in requests]
-            flats = [r.flat for r in requests]
-        else:  # the report's label names the large dataset's orders and sums
-            labels[-1] = requests[-1].label
+    urls = {
+        size: asyncio.run(dataset.ensure(server, params(size), log=dataset.say))
+        for size in (SMALL, large)
+    }
+    requests = {size: asyncio.run(requests_of(url)) for size, url in urls.items()}
+    dataset.say(
+        f"timing {len(requests[SMALL])} requests at {SMALL:,} and {large:,} products, "
+        f"in turn ({count} each)"
+    )
+    figures = time_side_by_side(urls, requests, count, dataset.say)
+    # The report's label names the large dataset's orders and sums.
+    labels = [r.label for r in requests[large]]
+    flats = [r.flat for r in requests[large]]
     small, big = dataset.size_label(SMALL), dataset.size_label(large)
     width = max(len(label) for label in labels)
     lines = [
