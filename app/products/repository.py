@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -73,51 +72,10 @@ def _named_by(system: Any, external_id: Any) -> ColumnElement[bool]:
     return and_(ProductExternalRef.system == system, ProductExternalRef.external_id == external_id)
 
 
-class OwnerBrief(NamedTuple):
-    id: uuid.UUID
-    name: str
-
-
-class RefRow(NamedTuple):
-    system: str
-    external_id: str
-
-
-@dataclass(slots=True)
-class ProductRow:
-    """A catalogue product as its page reads it: the attributes of `Product` a reader sees,
-    with its owner in brief and its external refs."""
-
-    id: uuid.UUID
-    owner_id: uuid.UUID
-    owner: OwnerBrief
-    name: str
-    description: str | None
-    translations: dict[str, Any]
-    group: Any
-    subgroup: str | None
-    unit: Any
-    unit_step: Decimal
-    price_vnd: int
-    stock: Decimal | None
-    commune: str
-    commune_code: str
-    commune_name: str
-    province: str
-    province_code: str
-    latitude: float | None
-    longitude: float | None
-    status: ProductStatus
-    images: list[dict[str, Any]]
-    created_at: datetime
-    updated_at: datetime
-    external_refs: list[RefRow]
-
-
 class CatalogueRow(NamedTuple):
-    """A catalogue page's row as the statement gives it, column for column (`_ROW_COLUMNS`,
-    then the stars and the refs): written straight to JSON by the page
-    (`app.products.service.page_item`), where a `ProductRow` is built for a single product."""
+    """A product as the catalogue reads it, column for column (`_ROW_COLUMNS`, then the stars
+    and the refs): a page writes it straight to JSON (`app.products.service.page_item`); a
+    single product is read from it as `ProductRead` (`app.products.service.fields`)."""
 
     id: uuid.UUID
     owner_id: uuid.UUID
@@ -154,7 +112,7 @@ _ROW_COLUMNS = (
     Product.province, Product.province_code, Product.latitude, Product.longitude, Product.status,
     Product.images, Product.created_at, Product.updated_at,
 )  # fmt: skip
-"""`ProductRow`'s columns, in its order (`owner` is built from the owner's id and name)."""
+"""`CatalogueRow`'s columns, in its order (then the stars and the refs)."""
 
 
 def _refs() -> ColumnElement[Any]:
@@ -168,17 +126,9 @@ def _refs() -> ColumnElement[Any]:
     )
 
 
-def _product_row(row: Sequence[Any]) -> ProductRow:
-    """A page's row: `_ROW_COLUMNS`, then the stars and the refs (`_refs`)."""
-    id_, owner_id, owner_name = row[:3]
-    refs = [RefRow(system, external_id) for system, external_id in row[-1] or ()]
-    columns = [*row[3 : len(_ROW_COLUMNS)], refs]
-    return ProductRow(id_, owner_id, OwnerBrief(owner_id, owner_name), *columns)
-
-
 def _rows() -> Select[Any]:
-    """Products as `ProductRow`s (`_product_row`): with their owner's name, their stars on
-    `:today` and their external refs."""
+    """Products as `CatalogueRow`s: with their owner's name, their stars on `:today` and their
+    external refs."""
     today = bindparam("today", type_=Date())
     return select(*_ROW_COLUMNS, shown_stars(today).label("stars"), _refs().label("refs")).join(
         Owner, Owner.id == Product.owner_id
@@ -339,13 +289,13 @@ class ProductRepository(Repository[Product]):
         """Products with their owner and their stars on `today`."""
         return self.select().add_columns(shown_stars(today).label("stars"))
 
-    async def read_row(self, product_id: uuid.UUID, today: date) -> tuple[ProductRow, int | None]:
+    async def read_row(self, product_id: uuid.UUID, today: date) -> CatalogueRow:
         """The product as a reader sees it (archived ones too), with its stars on `today`, in
         one statement that needs no transaction of its own; or `NotFound`."""
         found = await direct.read(self.session, _BY_ID, product_id=product_id, today=today)
         if not found:
             raise self.not_found(product_id)
-        return _product_row(found[0]), found[0][len(_ROW_COLUMNS)]
+        return CatalogueRow._make(found[0])
 
     async def get_rated(
         self, product_id: uuid.UUID, today: date, *, for_update: bool = False

@@ -20,7 +20,7 @@ from app.geography.service import place, place_changes, place_filter
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
 from app.products import stock
-from app.products.repository import CatalogueRow, ProductRepository, ProductRow
+from app.products.repository import CatalogueRow, ProductRepository
 from app.products.schemas import (
     ProductCreate,
     ProductQuery,
@@ -33,24 +33,31 @@ from app.products.schemas import (
 )
 from app.webhooks.outbox import emit
 
-Shown = tuple[Product | ProductRow, int | None]
-"""A product to show, read to change (`Product`) or only to show (`ProductRow`), with its stars."""
+Shown = tuple[Product | CatalogueRow, int | None]
+"""A product to show, read to change (`Product`) or only to show (`CatalogueRow`), with its
+stars."""
 
 EXTERNAL_REF_TABLE = "product_external_refs"
 REF_LOOKUP_CHUNK = 200  # pairs per statement: SQLite parses a long OR as a deep expression
 
 
 def fields(
-    product: Product | ProductRow, stars: int | None, languages: LanguagePreference
+    product: Product | CatalogueRow, stars: int | None, languages: LanguagePreference
 ) -> dict[str, Any]:
     """The product as a reader sees it, as `ProductRead`'s fields: name and description in
     their best language, each labelled with the language it is really in."""
     translations: dict[str, Any] = product.translations or {}
     texts = localize(languages, product.name, product.description, translations)
+    if isinstance(product, CatalogueRow):
+        owner_name = product.owner_name
+        refs = [{"system": system, "id": ref_id} for system, ref_id in product.refs or ()]
+    else:
+        owner_name = product.owner.name
+        refs = [{"system": ref.system, "id": ref.external_id} for ref in product.external_refs]
     return {
         "id": product.id,
         "owner_id": product.owner_id,
-        "owner": {"id": product.owner.id, "name": product.owner.name},
+        "owner": {"id": product.owner_id, "name": owner_name},
         "name": texts.name,
         "description": texts.description,
         "language": texts.language,
@@ -72,9 +79,7 @@ def fields(
         "stars": stars,
         "status": product.status,
         "images": product.images or [],
-        "external_refs": [
-            {"system": ref.system, "id": ref.external_id} for ref in product.external_refs
-        ],
+        "external_refs": refs,
         "created_at": product.created_at,
         "updated_at": product.updated_at,
     }
@@ -82,7 +87,7 @@ def fields(
 
 def page_item(row: CatalogueRow, languages: LanguagePreference) -> dict[str, Any]:
     """A catalogue row as a page writes it (`app.core.jsontext.dumps`): `fields` and
-    `product_json` in one step, without building the `ProductRow` in between (the catalogue
+    `product_json` in one step, without the dict of typed fields in between (the catalogue
     writes twenty of these a page; tests/products/test_rendering.py holds the two ways to the
     same bytes)."""
     translations = row.translations or {}
@@ -120,13 +125,13 @@ def page_item(row: CatalogueRow, languages: LanguagePreference) -> dict[str, Any
 
 
 def read(
-    product: Product | ProductRow, stars: int | None, languages: LanguagePreference
+    product: Product | CatalogueRow, stars: int | None, languages: LanguagePreference
 ) -> ProductRead:
     """The product as a reader sees it (`fields`)."""
     return ProductRead.model_validate(fields(product, stars, languages))
 
 
-def version(product: Product | ProductRow, stars: int | None) -> ProductRead:
+def version(product: Product | CatalogueRow, stars: int | None) -> ProductRead:
     """The product in its version representation (Vietnamese, with every translation): what
     its ETag's version, and so `If-Match`, is about, whatever language it is read in."""
     return read(product, stars, LanguagePreference())
@@ -140,7 +145,8 @@ async def get_product(
 
 async def read_product(session: AsyncSession, product_id: uuid.UUID, today: date) -> Shown:
     """The product for a reader, not to change (`get_product` for that)."""
-    return await ProductRepository(session).read_row(product_id, today)
+    row = await ProductRepository(session).read_row(product_id, today)
+    return row, row.stars
 
 
 async def restar(session: AsyncSession, product_id: uuid.UUID, today: date) -> None:
