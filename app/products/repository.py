@@ -74,8 +74,8 @@ def _named_by(system: Any, external_id: Any) -> ColumnElement[bool]:
 
 class CatalogueRow(NamedTuple):
     """A product as the catalogue reads it, column for column (`_ROW_COLUMNS`, then the stars
-    and the refs): a page writes it straight to JSON (`app.products.service.page_item`); a
-    single product is read from it as `ProductRead` (`app.products.service.fields`)."""
+    and the refs), shown through `app.products.service.fields`: a page writes it straight to
+    JSON (`product_json`), a single product reads it as `ProductRead`."""
 
     id: uuid.UUID
     owner_id: uuid.UUID

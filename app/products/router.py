@@ -26,6 +26,7 @@ from app.products.schemas import (
     ProductCreate,
     ProductQuery,
     ProductRead,
+    product_json,
 )
 
 router = APIRouter(prefix="/v1/products", tags=["products"])
@@ -59,7 +60,8 @@ async def list_products(
     query: Annotated[ProductQuery, Query()],
 ) -> Response:
     """List active products (`q` and filters combine), or every change (`updated_since`)."""
-    items, next_cursor = await service.list_products(session, query, today, horizon, languages)
+    rated, next_cursor = await service.list_products(session, query, today, horizon)
+    items = [product_json(service.fields(product, stars, languages)) for product, stars in rated]
     # The languages this page's names and descriptions are in (RFC 9110 allows a list).
     languages_shown = (item[key] for item in items for key in TEXT_LANGUAGES if item[key])
     return Response(

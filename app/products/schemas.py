@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -371,21 +370,6 @@ class ProductRead(BaseModel):
         return tuple(filter(None, (self.language, self.description_language)))
 
 
-def translations_json(translations: Mapping[str, Any]) -> dict[str, Any]:
-    """Stored translations as `ProductRead` writes them: `name` then `description` (null when
-    a stored one omits it)."""
-    return {
-        tag: {"name": text["name"], "description": text.get("description")}
-        for tag, text in translations.items()
-    }
-
-
-def images_json(images: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Stored images as `ProductRead` writes them: `url` then `alt` (JSONB keeps keys in its
-    own order)."""
-    return [{"url": image["url"], "alt": image["alt"]} for image in images]
-
-
 def product_json(fields: dict[str, Any]) -> dict[str, Any]:
     """`ProductRead`'s fields (`app.products.service.fields`) made JSON-ready as the model
     writes them, for `app.core.jsontext.dumps`: a catalogue page is written from these without
@@ -396,8 +380,11 @@ def product_json(fields: dict[str, Any]) -> dict[str, Any]:
     fields["unit_step"] = quantity_json(fields["unit_step"])
     if fields["stock"] is not None:
         fields["stock"] = quantity_json(fields["stock"])
-    fields["translations"] = translations_json(fields["translations"])
-    fields["images"] = images_json(fields["images"])
+    fields["translations"] = {
+        tag: {"name": text["name"], "description": text.get("description")}
+        for tag, text in fields["translations"].items()
+    }
+    fields["images"] = [{"url": image["url"], "alt": image["alt"]} for image in fields["images"]]
     fields["created_at"] = in_utc(fields["created_at"])
     fields["updated_at"] = in_utc(fields["updated_at"])
     return fields

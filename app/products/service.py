@@ -15,7 +15,6 @@ from app.core.errors import Forbidden
 from app.core.external_refs import ExternalRef, Pairs, merge_refs, write_refs
 from app.core.i18n import LanguagePreference, localize
 from app.core.orm import touch
-from app.core.schemas import in_utc, quantity_json
 from app.geography.service import place, place_changes, place_filter
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.owners import service as owners
@@ -27,9 +26,6 @@ from app.products.schemas import (
     ProductRead,
     ProductUpdate,
     Rated,
-    images_json,
-    product_json,
-    translations_json,
 )
 from app.webhooks.outbox import emit
 
@@ -85,45 +81,6 @@ def fields(
     }
 
 
-def page_item(row: CatalogueRow, languages: LanguagePreference) -> dict[str, Any]:
-    """A catalogue row as a page writes it (`app.core.jsontext.dumps`): `fields` and
-    `product_json` in one step, without the dict of typed fields in between (the catalogue
-    writes twenty of these a page; tests/products/test_rendering.py holds the two ways to the
-    same bytes)."""
-    translations = row.translations or {}
-    texts = localize(languages, row.name, row.description, translations)
-    stock = row.stock
-    return {
-        "id": row.id,
-        "owner_id": row.owner_id,
-        "owner": {"id": row.owner_id, "name": row.owner_name},
-        "name": texts.name,
-        "description": texts.description,
-        "language": texts.language,
-        "description_language": texts.description_language,
-        "translations": translations_json(translations),
-        "group": row.group,
-        "subgroup": row.subgroup,
-        "unit": row.unit,
-        "unit_step": quantity_json(row.unit_step),
-        "price_vnd": row.price_vnd,
-        "stock": None if stock is None else quantity_json(stock),
-        "commune": row.commune,
-        "commune_code": row.commune_code,
-        "commune_name": row.commune_name,
-        "province": row.province,
-        "province_code": row.province_code,
-        "latitude": row.latitude,
-        "longitude": row.longitude,
-        "stars": row.stars,
-        "status": row.status,
-        "images": images_json(row.images or ()),
-        "external_refs": [{"system": system, "id": ref_id} for system, ref_id in row.refs or ()],
-        "created_at": in_utc(row.created_at),
-        "updated_at": in_utc(row.updated_at),
-    }
-
-
 def read(
     product: Product | CatalogueRow, stars: int | None, languages: LanguagePreference
 ) -> ProductRead:
@@ -167,22 +124,17 @@ async def load_product(
 
 
 async def list_products(
-    session: AsyncSession,
-    query: ProductQuery,
-    today: date,
-    horizon: datetime,
-    languages: LanguagePreference,
-) -> tuple[list[dict[str, Any]], str | None]:
+    session: AsyncSession, query: ProductQuery, today: date, horizon: datetime
+) -> tuple[Sequence[Shown], str | None]:
     """Active products matching `query`, one page of them; with `updated_since`, a page of the
     change feed of every product, archived ones too (their `status` says so), up to
-    `horizon`: the page's items as `ProductRead` writes them, JSON-ready."""
+    `horizon`."""
     products = ProductRepository(session)
     if query.feed:
-        changed, next_cursor = await products.changed(query, today, horizon)
-        return [product_json(fields(p, stars, languages)) for p, stars in changed], next_cursor
+        return await products.changed(query, today, horizon)
     where = await place_filter(session, query.commune, query.province)
     rows, next_cursor = await products.search(query, where, today)
-    return [page_item(row, languages) for row in rows], next_cursor
+    return [(row, row.stars) for row in rows], next_cursor
 
 
 def ensure_owner_may_act_for(principal: Principal, owner_id: uuid.UUID) -> None:

@@ -1,7 +1,7 @@
-"""A catalogue page is written without building its `ProductRead` models (`page_item` from
-the statement's rows, `product_json` for the change feed, and `jsontext.dumps`): these tests
-hold both to the very bytes the models write, for products of every shape, and hold the JSON
-columns' decoder to the standard library's values."""
+"""A catalogue page is written without building its `ProductRead` models (`product_json` and
+`jsontext.dumps`, from the statement's rows): these tests hold it to the very bytes the models
+write, for rows of every shape, and hold the JSON columns' decoder to the standard library's
+values."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from app.models.owner import Owner
 from app.models.product import Product, ProductGroup, ProductStatus, Unit
 from app.products.repository import _ROW_COLUMNS, CatalogueRow
 from app.products.schemas import ProductRead, product_json
-from app.products.service import fields, page_item
+from app.products.service import fields
 
 PAGE = TypeAdapter(Page[ProductRead])
 
@@ -84,44 +84,28 @@ rows = st.builds(
     stars=st.one_of(st.none(), st.integers(3, 5)),
     refs=st.one_of(st.none(), st.lists(st.lists(texts, min_size=2, max_size=2), min_size=1)),
 )
-languages_asked = st.sampled_from([None, "en", "zh;q=0.5, en", "ko, fr;q=0.1"])
-
-
-def _models(page: list[CatalogueRow], languages: LanguagePreference, cursor: str | None) -> bytes:
-    """The page as its `ProductRead` models write it."""
-    items = [fields(row, row.stars, languages) for row in page]
-    return PAGE.dump_json(PAGE.validate_python({"items": items, "next_cursor": cursor}))
 
 
 @settings(max_examples=300, deadline=None)
 @given(
     page=st.lists(rows, max_size=4),
-    accept_language=languages_asked,
+    accept_language=st.sampled_from([None, "en", "zh;q=0.5, en", "ko, fr;q=0.1"]),
     next_cursor=st.one_of(st.none(), st.text(max_size=8)),
 )
-def test_a_change_feed_page_is_written_as_its_models_write_it(
+def test_a_page_is_written_as_its_models_write_it(
     page: list[CatalogueRow], accept_language: str | None, next_cursor: str | None
 ) -> None:
     languages = LanguagePreference.parse(accept_language)
 
-    items = [product_json(fields(row, row.stars, languages)) for row in page]
-    written = jsontext.dumps({"items": items, "next_cursor": next_cursor})
+    def items() -> list[dict[str, Any]]:
+        return [fields(row, row.stars, languages) for row in page]
 
-    assert written == _models(page, languages, next_cursor)
-
-
-@settings(max_examples=300, deadline=None)
-@given(page=st.lists(rows, max_size=4), accept_language=languages_asked)
-def test_a_catalogue_row_is_written_as_its_model_writes_it(
-    page: list[CatalogueRow], accept_language: str | None
-) -> None:
-    languages = LanguagePreference.parse(accept_language)
-
+    models = PAGE.dump_json(PAGE.validate_python({"items": items(), "next_cursor": next_cursor}))
     written = jsontext.dumps(
-        {"items": [page_item(row, languages) for row in page], "next_cursor": None}
+        {"items": [product_json(item) for item in items()], "next_cursor": next_cursor}
     )
 
-    assert written == _models(page, languages, None)
+    assert written == models
 
 
 def test_a_catalogue_row_names_the_statements_columns_in_order() -> None:
