@@ -25,7 +25,7 @@ from app.core.errors import install_error_dialect, install_handlers
 from app.core.middleware import BodyLimitMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.core.migrations import head_revision
 from app.core.openapi import DOCS_ASSETS_PATH, install_openapi, operation_id
-from app.core.query import refuse_undeclared_query, remember_sequence_checks
+from app.core.query import refuse_undeclared_query
 from app.events.router import router as events_router
 from app.events.schemas import EventRead
 from app.experiences.router import router as experiences_router
@@ -120,7 +120,6 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     limiter = create_limiter(settings)
-    remember_sequence_checks()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

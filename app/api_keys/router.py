@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.api_keys import service
 from app.api_keys.auth import AdminPrincipal
@@ -19,6 +19,7 @@ from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
+from app.core.query import query_model
 
 # Keys (and, once, their secrets): never stored by a cache.
 router = APIRouter(
@@ -46,7 +47,7 @@ async def create_key(
 
 @router.get("", response_model=Page[ApiKeyRead])
 async def list_keys(
-    session: SessionDep, _admin: AdminPrincipal, page: Annotated[PageQuery, Query()]
+    session: SessionDep, _admin: AdminPrincipal, page: Annotated[PageQuery, query_model(PageQuery)]
 ) -> Page[ApiKeyRead]:
     """List API keys, newest first, without their secrets (admin)."""
     keys, next_cursor = await service.list_keys(session, page)
@@ -79,7 +80,7 @@ async def list_grants(
     session: SessionDep,
     _admin: AdminPrincipal,
     key_id: uuid.UUID,
-    page: Annotated[PageQuery, Query()],
+    page: Annotated[PageQuery, query_model(PageQuery)],
 ) -> Page[EventGrantRead]:
     """List the events a partner key was granted, newest grant first (admin)."""
     grants, next_cursor = await service.list_grants(session, key_id, page)

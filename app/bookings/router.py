@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Path, Request, status
 from starlette.responses import Response
 
 from app.api_keys.auth import AdminOrOwner, AnyPrincipal, Principal, require
@@ -40,6 +40,7 @@ from app.core.errors import DomainError, problem_for
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
+from app.core.query import query_model
 from app.core.zones import TodayDep, ZoneDep
 from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
@@ -90,7 +91,7 @@ async def list_bookings(
     session: SessionDep,
     principal: AnyPrincipal,
     horizon: FeedHorizonDep,
-    query: Annotated[BookingQuery, Query()],
+    query: Annotated[BookingQuery, query_model(BookingQuery)],
 ) -> Page[BookingRead]:
     """List the bookings this key may see, newest first, or every change (`updated_since`)."""
     bookings, next_cursor = await service.list_bookings(session, principal, query, horizon)
@@ -214,7 +215,7 @@ async def get_gate_list(
     today: TodayDep,
     _staff: SiteStaff,
     product_id: uuid.UUID,
-    query: Annotated[GateListQuery, Query()],
+    query: Annotated[GateListQuery, query_model(GateListQuery)],
 ) -> Response:
     """The tickets an offline gate admits on a local date, by their codes' SHA-256 (the site's
     staff); poll it with `If-None-Match`."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.api_keys.auth import AdminPrincipal
 from app.certificates import service
@@ -11,6 +11,7 @@ from app.certificates.schemas import CertificateCreate, CertificateRead
 from app.core.db import SessionDep
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
+from app.core.query import query_model
 from app.core.zones import TodayDep
 
 router = APIRouter(prefix="/v1/products/{product_id:uuid}/certificates", tags=["certificates"])
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1/products/{product_id:uuid}/certificates", tags=["
 
 @router.get("", response_model=Page[CertificateRead], responses=responses(404))
 async def list_certificates(
-    session: SessionDep, product_id: uuid.UUID, page: Annotated[PageQuery, Query()]
+    session: SessionDep, product_id: uuid.UUID, page: Annotated[PageQuery, query_model(PageQuery)]
 ) -> Page[CertificateRead]:
     """A product's OCOP certificate history, latest first."""
     certificates, next_cursor = await service.list_certificates(session, product_id, page)

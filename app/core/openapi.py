@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem
+from app.core.query import document_query_models
 
 _DESCRIPTIONS = {
     304: "Not modified: the `If-None-Match` tag is current.",
@@ -113,6 +114,7 @@ def install_openapi(app: FastAPI) -> None:
             webhooks=app.webhooks.routes,
             tags=app.openapi_tags,
         )
+        document_query_models(app, schema)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         problem_schema = Problem.model_json_schema(ref_template=_REF + "{model}")
         for name, definition in problem_schema.pop("$defs", {}).items():

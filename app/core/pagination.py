@@ -53,7 +53,7 @@ class PageQuery(BaseModel):
     """Where a list page starts and how long it is: the query parameters of every list.
 
     A list's filters subclass it, so filters and paging travel as one typed object from the
-    query string (`Annotated[XQuery, Query()]`) to the repository."""
+    query string (`Annotated[XQuery, query_model(XQuery)]`) to the repository."""
 
     cursor: str | None = Field(
         default=None,

@@ -10,27 +10,35 @@ its dependencies', query models expanded into their fields): nothing is listed b
 outside the API's document (the docs pages, whose OAuth2 redirect takes what an authorization
 server sends) are left alone.
 
-FastAPI itself reads the parameters; `remember_sequence_checks` spares it re-deriving, for
-every parameter of every request, whether the parameter's annotation takes a list.
+A list's filters and page come as one model (`PageQuery` and its subclasses), read by
+`query_model`: one Pydantic validation of the query string, where FastAPI's own reading of a
+query model (`Annotated[XQuery, Query()]`) works each of the model's fields out in Python on
+every request, which a catalogue page paid a tenth of its instructions for. The document still
+shows the parameters exactly as FastAPI writes them (`document_query_models`, FastAPI's own
+generator run on the model), and a bad value is the same 422.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Annotated, Any, Union, get_args, get_origin
+from functools import cache
+from inspect import Parameter, Signature
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
-from fastapi import Request
-from fastapi.dependencies import utils as dependency_utils
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 _SEQUENCES = (list, set, frozenset, tuple)
+
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -73,10 +81,99 @@ def _model_fields(model: type[BaseModel]) -> Iterator[tuple[str, FieldInfo]]:
             yield name, info
 
 
+class QueryModel(Generic[M]):
+    """A dependency: the query string read as `model` (see the module), in one validation."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self.lists = frozenset(
+            name for name, info in _model_fields(model) if _is_list(info.annotation)
+        )
+
+    async def __call__(self, request: Request) -> M:
+        query = request.query_params
+        # As FastAPI reads a query model: a scalar's last value, a list's every value, and
+        # what the model does not declare too (the model's `extra` policy decides).
+        values: dict[str, Any] = dict(query)
+        for name in self.lists.intersection(values):
+            values[name] = query.getlist(name)
+        try:
+            return self.model.model_validate(values)
+        except ValidationError as error:
+            raise RequestValidationError(
+                [{**e, "loc": ("query", *e["loc"])} for e in error.errors(include_url=False)]
+            ) from None
+
+
+def query_model(model: type[BaseModel]) -> Any:
+    """`Annotated[XQuery, query_model(XQuery)]`: a list's filters and page from the query
+    string, documented as FastAPI documents `Annotated[XQuery, Query()]`."""
+    return Depends(QueryModel(model))
+
+
+def _query_models(dependant: Dependant) -> Iterator[type[BaseModel]]:
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if isinstance(current.call, QueryModel):
+            yield current.call.model
+        pending.extend(current.dependencies)
+
+
+@cache
+def _documented(model: type[BaseModel]) -> tuple[list[dict[str, Any]], dict[str, Any], Any]:
+    """The parameters FastAPI documents for `Annotated[model, Query()]`, the schemas they
+    refer to, and the 422 response FastAPI declares for them: FastAPI's own generator, run on
+    a route that takes just that."""
+
+    async def probe() -> None:
+        """Takes the query model alone."""
+
+    probe.__signature__ = Signature(  # type: ignore[attr-defined]
+        [Parameter("query", Parameter.KEYWORD_ONLY, annotation=Annotated[model, Query()])]
+    )
+    app = FastAPI()
+    app.add_api_route("/", probe, methods=["GET"])
+    document = get_openapi(title="probe", version="0", routes=app.routes)
+    operation = document["paths"]["/"]["get"]
+    schemas = document.get("components", {}).get("schemas", {})
+    return operation.get("parameters", []), schemas, operation["responses"]["422"]
+
+
+def document_query_models(app: FastAPI, document: dict[str, Any]) -> None:
+    """Give each operation that reads a `query_model` the parameters FastAPI would have listed
+    for it, where it would have listed them (after the path's), with the schemas they use."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        models = list(_query_models(route.dependant))
+        if not models:
+            continue
+        path_item = document["paths"][context.path_format]
+        for method in route.methods or ():
+            operation = path_item[method.lower()]
+            given: list[dict[str, Any]] = operation.get("parameters", [])
+            path = [p for p in given if p["in"] == "path"]
+            rest = [p for p in given if p["in"] != "path"]
+            added = []
+            for model in models:
+                parameters, used, invalid = _documented(model)
+                # Copies: the document's later steps change it in place.
+                added.extend(deepcopy(parameters))
+                for name, schema in used.items():
+                    schemas.setdefault(name, deepcopy(schema))
+                operation["responses"].setdefault("422", deepcopy(invalid))
+            operation["parameters"] = path + added + rest
+
+
 def _query_fields(dependant: Dependant) -> Iterator[tuple[str, Any]]:
     pending = [dependant]
     while pending:
         current = pending.pop()
+        if isinstance(current.call, QueryModel):
+            yield from ((name, info.annotation) for name, info in _model_fields(current.call.model))
         for field in current.query_params:
             model = _model(field.field_info.annotation)
             if model is None:
@@ -84,41 +181,6 @@ def _query_fields(dependant: Dependant) -> Iterator[tuple[str, Any]]:
             else:
                 yield from ((name, info.annotation) for name, info in _model_fields(model))
         pending.extend(current.dependencies)
-
-
-_SEQUENCE_CHECK = "field_annotation_is_sequence"
-
-
-class _Remembered:
-    """A check of an annotation, answered once per (hashable) annotation."""
-
-    def __init__(self, check: Callable[[Any], bool]) -> None:
-        self.__wrapped__ = check
-        self._answers = lru_cache(maxsize=1024)(check)
-
-    def __call__(self, annotation: Any) -> bool:
-        try:
-            return self._answers(annotation)
-        except TypeError:  # an annotation holding an unhashable value
-            return self.__wrapped__(annotation)
-
-    def cache_info(self) -> Any:
-        return self._answers.cache_info()
-
-
-def remember_sequence_checks() -> None:
-    """Have FastAPI work out once per annotation, not once per parameter of every request,
-    whether a query or header parameter takes a list.
-
-    FastAPI reads each parameter of each request with `field_annotation_is_sequence`, a walk
-    through the annotation with `typing`'s introspection, twice; a query model (`ProductQuery`
-    and its sixteen fields) spends about a twelfth of a catalogue page's instructions there
-    (callgrind, `make bench`'s catalogue page). Its answer depends on the annotation alone.
-    Idempotent; tests/core/test_query.py holds the answers to FastAPI's own and fails if
-    FastAPI no longer reads parameters through this function."""
-    check = getattr(dependency_utils, _SEQUENCE_CHECK)
-    if not hasattr(check, "__wrapped__"):
-        setattr(dependency_utils, _SEQUENCE_CHECK, _Remembered(check))
 
 
 _DECLARED = "ocop_declared_query"

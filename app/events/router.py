@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.api_keys.auth import AdminPrincipal
 from app.core.changes import FeedHorizonDep
@@ -13,6 +13,7 @@ from app.core.http import conditional_json
 from app.core.i18n import LanguageDep, LanguagePreference, language_headers, text_languages
 from app.core.openapi import responses
 from app.core.pagination import Page
+from app.core.query import query_model
 from app.events import service
 from app.events.dependencies import (
     EnteringDep,
@@ -65,7 +66,7 @@ async def list_events(
     session: SessionDep,
     clock: ClockDep,
     horizon: FeedHorizonDep,
-    query: Annotated[EventQuery, Query()],
+    query: Annotated[EventQuery, query_model(EventQuery)],
 ) -> Page[EventRead]:
     """List events soonest (with `near`, nearest) first, or every change (`updated_since`)."""
     view = EventView(now=clock.now(), tz=query.tz, languages=languages)
@@ -148,7 +149,7 @@ async def list_event_products(
     response: Response,
     session: SessionDep,
     event_id: uuid.UUID,
-    query: Annotated[EntryQuery, Query()],
+    query: Annotated[EntryQuery, query_model(EntryQuery)],
 ) -> Page[EventProductRead]:
     """List the (active) products shown and sold at an event, by name, with their prices."""
     entries, next_cursor = await service.list_entries(session, event_id, query)

@@ -3,13 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Request, status
 from starlette.responses import Response
 
 from app.core.clock import ClockDep
 from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
+from app.core.query import query_model
 from app.core.zones import ZoneDep
 from app.experiences import service
 from app.experiences.dependencies import ExperienceWritingDep
@@ -77,7 +78,7 @@ async def availability_calendar(
     clock: ClockDep,
     zone: ZoneDep,
     product_id: uuid.UUID,
-    query: Annotated[CalendarQuery, Query()],
+    query: Annotated[CalendarQuery, query_model(CalendarQuery)],
 ) -> Calendar:
     """Each local date's availability (available, limited, sold_out or closed), places left
     and start times, over at most 92 days."""
@@ -92,7 +93,7 @@ async def date_availability(
     clock: ClockDep,
     zone: ZoneDep,
     product_id: uuid.UUID,
-    query: Annotated[DateQuery, Query()],
+    query: Annotated[DateQuery, query_model(DateQuery)],
 ) -> DateAvailability:
     """One local date's opening hours and each start time with its places left."""
     return await service.date_availability(

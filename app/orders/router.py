@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from starlette.responses import Response
 
 from app.api_keys.auth import AnyPrincipal, Principal, require
@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
+from app.core.query import query_model
 from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
 from app.orders import service
@@ -72,7 +73,7 @@ async def list_orders(
     session: SessionDep,
     principal: AnyPrincipal,
     horizon: FeedHorizonDep,
-    query: Annotated[OrderQuery, Query()],
+    query: Annotated[OrderQuery, query_model(OrderQuery)],
 ) -> Page[OrderRead]:
     """List the orders this key may see, newest first, or every change (`updated_since`)."""
     orders, next_cursor = await service.list_orders(session, principal, query, horizon)

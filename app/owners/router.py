@@ -4,13 +4,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.api_keys.auth import AdminPrincipal
 from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
+from app.core.query import query_model
 from app.models.owner import OwnerStatus
 from app.owners import service
 from app.owners.dependencies import AllowedOwnerUpdate, OwnerForUpdate
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1/owners", tags=["owners"])
 
 @router.get("", response_model=Page[OwnerRead])
 async def list_owners(
-    session: SessionDep, query: Annotated[OwnerQuery, Query()]
+    session: SessionDep, query: Annotated[OwnerQuery, query_model(OwnerQuery)]
 ) -> Page[OwnerRead]:
     """List owners by name."""
     owners, next_cursor = await service.list_owners(session, query)

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.api_keys.auth import AdminOrOwner
 from app.core import jsontext
@@ -14,6 +14,7 @@ from app.core.http import conditional_json
 from app.core.i18n import LanguageDep, language_headers
 from app.core.openapi import responses
 from app.core.pagination import Page
+from app.core.query import query_model
 from app.core.zones import TodayDep
 from app.models.product import ProductStatus
 from app.products import service
@@ -57,7 +58,7 @@ async def list_products(
     today: TodayDep,
     languages: LanguageDep,
     horizon: FeedHorizonDep,
-    query: Annotated[ProductQuery, Query()],
+    query: Annotated[ProductQuery, query_model(ProductQuery)],
 ) -> Response:
     """List active products (`q` and filters combine), or every change (`updated_since`)."""
     rated, next_cursor = await service.list_products(session, query, today, horizon)

@@ -8,9 +8,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends
 
 from app.api_keys.auth import AdminOrOwner, AdminOrPartner
+from app.core.query import query_model
 from app.reports.schemas import OwnerSalesQuery, TourismQuery
 
 
@@ -30,7 +31,9 @@ class OwnerSalesAsked:
 
 
 async def owner_sales_asked(
-    principal: AdminOrOwner, owner_id: uuid.UUID, query: Annotated[OwnerSalesQuery, Query()]
+    principal: AdminOrOwner,
+    owner_id: uuid.UUID,
+    query: Annotated[OwnerSalesQuery, query_model(OwnerSalesQuery)],
 ) -> OwnerSalesAsked:
     """The owner and period asked for, if the caller may act for that owner."""
     principal.ensure_acts_for(
@@ -43,7 +46,7 @@ OwnerSalesAskedDep = Annotated[OwnerSalesAsked, Depends(owner_sales_asked)]
 
 
 async def tourism_query(
-    principal: AdminOrOwner, query: Annotated[TourismQuery, Query()]
+    principal: AdminOrOwner, query: Annotated[TourismQuery, query_model(TourismQuery)]
 ) -> TourismQuery:
     """The period and owner asked for: an owner key's report is of its own experiences, whether
     or not it names its owner (403 `not_your_owner` if it names another)."""

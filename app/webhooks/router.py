@@ -4,7 +4,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.api_keys.auth import AnyPrincipal
 from app.core.caching import NoStore
@@ -14,6 +14,7 @@ from app.core.db import SessionDep
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
+from app.core.query import query_model
 from app.webhooks import service
 from app.webhooks.dependencies import OwnEndpoint, OwnEndpointForChange, OwnEndpointForRotation
 from app.webhooks.schemas import (
@@ -52,7 +53,7 @@ async def create_webhook(
 
 @router.get("", response_model=Page[WebhookRead])
 async def list_webhooks(
-    session: SessionDep, principal: AnyPrincipal, page: Annotated[PageQuery, Query()]
+    session: SessionDep, principal: AnyPrincipal, page: Annotated[PageQuery, query_model(PageQuery)]
 ) -> Page[WebhookRead]:
     """List this key's webhook endpoints, newest first."""
     endpoints, next_cursor = await service.list_endpoints(session, principal, page)
@@ -140,7 +141,7 @@ async def ping_webhook(session: SessionDep, clock: ClockDep, endpoint: OwnEndpoi
     "/{webhook_id:uuid}/deliveries", response_model=Page[DeliveryRead], responses=responses(404)
 )
 async def list_deliveries(
-    session: SessionDep, endpoint: OwnEndpoint, page: Annotated[PageQuery, Query()]
+    session: SessionDep, endpoint: OwnEndpoint, page: Annotated[PageQuery, query_model(PageQuery)]
 ) -> Page[DeliveryRead]:
     """List an endpoint's deliveries, newest first, each with every attempt."""
     deliveries, next_cursor = await service.list_deliveries(session, endpoint, page)
