@@ -111,13 +111,19 @@ def query_model(model: type[BaseModel]) -> Any:
     return Depends(QueryModel(model))
 
 
-def _query_models(dependant: Dependant) -> Iterator[type[BaseModel]]:
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    """`dependant` and every dependency under it."""
     pending = [dependant]
     while pending:
         current = pending.pop()
+        yield current
+        pending.extend(current.dependencies)
+
+
+def _query_models(dependant: Dependant) -> Iterator[type[BaseModel]]:
+    for current in _dependants(dependant):
         if isinstance(current.call, QueryModel):
             yield current.call.model
-        pending.extend(current.dependencies)
 
 
 @cache
@@ -169,18 +175,16 @@ def document_query_models(app: FastAPI, document: dict[str, Any]) -> None:
 
 
 def _query_fields(dependant: Dependant) -> Iterator[tuple[str, Any]]:
-    pending = [dependant]
-    while pending:
-        current = pending.pop()
-        if isinstance(current.call, QueryModel):
-            yield from ((name, info.annotation) for name, info in _model_fields(current.call.model))
+    models = list(_query_models(dependant))
+    for current in _dependants(dependant):
         for field in current.query_params:
             model = _model(field.field_info.annotation)
             if model is None:
                 yield field.alias, field.field_info.annotation
             else:
-                yield from ((name, info.annotation) for name, info in _model_fields(model))
-        pending.extend(current.dependencies)
+                models.append(model)  # read by FastAPI (`Query()`)
+    for model in models:
+        yield from ((name, info.annotation) for name, info in _model_fields(model))
 
 
 _DECLARED = "ocop_declared_query"
