@@ -74,6 +74,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             echo=settings.database_echo,
             execution_options=execution_options,
             json_deserializer=jsontext.loads,
+            json_serializer=jsontext.dumps_column,
             **options,
         )
         sqlite.configure(engine, settings)
@@ -83,6 +84,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         echo=settings.database_echo,
         execution_options=execution_options,
         json_deserializer=jsontext.loads,
+        json_serializer=jsontext.dumps_column,
         # No overflow: a connection opened for a burst and closed after it would be opened
         # again by the next one, and under steady load beyond the pool every request would
         # pay a connection (and PostgreSQL a backend) of its own.

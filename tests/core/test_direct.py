@@ -55,6 +55,20 @@ async def test_rows_are_the_values_session_execute_gives(
     assert await direct.rows(db, PRODUCTS, begin=False, cheapest=100_000) == expected[1:]
 
 
+async def test_json_columns_are_written_by_the_engines_encoder(
+    db: AsyncSession, insert_product: InsertProduct
+) -> None:
+    translations = {"en": {"name": "Bac Son mandarin"}, "zh": {"name": "北山橘子", "n": 2**70}}
+    product = await insert_product(translations=translations)
+    stored = await db.scalar(
+        select(text("CAST(translations AS TEXT)")).where(Product.id == product.id)
+    )
+    assert stored is not None
+    # The standard library's encoder (SQLAlchemy's default) would have escaped the Chinese.
+    assert "北山橘子" in stored
+    assert (await direct.rows(db, PRODUCTS, cheapest=0))[0][4] == translations
+
+
 async def test_a_write_joins_the_session_transaction(
     db: AsyncSession, insert_product: InsertProduct
 ) -> None:

@@ -121,21 +121,33 @@ def test_an_asyncpg_uuid_is_written_as_its_text() -> None:
     assert jsontext.dumps({"id": PgUUID(str(value))}) == f'{{"id":"{value}"}}'.encode()
 
 
-@given(
-    st.recursive(
-        st.one_of(
-            st.none(),
-            st.booleans(),
-            st.integers(-(2**80), 2**80),
-            st.floats(allow_nan=False, allow_infinity=False),
-            texts,
-        ),
-        lambda inner: st.one_of(
-            st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)
-        ),
-        max_leaves=10,
-    )
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**80), 2**80),
+        st.floats(allow_nan=False, allow_infinity=False),
+        texts,
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)),
+    max_leaves=10,
 )
+
+
+@given(json_values)
+def test_a_json_column_is_written_as_the_standard_library_would(value: Any) -> None:
+    text = jsontext.dumps_column(value)
+    assert json.loads(text) == json.loads(json.dumps(value))
+    assert jsontext.loads(text) == value
+
+
+def test_a_json_column_keeps_its_text_unescaped_and_writes_what_orjson_cannot() -> None:
+    assert jsontext.dumps_column({"tỉnh": "Lạng Sơn"}) == '{"tỉnh":"Lạng Sơn"}'
+    assert jsontext.dumps_column({"n": 2**70}) == f'{{"n": {2**70}}}'
+    assert jsontext.dumps_column({1: "một"}) == '{"1": "một"}'
+
+
+@given(json_values)
 def test_a_json_column_reads_back_what_the_standard_library_reads(value: Any) -> None:
     text = json.dumps(value, ensure_ascii=False)
     read = jsontext.loads(text)
