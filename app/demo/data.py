@@ -1,5 +1,5 @@
-"""Demo data, from shared/domain/FACTS.md (a 2025 provincial report on OCOP and tourism in
-Lang Son). Sample records that are not in the report say so in their description. Owners have no
+"""Demo data, from a 2025 provincial report on OCOP and tourism in Lang Son (the demo's "report").
+Sample records that are not in the report say so in their description. Owners have no
 translations: their descriptions are in Vietnamese."""
 
 from __future__ import annotations

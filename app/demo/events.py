@@ -1,4 +1,4 @@
-"""Demo events, from shared/domain/FACTS.md, and the products sold at each.
+"""Demo events, from the provincial report (`app.demo.data`), and the products sold at each.
 
 The products come from the catalogue's demo data; an entry whose product does not exist (yet)
 is skipped, and added by a later `ocop seed-demo` once it does. Events are matched by name,

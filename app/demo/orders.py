@@ -1,7 +1,8 @@
 """Demo orders: the Bac Son Golden Season festival's mandarin sales (more than 10 tonnes over its
 7 days) and Ngọc Quế's Bo Khai tea orders after the 2025 fairs (more than 500 million VND), as
-reported in shared/domain/FACTS.md. Individual orders are generated (deterministically), since
-the report gives only the totals; each is marked as a demo order in its note.
+the provincial report (`app.demo.data`) gives them. Individual orders are generated
+(deterministically), since the report gives only the totals; each is marked as a demo order in
+its note.
 
 They are history, so they are written as placed at their time, at the prices of the time,
 without taking today's stock.

@@ -1,11 +1,12 @@
 """Demo products and their certificates, in the bulk-import format.
 
-The four products of shared/domain/FACTS.md come first (their star classes are from the report;
-the decision numbers and dates are illustrative, and the report gives no scores, so none are
-set). About thirty sample products follow, each saying so in its description. Every product has
-its description in Vietnamese and an English translation (`name_en`, `description_en`). The same
-rows are shipped as `examples/products.csv` (tests/products/test_import.py keeps the two equal), and
-`ocop seed-demo` loads them through the importer, so seeding twice adds nothing.
+The four products of the provincial report (`app.demo.data`) come first (their star classes are
+from the report; the decision numbers and dates are illustrative, and the report gives no
+scores, so none are set). About thirty sample products follow, each saying so in its
+description. Every product has its description in Vietnamese and an English translation
+(`name_en`, `description_en`). The same rows are shipped as `examples/products.csv`
+(tests/products/test_import.py keeps the two equal), and `ocop seed-demo` loads them through
+the importer, so seeding twice adds nothing.
 """
 
 from __future__ import annotations
