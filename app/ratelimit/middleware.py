@@ -10,6 +10,13 @@ the whole presented token (so a wrong secret never spends someone else's quota),
 the key's role from a small cache of token hash -> role, filled by one query on a miss. Tokens
 that do not authenticate are limited as anonymous requests from their address; the security
 dependency still authenticates every request itself.
+
+Why not the `limits` library (5.8), which Flask-Limiter and SlowAPI use: its in-memory storages
+start a sweep of every bucket on a new thread (the synchronous one) or a new task (the asyncio
+one) whenever the last sweep has ended, which under load is every few requests; and its
+strategies answer the count and the window's reset only in a second call, two more Redis round
+trips per request, where the `RateLimit` headers need both with every answer. Counting a fixed
+window is the few lines below.
 """
 
 from __future__ import annotations
