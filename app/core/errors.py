@@ -213,7 +213,9 @@ class SchemaNotCurrent(ServiceUnavailable):
 
 
 # PostgreSQL SQLSTATEs (Appendix A of its manual) that are faults of the database, not bugs.
-_PG_UNAVAILABLE_CLASSES = ("08",)  # connection exception
+# Connection exception; invalid authorization (an unknown role, a wrong password): the server
+# turned the connection away, as it does for a database that does not exist (3D000 below).
+_PG_UNAVAILABLE_CLASSES = ("08", "28")
 _PG_UNAVAILABLE = frozenset(
     {
         "57P01",  # admin_shutdown
@@ -221,6 +223,7 @@ _PG_UNAVAILABLE = frozenset(
         "57P03",  # cannot_connect_now (starting up, recovering)
         "57P05",  # idle_session_timeout
         "53300",  # too_many_connections
+        "3D000",  # invalid_catalog_name: the configured database does not exist
         "25P03",  # idle_in_transaction_session_timeout
     }
 )

@@ -353,6 +353,32 @@ async def test_an_unmigrated_database_is_not_ready_and_answers_503(
         assert_unavailable(response, "schema_not_current")
 
 
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    "fault",
+    ["a database that does not exist", "a role that does not exist"],
+)
+async def test_a_database_that_turns_the_connection_away_answers_503(
+    settings: Settings, fault: str
+) -> None:
+    url = make_url(settings.database_url)
+    if fault == "a database that does not exist":
+        url = url.set(database=f"{url.database}_absent")
+    else:
+        url = url.set(username="ocop_no_such_role")
+
+    answers = await serve_once(
+        settings,
+        url.render_as_string(hide_password=False),
+        "/readyz",
+        "/v1/products",
+        "/v1/orders",
+    )
+
+    for response in answers:
+        assert_unavailable(response)
+
+
 async def test_a_database_behind_the_migrations_is_not_ready(
     settings: Settings, scratch_url: str
 ) -> None:
