@@ -53,10 +53,11 @@ FROM certificates
 WHERE certificates.product_id = products.id AND certificates.issued_on <= $1::DATE AND certificates.valid_until >= $1::DATE ORDER BY certificates.issued_on DESC, certificates.created_at DESC 
  LIMIT $3::INTEGER) END AS stars, (SELECT json_agg(json_build_array(product_external_refs.system, product_external_refs.external_id) ORDER BY product_external_refs.system, product_external_refs.external_id) AS json_tuples_1 
 FROM product_external_refs 
-WHERE product_external_refs.product_id = products.id) AS refs, products.created_at AS created_at__1, products.id AS id__1 
-FROM products JOIN owners ON owners.id = products.owner_id 
+WHERE product_external_refs.product_id = products.id) AS refs, page.created_at AS created_at_1, page.id AS id_1 
+FROM products JOIN owners ON owners.id = products.owner_id JOIN (SELECT products.id AS chosen_id, products.created_at AS created_at, products.id AS id 
+FROM products 
 WHERE products.status = $4 ORDER BY products.created_at DESC, products.id DESC 
- LIMIT $5::INTEGER"""  # noqa: E501, W291
+ LIMIT $5::INTEGER) AS page ON products.id = page.chosen_id ORDER BY page.created_at DESC, page.id DESC"""  # noqa: E501, W291
 KEY = """SELECT api_keys.id, api_keys.role, api_keys.owner_id, api_keys.secret_hash, api_keys.last_used_at, api_keys.revoked_at, api_key_event_grants.event_id 
 FROM api_keys LEFT OUTER JOIN api_key_event_grants ON api_key_event_grants.api_key_id = api_keys.id 
 WHERE api_keys.prefix = $1::VARCHAR"""  # noqa: E501, W291
@@ -137,7 +138,7 @@ async def list_products(pool: asyncpg.Pool, limit: int) -> bytes:
         page = rows[:limit]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = cursor(page[-1]["created_at__1"], page[-1]["id__1"])
+        next_cursor = cursor(page[-1]["created_at_1"], page[-1]["id_1"])
     items = [product_item(row) for row in page]
     return dumps({"items": items, "next_cursor": next_cursor})
 

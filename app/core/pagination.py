@@ -283,6 +283,31 @@ class Ordering:
             bindparam("limit", type_=Integer())
         )
 
+    def prepared_late(
+        self, chosen: Select[Any], read: Select[Any], *, after_cursor: bool
+    ) -> Select[Any]:
+        """As `prepared`, in two steps (a late row lookup): the page is chosen by `chosen`,
+        which selects the rows' id alone and filters them, past the cursor, ordered, one row
+        past the page; then `read` reads those rows only, joined to the page by that id, in
+        the page's order, with the sort keys as trailing columns. Whatever `read` joins or
+        computes per row (an owner's name, a correlated subquery) is then done for the page's
+        rows, not for every row a filter gathers before the sort."""
+        identity = chosen.selected_columns[0]
+        # Named apart from the sort keys, the last of which is often that very id.
+        chosen = chosen.with_only_columns(identity.label("chosen_id"))
+        page = self.prepared(chosen, after_cursor=after_cursor).subquery("page")
+        page_id, *keys = page.c
+        return (
+            read.join(page, page_id == identity)
+            .add_columns(*keys)
+            .order_by(
+                *(
+                    column.desc() if key.descending else column.asc()
+                    for column, key in zip(keys, self.keys, strict=True)
+                )
+            )
+        )
+
     def bound(self, cursor: str | None, limit: int) -> dict[str, Any]:
         """The bind values of `prepared` for the page of `limit` rows after `cursor`."""
         values: dict[str, Any] = {"limit": limit + 1}

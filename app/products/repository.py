@@ -183,8 +183,14 @@ def catalogue(
 @lru_cache(maxsize=512)
 def _catalogue(shape: CatalogueShape) -> direct.Prepared:
     """The page statement of one shape of catalogue query: active products with their owner's
-    name and their stars on `:today`, filtered, ordered, one row past the page."""
-    stmt = _rows().where(Product.status == ProductStatus.active)
+    name and their stars on `:today`, filtered, ordered, one row past the page.
+
+    The page is chosen on products alone (every filter and sort key is a product's column),
+    then only its rows are read with their owner and refs (`Ordering.prepared_late`): an
+    event's products, a commune's or a search's are gathered by the thousand and sorted
+    before the page is known, and joining each to its owner first made an event's page at a
+    million products a third slower than at ten thousand."""
+    stmt = select(Product.id).where(Product.status == ProductStatus.active)
     stars = Product.stars  # stored: `search` makes it current first when a filter reads it
     given = shape.filters
     equal = {
@@ -224,7 +230,9 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
         stmt = stmt.where(Product.id.in_(named))
     for i in range(shape.terms):
         stmt = stmt.where(_matching(bindparam(f"term_{i}")))
-    return direct.Prepared(ordering(shape.sort).prepared(stmt, after_cursor=shape.after_cursor))
+    return direct.Prepared(
+        ordering(shape.sort).prepared_late(stmt, _rows(), after_cursor=shape.after_cursor)
+    )
 
 
 _STARS_CURRENT = "ocop_stars_current"
