@@ -282,6 +282,7 @@ class Sold:
     unit: str
     step: Decimal
     price: int
+    created_at: datetime
 
 
 @dataclass
@@ -399,7 +400,9 @@ class Builder:
                 "updated_at": created,
             }
             if i % keep_every == 0 and product["status"] == "active":
-                self.sold.append(Sold(product_id, owner_id, name, kind.unit, kind.step, price))
+                self.sold.append(
+                    Sold(product_id, owner_id, name, kind.unit, kind.step, price, created)
+                )
             yield product, certificates
 
     def certificates(self, product_id: uuid.UUID, created: datetime) -> list[dict[str, Any]]:
@@ -596,14 +599,15 @@ async def load(dsn: str, params: Params, log: Log) -> None:
                 {
                     "id": new_uuid(builder.rng),
                     "event_id": e.id,
-                    "product_id": pid,
+                    "product_id": product.id,
                     "booth": None,
-                    "event_price_vnd": price,
+                    "event_price_vnd": e.entries[product.id],
+                    "product_created_at": product.created_at,
                     "created_at": e.starts_at - timedelta(days=20),
                     "updated_at": e.starts_at - timedelta(days=20),
                 }
                 for e in events
-                for pid, price in e.entries.items()
+                for product in e.products
             ),
         )
         log(f"  events: {len(events)}, entries: {sum(len(e.entries) for e in events):,}")

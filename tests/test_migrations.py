@@ -552,6 +552,67 @@ def test_rows_with_free_text_communes_are_all_kept_and_those_that_resolve_are_pl
     command.upgrade(config, "head")
 
 
+PLACE = {
+    "commune": "Bắc Sơn",
+    "province": "Lạng Sơn",
+    "sort_name": "x",
+    "search_text": "x",
+    "commune_key": "bac son",
+}
+"""Where an old owner, product or event row is, with its derived keys."""
+
+
+def old_owner(owner_id: uuid.UUID, at: datetime) -> dict[str, Any]:
+    """An owner row as the revisions since the first write it."""
+    return {
+        "id": owner_id,
+        "name": "HTX",
+        "kind": "cooperative",
+        "status": "active",
+        "province_key": "lang son",
+        **PLACE,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def old_product(
+    product_id: uuid.UUID, owner_id: uuid.UUID, name: str, at: datetime
+) -> dict[str, Any]:
+    """A product row as the revisions since the stars' write it."""
+    return {
+        "id": product_id,
+        "owner_id": owner_id,
+        "name": name,
+        "translations": {},
+        "group": "food",
+        "unit": "kg",
+        "unit_step": Decimal(1),
+        "price_vnd": 1000,
+        "status": "active",
+        "stock": None,
+        "images": [],
+        **PLACE,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def old_event(event_id: uuid.UUID, at: datetime) -> dict[str, Any]:
+    """A festival row, starting at `at`."""
+    return {
+        "id": event_id,
+        "name": "Mùa vàng",
+        "kind": "festival",
+        "starts_at": at,
+        "ends_at": at + timedelta(days=7),
+        "translations": {},
+        **PLACE,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
 EVENT_SALES_REVISION = "3c8f5e1a7d20"
 
 
@@ -565,46 +626,19 @@ def test_event_sales_sums_are_backfilled_from_the_counted_orders(scratch_url: st
     now = datetime(2025, 11, 3, tzinfo=UTC)
     grower, tea_house, key_id, event_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     mandarin, honey, tea = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    stamps = {"created_at": now, "updated_at": now}
     t = Base.metadata.tables
 
     async def old_rows(conn: AsyncConnection) -> None:
         old = await conn.run_sync(_as_they_are)
-        names = {"sort_name": "x", "search_text": "x", "commune_key": "bac son"}
-        place = {"commune": "Bắc Sơn", "province": "Lạng Sơn", **names}
         await conn.execute(
-            old["owners"].insert(),
-            [
-                {
-                    "id": o,
-                    "name": "HTX",
-                    "kind": "cooperative",
-                    "status": "active",
-                    "province_key": "lang son",
-                    **place,
-                    **stamps,
-                }
-                for o in (grower, tea_house)
-            ],
+            old["owners"].insert(), [old_owner(grower, now), old_owner(tea_house, now)]
         )
-        product: dict[str, Any] = {
-            "translations": {},
-            "group": "food",
-            "unit": "kg",
-            "unit_step": Decimal(1),
-            "price_vnd": 1000,
-            "status": "active",
-            "stock": None,
-            "images": [],
-            **place,
-            **stamps,
-        }
         await conn.execute(
             old["products"].insert(),
             [
-                {**product, "id": mandarin, "owner_id": grower, "name": "Quýt"},
-                {**product, "id": honey, "owner_id": grower, "name": "Mật ong"},
-                {**product, "id": tea, "owner_id": tea_house, "name": "Trà"},
+                old_product(mandarin, grower, "Quýt", now),
+                old_product(honey, grower, "Mật ong", now),
+                old_product(tea, tea_house, "Trà", now),
             ],
         )
         await conn.execute(
@@ -620,21 +654,7 @@ def test_event_sales_sums_are_backfilled_from_the_counted_orders(scratch_url: st
                 }
             ],
         )
-        await conn.execute(
-            old["events"].insert(),
-            [
-                {
-                    "id": event_id,
-                    "name": "Mùa vàng",
-                    "kind": "festival",
-                    "starts_at": now,
-                    "ends_at": now + timedelta(days=7),
-                    "translations": {},
-                    **place,
-                    **stamps,
-                }
-            ],
-        )
+        await conn.execute(old["events"].insert(), [old_event(event_id, now)])
         # (status, event, UTC time, lines): 17:30 UTC on 3 Nov is 4 Nov in the province.
         orders = [
             (
@@ -717,3 +737,51 @@ def test_event_sales_sums_are_backfilled_from_the_counted_orders(scratch_url: st
         # The fulfilled one, placed on the next local day; the cancelled and online ones: none.
         (nov4, mandarin, grower, 1, Decimal(1), 30, 1, 1),
     }
+
+
+ENTRY_CREATED_AT_REVISION = "7a1d4e9b2c63"
+
+
+def test_event_entries_get_their_products_created_at(scratch_url: str) -> None:
+    """The entries already there when the column arrives hold their own product's `created_at`
+    (each its own, not one for all)."""
+    config = database.alembic_config(scratch_url)
+    script = ScriptDirectory.from_config(config)
+    previous = script.get_revision(ENTRY_CREATED_AT_REVISION).down_revision
+    assert isinstance(previous, str)
+    command.upgrade(config, previous)
+    now = datetime(2025, 11, 3, tzinfo=UTC)
+    owner_id, event_id = uuid.uuid4(), uuid.uuid4()
+    created = {uuid.uuid4(): now - timedelta(days=400), uuid.uuid4(): now - timedelta(days=3)}
+
+    async def old_rows(conn: AsyncConnection) -> None:
+        old = await conn.run_sync(_as_they_are)
+        await conn.execute(old["owners"].insert(), [old_owner(owner_id, now)])
+        await conn.execute(
+            old["products"].insert(),
+            [old_product(p, owner_id, "Quýt", at) for p, at in created.items()],
+        )
+        await conn.execute(old["events"].insert(), [old_event(event_id, now)])
+        await conn.execute(
+            old["event_products"].insert(),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "event_id": event_id,
+                    "product_id": p,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for p in created
+            ],
+        )
+
+    _run(scratch_url, old_rows)
+    command.upgrade(config, ENTRY_CREATED_AT_REVISION)
+
+    async def copies(conn: AsyncConnection) -> dict[uuid.UUID, datetime]:
+        entries = Base.metadata.tables["event_products"]
+        rows = await conn.execute(select(entries.c.product_id, entries.c.product_created_at))
+        return {row.product_id: row.product_created_at for row in rows}
+
+    assert _run(scratch_url, copies) == created

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    select,
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
@@ -140,6 +141,9 @@ class EventProduct(TimestampedMixin, Base):
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
     booth: Mapped[str | None] = mapped_column(String(50))
     event_price_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    product_created_at: Mapped[datetime] = mapped_column()
+    """The product's `created_at` (which never changes), written with the entry: the event's
+    newest-first catalogue page walks its entries in this order and stops at a page."""
 
     product: Mapped[Product] = relationship(lazy="raise")
 
@@ -147,4 +151,26 @@ class EventProduct(TimestampedMixin, Base):
         UniqueConstraint("event_id", "product_id"),
         CheckConstraint("event_price_vnd >= 0", name="event_price_not_negative"),
         Index("ix_event_products_product_id", "product_id"),
+        Index(
+            "ix_event_products_event_id_product_created_at_product_id",
+            "event_id",
+            "product_created_at",
+            "product_id",
+        ),
+    )
+
+
+@event.listens_for(EventProduct, "before_insert")
+def _copy_product_created_at(
+    _mapper: Mapper[EventProduct], connection: Connection, target: EventProduct
+) -> None:
+    if target.product_created_at is not None:
+        return
+    product = target.__dict__.get("product")  # given to the constructor, or not loaded
+    if product is not None and product.created_at is not None:
+        target.product_created_at = product.created_at
+        return
+    # None for a product that does not exist: the database refuses the row.
+    target.product_created_at = connection.scalar(
+        select(Product.created_at).where(Product.id == target.product_id)
     )

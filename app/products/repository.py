@@ -30,7 +30,7 @@ from app.models.event import EventProduct
 from app.models.owner import Owner
 from app.models.product import Product, ProductExternalRef, ProductStatus
 from app.products.schemas import ProductQuery, ProductSort, Rated
-from app.products.stars import freshness, lapsed, restarred, shown_stars, star_rank
+from app.products.stars import CERTIFIED_STARS, freshness, lapsed, restarred, shown_stars, star_rank
 
 
 def ordering(sort: ProductSort) -> Ordering:
@@ -165,10 +165,16 @@ def catalogue(
         "min_price_vnd": query.min_price_vnd,
         "max_price_vnd": query.max_price_vnd,
     }
+    if query.min_stars is not None and query.min_stars <= CERTIFIED_STARS:
+        # Stored stars are 3 or more, or none: at least 1, 2 or 3 stars is `certified`, with
+        # an index of its own.
+        filters["min_stars"] = None
     values = {name: value for name, value in filters.items() if value is not None}
     given = set(values)
     if query.certified is not None:
         given.add("certified" if query.certified else "uncertified")
+    if query.min_stars is not None and "min_stars" not in given:
+        given.add("certified")
     if query.ref is not None:
         given.add("ref")
         values["ref_system"], values["ref_id"] = query.ref
@@ -180,16 +186,28 @@ def catalogue(
     return _catalogue(shape), values
 
 
+_EVENT_NEWEST = Ordering(
+    ProductSort.newest.value,
+    (
+        SortKey(EventProduct.product_created_at, datetime, descending=True),
+        SortKey(EventProduct.product_id, uuid.UUID, descending=True),
+    ),
+)
+"""The newest-first order of an event's products, on its entries' copy of their products'
+`created_at` and ids, which their index holds in this order: the same values, so the same
+cursors, as `ordering(ProductSort.newest)`."""
+
+
 @lru_cache(maxsize=512)
 def _catalogue(shape: CatalogueShape) -> direct.Prepared:
     """The page statement of one shape of catalogue query: active products with their owner's
     name and their stars on `:today`, filtered, ordered, one row past the page.
 
-    The page is chosen on products alone (every filter and sort key is a product's column),
-    then only its rows are read with their owner and refs (`Ordering.prepared_late`): an
-    event's products, a commune's or a search's are gathered by the thousand and sorted
-    before the page is known, and joining each to its owner first made an event's page at a
-    million products a third slower than at ten thousand."""
+    The page is chosen on products alone (every filter and sort key is a product's column, or
+    for an event's newest page its entries' copy of one), then only its rows are read with
+    their owner and refs (`Ordering.prepared_late`): where a filter gathers many products
+    before the sort (an event's in another order, a commune's, a search's), only the page's
+    rows are joined to their owners and look up their refs."""
     stmt = select(Product.id).where(Product.status == ProductStatus.active)
     stars = Product.stars  # stored: `search` makes it current first when a filter reads it
     given = shape.filters
@@ -208,7 +226,18 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
         stmt = stmt.where(stars.is_not(None))
     if "uncertified" in given:
         stmt = stmt.where(stars.is_(None))
-    if "event_id" in given:
+    if "event_id" in given and shape.sort is ProductSort.newest:
+        # The event's entries newest first (`_EVENT_NEWEST`, their index's order), each to its
+        # product, until the page is full: as many rows as the page, whatever the catalogue's
+        # size.
+        stmt = stmt.join(
+            EventProduct,
+            and_(
+                EventProduct.product_id == Product.id,
+                EventProduct.event_id == bindparam("event_id"),
+            ),
+        )
+    elif "event_id" in given:
         # The event's entries first (a few thousand at most), then their products: walking
         # every product newest first for the few an event holds grows with the catalogue.
         # MATERIALIZED keeps the planner from folding it back into that walk.
@@ -230,9 +259,12 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
         stmt = stmt.where(Product.id.in_(named))
     for i in range(shape.terms):
         stmt = stmt.where(_matching(bindparam(f"term_{i}")))
-    return direct.Prepared(
-        ordering(shape.sort).prepared_late(stmt, _rows(), after_cursor=shape.after_cursor)
+    order = (
+        _EVENT_NEWEST
+        if "event_id" in given and shape.sort is ProductSort.newest
+        else ordering(shape.sort)
     )
+    return direct.Prepared(order.prepared_late(stmt, _rows(), after_cursor=shape.after_cursor))
 
 
 _STARS_CURRENT = "ocop_stars_current"

@@ -11,7 +11,7 @@ from sqlalchemy import Select, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.geography.schemas import PlaceFilter
-from app.models import Owner, OwnerKind, Product
+from app.models import Event, EventKind, Owner, OwnerKind, Product
 from app.products.repository import catalogue, ordering
 from app.products.schemas import ProductQuery, ProductSort
 
@@ -27,9 +27,10 @@ async def page_sql(db: AsyncSession, query: ProductQuery, today: date) -> str:
     return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-async def plan_of(db: AsyncSession, query: ProductQuery) -> str:
+async def plan_of(db: AsyncSession, query: ProductQuery, *, in_event: bool = False) -> str:
     """The plan of the catalogue's statement for `query` on 5,000 products of two owners (in a
-    transaction rolled back after), analysed so that the planner weighs real row counts."""
+    transaction rolled back after), analysed so that the planner weighs real row counts;
+    `in_event`: of the products entered in a festival (every third), `query` filtering by it."""
     today = date(2026, 6, 15)
     owners = [
         Owner(name=name, kind=OwnerKind.cooperative, commune="Bắc Sơn", province="Lạng Sơn")
@@ -47,7 +48,7 @@ async def plan_of(db: AsyncSession, query: ProductQuery) -> str:
                 "group": "food",
                 "unit": "kg",
                 "unit_step": 1,
-                "price_vnd": 1000,
+                "price_vnd": 1000 + i,
                 "commune": "Bắc Sơn",
                 "province": "Lạng Sơn",
                 "sort_name": f"san pham {i:05d}",
@@ -60,6 +61,27 @@ async def plan_of(db: AsyncSession, query: ProductQuery) -> str:
             for i in range(5000)
         ],
     )
+    if in_event:
+        festival = Event(
+            name="Mùa vàng Bắc Sơn",
+            kind=EventKind.festival,
+            starts_at=datetime(2026, 11, 1, tzinfo=UTC),
+            ends_at=datetime(2026, 11, 8, tzinfo=UTC),
+            commune="Bắc Sơn",
+            province="Lạng Sơn",
+        )
+        db.add(festival)
+        await db.flush()
+        await db.execute(
+            text(
+                "INSERT INTO event_products (id, event_id, product_id, product_created_at, "
+                "created_at, updated_at) SELECT gen_random_uuid(), :event, id, created_at, "
+                "created_at, created_at FROM products WHERE price_vnd % 3 = 0"
+            ),
+            {"event": festival.id},
+        )
+        await db.execute(text("ANALYZE event_products"))
+        query = query.model_copy(update={"event_id": festival.id})
     # What autovacuum would do: move the new rows' trigrams from the index's pending list
     # (scanned whole by every search, so costed high) into the index proper.
     await db.execute(text("SELECT gin_clean_pending_list('ix_products_search_text_trgm')"))
@@ -112,14 +134,34 @@ async def test_sort_by_stars_reads_the_stars_index_in_order(db: AsyncSession) ->
     assert "certificates" not in plan.split("SubPlan")[0], plan
 
 
-@pytest.mark.parametrize("query", [ProductQuery(certified=True), ProductQuery(min_stars=4)])
-async def test_certified_products_newest_first_walk_the_certified_index(
-    db: AsyncSession, query: ProductQuery
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (ProductQuery(certified=True), "ix_products_certified_created_at_id"),
+        (ProductQuery(min_stars=3), "ix_products_certified_created_at_id"),
+        (ProductQuery(min_stars=4), "ix_products_four_stars_created_at_id"),
+        (ProductQuery(min_stars=5), "ix_products_four_stars_created_at_id"),
+    ],
+)
+async def test_certified_products_newest_first_walk_an_index_of_theirs(
+    db: AsyncSession, query: ProductQuery, index: str
 ) -> None:
-    """Not every product newest first, uncertified ones passed over: the certified ones."""
+    """Not every product newest first, uncertified ones passed over (the newest are the least
+    often certified, which the planner cannot know): the certified ones, or those of four
+    stars or more."""
     plan = await plan_of(db, query)
 
-    assert page_read_in_index_order(plan, "ix_products_certified_created_at_id"), plan
+    assert page_read_in_index_order(plan, index), plan
+
+
+async def test_an_events_newest_page_walks_its_entries_in_order(db: AsyncSession) -> None:
+    """Not every entered product looked up and sorted: the event's entries newest first, each
+    to its product, until the page is full."""
+    plan = await plan_of(db, ProductQuery(), in_event=True)
+
+    assert page_read_in_index_order(
+        plan, "ix_event_products_event_id_product_created_at_product_id"
+    ), plan
 
 
 async def test_a_page_past_a_cursor_seeks_the_index(db: AsyncSession) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Event, EventKind, EventProduct, Product
+from app.models.product import ProductStatus
 from tests.database import IS_POSTGRES
-from tests.helpers import CreateProductViaApi, OwnerFactory
+from tests.helpers import CreateProductViaApi, InsertEvent, InsertProduct, OwnerFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -151,6 +152,50 @@ async def test_event_filter_lists_products_entered_in_the_event(
     await db.commit()
 
     assert await names(client, event_id=str(festival.id)) == ["Quýt vàng Bắc Sơn"]
+
+
+async def test_an_events_newest_pages_are_the_catalogues_order_of_its_entries(
+    client: httpx.AsyncClient,
+    make_owner: OwnerFactory,
+    insert_product: InsertProduct,
+    insert_event: InsertEvent,
+) -> None:
+    """The event's newest-first page walks its entries' copy of their products' `created_at`:
+    page after page, the catalogue's own newest order of the active products entered, ties
+    on `created_at` broken by id as the catalogue breaks them."""
+    owner = await make_owner(name="Hợp tác xã Mùa Vàng")
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    products = [
+        await insert_product(
+            owner_id=owner["id"],
+            name=f"Sản phẩm {i}",
+            created_at=start + timedelta(hours=i // 3),  # three at each moment
+            status=ProductStatus.archived if i % 5 == 4 else ProductStatus.active,
+        )
+        for i in range(14)
+    ]
+    entered = [product for i, product in enumerate(products) if i % 6 != 1]
+    festival = await insert_event(products={product.id: None for product in entered})
+
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        params = {"event_id": str(festival.id), "limit": "4"}
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = await client.get("/v1/products", params=params)
+        assert response.status_code == 200, response.text
+        pages.append([item["id"] for item in response.json()["items"]])
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+    catalogue = await client.get("/v1/products", params={"limit": "100"})
+    shown = {str(p.id) for p in entered if p.status is ProductStatus.active}
+
+    assert [len(page) for page in pages] == [4, 4, 1]
+    assert [i for page in pages for i in page] == [
+        item["id"] for item in catalogue.json()["items"] if item["id"] in shown
+    ]
 
 
 @pytest.mark.parametrize("sort", ["newest", "name", "price", "-price", "stars"])
