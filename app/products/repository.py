@@ -165,15 +165,16 @@ def catalogue(
         "min_price_vnd": query.min_price_vnd,
         "max_price_vnd": query.max_price_vnd,
     }
-    if query.min_stars is not None and query.min_stars <= CERTIFIED_STARS:
-        # Stored stars are 3 or more, or none: at least 1, 2 or 3 stars is `certified`, with
-        # an index of its own.
+    # Stored stars are 3 or more, or none: at least 1, 2 or 3 stars is `certified`, with an
+    # index of its own.
+    any_certified = query.min_stars is not None and query.min_stars <= CERTIFIED_STARS
+    if any_certified:
         filters["min_stars"] = None
     values = {name: value for name, value in filters.items() if value is not None}
     given = set(values)
     if query.certified is not None:
         given.add("certified" if query.certified else "uncertified")
-    if query.min_stars is not None and "min_stars" not in given:
+    if any_certified:
         given.add("certified")
     if query.ref is not None:
         given.add("ref")
@@ -209,6 +210,7 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
     before the sort (an event's in another order, a commune's, a search's), only the page's
     rows are joined to their owners and look up their refs."""
     stmt = select(Product.id).where(Product.status == ProductStatus.active)
+    event_newest = "event_id" in shape.filters and shape.sort is ProductSort.newest
     stars = Product.stars  # stored: `search` makes it current first when a filter reads it
     given = shape.filters
     equal = {
@@ -226,7 +228,7 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
         stmt = stmt.where(stars.is_not(None))
     if "uncertified" in given:
         stmt = stmt.where(stars.is_(None))
-    if "event_id" in given and shape.sort is ProductSort.newest:
+    if event_newest:
         # The event's entries newest first (`_EVENT_NEWEST`, their index's order), each to its
         # product, until the page is full: as many rows as the page, whatever the catalogue's
         # size.
@@ -259,11 +261,7 @@ def _catalogue(shape: CatalogueShape) -> direct.Prepared:
         stmt = stmt.where(Product.id.in_(named))
     for i in range(shape.terms):
         stmt = stmt.where(_matching(bindparam(f"term_{i}")))
-    order = (
-        _EVENT_NEWEST
-        if "event_id" in given and shape.sort is ProductSort.newest
-        else ordering(shape.sort)
-    )
+    order = _EVENT_NEWEST if event_newest else ordering(shape.sort)
     return direct.Prepared(order.prepared_late(stmt, _rows(), after_cursor=shape.after_cursor))
 
 

@@ -64,7 +64,8 @@ async def test_json_columns_are_written_by_the_engines_encoder(
         select(text("CAST(translations AS TEXT)")).where(Product.id == product.id)
     )
     assert stored is not None
-    # The standard library's encoder (SQLAlchemy's default) would have escaped the Chinese.
+    # SQLite keeps the text as written, where the standard library's encoder (SQLAlchemy's
+    # default) would have escaped the Chinese; PostgreSQL's JSONB keeps the value either way.
     assert "北山橘子" in stored
     assert (await direct.rows(db, PRODUCTS, cheapest=0))[0][4] == translations
 
