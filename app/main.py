@@ -20,7 +20,7 @@ from app.core.caching import CacheControlMiddleware
 from app.core.clock import Clock, SystemClock
 from app.core.config import Settings, get_settings
 from app.core.cors import ProblemCORSMiddleware
-from app.core.db import create_engine, create_sessionmaker
+from app.core.db import TransactionRoute, create_engine, create_sessionmaker
 from app.core.errors import install_error_dialect, install_handlers
 from app.core.middleware import BodyLimitMiddleware, HeadMiddleware, RequestContextMiddleware
 from app.core.migrations import head_revision
@@ -149,6 +149,8 @@ def create_app(
         static_url=DOCS_ASSETS_PATH,
         dependencies=[Depends(refuse_undeclared_query)],
     )
+    # Routes declared on the app itself (the suite's) have a transaction too.
+    app.router.route_class = TransactionRoute
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_handlers(app)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api_keys.repository import KeyRepository
 from app.core.clock import clock_of
 from app.core.config import settings_of
-from app.core.db import SAFE_METHODS, SessionDep
+from app.core.db import SAFE_METHODS, session_of
 from app.core.errors import Forbidden, Unauthorized
 from app.core.security import hash_secret, split_token
 from app.models.api_key import Role
@@ -90,13 +90,12 @@ async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now
 
 async def optional_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     """The caller's principal, None without a key; 401 for a key that is unknown or revoked.
 
-    Every authenticated request solves it: the clock and settings are read from the request
-    (`clock_of`, `settings_of`), not dependencies of their own."""
+    Every authenticated request solves it: the session, clock and settings are read from the
+    request (`session_of`, `clock_of`, `settings_of`), not dependencies of their own."""
     if credentials is None:
         if "authorization" in request.headers:
             raise Unauthorized("Use `Authorization: Bearer <api key>`.", code="invalid_credentials")
@@ -104,7 +103,7 @@ async def optional_principal(
     parts = split_token(credentials.credentials)
     key = None
     if parts is not None:
-        key = await KeyRepository(session).credentials(parts[0])
+        key = await KeyRepository(session_of(request)).credentials(parts[0])
     candidate = hash_secret(parts[1]) if parts is not None else ""
     expected = key.secret_hash if key is not None else hash_secret("")
     if key is None or not hmac.compare_digest(candidate, expected):
@@ -114,7 +113,7 @@ async def optional_principal(
     now = clock_of(request).now()
     interval = timedelta(seconds=settings_of(request).api_key_touch_interval_s)
     if key.last_used_at is None or now - key.last_used_at >= interval:
-        await _touch(request, session, key.id, now)
+        await _touch(request, session_of(request), key.id, now)
     # Only partner keys hold grants (`EventGrant`).
     granted = key.event_ids if key.role is Role.partner else frozenset()
     principal = Principal(key_id=key.id, role=key.role, owner_id=key.owner_id, event_ids=granted)

@@ -16,7 +16,7 @@ from app.api_keys.schemas import (
 )
 from app.core.caching import NoStore
 from app.core.clock import ClockDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
 from app.core.query import query_model
@@ -27,6 +27,7 @@ router = APIRouter(
     tags=["api keys"],
     responses=responses(401, 403),
     dependencies=[NoStore],
+    route_class=TransactionRoute,
 )
 
 

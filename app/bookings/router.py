@@ -35,7 +35,7 @@ from app.bookings.service import booking_read
 from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.errors import DomainError, problem_for
 from app.core.http import conditional_json
 from app.core.openapi import responses
@@ -45,7 +45,12 @@ from app.core.zones import TodayDep, ZoneDep
 from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
 
-router = APIRouter(prefix="/v1/bookings", tags=["bookings"], responses=responses(401, 403))
+router = APIRouter(
+    prefix="/v1/bookings",
+    tags=["bookings"],
+    responses=responses(401, 403),
+    route_class=TransactionRoute,
+)
 
 Booker = Annotated[Principal, Depends(require(Role.partner, Role.admin))]
 
@@ -154,8 +159,18 @@ async def cancel_booking(
 
 # At the gate.
 
-tickets_router = APIRouter(prefix="/v1/tickets", tags=["tickets"], responses=responses(401, 403))
-gate_router = APIRouter(prefix="/v1/experiences", tags=["tickets"], responses=responses(401, 403))
+tickets_router = APIRouter(
+    prefix="/v1/tickets",
+    tags=["tickets"],
+    responses=responses(401, 403),
+    route_class=TransactionRoute,
+)
+gate_router = APIRouter(
+    prefix="/v1/experiences",
+    tags=["tickets"],
+    responses=responses(401, 403),
+    route_class=TransactionRoute,
+)
 
 TicketCodePath = Annotated[
     TicketSecretPath, Path(description="The ticket's code (its QR payload after `OCOP-TICKET:`).")

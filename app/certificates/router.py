@@ -8,13 +8,17 @@ from fastapi import APIRouter, Response, status
 from app.api_keys.auth import AdminPrincipal
 from app.certificates import service
 from app.certificates.schemas import CertificateCreate, CertificateRead
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
 from app.core.query import query_model
 from app.core.zones import TodayDep
 
-router = APIRouter(prefix="/v1/products/{product_id:uuid}/certificates", tags=["certificates"])
+router = APIRouter(
+    prefix="/v1/products/{product_id:uuid}/certificates",
+    tags=["certificates"],
+    route_class=TransactionRoute,
+)
 
 
 @router.get("", response_model=Page[CertificateRead], responses=responses(404))

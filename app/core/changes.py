@@ -67,10 +67,16 @@ _WRITTEN = "ocop_feed_written"
 RESTAMP_CHUNK = 500
 
 
-async def feed_horizon(request: Request) -> datetime:
-    """The latest `updated_at` a change feed may serve now (see the module's docstring); the
-    settings read from the request, not a dependency of their own (every list solves this)."""
+def horizon_of(request: Request) -> datetime:
+    """The latest `updated_at` a change feed may serve now (see the module's docstring), read
+    from a request at hand: what `FeedHorizonDep` gives, without a dependency of its own."""
     return utcnow() - timedelta(seconds=settings_of(request).feed_settle_s)
+
+
+async def feed_horizon(request: Request) -> datetime:
+    # The settings read from the request, not a dependency of their own (every list solves
+    # this).
+    return horizon_of(request)
 
 
 FeedHorizonDep = Annotated[datetime, Depends(feed_horizon)]

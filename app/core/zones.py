@@ -45,10 +45,14 @@ ZoneDep = Annotated[ZoneInfo, Depends(get_zone)]
 """The province's zone (`OCOP_TIMEZONE`)."""
 
 
-async def get_today(request: Request) -> date:
-    # The clock and settings read from the request, not dependencies of their own: every
-    # catalogue read solves this one.
+def today_of(request: Request) -> date:
+    """Today's date in the province, read from a request at hand: what `TodayDep` gives,
+    without a dependency of its own (the catalogue's hot reads)."""
     return local_today(clock_of(request), settings_of(request).timezone)
+
+
+async def get_today(request: Request) -> date:
+    return today_of(request)
 
 
 TodayDep = Annotated[date, Depends(get_today)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from app.api_keys.auth import AdminPrincipal
 from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.http import conditional_json
 from app.core.i18n import LanguageDep, LanguagePreference, language_headers, text_languages
 from app.core.openapi import responses
@@ -33,7 +33,7 @@ from app.events.schemas import (
 )
 from app.models.event import Event, EventProduct
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=TransactionRoute)
 
 
 Localized = TypeVar("Localized", EventRead, EventProductRead)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, status
 from starlette.responses import Response
 
 from app.core.clock import ClockDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.query import query_model
@@ -22,8 +22,10 @@ from app.experiences.schemas import (
     ExperienceRead,
 )
 
-settings_router = APIRouter(prefix="/v1/products", tags=["experiences"])
-router = APIRouter(prefix="/v1/experiences", tags=["experiences"])
+settings_router = APIRouter(
+    prefix="/v1/products", tags=["experiences"], route_class=TransactionRoute
+)
+router = APIRouter(prefix="/v1/experiences", tags=["experiences"], route_class=TransactionRoute)
 
 
 @settings_router.get(

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
@@ -12,7 +12,7 @@ from app.core.query import query_model
 from app.geography import service
 from app.geography.schemas import CommuneQuery, CommuneRead, ProvinceQuery, ProvinceRead
 
-router = APIRouter(prefix="/v1/geography", tags=["geography"])
+router = APIRouter(prefix="/v1/geography", tags=["geography"], route_class=TransactionRoute)
 
 
 @router.get("/provinces", response_model=Page[ProvinceRead], responses=responses(304))

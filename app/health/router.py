@@ -9,13 +9,13 @@ from starlette.responses import Response
 from app.core import metrics
 from app.core.caching import NoStore
 from app.core.clock import ClockDep
-from app.core.db import SessionDep, check_ready
+from app.core.db import SessionDep, TransactionRoute, check_ready
 from app.core.openapi import responses
 from app.webhooks import service as webhooks
 
 logger = logging.getLogger(__name__)
 # The service's state of this moment: never served from a cache.
-router = APIRouter(tags=["operations"], dependencies=[NoStore])
+router = APIRouter(tags=["operations"], dependencies=[NoStore], route_class=TransactionRoute)
 
 
 class Health(BaseModel):

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app.core.clock import clock_of
 from app.core.config import settings_of
-from app.core.db import SessionDep
+from app.core.db import session_of
 from app.core.schemas import canonical
 from app.idempotency.service import fingerprint, run_idempotent
 
@@ -90,13 +90,11 @@ class Idempotent:
         )
 
 
-async def idempotent(
-    request: Request, session: SessionDep, idempotency_key: IdempotencyKeyHeader = None
-) -> Idempotent:
-    # The clock and settings read from the request, not dependencies of their own: one create
-    # solves fewer dependencies.
+async def idempotent(request: Request, idempotency_key: IdempotencyKeyHeader = None) -> Idempotent:
+    # The session, clock and settings read from the request, not dependencies of their own:
+    # one create solves fewer dependencies.
     lock = timedelta(seconds=settings_of(request).idempotency_lock_s)
-    return Idempotent(session, idempotency_key, clock_of(request).now(), lock)
+    return Idempotent(session_of(request), idempotency_key, clock_of(request).now(), lock)
 
 
 IdempotentDep = Annotated[Idempotent, Depends(idempotent)]

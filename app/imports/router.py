@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 
 from app.api_keys.auth import AdminPrincipal
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.errors import DomainError
 from app.core.openapi import responses
 from app.core.zones import TodayDep
 from app.imports import products as importer
 from app.imports.schemas import ImportResult
 
-router = APIRouter(prefix="/v1/products", tags=["products"])
+router = APIRouter(prefix="/v1/products", tags=["products"], route_class=TransactionRoute)
 
 IMPORT_PATH = "/import"
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Query
 
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.schemas import Day
 from app.core.zones import ZoneDep
 from app.octo import service
@@ -38,6 +38,7 @@ router = APIRouter(
     tags=["octo"],
     include_in_schema=False,
     dependencies=[Depends(capabilities_header)],
+    route_class=TransactionRoute,
 )
 
 Text = Annotated[str | None, Query(max_length=100)]

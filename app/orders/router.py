@@ -9,7 +9,7 @@ from app.api_keys.auth import AnyPrincipal, Principal, require
 from app.core import zones
 from app.core.changes import FeedHorizonDep
 from app.core.config import settings_of
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute, session_of
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
@@ -26,7 +26,12 @@ from app.orders.dependencies import (
 )
 from app.orders.schemas import OrderCreate, OrderQuery, OrderRead, order_read
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=responses(401, 403))
+router = APIRouter(
+    prefix="/v1/orders",
+    tags=["orders"],
+    responses=responses(401, 403),
+    route_class=TransactionRoute,
+)
 
 OrderPlacer = Annotated[Principal, Depends(require(Role.partner, Role.admin))]
 
@@ -40,14 +45,14 @@ OrderPlacer = Annotated[Principal, Depends(require(Role.partner, Role.admin))]
 )
 async def place_order(
     request: Request,
-    session: SessionDep,
     principal: OrderPlacer,
     body: OrderCreate,
     idempotent: IdempotentDep,
 ) -> Response:
     """Place an order (partner or admin); needs an `Idempotency-Key`."""
-    # The settings and zone read from the request, not dependencies of their own: every order
-    # solves as few dependencies as it can.
+    # The session, settings and zone read from the request, not dependencies of their own:
+    # every order solves as few dependencies as it can.
+    session = session_of(request)
     settings = settings_of(request)
     zone = zones.zone(settings.timezone)
     now = idempotent.now

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 
 from app.api_keys.auth import AdminPrincipal
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
@@ -17,7 +17,7 @@ from app.owners import service
 from app.owners.dependencies import AllowedOwnerUpdate, OwnerForUpdate
 from app.owners.schemas import OwnerCreate, OwnerQuery, OwnerRead
 
-router = APIRouter(prefix="/v1/owners", tags=["owners"])
+router = APIRouter(prefix="/v1/owners", tags=["owners"], route_class=TransactionRoute)
 
 
 @router.get("", response_model=Page[OwnerRead])

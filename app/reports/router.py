@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from app.api_keys.auth import AdminPrincipal
 from app.core.clock import ClockDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.negotiation import negotiate
 from app.core.openapi import responses
 from app.core.text import without_marks
@@ -19,7 +19,12 @@ from app.reports import csv_format, service
 from app.reports.dependencies import OwnerSalesAskedDep, SalesEventId, TourismQueryDep
 from app.reports.schemas import CatalogReport, EventSalesReport, OwnerSalesReport, TourismReport
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=responses(401, 403, 404, 406))
+router = APIRouter(
+    prefix="/v1/reports",
+    tags=["reports"],
+    responses=responses(401, 403, 404, 406),
+    route_class=TransactionRoute,
+)
 
 JSON_MEDIA_TYPE = "application/json"
 CSV_MEDIA_TYPE = "text/csv"

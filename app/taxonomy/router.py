@@ -3,9 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from app.core.db import TransactionRoute
 from app.models.product import ProductGroup
 
-router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"])
+router = APIRouter(prefix="/v1/taxonomy", tags=["taxonomy"], route_class=TransactionRoute)
 
 
 class Group(BaseModel):

@@ -10,7 +10,7 @@ from app.api_keys.auth import AnyPrincipal
 from app.core.caching import NoStore
 from app.core.clock import ClockDep
 from app.core.config import SettingsDep
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page, PageQuery
@@ -32,6 +32,7 @@ router = APIRouter(
     tags=["webhooks"],
     responses=responses(401, 403),
     dependencies=[NoStore],
+    route_class=TransactionRoute,
 )
 
 
