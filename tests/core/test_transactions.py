@@ -71,36 +71,33 @@ async def call(app: FastAPI, method: str, path: str, on_start: Any = None) -> in
     return status[0]
 
 
-async def test_the_transaction_is_committed_before_the_response_starts(app: FastAPI) -> None:
-    async def create(session: SessionDep) -> dict[str, str]:
-        await add_owner(session)
-        return {}
-
-    app.add_api_route("/v1/test-create", create, methods=["POST"], status_code=201)
-    seen_at_start: list[int] = []
+async def committed_when_the_response_starts(app: FastAPI, endpoint: Any) -> int:
+    """`endpoint` served as `POST /v1/test-create` (201): the owners another connection sees
+    at the moment its response starts."""
+    app.add_api_route("/v1/test-create", endpoint, methods=["POST"], status_code=201)
+    seen: list[int] = []
 
     async def look() -> None:
-        seen_at_start.append(await owners_named(app))
+        seen.append(await owners_named(app))
 
     assert await call(app, "POST", "/v1/test-create", look) == 201
-    assert seen_at_start == [1]
+    return seen[0]
+
+
+async def test_the_transaction_is_committed_before_the_response_starts(app: FastAPI) -> None:
+    async def create(session: SessionDep) -> None:
+        await add_owner(session)
+
+    assert await committed_when_the_response_starts(app, create) == 1
 
 
 async def test_a_hot_path_reading_the_session_from_the_request_commits_too(
     app: FastAPI,
 ) -> None:
-    async def create(request: Request) -> dict[str, str]:
+    async def create(request: Request) -> None:
         await add_owner(session_of(request))
-        return {}
 
-    app.add_api_route("/v1/test-create", create, methods=["POST"], status_code=201)
-    seen_at_start: list[int] = []
-
-    async def look() -> None:
-        seen_at_start.append(await owners_named(app))
-
-    assert await call(app, "POST", "/v1/test-create", look) == 201
-    assert seen_at_start == [1]
+    assert await committed_when_the_response_starts(app, create) == 1
 
 
 async def sessions_seen(request: Request, session: SessionDep) -> list[AsyncSession]:
