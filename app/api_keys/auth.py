@@ -16,7 +16,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api_keys.repository import KeyRepository
 from app.core.clock import clock_of
@@ -76,10 +75,10 @@ _bearer = HTTPBearer(
 )
 
 
-async def _touch(request: Request, session: AsyncSession, key_id: uuid.UUID, now: datetime) -> None:
+async def _touch(request: Request, key_id: uuid.UUID, now: datetime) -> None:
     stmt = KeyRepository.touch_statement(key_id, now)
     if request.method not in SAFE_METHODS:
-        await session.execute(stmt)  # the request's transaction is a writer already
+        await session_of(request).execute(stmt)  # the request's transaction is a writer already
         return
     # A reader's transaction must stay a reader: on SQLite one that starts writing can fail
     # instead of waiting for the lock. A short transaction of its own does the write.
@@ -113,7 +112,7 @@ async def optional_principal(
     now = clock_of(request).now()
     interval = timedelta(seconds=settings_of(request).api_key_touch_interval_s)
     if key.last_used_at is None or now - key.last_used_at >= interval:
-        await _touch(request, session_of(request), key.id, now)
+        await _touch(request, key.id, now)
     # Only partner keys hold grants (`EventGrant`).
     granted = key.event_ids if key.role is Role.partner else frozenset()
     principal = Principal(key_id=key.id, role=key.role, owner_id=key.owner_id, event_ids=granted)
