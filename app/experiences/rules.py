@@ -15,7 +15,7 @@ On a date, in this order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
@@ -96,9 +96,9 @@ def applies(schedule: ExperienceSchedule, day: date) -> bool:
     return bool(schedule.weekdays & (1 << day.weekday()))
 
 
-def governing(schedules: Iterable[ExperienceSchedule], day: date) -> ExperienceSchedule | None:
-    """The rule that governs `day`, if any applies."""
-    return min((s for s in schedules if applies(s, day)), key=specificity, default=None)
+def start_times(schedule: ExperienceSchedule) -> tuple[time, ...]:
+    """A rule's start times (stored as ISO text), as times of day."""
+    return tuple(time.fromisoformat(text) for text in schedule.start_times)
 
 
 def _local(day: date, moment: time, zone: tzinfo) -> datetime:
@@ -114,9 +114,12 @@ class OpeningCalendar:
     duration: timedelta
     cutoff: timedelta
     schedules: Sequence[ExperienceSchedule]
+    """Most specific first (`specificity`), so the first that applies to a date governs it."""
     closures: frozenset[date]
     event: EventDates | None
     zone: tzinfo
+    times: Mapping[ExperienceSchedule, tuple[time, ...]]
+    """Each rule's `start_times`, parsed once rather than on every date it governs."""
     available: bool = True  # False: the product is archived, nothing is bookable
 
     @classmethod
@@ -129,15 +132,17 @@ class OpeningCalendar:
         available: bool = True,
     ) -> OpeningCalendar:
         """The calendar of an experience loaded with its schedules and closures."""
+        schedules = sorted(experience.schedules, key=specificity)
         return cls(
             mode=experience.booking_mode,
             duration=timedelta(minutes=experience.duration_minutes),
             cutoff=timedelta(minutes=experience.cutoff_minutes),
-            schedules=tuple(experience.schedules),
+            schedules=tuple(schedules),
             closures=frozenset(closure.date for closure in experience.closures),
             event=EventDates.of(event, zone) if event is not None else None,
             zone=zone,
             available=available,
+            times={schedule: start_times(schedule) for schedule in schedules},
         )
 
     def closed_reason(self, day: date) -> ClosedReason | None:
@@ -158,7 +163,8 @@ class OpeningCalendar:
         closed = self.closed_reason(day)
         if closed is not None:
             return Opening(day, closed)
-        schedule = governing(self.schedules, day)
+        # The rule that governs: the most specific that applies (`schedules` are sorted so).
+        schedule = next((s for s in self.schedules if applies(s, day)), None)
         if schedule is None:
             return Opening(day, ClosedReason.no_schedule)
         return Opening(day, None, schedule, self._starts(schedule, day))
@@ -166,8 +172,7 @@ class OpeningCalendar:
     def _starts(self, schedule: ExperienceSchedule, day: date) -> tuple[Start, ...]:
         if self.mode is BookingMode.start_time:
             starts = []
-            for text in schedule.start_times:
-                start_time = time.fromisoformat(text)
+            for start_time in self.times[schedule]:
                 starts_at = _local(day, start_time, self.zone)
                 starts.append(
                     Start(

@@ -60,7 +60,7 @@ def _clock_text(value: object) -> object:
 
 def clock(value: dt.time) -> str:
     """A local time as the API writes it: `HH:MM`."""
-    return value.strftime("%H:%M")
+    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 LocalTime = Annotated[

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.experiences.repository import ExperienceRepository, SlotKey
-from app.experiences.rules import Opening, OpeningCalendar, Start
+from app.experiences.rules import Opening, OpeningCalendar, Start, start_times
 from app.experiences.schemas import (
     MAX_CALENDAR_DAYS,
     AvailabilityStatus,
@@ -70,7 +70,7 @@ def read(experience: Experience) -> ExperienceRead:
                 valid_from=s.valid_from,
                 valid_to=s.valid_to,
                 weekdays=weekdays_of(s.weekdays),
-                start_times=[time.fromisoformat(t) for t in s.start_times],
+                start_times=list(start_times(s)),
                 opening_from=s.opening_from,
                 opening_to=s.opening_to,
                 capacity=s.capacity,
