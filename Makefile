@@ -64,13 +64,15 @@ fuzz: install-dev
 	OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/pytest tests/test_openapi_fuzz.py -s -q
 
 ## bench: ocop-api beside a raw asyncpg baseline (PostgreSQL at PG_TEST_URL's server, in a
-## database of its own; wrk when installed), then order placement, catalogue reads, and reads
-## beside hostile searches (prints figures). OCOP_BENCH_ROUNDS, OCOP_BENCH_SECONDS,
-## OCOP_BENCH_CONNECTIONS lengthen or widen the comparison (bench/compare.py).
+## database of its own; wrk when installed), then order placement, catalogue reads, reads
+## beside hostile searches, and an experience's availability (prints figures). OCOP_BENCH_ROUNDS,
+## OCOP_BENCH_SECONDS, OCOP_BENCH_CONNECTIONS lengthen or widen the comparison
+## (bench/compare.py) and the availability runs (bench/availability.py).
 bench: install-dev
 	OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/python -m bench.compare
 	$(BIN)/python -m bench.orders
 	$(BIN)/python -m bench.search
+	OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/python -m bench.availability
 	@# The 10k vs 1M products table: minutes to build the datasets the first time (kept after).
 	@if [ -n "$$OCOP_BENCH_SCALE" ]; then \
 		OCOP_TEST_POSTGRES_URL=$(PG_TEST_URL) $(BIN)/python -m bench.scale; \
