@@ -22,6 +22,9 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -82,37 +85,53 @@ async def _load(base: str, path: str, connections: int, seconds: float) -> tuple
     return latencies, errors
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One API process serving the demo data, and what the benchmark asks of it."""
+
+    base: str
+    pid: int
+    paths: dict[str, str]
+
+
+@contextmanager
+def staged(url: str) -> Iterator[Stage]:
+    """On the migrated, empty database `url`: the demo data, one API process serving it, and
+    the two requests measured (the suite runs this too: tests/test_bench_availability.py)."""
+    temple = asyncio.run(_seed(url))
+    first = local_today(SystemClock(), Settings().timezone)
+    last = first + timedelta(days=CALENDAR_DAYS - 1)
+    paths = {
+        f"calendar, {CALENDAR_DAYS} days": f"/v1/experiences/{temple}/availability/calendar"
+        f"?from={first}&to={last}",
+        "one date in detail": f"/v1/experiences/{temple}/availability"
+        f"?date={first + timedelta(days=3)}",
+    }
+    with api_server(url) as server:
+        yield Stage(server.url, server.process.pid, paths)
+
+
 def main() -> None:
     rounds = int(os.environ.get("OCOP_BENCH_ROUNDS", "3"))
     seconds = float(os.environ.get("OCOP_BENCH_SECONDS", "5"))
     connections = int(os.environ.get("OCOP_BENCH_CONNECTIONS", "16"))
     with database.temporary_database() as url:
         database.migrate(url)
-        temple = asyncio.run(_seed(url))
-        first = local_today(SystemClock(), Settings().timezone)
-        last = first + timedelta(days=CALENDAR_DAYS - 1)
-        paths = {
-            f"calendar, {CALENDAR_DAYS} days": f"/v1/experiences/{temple}/availability/calendar"
-            f"?from={first}&to={last}",
-            "one date in detail": f"/v1/experiences/{temple}/availability"
-            f"?date={first + timedelta(days=3)}",
-        }
-        with api_server(url) as server:
-            pid = server.process.pid
-            asyncio.run(_load(server.url, next(iter(paths.values())), 2, 1.0))  # warm up
+        with staged(url) as stage:
+            asyncio.run(_load(stage.base, next(iter(stage.paths.values())), 2, 1.0))  # warm up
             sys.stdout.write(
                 f"availability (PostgreSQL, 1 API process, {connections} connections, "
                 f"{rounds} x {seconds:.0f} s):\n"
             )
-            for label, path in paths.items():
+            for label, path in stage.paths.items():
                 latencies: list[float] = []
                 errors = 0
                 cpu = elapsed = 0.0
                 for _ in range(rounds):
-                    before, started = cpu_seconds(pid), time.perf_counter()
-                    found, bad = asyncio.run(_load(server.url, path, connections, seconds))
+                    before, started = cpu_seconds(stage.pid), time.perf_counter()
+                    found, bad = asyncio.run(_load(stage.base, path, connections, seconds))
                     elapsed += time.perf_counter() - started
-                    cpu += cpu_seconds(pid) - before
+                    cpu += cpu_seconds(stage.pid) - before
                     latencies += found
                     errors += bad
                 count = len(latencies)
