@@ -34,14 +34,14 @@ from app.bookings.schemas import (
 from app.bookings.service import booking_read
 from app.core.changes import FeedHorizonDep
 from app.core.clock import ClockDep
-from app.core.config import SettingsDep
-from app.core.db import SessionDep, TransactionRoute
+from app.core.config import settings_of
+from app.core.db import SessionDep, TransactionRoute, session_of
 from app.core.errors import DomainError, problem_for
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
 from app.core.query import query_model
-from app.core.zones import TodayDep, ZoneDep
+from app.core.zones import TodayDep, ZoneDep, zone_of
 from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
 
@@ -64,21 +64,21 @@ Booker = Annotated[Principal, Depends(require(Role.partner, Role.admin))]
 )
 async def reserve(
     request: Request,
-    session: SessionDep,
     principal: Booker,
-    zone: ZoneDep,
-    settings: SettingsDep,
     body: BookingCreate,
     idempotent: IdempotentDep,
 ) -> Response:
     """Hold places on a date (and start time) of an experience until `expires_at` (partner or
     admin); needs an `Idempotency-Key`."""
+    # As an order: the session, settings and zone read from the request, not dependencies of
+    # their own, so that every hold solves as few dependencies as it can.
+    session = session_of(request)
+    hold = settings_of(request).hold_override
+    zone = zone_of(request)
     now = idempotent.now
 
     async def work() -> Response:
-        booking = await service.reserve(
-            session, principal, body, now=now, zone=zone, hold=settings.hold_override
-        )
+        booking = await service.reserve(session, principal, body, now=now, zone=zone, hold=hold)
         return conditional_json(
             request,
             booking_read(booking),

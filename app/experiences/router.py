@@ -6,12 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Request, status
 from starlette.responses import Response
 
-from app.core.clock import ClockDep
-from app.core.db import SessionDep, TransactionRoute
+from app.core.clock import ClockDep, clock_of
+from app.core.db import SessionDep, TransactionRoute, session_of
 from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.query import query_model
-from app.core.zones import ZoneDep
+from app.core.zones import ZoneDep, zone_of
 from app.experiences import service
 from app.experiences.dependencies import ExperienceWritingDep
 from app.experiences.schemas import (
@@ -76,28 +76,36 @@ async def put_experience(
     responses=responses(404),
 )
 async def availability_calendar(
-    session: SessionDep,
-    clock: ClockDep,
-    zone: ZoneDep,
+    request: Request,
     product_id: uuid.UUID,
     query: Annotated[CalendarQuery, query_model(CalendarQuery)],
 ) -> Calendar:
     """Each local date's availability (available, limited, sold_out or closed), places left
     and start times, over at most 92 days."""
+    # A hot read: the session, clock and zone read from the request, not dependencies of their
+    # own (each would cost it its solving), as the catalogue's pages do.
     return await service.calendar(
-        session, product_id, query.first, query.last, now=clock.now(), zone=zone
+        session_of(request),
+        product_id,
+        query.first,
+        query.last,
+        now=clock_of(request).now(),
+        zone=zone_of(request),
     )
 
 
 @router.get("/{product_id}/availability", response_model=DateAvailability, responses=responses(404))
 async def date_availability(
-    session: SessionDep,
-    clock: ClockDep,
-    zone: ZoneDep,
+    request: Request,
     product_id: uuid.UUID,
     query: Annotated[DateQuery, query_model(DateQuery)],
 ) -> DateAvailability:
     """One local date's opening hours and each start time with its places left."""
+    # As the calendar: the session, clock and zone read from the request.
     return await service.date_availability(
-        session, product_id, query.date, now=clock.now(), zone=zone
+        session_of(request),
+        product_id,
+        query.date,
+        now=clock_of(request).now(),
+        zone=zone_of(request),
     )
