@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Request, status
 from starlette.responses import Response
 
 from app.api_keys.auth import AnyPrincipal, Principal, require
-from app.core import zones
 from app.core.changes import FeedHorizonDep
 from app.core.config import settings_of
 from app.core.db import SessionDep, TransactionRoute, session_of
@@ -14,6 +13,7 @@ from app.core.http import conditional_json
 from app.core.openapi import responses
 from app.core.pagination import Page
 from app.core.query import query_model
+from app.core.zones import zone_of
 from app.idempotency.dependencies import IDEMPOTENCY_KEY_OPENAPI, IdempotentDep
 from app.models.api_key import Role
 from app.orders import service
@@ -54,7 +54,7 @@ async def place_order(
     # every order solves as few dependencies as it can.
     session = session_of(request)
     settings = settings_of(request)
-    zone = zones.zone(settings.timezone)
+    zone = zone_of(request)
     now = idempotent.now
 
     async def work() -> Response:
