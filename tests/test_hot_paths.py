@@ -137,4 +137,4 @@ async def test_reserving_a_booking(
 ) -> None:
     product_id = (await create_experience_via_api())["product_id"]
     assert (await hold_via_api(product_id)).status_code == 201
-    assert len(await statements_of(app, hold_via_api(product_id))) == pinned(16, 15)
+    assert len(await statements_of(app, hold_via_api(product_id))) == pinned(15, 14)

@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import Select, bindparam, exists, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.api_keys.auth import Principal
 from app.bookings.schemas import BookingFilter, BookingQuery
-from app.core import upsert
+from app.core import changes, direct, upsert
+from app.core.orm import utcnow
 from app.core.pagination import newest_first
 from app.core.repository import Repository
 from app.models.api_key import ApiKey, Role
@@ -182,18 +183,11 @@ class BookingRepository(Repository[Booking]):
 
     async def expire_holds(self, slot_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, int]]:
         """Mark the slot's holds that expired by `now` `expired`: their ids and people."""
-        result = await self.session.execute(
-            update(Booking)
-            .where(
-                Booking.slot_id == slot_id,
-                Booking.status == BookingStatus.on_hold,
-                Booking.expires_at <= now,
-            )
-            .values(status=BookingStatus.expired)  # `onupdate` stamps updated_at
-            .returning(Booking.id, Booking.people)
-            .execution_options(synchronize_session=False)
+        changes.note_write(self.session)
+        rows = await direct.rows(
+            self.session, _EXPIRE_HOLDS, slot=slot_id, now=now, stamped=utcnow()
         )
-        return [(row[0], row[1]) for row in result]
+        return [(row[0], row[1]) for row in rows]
 
     async def slots_with_expired_holds(self, now: datetime, limit: int) -> list[uuid.UUID]:
         """Slots with holds that expired by `now` but are still marked on hold."""
@@ -207,52 +201,83 @@ class BookingRepository(Repository[Booking]):
         return list(rows)
 
 
+_slots: Any = ExperienceSlot.__table__
+_bookings: Any = Booking.__table__
+
+
+def _slot_upsert(*, timed: bool) -> direct.Prepared:
+    """Create a slot unless it exists, and row-lock it either way until the transaction ends;
+    its id and places taken. `timed`: a start time's slot, else a date's (`start_time` null),
+    each with its own unique index to conflict on. The update writes nothing new (`taken`
+    stays): ON CONFLICT DO UPDATE is what locks and returns the row that was there. Two
+    transactions creating it at once both go on, one row results, the later waiting for the
+    earlier to end."""
+    stmt = upsert.insert(_slots).values(direct.bound_columns(_slots))
+    start_time = _slots.c.start_time
+    key = ["product_id", "date", "start_time"] if timed else ["product_id", "date"]
+    return direct.Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=key,
+            index_where=start_time.is_not(None) if timed else start_time.is_(None),
+            set_={"taken": _slots.c.taken},
+        ).returning(_slots.c.id, _slots.c.taken)
+    )
+
+
+_SLOT = {timed: _slot_upsert(timed=timed) for timed in (True, False)}
+# Take places if they fit in the rule's capacity, which the slot then keeps.
+_TAKE = direct.Prepared(
+    update(_slots)
+    .where(
+        _slots.c.id == bindparam("slot"),
+        _slots.c.taken + bindparam("people") <= bindparam("places"),
+    )
+    .values(taken=_slots.c.taken + bindparam("people"), capacity=bindparam("places"))
+    .returning(_slots.c.id)
+)
+# A slot's holds that expired by `now` marked expired (`updated_at` stamped as it is written).
+_EXPIRE_HOLDS = direct.Prepared(
+    update(_bookings)
+    .where(
+        _bookings.c.slot_id == bindparam("slot"),
+        _bookings.c.status == BookingStatus.on_hold,
+        _bookings.c.expires_at <= bindparam("now"),
+    )
+    .values(status=BookingStatus.expired, updated_at=bindparam("stamped"))
+    .returning(_bookings.c.id, _bookings.c.people)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LockedSlot:
+    """A slot row-locked until the transaction ends: its id and the places it had taken."""
+
+    id: uuid.UUID
+    taken: int
+
+
 class SlotRepository(Repository[ExperienceSlot]):
     model = ExperienceSlot
     noun = "slot"
 
-    def _slot(
-        self, product_id: uuid.UUID, day: date, start_time: time | None
-    ) -> list[ColumnElement[bool]]:
-        return [
-            ExperienceSlot.product_id == product_id,
-            ExperienceSlot.date == day,
-            ExperienceSlot.start_time.is_(None)
-            if start_time is None
-            else ExperienceSlot.start_time == start_time,
-        ]
-
-    async def ensure(
-        self, product_id: uuid.UUID, day: date, start_time: time | None, capacity: int
-    ) -> None:
-        """Create the slot unless it exists (INSERT ... ON CONFLICT DO NOTHING: two processes
-        creating it at once both succeed, and one row results)."""
-        await self.session.execute(
-            upsert.insert(ExperienceSlot)
-            .values(
-                id=uuid.uuid4(),
-                product_id=product_id,
-                date=day,
-                start_time=start_time,
-                capacity=capacity,
-                taken=0,
-            )
-            .on_conflict_do_nothing()
-        )
-
     async def lock(
-        self, product_id: uuid.UUID, day: date, start_time: time | None
-    ) -> ExperienceSlot:
-        """The slot, row-locked until the transaction ends (SQLite: the writer's lock does)."""
-        slot: ExperienceSlot = (
-            await self.session.scalars(
-                select(ExperienceSlot)
-                .where(*self._slot(product_id, day, start_time))
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).one()
-        return slot
+        self, product_id: uuid.UUID, day: date, start_time: time | None, capacity: int
+    ) -> LockedSlot:
+        """The slot of this date (and start time), created on first demand with `capacity`,
+        row-locked until the transaction ends (SQLite: the writer's lock does): one statement
+        (`_slot_upsert`)."""
+        rows = await direct.rows(
+            self.session,
+            _SLOT[start_time is not None],
+            id=uuid.uuid4(),
+            product_id=product_id,
+            date=day,
+            start_time=start_time,
+            capacity=capacity,
+            taken=0,
+        )
+        slot_id, taken = rows[0]
+        return LockedSlot(slot_id, taken)
 
     async def lock_by_id(self, slot_id: uuid.UUID) -> ExperienceSlot:
         slot = await self.get(slot_id, for_update=True)
@@ -262,14 +287,8 @@ class SlotRepository(Repository[ExperienceSlot]):
     async def take(self, slot_id: uuid.UUID, people: int, capacity: int) -> bool:
         """Take `people` places if they fit in `capacity` (the rule's, which the slot then
         keeps): one conditional UPDATE, atomic whatever the number of processes."""
-        result = await self.session.execute(
-            update(ExperienceSlot)
-            .where(ExperienceSlot.id == slot_id, ExperienceSlot.taken + people <= capacity)
-            .values(taken=ExperienceSlot.taken + people, capacity=capacity)
-            .returning(ExperienceSlot.id)
-            .execution_options(synchronize_session=False)
-        )
-        return result.first() is not None
+        taken = await direct.rows(self.session, _TAKE, slot=slot_id, people=people, places=capacity)
+        return bool(taken)
 
     async def give_back(self, slot_id: uuid.UUID, people: int) -> None:
         if people:

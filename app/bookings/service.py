@@ -435,8 +435,7 @@ async def _take_places(
     """Take `people` places on the start's slot (created on first demand), after releasing
     its expired holds; 409 naming the places left if they do not fit."""
     slots = SlotRepository(session)
-    await slots.ensure(data.product_id, data.date, start.start_time, start.capacity)
-    slot = await slots.lock(data.product_id, data.date, start.start_time)
+    slot = await slots.lock(data.product_id, data.date, start.start_time, start.capacity)
     released = await _release_expired(session, slot.id, now)
     if not await slots.take(slot.id, people, start.capacity):
         left = max(0, start.capacity - (slot.taken - released))

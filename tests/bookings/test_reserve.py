@@ -162,6 +162,37 @@ async def test_a_full_start_is_sold_out(
     assert (problem(refused)["code"], problem(refused)["places_left"]) == ("sold_out", 0)
 
 
+async def test_a_start_whose_capacity_was_lowered_below_its_holds_is_sold_out(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    create_experience_via_api: CreateExperienceViaApi,
+    hold_via_api: HoldViaApi,
+    db: AsyncSession,
+) -> None:
+    """The site cuts a start's places to fewer than it has held: its holds stand, the next hold
+    is 409 sold out (not a broken CHECK), and nothing changes; raised again, it takes holds."""
+
+    async def places(capacity: int) -> None:
+        body = experience_body(schedules=[{"start_times": ["09:00"], "capacity": capacity}])
+        path = f"/v1/products/{product_id}/experience"
+        assert (await client.put(path, json=body, headers=admin)).status_code == 200
+
+    product_id = (
+        await create_experience_via_api(schedules=[{"start_times": ["09:00"], "capacity": 4}])
+    )["product_id"]
+    assert (await hold_via_api(product_id, ("adult", 3))).status_code == 201
+    await places(2)
+
+    refused = await hold_via_api(product_id, ("adult", 1))
+
+    assert refused.status_code == 409
+    assert (problem(refused)["code"], problem(refused)["places_left"]) == ("sold_out", 0)
+    assert await slot_taken(db) == [3]
+    await places(5)
+    assert (await hold_via_api(product_id, ("adult", 2))).status_code == 201
+    assert await slot_taken(db) == [5]
+
+
 async def test_infants_take_no_place(
     create_experience_via_api: CreateExperienceViaApi, hold_via_api: HoldViaApi
 ) -> None:
