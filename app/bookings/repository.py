@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, or_, select, update
+from sqlalchemy import Select, bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,6 +26,13 @@ from app.models.experience import Experience, ExperienceSlot
 from app.models.product import Product
 
 NEWEST = newest_first(Booking.created_at, Booking.id)
+
+_bookings: Any = Booking.__table__
+_units: Any = BookingUnit.__table__
+_BOOKING = direct.columns_of(Booking)
+_UNIT = direct.columns_of(BookingUnit)
+_INSERT_BOOKING = direct.Prepared(insert(_bookings).values(direct.bound_columns(_bookings)))
+_INSERT_UNITS = direct.Prepared(insert(_units).values(direct.bound_columns(_units)))
 
 
 def visible_to(principal: Principal) -> list[ColumnElement[bool]]:
@@ -181,6 +188,20 @@ class BookingRepository(Repository[Booking]):
         assert owner_id is not None  # a booked product is never deleted (RESTRICT)
         return owner_id
 
+    async def insert_new(self, booking: Booking) -> None:
+        """Write a new booking and its units, every column given (the units' ids too), its
+        `updated_at` stamped now: two statements, on the driver (`app.core.direct`). The
+        booking stays out of the session: it is what was written, and answers as it is."""
+        changes.note_write(self.session)
+        booking.updated_at = utcnow()
+        row = {name: getattr(booking, key) for name, key in _BOOKING}
+        await direct.rows(self.session, _INSERT_BOOKING, **row)
+        units = [
+            {**{name: getattr(unit, key) for name, key in _UNIT}, "booking_id": booking.id}
+            for unit in booking.units
+        ]
+        await direct.many(self.session, _INSERT_UNITS, units)
+
     async def expire_holds(self, slot_id: uuid.UUID, now: datetime) -> list[tuple[uuid.UUID, int]]:
         """Mark the slot's holds that expired by `now` `expired`: their ids and people."""
         changes.note_write(self.session)
@@ -202,7 +223,6 @@ class BookingRepository(Repository[Booking]):
 
 
 _slots: Any = ExperienceSlot.__table__
-_bookings: Any = Booking.__table__
 
 
 def _slot_upsert(*, timed: bool) -> direct.Prepared:

@@ -300,6 +300,7 @@ def _priced_units(data: BookingCreate, types: dict[str, ExperienceTicketType]) -
         )
     units = [
         BookingUnit(
+            id=uuid.uuid4(),
             position=position,
             ticket_type_id=types[code].id,
             code=code,
@@ -401,9 +402,8 @@ async def reserve(
         tickets=[],
     )
     _set_contact(booking, data.contact)
-    session.add(booking)
-    await session.flush()
-    # Read as written: every column it has was set here or stamped by the flush.
+    await BookingRepository(session).insert_new(booking)
+    # Read as written: every column it has was set here or stamped as it was written.
     await _announce(session, "booking.created", booking, owner_id=offer.product.owner_id)
     return booking
 

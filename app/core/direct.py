@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, bindparam
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Delete, Insert, Select, Update
@@ -81,6 +82,12 @@ def bound_columns(table: Any, *names: str) -> dict[str, BindParameter[Any]]:
     here)."""
     columns = [table.c[name] for name in names] if names else list(table.columns)
     return {column.name: bindparam(column.name, type_=column.type) for column in columns}
+
+
+def columns_of(model: Any) -> tuple[tuple[str, str], ...]:
+    """(column, attribute) of each column of `model`'s table: how a `Prepared` INSERT's values
+    (`bound_columns`) are read off an object that has the model's attributes."""
+    return tuple((column.name, key) for key, column in sa_inspect(model).columns.items())
 
 
 def _compile(statement: Any, dialect: Dialect) -> _Compiled:

@@ -10,14 +10,13 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, Uuid, bindparam, exists, insert, select, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.api_keys.auth import Principal
 from app.core import changes, direct, upsert
-from app.core.orm import Base, utcnow
+from app.core.orm import utcnow
 from app.core.pagination import Ordering, SortKey
 from app.core.repository import Repository
 from app.models.api_key import Role
@@ -99,12 +98,7 @@ def _products_read(count: int) -> direct.Prepared:
 _PRODUCTS = {count: _products_read(count) for count in range(1, MAX_LINES + 1)}
 
 
-def _columns(model: type[Base]) -> tuple[tuple[str, str], ...]:
-    """(column, attribute) of each column of `model`'s table."""
-    return tuple((column.name, key) for key, column in sa_inspect(model).columns.items())
-
-
-_ORDER = _columns(Order)
+_ORDER = direct.columns_of(Order)
 _orders: Any = Order.__table__
 _lines: Any = OrderLine.__table__
 _changes: Any = OrderStatusChange.__table__

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.changes import COMMIT_DEADLINE
 from app.models import Booking, ExperienceSlot, Role
 from tests.helpers import (
     CreateExperienceViaApi,
@@ -191,6 +193,28 @@ async def test_a_start_whose_capacity_was_lowered_below_its_holds_is_sold_out(
     await places(5)
     assert (await hold_via_api(product_id, ("adult", 2))).status_code == 201
     assert await slot_taken(db) == [5]
+
+
+async def test_a_hold_that_would_commit_past_the_feeds_deadline_is_503_and_holds_nothing(
+    app: FastAPI,
+    create_experience_via_api: CreateExperienceViaApi,
+    hold_via_api: HoldViaApi,
+    db: AsyncSession,
+) -> None:
+    """A hold writes its booking (and marks expired holds) on the driver, not through the ORM:
+    it still starts the change feeds' commit deadline (app.core.changes), so a hold that would
+    commit too late for the feeds is refused whole."""
+    product_id = (await create_experience_via_api())["product_id"]
+    # From now on, every write of the app's sessions commits too late.
+    for sessions in (app.state.sessionmaker, app.state.writer_sessionmaker):
+        sessions.kw["bind"].sync_engine.update_execution_options(**{COMMIT_DEADLINE: 1e-6})
+
+    refused = await hold_via_api(product_id, ("adult", 2))
+
+    assert refused.status_code == 503
+    assert problem(refused)["code"] == "commit_deadline"
+    assert await booking_count(db) == 0
+    assert await slot_taken(db) == []
 
 
 async def test_infants_take_no_place(
