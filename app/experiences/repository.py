@@ -46,7 +46,7 @@ def _with_product() -> Select[Any]:
 # then each collection of theirs by the product's id, set on them as a loader sets it. Building
 # them on each request and working out their cache keys cost a calendar request 13% of its
 # instructions; `selectinload`, which builds its statement (an expanding IN) on each load and
-# works out its key, cost a hold a third of its CPU (bench/availability.py).
+# works out its key, cost a hold more than a fifth of its instructions.
 _SETTINGS = (
     _with_product()
     .where(Experience.product_id == bindparam("product_id"))
