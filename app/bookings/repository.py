@@ -228,7 +228,7 @@ _slots: Any = ExperienceSlot.__table__
 def _slot_upsert(*, timed: bool) -> direct.Prepared:
     """Create a slot unless it exists, and row-lock it either way until the transaction ends;
     its id and places taken. `timed`: a start time's slot, else a date's (`start_time` null),
-    each with its own unique index to conflict on. The update writes nothing new (`taken`
+    each with its own unique index to conflict on. The update changes no value (`taken`
     stays): ON CONFLICT DO UPDATE is what locks and returns the row that was there. Two
     transactions creating it at once both go on, one row results, the later waiting for the
     earlier to end."""

@@ -68,6 +68,7 @@ def _collection(name: str) -> Select[Any]:
 
 
 _COLLECTIONS = {name: _collection(name) for name in ("schedules", "closures", "ticket_types")}
+# The collections read with the settings, by whether their ticket types are asked for.
 _FULL = {
     True: ("schedules", "closures", "ticket_types"),
     False: ("schedules", "closures"),

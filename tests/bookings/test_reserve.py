@@ -313,6 +313,24 @@ async def test_date_mode_takes_no_start_time(
     assert held.json()["start_time"] is None
 
 
+async def test_a_dates_holds_share_its_one_slot_up_to_its_capacity(
+    create_experience_via_api: CreateExperienceViaApi, hold_via_api: HoldViaApi, db: AsyncSession
+) -> None:
+    """In date mode the slot has no start time (its own unique index, NULLs being distinct):
+    later holds find and lock the slot the first made, and it fills up."""
+    product_id = (
+        await create_experience_via_api(booking_mode="date", schedules=[{"capacity": 3}])
+    )["product_id"]
+
+    assert (await hold_via_api(product_id, ("adult", 2), start_time=None)).status_code == 201
+    assert (await hold_via_api(product_id, ("adult", 1), start_time=None)).status_code == 201
+    refused = await hold_via_api(product_id, ("adult", 1), start_time=None)
+
+    assert refused.status_code == 409
+    assert problem(refused)["code"] == "sold_out"
+    assert await slot_taken(db) == [3]
+
+
 async def test_units_of_unknown_types_or_off_bounds_are_422_each_named(
     create_experience_via_api: CreateExperienceViaApi, hold_via_api: HoldViaApi
 ) -> None:
