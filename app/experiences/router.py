@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, status
 from starlette.responses import Response
 
+from app.core import jsontext
 from app.core.clock import ClockDep, clock_of
 from app.core.db import SessionDep, TransactionRoute, session_of
 from app.core.http import conditional_json
@@ -79,12 +80,13 @@ async def availability_calendar(
     request: Request,
     product_id: uuid.UUID,
     query: Annotated[CalendarQuery, query_model(CalendarQuery)],
-) -> Calendar:
+) -> Response:
     """Each local date's availability (available, limited, sold_out or closed), places left
     and start times, over at most 92 days."""
     # A hot read: the session, clock and zone read from the request, not dependencies of their
-    # own (each would cost it its solving), as the catalogue's pages do.
-    return await service.calendar(
+    # own (each would cost it its solving), as the catalogue's pages do; written from its
+    # JSON-ready fields, as a catalogue page is (`service.calendar`).
+    found = await service.calendar(
         session_of(request),
         product_id,
         query.first,
@@ -92,6 +94,7 @@ async def availability_calendar(
         now=clock_of(request).now(),
         zone=zone_of(request),
     )
+    return Response(jsontext.dumps(found), media_type="application/json")
 
 
 @router.get("/{product_id}/availability", response_model=DateAvailability, responses=responses(404))

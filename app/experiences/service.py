@@ -25,7 +25,6 @@ from app.experiences.rules import Opening, OpeningCalendar, Start, start_times
 from app.experiences.schemas import (
     MAX_CALENDAR_DAYS,
     AvailabilityStatus,
-    Calendar,
     CalendarDay,
     ClosedReason,
     ClosureRead,
@@ -35,7 +34,6 @@ from app.experiences.schemas import (
     OpeningHours,
     ScheduleRead,
     SlotAvailability,
-    StartTimeLeft,
     TicketTypeRead,
     TicketTypeTranslationRead,
     clock,
@@ -356,35 +354,47 @@ def places_left(start: Start, day: date, people: dict[SlotKey, int]) -> int:
     return max(0, start.capacity - people.get((day, start.start_time), 0))
 
 
-def _calendar_day(opening: Opening, people: dict[SlotKey, int], now: datetime) -> CalendarDay:
+def _calendar_day_json(
+    opening: Opening, people: dict[SlotKey, int], now: datetime
+) -> dict[str, Any]:
+    """A date summed up: `CalendarDay`'s fields, JSON-ready, as the model writes them (dates
+    ISO, start times `HH:MM`, enums for their values). The calendar is written from these
+    without building a model per date and per start (`calendar`); the one date's summary is
+    the model made of them (`_calendar_day`)."""
     bookable = [s for s in opening.starts if s.bookable(now)]
     closed = opening.closed or (None if bookable else ClosedReason.past_cutoff)
     if closed is not None:
-        return CalendarDay(
-            date=opening.date,
-            status=AvailabilityStatus.closed,
-            closed_reason=closed,
-            places_left=0,
-            capacity=0,
-            start_times=[],
-        )
+        return {
+            "date": opening.date.isoformat(),
+            "status": AvailabilityStatus.closed,
+            "closed_reason": closed,
+            "places_left": 0,
+            "capacity": 0,
+            "start_times": [],
+        }
     lefts = [(start, places_left(start, opening.date, people)) for start in bookable]
     capacity = sum(start.capacity for start in bookable)
     left = sum(n for _, n in lefts)
-    return CalendarDay(
-        date=opening.date,
-        status=status_of(left, capacity),
-        closed_reason=None,
-        places_left=left,
-        capacity=capacity,
-        start_times=[
-            StartTimeLeft(
-                start_time=start.start_time, places_left=n, status=status_of(n, start.capacity)
-            )
+    return {
+        "date": opening.date.isoformat(),
+        "status": status_of(left, capacity),
+        "closed_reason": None,
+        "places_left": left,
+        "capacity": capacity,
+        "start_times": [
+            {
+                "start_time": clock(start.start_time),
+                "places_left": n,
+                "status": status_of(n, start.capacity),
+            }
             for start, n in lefts
             if start.start_time is not None
         ],
-    )
+    }
+
+
+def _calendar_day(opening: Opening, people: dict[SlotKey, int], now: datetime) -> CalendarDay:
+    return CalendarDay.model_validate(_calendar_day_json(opening, people, now))
 
 
 def _dates(first: date, last: date) -> Iterator[date]:
@@ -410,19 +420,26 @@ async def calendar(
     *,
     now: datetime,
     zone: tzinfo,
-) -> Calendar:
+) -> dict[str, Any]:
     """Each local date from `first` to `last` (at most `MAX_CALENDAR_DAYS`): its status,
-    places left and starts. A fixed number of statements, whatever the number of dates."""
+    places left and starts. A fixed number of statements, whatever the number of dates.
+
+    `Calendar`'s fields, JSON-ready (`app.core.jsontext.dumps` writes them): a month's
+    calendar is 31 dates and up to a hundred and more starts, and building a model for each
+    only to write it cost a calendar 14% of its instructions. tests/experiences/
+    test_availability.py holds every calendar it asks for to the bytes the models write."""
     _check_range(first, last)
     offer = await load_offer(session, product_id, zone, ticket_types=False)
     people = await ExperienceRepository(session).people_by_slot(product_id, first, last, now)
-    return Calendar(
-        product_id=product_id,
-        booking_mode=offer.experience.booking_mode,
-        first=first,
-        last=last,
-        days=[_calendar_day(offer.calendar.opening(d), people, now) for d in _dates(first, last)],
-    )
+    return {
+        "product_id": product_id,
+        "booking_mode": offer.experience.booking_mode,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "days": [
+            _calendar_day_json(offer.calendar.opening(d), people, now) for d in _dates(first, last)
+        ],
+    }
 
 
 def slot_availability(

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.experiences.schemas import Calendar
 from tests.helpers import (
     CreateExperienceViaApi,
     FakeClock,
@@ -30,8 +31,13 @@ def calendar_path(product_id: str, first: str, last: str) -> str:
 async def calendar_days(
     client: httpx.AsyncClient, product_id: str, first: str, last: str
 ) -> dict[str, dict[str, Any]]:
+    """The calendar's dates, by date. The calendar is written without its models
+    (`service.calendar`): every one asked for here must be the very bytes its `Calendar` model
+    writes, and what the model reads."""
     response = await client.get(calendar_path(product_id, first, last))
     assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert Calendar.model_validate_json(response.content).model_dump_json() == response.text
     return {day["date"]: day for day in response.json()["days"]}
 
 
@@ -218,6 +224,16 @@ async def test_a_date_in_detail_in_date_mode(
             "status": "available",
         }
     ]
+    # The calendar in date mode: the date's places, no start times.
+    days = await calendar_days(client, product_id, "2025-11-08", "2025-11-08")
+    assert days["2025-11-08"] == {
+        "date": "2025-11-08",
+        "status": "available",
+        "closed_reason": None,
+        "places_left": 196,
+        "capacity": 200,
+        "start_times": [],
+    }
 
 
 async def test_an_expired_hold_frees_its_places_at_its_expiry_without_any_worker(
